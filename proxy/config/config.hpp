@@ -1,0 +1,75 @@
+#pragma once
+// The proxy's configuration: Vixy's config.toml, accepted unchanged, plus vixy's own additions.
+// Loading validates everything up front so that a bad file stops the process at start-up with a
+// message that names the file, the line, the key and the reason.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vixy::config {
+
+enum class Tier { primary, backup };
+
+struct ElNode {
+  std::string name;
+  std::string http_url;  // http:// or https://
+  std::string ws_url;    // ws:// or wss://
+  Tier tier = Tier::primary;
+};
+
+struct ClNode {
+  std::string name;
+  std::string url;  // http:// or https://
+};
+
+struct Global {
+  std::uint64_t max_el_lag_blocks = 5;
+  std::uint64_t max_cl_lag_slots = 3;
+  std::uint64_t health_check_interval_ms = 1000;
+  std::uint64_t health_check_timeout_ms = 2000;  // vixy addition: bound on one check
+  std::uint64_t proxy_timeout_ms = 30000;
+  std::uint32_t max_retries = 2;
+  std::uint32_t health_check_max_failures = 3;
+  std::uint64_t max_body_size = 10 * 1024 * 1024;  // bytes of a client request body
+};
+
+struct Metrics {
+  bool enabled = true;
+  std::optional<std::uint16_t> port;  // separate listener for /metrics when set
+};
+
+struct Server {
+  std::optional<std::string> listen;        // "host:port"; --listen wins over it
+  std::uint64_t shutdown_timeout_ms = 10000;  // how long in-flight HTTP may take after SIGTERM
+};
+
+struct Tls {
+  std::optional<std::string> ca_file;  // extra CA bundle (PEM) trusted next to the system CAs
+};
+
+struct Config {
+  std::string source_path;  // the file it came from, for messages
+  Global global;
+  Metrics metrics;
+  Server server;
+  Tls tls;
+  std::vector<ElNode> el;  // primaries first (file order), then backups (file order)
+  std::vector<ClNode> cl;
+};
+
+// Thrown by load/parse; what() reads "FILE:LINE: KEY: REASON" (line omitted when unknown).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+Config load_file(const std::string& path);
+// For tests and tools: parse TOML text; `source_name` stands in for the file name in messages.
+Config parse(std::string_view toml_text, const std::string& source_name);
+
+const char* to_string(Tier tier);
+
+}  // namespace vixy::config

@@ -1,0 +1,54 @@
+#pragma once
+// The one JSON-RPC 2.0 codec of the tree: the proxy, the fake nodes and the harness all build and
+// read messages through it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vixy::jsonrpc {
+
+using json = nlohmann::json;
+
+// Standard error codes (JSON-RPC 2.0 and the Ethereum conventions on top of it).
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kInternalError = -32603;
+inline constexpr int kServerError = -32000;  // generic implementation-defined error
+
+// Parses text as JSON; nullopt when it is not valid JSON. Never throws.
+std::optional<json> parse(std::string_view text);
+
+// {"jsonrpc":"2.0","id":<id>,"result":<result>}
+json make_result(const json& id, json result);
+// {"jsonrpc":"2.0","id":<id>,"error":{"code":..,"message":..[,"data":..]}}
+json make_error(const json& id, int code, std::string_view message, const json* data = nullptr);
+// {"jsonrpc":"2.0","id":<id>,"method":..,"params":..}
+json make_request(const json& id, std::string_view method, json params = json::array());
+// {"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":..,"result":..}}
+json make_notification(std::string_view subscription_id, json result);
+
+// The shape of a client's HTTP request body, checked without touching a node.
+struct RequestShape {
+  enum class Kind { single, batch, parse_error, invalid_request } kind = Kind::parse_error;
+  std::size_t count = 0;              // requests in the body (1 for single)
+  std::vector<std::string> methods;   // method names, in order; "" where absent or not a string
+  std::string problem;                // why it is invalid, for the error message
+};
+RequestShape inspect_request_body(std::string_view body);
+
+// True when `message` is a well-formed request object: "method" a string, "id" absent
+// (notification), null, a number or a string, "params" absent, an array or an object.
+bool is_valid_request(const json& message, std::string* problem = nullptr);
+
+// Formats a quantity as Ethereum's hex ("0x1a"), and reads one back.
+std::string to_quantity(std::uint64_t value);
+std::optional<std::uint64_t> from_quantity(std::string_view hex);
+
+}  // namespace vixy::jsonrpc

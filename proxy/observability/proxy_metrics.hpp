@@ -1,0 +1,66 @@
+#pragma once
+// The proxy's metric set: Vixy's names (so existing dashboards keep working) plus vixy's additions.
+// Node-labelled children are created at start-up for every configured node, so /metrics shows every
+// node from the first scrape and request paths never allocate.
+
+#include "config/config.hpp"
+#include "health/snapshot.hpp"
+#include "observability/metrics.hpp"
+
+namespace vixy::observability {
+
+class ProxyMetrics {
+ public:
+  explicit ProxyMetrics(const config::Config& config);
+  ProxyMetrics(const ProxyMetrics&) = delete;
+  ProxyMetrics& operator=(const ProxyMetrics&) = delete;
+
+  Registry registry;
+
+  // EL, labels {node, tier}
+  Family<Counter>& el_requests_total;
+  Family<Histogram>& el_request_duration_seconds;
+  Family<Gauge>& el_node_block_number;
+  Family<Gauge>& el_node_lag_blocks;
+  Family<Gauge>& el_node_healthy;
+  Family<Counter>& el_upstream_errors_total;  // {node, tier}: transport failures seen by requests
+  Gauge& el_failover_active;
+  Counter& el_failovers_total;  // failover_active went false -> true
+  Gauge& el_chain_head;
+  Gauge& el_healthy_nodes;
+
+  // CL, labels {node}
+  Family<Counter>& cl_requests_total;
+  Family<Histogram>& cl_request_duration_seconds;
+  Family<Gauge>& cl_node_slot;
+  Family<Gauge>& cl_node_lag_slots;
+  Family<Gauge>& cl_node_healthy;
+  Family<Counter>& cl_upstream_errors_total;  // {node}
+  Gauge& cl_chain_head;
+  Gauge& cl_healthy_nodes;
+
+  // Answers the proxy gave itself instead of a node's: {endpoint ("el"|"cl"), reason}, reason one
+  // of no_healthy_node, timeout, upstream_failed, parse_error, invalid_request, body_too_large.
+  Family<Counter>& proxy_errors_total;
+
+  // WebSocket family (Vixy's names); filled by the WebSocket proxy.
+  Gauge& ws_connections_active;
+  Counter& ws_connections_total;
+  Family<Counter>& ws_messages_total;                // {direction}
+  Counter& ws_reconnections_total;
+  Family<Counter>& ws_reconnection_attempts_total;  // {status}
+  Gauge& ws_subscriptions_active;
+  Counter& ws_subscriptions_total;
+  Family<Gauge>& ws_upstream_node;                   // {node}
+
+  // Health checks: {layer ("el"|"cl"), node, outcome ("ok"|"syncing"|"failed")}
+  Family<Counter>& health_checks_total;
+
+  // Mirror a freshly published snapshot into the gauges; counts a failover when `next` turns
+  // failover on and `previous` had it off.
+  void publish(const health::HealthSnapshot& previous, const health::HealthSnapshot& next);
+
+  std::string render() const { return registry.render(); }
+};
+
+}  // namespace vixy::observability

@@ -1,0 +1,14 @@
+#pragma once
+// GET /status: Vixy's JSON document (same field names, so existing tooling keeps working) with
+// vixy's additions. Every URL in it is redacted.
+
+#include <string>
+
+#include "config/config.hpp"
+#include "health/snapshot.hpp"
+
+namespace vixy::observability {
+
+std::string render_status(const health::HealthSnapshot& snapshot, const config::Config& config);
+
+}  // namespace vixy::observability

@@ -1,0 +1,113 @@
+#pragma once
+// HTTP/1.1 server plumbing shared by the proxy, the fake nodes and the harness: an acceptor, one
+// coroutine per connection, keep-alive, body and header limits, and the two ways to stop (graceful
+// for SIGTERM, abrupt for a fake node that is "killed"). A server and its connections live on one
+// executor that is run by a single thread; nothing here locks.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+namespace vixy::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+struct ServerLimits {
+  std::uint64_t max_body_size = 10 * 1024 * 1024;
+  std::uint32_t max_header_size = 16 * 1024;
+  std::chrono::milliseconds idle_timeout{60'000};  // a kept-alive connection with no request
+  std::chrono::milliseconds write_timeout{30'000};
+};
+
+// One accepted client connection, as handlers see it.
+class HttpConnection {
+ public:
+  explicit HttpConnection(tcp::socket socket) : stream_(std::move(socket)) {}
+
+  beast::tcp_stream& stream() { return stream_; }
+  beast::flat_buffer& buffer() { return buffer_; }
+
+  // Writes a whole response. The connection stays open for the next request when the request
+  // asked for keep-alive and the server is not stopping. Returns the write error, if any.
+  asio::awaitable<beast::error_code> respond(Response response);
+
+  // The handler owns the socket from now on (a WebSocket or a stream it writes itself): when the
+  // handler returns, the server closes the connection instead of reading another request.
+  void take_over() { taken_ = true; }
+  // The server wants the connection to end after the current exchange (shutdown).
+  bool stopping() const { return stopping_; }
+  void close();  // abrupt: cancels whatever the connection is doing
+
+ private:
+  friend class HttpServer;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  bool request_keep_alive_ = true;
+  bool keep_alive_ = true;
+  bool busy_ = false;
+  bool taken_ = false;
+  bool stopping_ = false;
+  std::chrono::milliseconds write_timeout_{30'000};
+};
+
+// Handles one request. It answers through connection.respond() (once) or takes the connection over.
+// A handler that returns without doing either gets a 500.
+using Handler = std::function<asio::awaitable<void>(HttpConnection&, Request&)>;
+
+class HttpServer : public std::enable_shared_from_this<HttpServer> {
+ public:
+  HttpServer(asio::any_io_executor executor, Handler handler, ServerLimits limits = {});
+  ~HttpServer();
+
+  // Binds and listens; an error (address in use, bad address) is returned, not thrown.
+  beast::error_code listen(const tcp::endpoint& endpoint);
+  tcp::endpoint local_endpoint() const { return local_endpoint_; }
+  bool listening() const;
+
+  void start();               // begins accepting (after listen)
+  void stop_accepting();      // closes the listening socket; open connections go on
+  void close_connections();   // closes every open connection at once
+  // Stops accepting, closes idle connections, and lets busy ones finish their current response.
+  void shutdown_gracefully();
+  std::size_t connection_count() const { return connections_.size(); }
+
+ private:
+  static asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer> self);
+  static asio::awaitable<void> run_connection(std::shared_ptr<HttpServer> self,
+                                              std::shared_ptr<HttpConnection> connection);
+  asio::awaitable<void> answer_bad_request(HttpConnection& connection, http::status status,
+                                           std::string message);
+
+  asio::any_io_executor executor_;
+  Handler handler_;
+  ServerLimits limits_;
+  tcp::acceptor acceptor_;
+  tcp::endpoint local_endpoint_;
+  bool stopping_ = false;
+  std::unordered_set<HttpConnection*> connections_;
+};
+
+// A response with a body and content type, keep-alive and length set from the request.
+Response make_response(const Request& request, http::status status, std::string body,
+                       std::string_view content_type = "application/json");
+// The JSON-RPC error document `{"jsonrpc":"2.0","id":null,"error":{code,message}}` as a response.
+Response make_jsonrpc_error_response(const Request& request, http::status status, int code,
+                                     std::string_view message);
+
+}  // namespace vixy::server
