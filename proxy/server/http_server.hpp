@@ -50,6 +50,13 @@ class HttpConnection {
   // The handler owns the socket from now on (a WebSocket or a stream it writes itself): when the
   // handler returns, the server closes the connection instead of reading another request.
   void take_over() { taken_ = true; }
+  // For handlers that write their response to stream() themselves (relayed, streamed): whether
+  // that response may keep the connection open, and the call that says it has been written.
+  bool may_keep_alive() const { return request_keep_alive_ && !stopping_; }
+  void responded(bool keep_alive) {
+    keep_alive_ = keep_alive && may_keep_alive();
+    busy_ = false;
+  }
   // The server wants the connection to end after the current exchange (shutdown).
   bool stopping() const { return stopping_; }
   void close();  // abrupt: cancels whatever the connection is doing

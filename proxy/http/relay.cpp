@@ -1,0 +1,210 @@
+#include "http/relay.hpp"
+
+#include <array>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace vixy::http {
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kChunk = 16 * 1024;
+
+bool is_event_stream(const bhttp::fields& fields) {
+  auto it = fields.find(bhttp::field::content_type);
+  return it != fields.end() && it->value().starts_with("text/event-stream");
+}
+
+// What happened to one node: either it answered (and the relay is committed to it) or it failed
+// before answering.
+struct NodeResult {
+  bool answered = false;
+  UpstreamFailure failure = UpstreamFailure::none;
+  beast::error_code error;
+  unsigned status = 0;
+  bool completed = false;
+};
+
+template <class Stream>
+asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& connection,
+                                     server::HttpConnection& client,
+                                     const bhttp::request<bhttp::string_body>& request,
+                                     Clock::time_point deadline) {
+  NodeResult result;
+  connection.tcp().expires_at(deadline);
+  auto [wec, wn] = co_await bhttp::async_write(upstream, request, use_tuple);
+  (void)wn;
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(boost::none);  // streamed, never held whole
+  if (request.method() == bhttp::verb::head) parser.skip(true);
+  beast::error_code hec = wec;
+  if (!hec) {
+    auto [rec, rn] = co_await bhttp::async_read_header(upstream, connection.buffer, parser, use_tuple);
+    (void)rn;
+    hec = rec;
+  }
+  if (hec) {
+    result.error = hec;
+    result.failure = hec == beast::error::timeout ? UpstreamFailure::timeout
+                     : parser.got_some()          ? UpstreamFailure::after_response
+                                                  : UpstreamFailure::before_response;
+    co_return result;
+  }
+
+  // Committed: from here the client sees this node's answer.
+  result.answered = true;
+  auto& upstream_header = parser.get();
+  result.status = upstream_header.result_int();
+  bool streaming = is_event_stream(upstream_header.base());
+  if (streaming) connection.tcp().expires_never();
+
+  bhttp::response<bhttp::buffer_body> response;
+  response.result(upstream_header.result_int());
+  response.version(11);
+  for (const auto& field : upstream_header.base()) {
+    if (!is_hop_by_hop(field.name())) response.insert(field.name_string(), field.value());
+  }
+  bool keep_alive = client.may_keep_alive();
+  response.keep_alive(keep_alive);
+  if (parser.content_length()) {
+    response.content_length(*parser.content_length());
+  } else if (!parser.is_done()) {
+    response.chunked(true);
+  } else if (request.method() != bhttp::verb::head) {
+    response.content_length(0);
+  }
+
+  bhttp::response_serializer<bhttp::buffer_body> serializer{response};
+  auto& client_stream = client.stream();
+  client_stream.expires_at(streaming ? Clock::time_point::max() : deadline);
+  if (streaming) client_stream.expires_never();
+  auto [cec, cn] = co_await bhttp::async_write_header(client_stream, serializer, use_tuple);
+  (void)cn;
+  if (cec) {
+    result.error = cec;
+    client.responded(false);
+    co_return result;
+  }
+
+  std::array<char, kChunk> chunk;
+  bool upstream_ok = true;
+  bool client_ok = true;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    auto [bec, bn] = co_await bhttp::async_read_some(upstream, connection.buffer, parser, use_tuple);
+    (void)bn;
+    if (bec == bhttp::error::need_buffer) bec = {};
+    if (bec) {
+      result.error = bec;
+      upstream_ok = false;
+      break;
+    }
+    response.body().data = chunk.data();
+    response.body().size = chunk.size() - parser.get().body().size;
+    response.body().more = !parser.is_done();
+    if (response.body().size == 0 && response.body().more) continue;
+    auto [wec2, wn2] = co_await bhttp::async_write(client_stream, serializer, use_tuple);
+    (void)wn2;
+    if (wec2 == bhttp::error::need_buffer) wec2 = {};
+    if (wec2) {
+      result.error = wec2;
+      client_ok = false;
+      break;
+    }
+  }
+  if (upstream_ok && client_ok && !serializer.is_done()) {
+    // The message ended with an empty final piece (chunked terminator, or an empty body).
+    response.body().data = nullptr;
+    response.body().size = 0;
+    response.body().more = false;
+    auto [fec, fn] = co_await bhttp::async_write(client_stream, serializer, use_tuple);
+    (void)fn;
+    if (fec && fec != bhttp::error::need_buffer) client_ok = false;
+  }
+  client_stream.expires_never();
+  result.completed = upstream_ok && client_ok;
+  result.failure = upstream_ok ? UpstreamFailure::none : UpstreamFailure::after_response;
+  client.responded(result.completed && keep_alive);
+  if (!result.completed) client.close();
+  // Reuse the upstream connection only when its message ended cleanly and it may stay open.
+  if (result.completed && upstream_header.keep_alive()) result.status |= 0;
+  co_return result;
+}
+
+}  // namespace
+
+bool is_hop_by_hop(bhttp::field field) {
+  switch (field) {
+    case bhttp::field::connection:
+    case bhttp::field::keep_alive:
+    case bhttp::field::proxy_authenticate:
+    case bhttp::field::proxy_authorization:
+    case bhttp::field::proxy_connection:
+    case bhttp::field::te:
+    case bhttp::field::trailer:
+    case bhttp::field::transfer_encoding:
+    case bhttp::field::upgrade:
+    case bhttp::field::host:
+    case bhttp::field::content_length:  // recomputed for the body actually sent
+      return true;
+    default:
+      return false;
+  }
+}
+
+asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body> request,
+                                    const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
+                                    Clock::time_point deadline) {
+  RelayOutcome outcome;
+  std::size_t allowed = std::min<std::size_t>(targets.size(), std::size_t{max_retries} + 1);
+  request.keep_alive(true);
+  for (std::size_t i = 0; i < allowed; ++i) {
+    const RelayTarget& target = targets[i];
+    request.target(target.target);
+    target.pool->prepare(request);
+    request.prepare_payload();
+
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      UpstreamFailure failure = UpstreamFailure::none;
+      beast::error_code error;
+      auto connection = attempt == 0 ? co_await target.pool->acquire(deadline, failure, error)
+                                      : co_await target.pool->connect(deadline, failure, error);
+      NodeResult result;
+      if (connection) {
+        result = co_await connection->with_stream([&](auto& s) {
+          return relay_on(s, *connection, client, request, deadline);
+        });
+      } else {
+        result.failure = failure;
+        result.error = error;
+      }
+      if (result.answered) {
+        outcome.kind = RelayOutcome::Kind::relayed;
+        outcome.node_index = target.node_index;
+        outcome.status = result.status;
+        outcome.completed = result.completed;
+        if (result.completed) target.pool->release(std::move(connection));
+        co_return outcome;
+      }
+      if (result.failure == UpstreamFailure::timeout || Clock::now() >= deadline) {
+        outcome.failures.push_back({target.node_index, UpstreamFailure::timeout, result.error});
+        outcome.kind = RelayOutcome::Kind::timeout;
+        co_return outcome;
+      }
+      // A pooled connection that the node had closed while idle is not the node's failure.
+      bool stale = connection && connection->reused && result.failure == UpstreamFailure::before_response &&
+                   is_disconnect(result.error);
+      if (stale) continue;
+      outcome.failures.push_back({target.node_index, result.failure, result.error});
+      break;
+    }
+  }
+  outcome.kind = RelayOutcome::Kind::exhausted;
+  co_return outcome;
+}
+
+}  // namespace vixy::http

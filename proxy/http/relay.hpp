@@ -1,0 +1,49 @@
+#pragma once
+// Forwarding one client request to the first node that answers, and streaming that node's
+// response back as it arrives (a 10 MB eth_getLogs answer or an endless event stream alike).
+// Both the EL and the CL paths use it; they differ only in how they pick nodes and targets.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "http/upstream_pool.hpp"
+#include "server/http_server.hpp"
+
+namespace vixy::http {
+
+struct RelayTarget {
+  UpstreamPool* pool = nullptr;
+  std::size_t node_index = 0;  // index into the layer's node list, for metrics and logs
+  std::string target;          // request target on this node
+};
+
+struct RelayAttempt {
+  std::size_t node_index = 0;
+  UpstreamFailure failure = UpstreamFailure::none;
+  beast::error_code error;
+};
+
+struct RelayOutcome {
+  enum class Kind {
+    relayed,     // a node answered; its response went (or started going) to the client
+    exhausted,   // every allowed node failed before answering; nothing was written to the client
+    timeout,     // the deadline passed before a response header; nothing was written to the client
+  } kind = Kind::exhausted;
+  std::size_t node_index = 0;          // the node that answered (relayed)
+  unsigned status = 0;                 // its HTTP status (relayed)
+  bool completed = false;              // relayed to the end (false: one side broke off midway)
+  std::vector<RelayAttempt> failures;  // attempts that failed, in order
+};
+
+// Tries `targets` in order, at most 1 + max_retries of them, moving on only when a node fails
+// before any response byte. `request` is the request to send (method, fields, body), its target
+// and Host are set per node. Response bodies are bounded by `deadline` except event streams,
+// which flow until either side leaves.
+asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body> request,
+                                    const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
+                                    Clock::time_point deadline);
+
+bool is_hop_by_hop(bhttp::field field);
+
+}  // namespace vixy::http

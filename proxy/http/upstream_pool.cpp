@@ -1,0 +1,200 @@
+#include "http/upstream_pool.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/version.hpp>
+#include <stdexcept>
+
+namespace vixy::http {
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+bool is_ip_literal(const std::string& host) {
+  beast::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+}  // namespace
+
+const char* to_string(UpstreamFailure failure) {
+  switch (failure) {
+    case UpstreamFailure::none: return "none";
+    case UpstreamFailure::connect: return "connect";
+    case UpstreamFailure::before_response: return "before_response";
+    case UpstreamFailure::timeout: return "timeout";
+    case UpstreamFailure::after_response: return "after_response";
+  }
+  return "unknown";
+}
+
+bool is_disconnect(const beast::error_code& ec) {
+  return ec == asio::error::eof || ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+         ec == asio::ssl::error::stream_truncated || ec == bhttp::error::partial_message ||
+         ec == asio::error::not_connected || ec == asio::error::bad_descriptor;
+}
+
+beast::tcp_stream& UpstreamConnection::tcp() {
+  return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
+}
+
+UpstreamPool::UpstreamPool(asio::any_io_executor executor, asio::ssl::context& tls, net::UpstreamUrl url,
+                           std::chrono::milliseconds connect_timeout, std::size_t max_idle)
+    : executor_(std::move(executor)),
+      tls_(tls),
+      url_(std::move(url)),
+      connect_timeout_(connect_timeout),
+      max_idle_(max_idle) {}
+
+void UpstreamPool::prepare(bhttp::request<bhttp::string_body>& request) const {
+  request.set(bhttp::field::host, url_.host_header());
+  // The node's own credentials win over anything a client sent: they are what the node expects.
+  if (url_.basic_auth) {
+    request.set(bhttp::field::authorization, *url_.basic_auth);
+  }
+  if (request.find(bhttp::field::user_agent) == request.end()) {
+    request.set(bhttp::field::user_agent, "vixy/" VIXY_VERSION);
+  }
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(Clock::time_point deadline,
+                                                                          UpstreamFailure& failure,
+                                                                          beast::error_code& error) {
+  while (!idle_.empty()) {
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    if (connection->tcp().socket().is_open()) {
+      connection->reused = true;
+      co_return connection;
+    }
+  }
+  co_return co_await connect(deadline, failure, error);
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(Clock::time_point deadline,
+                                                                          UpstreamFailure& failure,
+                                                                          beast::error_code& error) {
+  auto connect_deadline = std::min(deadline, Clock::now() + connect_timeout_);
+  auto classify = [&](const beast::error_code& ec) {
+    error = ec;
+    failure = (ec == beast::error::timeout && Clock::now() >= deadline) ? UpstreamFailure::timeout
+                                                                        : UpstreamFailure::connect;
+  };
+
+  asio::ip::tcp::resolver resolver(executor_);
+  auto [rec, endpoints] = co_await resolver.async_resolve(url_.host, url_.port, use_tuple);
+  if (rec) {
+    classify(rec);
+    co_return nullptr;
+  }
+  beast::tcp_stream tcp(executor_);
+  tcp.expires_at(connect_deadline);
+  auto [cec, endpoint] = co_await tcp.async_connect(endpoints, use_tuple);
+  (void)endpoint;
+  if (cec) {
+    classify(cec);
+    co_return nullptr;
+  }
+  beast::error_code ignored;
+  tcp.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+
+  if (!url_.tls) {
+    tcp.expires_never();
+    co_return std::make_unique<UpstreamConnection>(
+        UpstreamConnection{decltype(UpstreamConnection::stream){std::in_place_index<0>, std::move(tcp)}, {}, false});
+  }
+
+  auto connection = std::make_unique<UpstreamConnection>(UpstreamConnection{
+      decltype(UpstreamConnection::stream){std::in_place_index<1>, std::move(tcp), tls_}, {}, false});
+  auto& tls_stream = std::get<1>(connection->stream);
+  if (!is_ip_literal(url_.host)) {
+    // SNI: virtual-hosted providers pick the certificate by name.
+    // (SSL_set_tlsext_host_name is a macro with a C cast; this is what it expands to.)
+    SSL_ctrl(tls_stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(url_.host.c_str()));
+  }
+  tls_stream.set_verify_callback(asio::ssl::host_name_verification(url_.host));
+  connection->tcp().expires_at(connect_deadline);
+  auto [hec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+  if (hec) {
+    classify(hec);
+    co_return nullptr;
+  }
+  connection->tcp().expires_never();
+  co_return connection;
+}
+
+void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
+  if (!connection || idle_.size() >= max_idle_) return;
+  connection->tcp().expires_never();
+  idle_.push_back(std::move(connection));
+}
+
+asio::awaitable<UpstreamPool::Result> UpstreamPool::exchange(bhttp::request<bhttp::string_body> request,
+                                                             Clock::time_point deadline,
+                                                             std::uint64_t body_limit) {
+  prepare(request);
+  request.keep_alive(true);
+  request.prepare_payload();
+  Result result;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto connection = attempt == 0 ? co_await acquire(deadline, result.failure, result.error)
+                                   : co_await connect(deadline, result.failure, result.error);
+    if (!connection) co_return result;
+
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(body_limit);
+    connection->tcp().expires_at(deadline);
+    beast::error_code ec = co_await connection->with_stream([&](auto& s) -> asio::awaitable<beast::error_code> {
+      auto [wec, wn] = co_await bhttp::async_write(s, request, use_tuple);
+      (void)wn;
+      if (wec) co_return wec;
+      auto [rec, rn] = co_await bhttp::async_read(s, connection->buffer, parser, use_tuple);
+      (void)rn;
+      co_return rec;
+    });
+    if (!ec) {
+      result.failure = UpstreamFailure::none;
+      result.error = {};
+      result.response = parser.release();
+      if (result.response.keep_alive()) release(std::move(connection));
+      co_return result;
+    }
+    result.error = ec;
+    if (ec == beast::error::timeout) {
+      result.failure = UpstreamFailure::timeout;
+      co_return result;
+    }
+    bool nothing_received = !parser.got_some();
+    result.failure = nothing_received ? UpstreamFailure::before_response : UpstreamFailure::after_response;
+    // A kept-alive connection the node closed while it sat idle: try once more on a fresh one.
+    if (!(connection->reused && nothing_received && is_disconnect(ec))) co_return result;
+  }
+  co_return result;
+}
+
+asio::ssl::context make_client_tls_context(const std::optional<std::string>& extra_ca_file) {
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
+  context.set_default_verify_paths();
+  if (extra_ca_file) {
+    beast::error_code ec;
+    context.load_verify_file(*extra_ca_file, ec);
+    if (ec) throw std::runtime_error("tls.ca_file \"" + *extra_ca_file + "\": " + ec.message());
+  }
+  context.set_verify_mode(asio::ssl::verify_peer);
+  return context;
+}
+
+}  // namespace vixy::http
