@@ -136,6 +136,13 @@ TEST(HealthNextLayer, NodeThatNeverAnsweredHasNoHeightAndIsUnhealthy) {
   EXPECT_EQ(layer.chain_head, 100u);
 }
 
+TEST(HealthNextLayer, ChainHeadCountsLastKnownHeightsOfNodesThatFailedThisRound) {
+  auto layer = next_layer(two_primaries_one_backup(), {ok(100), ok(100), ok(100)}, kThresholds);
+  layer = next_layer(layer, {failed(), ok(97), ok(96)}, kThresholds);
+  EXPECT_EQ(layer.chain_head, 100u);
+  EXPECT_EQ(layer.nodes[1].lag, 3u);
+}
+
 TEST(HealthNextLayer, ChainHeadIsZeroWhenNoHeightKnown) {
   auto layer = next_layer(two_primaries_one_backup(), {failed(), failed(), syncing()}, kThresholds);
   EXPECT_EQ(layer.chain_head, 0u);
