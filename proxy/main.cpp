@@ -1,1 +1,80 @@
-int main() { return 0; }
+// vixy: one stable address for Ethereum EL and CL nodes. See README.md.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "log/log.hpp"
+#include "net/listen_address.hpp"
+#include "server/app.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: vixy --config FILE [--listen HOST:PORT] [--log-level LEVEL]
+
+  --config FILE       TOML configuration (Vixy's config.toml is accepted as is)
+  --listen HOST:PORT  address to serve on; wins over [server] listen (default 127.0.0.1:8080)
+  --log-level LEVEL   debug, info, warn or error (default info)
+  --help              this text
+  --version           the version
+)";
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "vixy: %s\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  std::string listen;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "--version") {
+      std::printf("vixy %s\n", VIXY_VERSION);
+      return 0;
+    } else if (arg == "--config" || arg == "-c") {
+      if (!value(config_path)) return usage_error("--config needs a file");
+    } else if (arg == "--listen" || arg == "-l") {
+      if (!value(listen)) return usage_error("--listen needs HOST:PORT");
+    } else if (arg == "--log-level") {
+      std::string level_text;
+      vixy::log::Level level;
+      if (!value(level_text) || !vixy::log::parse_level(level_text, level)) {
+        return usage_error("--log-level needs debug, info, warn or error");
+      }
+      vixy::log::set_level(level);
+    } else {
+      return usage_error("unknown argument \"" + std::string(arg) + "\"");
+    }
+  }
+  if (config_path.empty()) return usage_error("--config is required");
+
+  vixy::log::set_component("vixy");
+  try {
+    auto config = vixy::config::load_file(config_path);
+    if (listen.empty()) listen = config.server.listen.value_or("127.0.0.1:8080");
+    std::string problem;
+    auto endpoint = vixy::net::parse_listen_address(listen, &problem);
+    if (!endpoint) return usage_error("listen address \"" + listen + "\": " + problem);
+    vixy::server::App app(std::move(config), *endpoint);
+    return app.run();
+  } catch (const vixy::config::ConfigError& e) {
+    std::fprintf(stderr, "vixy: configuration error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    vixy::log::error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+}

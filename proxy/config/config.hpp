@@ -31,6 +31,8 @@ struct Global {
   std::uint64_t health_check_interval_ms = 1000;
   std::uint64_t health_check_timeout_ms = 2000;  // vixy addition: bound on one check
   std::uint64_t proxy_timeout_ms = 30000;
+  std::uint64_t connect_timeout_ms = 2000;  // vixy addition: bound on connecting to a node, so a
+                                            // dead one is skipped long before proxy_timeout_ms
   std::uint32_t max_retries = 2;
   std::uint32_t health_check_max_failures = 3;
   std::uint64_t max_body_size = 10 * 1024 * 1024;  // bytes of a client request body

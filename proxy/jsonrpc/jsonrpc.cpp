@@ -50,13 +50,37 @@ bool is_valid_request(const json& message, std::string* problem) {
 }
 
 RequestShape inspect_request_body(std::string_view body) {
-  RequestShape shape;
   auto parsed = parse(body);
   if (!parsed) {
+    RequestShape shape;
     shape.kind = RequestShape::Kind::parse_error;
     shape.problem = "body is not valid JSON";
     return shape;
   }
+  return inspect_request(*parsed);
+}
+
+json error_for_each(const json& document, int code, std::string_view message) {
+  auto one = [&](const json& request) -> std::optional<json> {
+    if (!request.is_object()) return make_error(nullptr, code, message);
+    auto id = request.find("id");
+    if (id == request.end()) return std::nullopt;  // a notification expects no answer
+    return make_error(*id, code, message);
+  };
+  if (document.is_array() && !document.empty()) {
+    json answers = json::array();
+    for (const auto& request : document) {
+      if (auto answer = one(request)) answers.push_back(std::move(*answer));
+    }
+    return answers;
+  }
+  if (document.is_object()) return one(document).value_or(make_error(nullptr, code, message));
+  return make_error(nullptr, code, message);
+}
+
+RequestShape inspect_request(const json& document) {
+  RequestShape shape;
+  const json* parsed = &document;
   auto method_of = [](const json& m) -> std::string {
     if (m.is_object()) {
       auto it = m.find("method");

@@ -42,6 +42,12 @@ struct RequestShape {
   std::string problem;                // why it is invalid, for the error message
 };
 RequestShape inspect_request_body(std::string_view body);
+RequestShape inspect_request(const json& document);
+
+// The error answer a client expects for `document` when the proxy cannot serve it: one error per
+// request carrying that request's id (an array for a batch; requests without an id get none),
+// or a single error with a null id when the document is not a request at all.
+json error_for_each(const json& document, int code, std::string_view message);
 
 // True when `message` is a well-formed request object: "method" a string, "id" absent
 // (notification), null, a number or a string, "params" absent, an array or an object.

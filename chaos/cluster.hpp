@@ -1,0 +1,95 @@
+#pragma once
+// A small deployment on loopback: fake EL and CL nodes (each its own vixy-fakenode process) and
+// the real vixy binary configured to use them, all on ports the system picks. Used by the
+// integration tests and the demo; every process is stopped by PID when the Cluster goes away.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chaos/http_client.hpp"
+#include "chaos/process.hpp"
+
+namespace vixy::chaos {
+
+struct Binaries {
+  std::string vixy;
+  std::string fakenode;
+};
+
+struct ClusterOptions {
+  std::vector<std::string> el_primaries{"el-primary"};
+  std::vector<std::string> el_backups{"el-backup"};
+  std::vector<std::string> cl_nodes{"cl-node"};
+  std::uint64_t chain_seed = 42;
+  int block_time_ms = 200;
+  bool tls = false;              // nodes also serve TLS; vixy uses https:// URLs and a generated CA
+  std::string global_toml;       // extra lines for [global], e.g. "max_retries = 1\n"
+  std::string extra_toml;        // extra tables appended to the config
+  bool start_proxy = true;
+};
+
+struct FakeNode {
+  std::string name;
+  std::string kind;  // "el" or "cl"
+  std::unique_ptr<ChildProcess> process;
+  std::uint16_t rpc_port = 0;
+  std::uint16_t admin_port = 0;
+  std::uint16_t tls_port = 0;
+};
+
+class Cluster {
+ public:
+  Cluster(Binaries binaries, ClusterOptions options);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  FakeNode& node(std::string_view name);
+  const std::vector<FakeNode>& nodes() const { return nodes_; }
+
+  // Writes the configuration and starts vixy on 127.0.0.1:0; throws when it does not come up.
+  void start_proxy();
+  ChildProcess& proxy() { return *proxy_; }
+  std::uint16_t proxy_port() const { return proxy_port_; }
+  const std::string& config_path() const { return config_path_; }
+  const TempDir& dir() const { return *dir_; }
+
+  // The admin API of a fake node: POST path with a JSON body (GET for "/state").
+  HttpResult admin(std::string_view node_name, std::string_view path, std::string body = "{}");
+  HttpResult proxy_get(std::string target, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  HttpResult proxy_post(std::string target, std::string body,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // GET /status parsed; null when it could not be fetched.
+  nlohmann::json status();
+  // Polls /status until `condition` holds.
+  bool wait_for_status(const std::function<bool(const nlohmann::json&)>& condition,
+                       std::chrono::milliseconds timeout);
+  // The node `name` in /status (el_nodes or cl_nodes), or null.
+  static nlohmann::json find_node(const nlohmann::json& status, std::string_view name);
+
+ private:
+  void start_node(const std::string& name, const std::string& kind);
+  std::string render_config() const;
+  void make_tls_material();
+
+  Binaries binaries_;
+  ClusterOptions options_;
+  std::unique_ptr<TempDir> dir_;
+  std::vector<FakeNode> nodes_;
+  std::unique_ptr<ChildProcess> proxy_;
+  std::uint16_t proxy_port_ = 0;
+  std::string config_path_;
+  std::string ca_file_;
+};
+
+// Runs a command line with /bin/sh, output into `log_path`; the exit code.
+int run_shell(const std::string& command, const std::string& log_path);
+
+}  // namespace vixy::chaos

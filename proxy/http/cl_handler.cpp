@@ -1,0 +1,74 @@
+#include "http/cl_handler.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "http/relay.hpp"
+#include "log/log.hpp"
+#include "routing/select.hpp"
+
+namespace vixy::http {
+namespace {
+
+// Beacon API errors are {"code":..,"message":..}, not JSON-RPC.
+asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpConnection& connection,
+                                   const server::Request& request, bhttp::status status, std::string message,
+                                   const char* reason) {
+  context.metrics.proxy_errors_total.with({"cl", reason}).inc();
+  nlohmann::json body{{"code", static_cast<unsigned>(status)}, {"message", std::move(message)}};
+  co_await connection.respond(server::make_response(request, status, body.dump()));
+}
+
+}  // namespace
+
+asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConnection& connection,
+                                server::Request& request, std::string_view suffix) {
+  auto started = Clock::now();
+  std::string_view path = suffix.substr(0, suffix.find('?'));
+  std::string_view query = path.size() < suffix.size() ? suffix.substr(path.size() + 1) : std::string_view{};
+
+  auto snapshot = context.monitor.snapshot();
+  std::vector<RelayTarget> targets;
+  for (std::size_t index : routing::cl_candidates(snapshot->cl)) {
+    auto& pool = context.upstreams.cl[index].requests;
+    targets.push_back({&pool, index, pool.url().target(path, query)});
+  }
+  if (targets.empty()) {
+    co_await answer_error(context, connection, request, bhttp::status::service_unavailable,
+                          "no healthy CL node available", "no_healthy_node");
+    co_return;
+  }
+
+  bhttp::request<bhttp::string_body> upstream{request.method(), "/", 11};
+  if (request.method() == bhttp::verb::unknown) upstream.method_string(request.method_string());
+  for (const auto& field : request.base()) {
+    if (!is_hop_by_hop(field.name())) upstream.insert(field.name_string(), field.value());
+  }
+  upstream.body() = std::move(request.body());
+  auto deadline = started + std::chrono::milliseconds(context.config.global.proxy_timeout_ms);
+  auto outcome = co_await relay(connection, std::move(upstream), targets, context.config.global.max_retries, deadline);
+
+  for (const auto& failure : outcome.failures) {
+    const auto& node = context.config.cl[failure.node_index];
+    context.metrics.cl_upstream_errors_total.with({node.name}).inc();
+    log::warn("cl upstream failed", {{"node", node.name},
+                                     {"failure", to_string(failure.failure)},
+                                     {"error", failure.error.message()}});
+  }
+  if (outcome.kind == RelayOutcome::Kind::relayed) {
+    const auto& node = context.config.cl[outcome.node_index];
+    context.metrics.cl_requests_total.with({node.name}).inc();
+    context.metrics.cl_request_duration_seconds.with({node.name})
+        .observe(std::chrono::duration<double>(Clock::now() - started).count());
+    co_return;
+  }
+  if (outcome.kind == RelayOutcome::Kind::timeout) {
+    co_await answer_error(context, connection, request, bhttp::status::gateway_timeout,
+                          "upstream timeout after " + std::to_string(context.config.global.proxy_timeout_ms) + " ms",
+                          "timeout");
+  } else {
+    co_await answer_error(context, connection, request, bhttp::status::bad_gateway, "every CL node tried failed",
+                          "upstream_failed");
+  }
+}
+
+}  // namespace vixy::http

@@ -1,0 +1,99 @@
+#include "server/app.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <stdexcept>
+
+#include "log/log.hpp"
+#include "net/listen_address.hpp"
+
+namespace vixy::server {
+namespace {
+
+std::shared_ptr<HttpServer> open_server(asio::io_context& io, Handler handler, ServerLimits limits,
+                                        const tcp::endpoint& endpoint, const char* what) {
+  auto server = std::make_shared<HttpServer>(io.get_executor(), std::move(handler), limits);
+  if (auto ec = server->listen(endpoint)) {
+    throw std::runtime_error(std::string("cannot listen on ") + net::to_string(endpoint) + " (" + what +
+                             "): " + ec.message());
+  }
+  server->start();
+  log::info("listening", {{"what", what}, {"addr", net::to_string(server->local_endpoint())}});
+  return server;
+}
+
+}  // namespace
+
+App::App(config::Config config, const tcp::endpoint& listen)
+    : config_(std::move(config)),
+      io_(1),
+      tls_(vixy::http::make_client_tls_context(config_.tls.ca_file)),
+      metrics_(config_),
+      upstreams_(vixy::http::make_upstreams(io_.get_executor(), tls_, config_)),
+      monitor_(std::make_shared<health::HealthMonitor>(io_.get_executor(), config_, upstreams_, metrics_)),
+      context_{config_, metrics_, upstreams_, *monitor_} {
+  bool separate_metrics = config_.metrics.enabled && config_.metrics.port.has_value();
+  router_options_.serve_metrics = config_.metrics.enabled && !separate_metrics;
+
+  ServerLimits limits;
+  limits.max_body_size = config_.global.max_body_size;
+  server_ = open_server(
+      io_, [this](HttpConnection& c, Request& r) { return route(context_, router_options_, c, r); }, limits, listen,
+      "proxy");
+  if (separate_metrics) {
+    tcp::endpoint metrics_endpoint(listen.address(), *config_.metrics.port);
+    metrics_server_ = open_server(
+        io_, [this](HttpConnection& c, Request& r) { return route_metrics_only(context_, c, r); }, limits,
+        metrics_endpoint, "metrics");
+  }
+}
+
+int App::run() {
+  asio::signal_set signals(io_, SIGTERM, SIGINT);
+  signals.async_wait([this](const boost::system::error_code& ec, int signal_number) {
+    if (!ec) begin_shutdown(signal_number);
+  });
+  monitor_->start();
+  log::info("started", {{"version", VIXY_VERSION},
+                        {"el_nodes", config_.el.size()},
+                        {"cl_nodes", config_.cl.size()},
+                        {"health_interval_ms", config_.global.health_check_interval_ms}});
+  io_.run();
+  log::info("stopped");
+  return 0;
+}
+
+void App::begin_shutdown(int signal_number) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  log::info("shutting down", {{"signal", signal_number},
+                              {"open_connections", server_->connection_count()},
+                              {"deadline_ms", config_.server.shutdown_timeout_ms}});
+  monitor_->stop();
+  server_->shutdown_gracefully();
+  if (metrics_server_) metrics_server_->shutdown_gracefully();
+  // In-flight requests finish within the deadline; whatever is still open then is cut off.
+  asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<void> {
+        auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
+        asio::steady_timer tick(io_);
+        while (std::chrono::steady_clock::now() < deadline &&
+               (server_->connection_count() > 0 || (metrics_server_ && metrics_server_->connection_count() > 0))) {
+          tick.expires_after(std::chrono::milliseconds(10));
+          co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+        if (server_->connection_count() > 0) {
+          log::warn("shutdown deadline passed", {{"cut_connections", server_->connection_count()}});
+        }
+        io_.stop();
+      },
+      asio::detached);
+}
+
+}  // namespace vixy::server

@@ -1,0 +1,44 @@
+#pragma once
+// The running proxy: configuration, metrics, upstream pools, health monitor and listeners, wired
+// together on one io_context, with SIGTERM/SIGINT handled as a graceful shutdown.
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "config/config.hpp"
+#include "health/monitor.hpp"
+#include "http/upstreams.hpp"
+#include "observability/proxy_metrics.hpp"
+#include "server/context.hpp"
+#include "server/http_server.hpp"
+#include "server/router.hpp"
+
+namespace vixy::server {
+
+class App {
+ public:
+  // Throws std::runtime_error when a listener cannot be opened (start-up error).
+  App(config::Config config, const tcp::endpoint& listen);
+  // Serves until SIGTERM/SIGINT, then drains; returns the process exit code.
+  int run();
+
+ private:
+  void begin_shutdown(int signal_number);
+
+  config::Config config_;
+  asio::io_context io_;
+  asio::ssl::context tls_;
+  observability::ProxyMetrics metrics_;
+  vixy::http::Upstreams upstreams_;
+  std::shared_ptr<health::HealthMonitor> monitor_;
+  ProxyContext context_;
+  RouterOptions router_options_;
+  std::shared_ptr<HttpServer> server_;
+  std::shared_ptr<HttpServer> metrics_server_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace vixy::server

@@ -1,0 +1,18 @@
+#pragma once
+// What every request handler of the proxy needs, owned by the App and alive for its lifetime.
+
+#include "config/config.hpp"
+#include "health/monitor.hpp"
+#include "http/upstreams.hpp"
+#include "observability/proxy_metrics.hpp"
+
+namespace vixy::server {
+
+struct ProxyContext {
+  const config::Config& config;
+  observability::ProxyMetrics& metrics;
+  vixy::http::Upstreams& upstreams;
+  health::HealthMonitor& monitor;
+};
+
+}  // namespace vixy::server
