@@ -1,0 +1,428 @@
+#include "config/config.hpp"
+
+#include <toml++/toml.h>
+#include <boost/url.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vixy::config {
+
+namespace {
+
+// Durations are handed to Asio timers as nanoseconds; capping them at a day keeps every
+// conversion far from overflow and still allows any sane setting.
+constexpr std::uint64_t kMaxDurationMs = 86'400'000;
+constexpr std::uint64_t kUnbounded = std::numeric_limits<std::uint64_t>::max();
+
+struct Range {
+  std::uint64_t min = 0;
+  std::uint64_t max = kUnbounded;
+};
+
+std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string indexed(const std::string& path, std::size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+std::string list_keys(std::initializer_list<std::string_view> keys) {
+  std::string out;
+  for (auto key : keys) {
+    if (!out.empty()) out += ", ";
+    out += key;
+  }
+  return out;
+}
+
+// Only ever echo a scheme back when it is short: the scheme is not secret, but a malformed value
+// such as "apikey:..." would otherwise leak what precedes the colon.
+std::string quoted_scheme(std::string_view scheme) {
+  if (scheme.size() > 16) return "an unsupported scheme";
+  return "\"" + std::string(scheme) + "\"";
+}
+
+// Why `text` is not an acceptable upstream URL, or nullopt when it is. Never includes the URL.
+std::optional<std::string> url_problem(std::string_view text,
+                                       std::initializer_list<boost::urls::scheme> allowed,
+                                       std::string_view allowed_names) {
+  if (text.empty()) return "must not be empty";
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  if (!parsed) {
+    return "is not a valid URL (expected SCHEME://HOST[:PORT][/PATH] with scheme " +
+           std::string(allowed_names) + ")";
+  }
+  const boost::urls::url_view& url = *parsed;
+  bool scheme_ok = false;
+  for (auto scheme : allowed) scheme_ok = scheme_ok || url.scheme_id() == scheme;
+  if (!scheme_ok) {
+    return "scheme must be " + std::string(allowed_names) + ", got " + quoted_scheme(url.scheme());
+  }
+  if (!url.has_authority() || url.encoded_host().empty()) return "URL must include a host";
+  // The grammar already made the port all digits; an empty port ("host:") means the default one.
+  if (auto port = url.port(); !port.empty()) {
+    if (port.size() > 5 || std::stoul(std::string(port)) == 0 || std::stoul(std::string(port)) > 65535) {
+      return "port must be between 1 and 65535";
+    }
+  }
+  return std::nullopt;
+}
+
+bool all_digits(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+bool host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+         c == '_';
+}
+
+// Why `text` is not a HOST:PORT listen address, or nullopt when it is. Listen addresses hold no
+// secrets, so the reason may quote the value.
+std::optional<std::string> listen_problem(std::string_view text) {
+  const std::string shape = "must look like HOST:PORT (e.g. \"127.0.0.1:8080\" or \"[::1]:8080\")";
+  const std::string got = ", got \"" + std::string(text) + "\"";
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return shape + got;
+    }
+    if (!boost::urls::parse_ipv6_address(text.substr(1, close - 1))) {
+      return "the address in brackets is not a valid IPv6 address" + got;
+    }
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return shape + got;
+    auto host = text.substr(0, colon);
+    if (host.find(':') != std::string_view::npos) {
+      return "an IPv6 host must be written in brackets, e.g. \"[::1]:8080\"" + got;
+    }
+    if (host.empty()) return "the host is missing; " + shape + got;
+    for (char c : host) {
+      if (!host_char(c)) return "the host contains an invalid character" + got;
+    }
+    port = text.substr(colon + 1);
+  }
+  if (!all_digits(port) || port.size() > 5 || std::stoul(std::string(port)) > 65535) {
+    return "the port must be a number from 0 to 65535" + got;
+  }
+  return std::nullopt;
+}
+
+// Walks the parsed document once, filling a Config and throwing ConfigError at the first problem.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  Config read(const toml::table& root) {
+    Config config;
+    config.source_path = source_;
+    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "el", "cl"});
+    if (auto* t = optional_table(root, "global", "")) read_global(*t, config.global);
+    if (auto* t = optional_table(root, "metrics", "")) read_metrics(*t, config.metrics);
+    if (auto* t = optional_table(root, "server", "")) read_server(*t, config.server);
+    if (auto* t = optional_table(root, "tls", "")) read_tls(*t, config.tls);
+    read_el(root, config.el);
+    read_cl(root, config.cl);
+    return config;
+  }
+
+ private:
+  [[noreturn]] void fail(const toml::source_region& where, const std::string& key,
+                         std::string_view reason) const {
+    if (where.begin.line == 0) fail(key, reason);
+    throw ConfigError(source_ + ":" + std::to_string(where.begin.line) + ": " + key + ": " +
+                      std::string(reason));
+  }
+
+  [[noreturn]] void fail(const std::string& key, std::string_view reason) const {
+    throw ConfigError(source_ + ": " + key + ": " + std::string(reason));
+  }
+
+  void reject_unknown_keys(const toml::table& table, const std::string& path,
+                           std::initializer_list<std::string_view> allowed) const {
+    for (auto&& [key, node] : table) {
+      bool known = false;
+      for (auto name : allowed) known = known || key.str() == name;
+      if (!known) {
+        const auto& where = node.source().begin.line != 0 ? node.source() : key.source();
+        fail(where, join(path, key.str()), "unknown key (expected one of: " + list_keys(allowed) + ")");
+      }
+    }
+  }
+
+  const toml::table* optional_table(const toml::table& parent, std::string_view key,
+                                    const std::string& parent_path) const {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table())
+      fail(node->source(), join(parent_path, key), "expected a table, got " + type_name(*node));
+    return node->as_table();
+  }
+
+  // The array of tables at `key` (e.g. [[el.primary]]), or nullptr when the key is absent.
+  const toml::array* optional_table_array(const toml::table& parent, std::string_view key,
+                                          const std::string& path) const {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_array()) {
+      fail(node->source(), path, "expected an array of tables ([[" + path + "]]), got " + type_name(*node));
+    }
+    const toml::array& array = *node->as_array();
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      if (!array[i].is_table()) {
+        fail(array[i].source(), indexed(path, i), "expected a table, got " + type_name(array[i]));
+      }
+    }
+    return &array;
+  }
+
+  std::optional<std::uint64_t> optional_uint(const toml::table& table, std::string_view key,
+                                             const std::string& table_path, Range range) const {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    const std::string path = join(table_path, key);
+    if (!node->is_integer()) {
+      fail(node->source(), path, "expected a non-negative integer, got " + type_name(*node));
+    }
+    const std::int64_t value = node->as_integer()->get();
+    const std::string got = ", got " + std::to_string(value);
+    if (value < 0 && range.min == 0) fail(node->source(), path, "must not be negative" + got);
+    if (value < 0 || static_cast<std::uint64_t>(value) < range.min) {
+      fail(node->source(), path,
+           (range.min == 1 ? std::string("must be greater than 0")
+                           : "must be at least " + std::to_string(range.min)) +
+               got);
+    }
+    if (static_cast<std::uint64_t>(value) > range.max) {
+      fail(node->source(), path, "must be at most " + std::to_string(range.max) + got);
+    }
+    return static_cast<std::uint64_t>(value);
+  }
+
+  template <typename Field>
+  void read_uint(const toml::table& table, std::string_view key, const std::string& table_path, Range range,
+                 Field& field) const {
+    range.max = std::min<std::uint64_t>(range.max, std::numeric_limits<Field>::max());
+    if (auto value = optional_uint(table, key, table_path, range)) field = static_cast<Field>(*value);
+  }
+
+  std::optional<std::string> optional_string(const toml::table& table, std::string_view key,
+                                             const std::string& table_path) const {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    if (!node->is_string()) {
+      fail(node->source(), join(table_path, key), "expected a string, got " + type_name(*node));
+    }
+    return node->as_string()->get();
+  }
+
+  std::string required_string(const toml::table& table, std::string_view key,
+                              const std::string& table_path) const {
+    auto value = optional_string(table, key, table_path);
+    if (!value) fail(table.source(), join(table_path, key), "missing required key");
+    return std::move(*value);
+  }
+
+  void read_global(const toml::table& t, Global& global) const {
+    const std::string path = "global";
+    reject_unknown_keys(
+        t, path,
+        {"max_el_lag_blocks", "max_cl_lag_slots", "health_check_interval_ms", "health_check_timeout_ms",
+         "proxy_timeout_ms", "max_retries", "health_check_max_failures", "max_body_size"});
+    const Range any{};
+    const Range duration{1, kMaxDurationMs};
+    read_uint(t, "max_el_lag_blocks", path, any, global.max_el_lag_blocks);
+    read_uint(t, "max_cl_lag_slots", path, any, global.max_cl_lag_slots);
+    read_uint(t, "health_check_interval_ms", path, duration, global.health_check_interval_ms);
+    read_uint(t, "health_check_timeout_ms", path, duration, global.health_check_timeout_ms);
+    read_uint(t, "proxy_timeout_ms", path, duration, global.proxy_timeout_ms);
+    read_uint(t, "max_retries", path, any, global.max_retries);
+    read_uint(t, "health_check_max_failures", path, Range{1, kUnbounded}, global.health_check_max_failures);
+    read_uint(t, "max_body_size", path, Range{1, kUnbounded}, global.max_body_size);
+  }
+
+  void read_metrics(const toml::table& t, Metrics& metrics) const {
+    const std::string path = "metrics";
+    reject_unknown_keys(t, path, {"enabled", "port"});
+    if (const toml::node* node = t.get("enabled")) {
+      if (!node->is_boolean()) {
+        fail(node->source(), "metrics.enabled",
+             "expected a boolean (true or false), got " + type_name(*node));
+      }
+      metrics.enabled = node->as_boolean()->get();
+    }
+    if (auto port = optional_uint(t, "port", path, Range{1, 65535})) {
+      metrics.port = static_cast<std::uint16_t>(*port);
+    }
+  }
+
+  void read_server(const toml::table& t, Server& server) const {
+    const std::string path = "server";
+    reject_unknown_keys(t, path, {"listen", "shutdown_timeout_ms"});
+    if (auto listen = optional_string(t, "listen", path)) {
+      if (auto problem = listen_problem(*listen)) fail(t.get("listen")->source(), "server.listen", *problem);
+      server.listen = std::move(*listen);
+    }
+    read_uint(t, "shutdown_timeout_ms", path, Range{1, kMaxDurationMs}, server.shutdown_timeout_ms);
+  }
+
+  void read_tls(const toml::table& t, Tls& tls) const {
+    const std::string path = "tls";
+    reject_unknown_keys(t, path, {"ca_file"});
+    if (auto ca_file = optional_string(t, "ca_file", path)) {
+      if (ca_file->empty()) fail(t.get("ca_file")->source(), "tls.ca_file", "must not be empty");
+      tls.ca_file = std::move(*ca_file);
+    }
+  }
+
+  std::string read_name(const toml::table& node_table, const std::string& node_path,
+                        std::map<std::string, std::string>& seen) const {
+    std::string name = required_string(node_table, "name", node_path);
+    const auto& where = node_table.get("name")->source();
+    if (name.empty()) fail(where, node_path + ".name", "must not be empty");
+    auto [first, inserted] = seen.emplace(name, node_path + ".name");
+    if (!inserted) {
+      fail(where, node_path + ".name",
+           "duplicate node name \"" + name + "\" (already used by " + first->second + ")");
+    }
+    return name;
+  }
+
+  std::string read_url(const toml::table& node_table, std::string_view key, const std::string& node_path,
+                       std::initializer_list<boost::urls::scheme> schemes,
+                       std::string_view scheme_names) const {
+    std::string url = required_string(node_table, key, node_path);
+    if (auto problem = url_problem(url, schemes, scheme_names)) {
+      fail(node_table.get(key)->source(), join(node_path, key), *problem);
+    }
+    return url;
+  }
+
+  void read_el_tier(const toml::table& el, std::string_view key, Tier tier, std::vector<ElNode>& out,
+                    std::map<std::string, std::string>& seen) const {
+    const std::string path = join("el", key);
+    const toml::array* nodes = optional_table_array(el, key, path);
+    if (nodes == nullptr) return;
+    for (std::size_t i = 0; i < nodes->size(); ++i) {
+      const toml::table& t = *(*nodes)[i].as_table();
+      const std::string node_path = indexed(path, i);
+      reject_unknown_keys(t, node_path, {"name", "http_url", "ws_url"});
+      ElNode node;
+      node.name = read_name(t, node_path, seen);
+      node.http_url = read_url(t, "http_url", node_path,
+                               {boost::urls::scheme::http, boost::urls::scheme::https}, "http or https");
+      node.ws_url =
+          read_url(t, "ws_url", node_path, {boost::urls::scheme::ws, boost::urls::scheme::wss}, "ws or wss");
+      node.tier = tier;
+      out.push_back(std::move(node));
+    }
+  }
+
+  void read_el(const toml::table& root, std::vector<ElNode>& out) const {
+    static constexpr std::string_view kNeedPrimary = "at least one primary EL node is required";
+    const toml::table* el = optional_table(root, "el", "");
+    if (el == nullptr) fail("el.primary", kNeedPrimary);
+    reject_unknown_keys(*el, "el", {"primary", "backup"});
+    // Names must be unique across both tiers: they label metrics and /status entries.
+    std::map<std::string, std::string> seen;
+    read_el_tier(*el, "primary", Tier::primary, out, seen);
+    if (out.empty()) fail(el->source(), "el.primary", kNeedPrimary);
+    read_el_tier(*el, "backup", Tier::backup, out, seen);
+  }
+
+  void read_cl(const toml::table& root, std::vector<ClNode>& out) const {
+    const toml::array* nodes = optional_table_array(root, "cl", "cl");
+    if (nodes == nullptr) return;
+    std::map<std::string, std::string> seen;
+    for (std::size_t i = 0; i < nodes->size(); ++i) {
+      const toml::table& t = *(*nodes)[i].as_table();
+      const std::string node_path = indexed("cl", i);
+      reject_unknown_keys(t, node_path, {"name", "url"});
+      ClNode node;
+      node.name = read_name(t, node_path, seen);
+      node.url = read_url(t, "url", node_path, {boost::urls::scheme::http, boost::urls::scheme::https},
+                          "http or https");
+      out.push_back(std::move(node));
+    }
+  }
+
+  std::string source_;
+};
+
+}  // namespace
+
+Config parse(std::string_view toml_text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& error) {
+    const auto& where = error.source().begin;
+    throw ConfigError(source_name + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) +
+                      ": " + std::string(error.description()));
+  }
+  return Reader(source_name).read(root);
+}
+
+Config load_file(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) {
+    const int error = errno;
+    throw ConfigError(path + ": cannot open config file: " + std::strerror(error));
+  }
+  std::string text;
+  char buffer[64 * 1024];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, got);
+  // fopen succeeds on a directory on Linux; the failure only shows up when reading.
+  if (std::ferror(file.get())) {
+    const int error = errno;
+    throw ConfigError(path + ": cannot read config file: " + std::strerror(error));
+  }
+  return parse(text, path);
+}
+
+const char* to_string(Tier tier) {
+  switch (tier) {
+    case Tier::primary: return "primary";
+    case Tier::backup: return "backup";
+  }
+  return "unknown";
+}
+
+}  // namespace vixy::config

@@ -1,0 +1,530 @@
+#include "config/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace vixy::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+// Vixy's own config.example.toml, byte for byte: it must keep working unchanged.
+constexpr std::string_view kVixyExample = R"([global]
+max_el_lag_blocks = 5
+max_cl_lag_slots = 3
+health_check_interval_ms = 1000
+
+[el]
+[[el.primary]]
+name = "geth-primary"
+http_url = "http://localhost:8545"
+ws_url = "ws://localhost:8546"
+
+[[el.backup]]
+name = "geth-backup"
+http_url = "http://localhost:18545"
+ws_url = "ws://localhost:18546"
+
+[[cl]]
+name = "lighthouse"
+url = "http://localhost:5052"
+)";
+
+// The smallest valid file, used as a base that error cases extend.
+constexpr std::string_view kOnePrimary = R"([el]
+[[el.primary]]
+name = "p"
+http_url = "http://127.0.0.1:8545"
+ws_url = "ws://127.0.0.1:8546"
+)";
+
+// The message of the ConfigError that parsing `text` as "cfg.toml" throws (a test failure if none).
+std::string error_of(std::string_view text) {
+  try {
+    parse(text, "cfg.toml");
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "no ConfigError for:\n" << text;
+  return "";
+}
+
+TEST(Config, VixyExampleParsesWithItsValues) {
+  const Config config = parse(kVixyExample, "vixy.toml");
+  EXPECT_EQ(config.source_path, "vixy.toml");
+  EXPECT_EQ(config.global.max_el_lag_blocks, 5u);
+  EXPECT_EQ(config.global.max_cl_lag_slots, 3u);
+  EXPECT_EQ(config.global.health_check_interval_ms, 1000u);
+
+  ASSERT_EQ(config.el.size(), 2u);
+  EXPECT_EQ(config.el[0].name, "geth-primary");
+  EXPECT_EQ(config.el[0].http_url, "http://localhost:8545");
+  EXPECT_EQ(config.el[0].ws_url, "ws://localhost:8546");
+  EXPECT_EQ(config.el[0].tier, Tier::primary);
+  EXPECT_EQ(config.el[1].name, "geth-backup");
+  EXPECT_EQ(config.el[1].http_url, "http://localhost:18545");
+  EXPECT_EQ(config.el[1].ws_url, "ws://localhost:18546");
+  EXPECT_EQ(config.el[1].tier, Tier::backup);
+
+  ASSERT_EQ(config.cl.size(), 1u);
+  EXPECT_EQ(config.cl[0].name, "lighthouse");
+  EXPECT_EQ(config.cl[0].url, "http://localhost:5052");
+}
+
+TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
+  const Config config = parse(kOnePrimary, "cfg.toml");
+  EXPECT_EQ(config.global.max_el_lag_blocks, 5u);
+  EXPECT_EQ(config.global.max_cl_lag_slots, 3u);
+  EXPECT_EQ(config.global.health_check_interval_ms, 1000u);
+  EXPECT_EQ(config.global.health_check_timeout_ms, 2000u);
+  EXPECT_EQ(config.global.proxy_timeout_ms, 30000u);
+  EXPECT_EQ(config.global.max_retries, 2u);
+  EXPECT_EQ(config.global.health_check_max_failures, 3u);
+  EXPECT_EQ(config.global.max_body_size, 10u * 1024 * 1024);
+  EXPECT_TRUE(config.metrics.enabled);
+  EXPECT_FALSE(config.metrics.port.has_value());
+  EXPECT_FALSE(config.server.listen.has_value());
+  EXPECT_EQ(config.server.shutdown_timeout_ms, 10000u);
+  EXPECT_FALSE(config.tls.ca_file.has_value());
+  EXPECT_TRUE(config.cl.empty());
+  ASSERT_EQ(config.el.size(), 1u);
+  EXPECT_EQ(config.el[0].tier, Tier::primary);
+}
+
+TEST(Config, EveryKeyIsRead) {
+  const Config config = parse(R"([global]
+max_el_lag_blocks = 11
+max_cl_lag_slots = 12
+health_check_interval_ms = 13
+health_check_timeout_ms = 14
+proxy_timeout_ms = 15
+max_retries = 0
+health_check_max_failures = 17
+max_body_size = 18
+
+[metrics]
+enabled = false
+port = 9090
+
+[server]
+listen = "[::1]:8080"
+shutdown_timeout_ms = 19
+
+[tls]
+ca_file = "/etc/vixy/ca.pem"
+
+[el]
+[[el.primary]]
+name = "p"
+http_url = "https://rpc.example.com/v2/KEY"
+ws_url = "wss://rpc.example.com/v2/KEY"
+
+[[cl]]
+name = "c1"
+url = "https://beacon.example.com"
+
+[[cl]]
+name = "c2"
+url = "http://[::1]:5052"
+)",
+                              "cfg.toml");
+  EXPECT_EQ(config.global.max_el_lag_blocks, 11u);
+  EXPECT_EQ(config.global.max_cl_lag_slots, 12u);
+  EXPECT_EQ(config.global.health_check_interval_ms, 13u);
+  EXPECT_EQ(config.global.health_check_timeout_ms, 14u);
+  EXPECT_EQ(config.global.proxy_timeout_ms, 15u);
+  EXPECT_EQ(config.global.max_retries, 0u);
+  EXPECT_EQ(config.global.health_check_max_failures, 17u);
+  EXPECT_EQ(config.global.max_body_size, 18u);
+  EXPECT_FALSE(config.metrics.enabled);
+  EXPECT_EQ(config.metrics.port, std::optional<std::uint16_t>(9090));
+  EXPECT_EQ(config.server.listen, std::optional<std::string>("[::1]:8080"));
+  EXPECT_EQ(config.server.shutdown_timeout_ms, 19u);
+  EXPECT_EQ(config.tls.ca_file, std::optional<std::string>("/etc/vixy/ca.pem"));
+  ASSERT_EQ(config.cl.size(), 2u);
+  EXPECT_EQ(config.cl[0].name, "c1");
+  EXPECT_EQ(config.cl[1].name, "c2");
+  EXPECT_EQ(config.cl[1].url, "http://[::1]:5052");
+}
+
+TEST(Config, HealthCheckTimeoutMayExceedTheInterval) {
+  const Config config = parse(std::string("[global]\nhealth_check_interval_ms = 500\n"
+                                          "health_check_timeout_ms = 5000\n") +
+                                  std::string(kOnePrimary),
+                              "cfg.toml");
+  EXPECT_EQ(config.global.health_check_interval_ms, 500u);
+  EXPECT_EQ(config.global.health_check_timeout_ms, 5000u);
+}
+
+TEST(Config, PrimariesComeFirstThenBackupsEachInFileOrder) {
+  const Config config = parse(R"([[el.backup]]
+name = "b1"
+http_url = "http://b1"
+ws_url = "ws://b1"
+
+[[el.primary]]
+name = "p1"
+http_url = "http://p1"
+ws_url = "ws://p1"
+
+[[el.backup]]
+name = "b2"
+http_url = "http://b2"
+ws_url = "ws://b2"
+
+[[el.primary]]
+name = "p2"
+http_url = "http://p2"
+ws_url = "ws://p2"
+)",
+                              "cfg.toml");
+  ASSERT_EQ(config.el.size(), 4u);
+  EXPECT_EQ(config.el[0].name, "p1");
+  EXPECT_EQ(config.el[1].name, "p2");
+  EXPECT_EQ(config.el[2].name, "b1");
+  EXPECT_EQ(config.el[3].name, "b2");
+  EXPECT_EQ(config.el[0].tier, Tier::primary);
+  EXPECT_EQ(config.el[1].tier, Tier::primary);
+  EXPECT_EQ(config.el[2].tier, Tier::backup);
+  EXPECT_EQ(config.el[3].tier, Tier::backup);
+}
+
+TEST(Config, InlineTablesAreTheSameDocument) {
+  const Config config =
+      parse(R"(el = { primary = [ { name = "p", http_url = "http://a", ws_url = "ws://a" } ] }
+cl = [ { name = "c", url = "https://c" } ]
+)",
+            "cfg.toml");
+  ASSERT_EQ(config.el.size(), 1u);
+  EXPECT_EQ(config.el[0].ws_url, "ws://a");
+  ASSERT_EQ(config.cl.size(), 1u);
+  EXPECT_EQ(config.cl[0].url, "https://c");
+}
+
+TEST(Config, SameNameMayBeUsedByAnElAndAClNode) {
+  const Config config =
+      parse(std::string(kOnePrimary) + "[[cl]]\nname = \"p\"\nurl = \"http://127.0.0.1:5052\"\n", "cfg.toml");
+  ASSERT_EQ(config.cl.size(), 1u);
+  EXPECT_EQ(config.cl[0].name, "p");
+}
+
+TEST(Config, TierNames) {
+  EXPECT_STREQ(to_string(Tier::primary), "primary");
+  EXPECT_STREQ(to_string(Tier::backup), "backup");
+}
+
+TEST(Config, AcceptedListenAddresses) {
+  for (const char* listen :
+       {"127.0.0.1:8080", "0.0.0.0:0", "localhost:65535", "[::1]:8080", "[::]:80", "my-host.internal:9000"}) {
+    const Config config =
+        parse("[server]\nlisten = \"" + std::string(listen) + "\"\n" + std::string(kOnePrimary), "cfg.toml");
+    EXPECT_EQ(config.server.listen, std::optional<std::string>(listen));
+  }
+}
+
+// One rejected file and the pieces its message must hold. `location` is "cfg.toml:LINE: " (or
+// "cfg.toml: " when no line is known); the message must start with location + key + ": ".
+struct ErrorCase {
+  std::string name;
+  std::string toml;
+  std::string location;
+  std::string key;
+  std::string reason;
+};
+
+void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
+
+class ConfigErrors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ConfigErrors, NameFileLineKeyAndReason) {
+  const ErrorCase& c = GetParam();
+  const std::string message = error_of(c.toml);
+  EXPECT_THAT(message, StartsWith(c.location + c.key + ": "));
+  EXPECT_THAT(message, HasSubstr(c.reason));
+}
+
+std::string with_primary(std::string_view before) { return std::string(before) + std::string(kOnePrimary); }
+std::string after_primary(std::string_view after) { return std::string(kOnePrimary) + std::string(after); }
+
+// An [[el.primary]] node (starting on line 2 after "[el]") with the given three lines.
+std::string el_node(std::string_view lines) { return "[el]\n[[el.primary]]\n" + std::string(lines); }
+
+const std::string kNotAnHttpUrl =
+    "is not a valid URL (expected SCHEME://HOST[:PORT][/PATH] with scheme http or https)";
+
+const ErrorCase kErrorCases[] = {
+    // Unknown keys, at every level.
+    {"UnknownTopLevelSection", with_primary("[servers]\nlisten = \"127.0.0.1:1\"\n"),
+     "cfg.toml:1: ", "servers", "unknown key"},
+    {"UnknownGlobalKey", with_primary("[global]\nmax_el_lag = 5\n"), "cfg.toml:2: ", "global.max_el_lag",
+     "unknown key"},
+    {"UnknownMetricsKey", with_primary("[metrics]\nhost = \"0.0.0.0\"\n"), "cfg.toml:2: ", "metrics.host",
+     "unknown key"},
+    {"UnknownServerKey", with_primary("[server]\nport = 8080\n"), "cfg.toml:2: ", "server.port",
+     "unknown key"},
+    {"UnknownTlsKey", with_primary("[tls]\ncert = \"x\"\n"), "cfg.toml:2: ", "tls.cert", "unknown key"},
+    {"UnknownElKey", "[el]\nbackups = []\n" + std::string(kOnePrimary).substr(5),
+     "cfg.toml:2: ", "el.backups", "unknown key"},
+    {"UnknownElNodeKey",
+     after_primary(
+         "[[el.primary]]\nname = \"q\"\nhttp_url = \"http://q\"\nws_url = \"ws://q\"\nweight = 2\n"),
+     "cfg.toml:10: ", "el.primary[1].weight", "unknown key"},
+    {"UnknownClNodeKey", after_primary("[[cl]]\nname = \"c\"\nurl = \"http://c\"\nhttp_url = \"http://c\"\n"),
+     "cfg.toml:9: ", "cl[0].http_url", "unknown key"},
+    // Wrong types.
+    {"StringForInteger", with_primary("[global]\nmax_retries = \"3\"\n"),
+     "cfg.toml:2: ", "global.max_retries", "expected a non-negative integer, got a string"},
+    {"FloatForInteger", with_primary("[global]\nproxy_timeout_ms = 1.5\n"),
+     "cfg.toml:2: ", "global.proxy_timeout_ms", "expected a non-negative integer, got a float"},
+    {"NegativeUnsigned", with_primary("[global]\nmax_el_lag_blocks = -1\n"),
+     "cfg.toml:2: ", "global.max_el_lag_blocks", "must not be negative, got -1"},
+    {"StringForBool", with_primary("[metrics]\nenabled = \"yes\"\n"), "cfg.toml:2: ", "metrics.enabled",
+     "expected a boolean"},
+    {"IntegerForString", with_primary("[server]\nlisten = 8080\n"), "cfg.toml:2: ", "server.listen",
+     "expected a string, got an integer"},
+    {"GlobalNotATable", with_primary("global = 3\n"), "cfg.toml:1: ", "global", "expected a table"},
+    {"ElNodesNotAnArrayOfTables", "[el.primary]\nname = \"p\"\n", "cfg.toml:1: ", "el.primary",
+     "expected an array of tables ([[el.primary]])"},
+    {"ClNotAnArrayOfTables", after_primary("[cl]\nname = \"c\"\n"), "cfg.toml:6: ", "cl",
+     "expected an array of tables ([[cl]])"},
+    {"ClArrayOfStrings", with_primary("cl = [\"http://c\"]\n"), "cfg.toml:1: ", "cl[0]",
+     "expected a table, got a string"},
+    // Out-of-range values.
+    {"ZeroInterval", with_primary("[global]\nhealth_check_interval_ms = 0\n"),
+     "cfg.toml:2: ", "global.health_check_interval_ms", "must be greater than 0, got 0"},
+    {"ZeroHealthCheckTimeout", with_primary("[global]\nhealth_check_timeout_ms = 0\n"),
+     "cfg.toml:2: ", "global.health_check_timeout_ms", "must be greater than 0, got 0"},
+    {"ZeroProxyTimeout", with_primary("[global]\nproxy_timeout_ms = 0\n"),
+     "cfg.toml:2: ", "global.proxy_timeout_ms", "must be greater than 0, got 0"},
+    {"ZeroShutdownTimeout", with_primary("[server]\nshutdown_timeout_ms = 0\n"),
+     "cfg.toml:2: ", "server.shutdown_timeout_ms", "must be greater than 0, got 0"},
+    {"HugeTimeout", with_primary("[global]\nproxy_timeout_ms = 86400001\n"),
+     "cfg.toml:2: ", "global.proxy_timeout_ms", "must be at most 86400000, got 86400001"},
+    {"ZeroMaxFailures", with_primary("[global]\nhealth_check_max_failures = 0\n"),
+     "cfg.toml:2: ", "global.health_check_max_failures", "must be greater than 0, got 0"},
+    {"MaxRetriesBeyondUint32", with_primary("[global]\nmax_retries = 4294967296\n"),
+     "cfg.toml:2: ", "global.max_retries", "must be at most 4294967295, got 4294967296"},
+    {"ZeroMaxBodySize", with_primary("[global]\nmax_body_size = 0\n"), "cfg.toml:2: ", "global.max_body_size",
+     "must be greater than 0, got 0"},
+    {"ZeroMetricsPort", with_primary("[metrics]\nport = 0\n"), "cfg.toml:2: ", "metrics.port",
+     "must be greater than 0, got 0"},
+    {"MetricsPortTooLarge", with_primary("[metrics]\nport = 65536\n"), "cfg.toml:2: ", "metrics.port",
+     "must be at most 65535, got 65536"},
+    {"EmptyCaFile", with_primary("[tls]\nca_file = \"\"\n"), "cfg.toml:2: ", "tls.ca_file",
+     "must not be empty"},
+    // Missing EL primaries.
+    {"NoElSection", "[global]\nmax_retries = 1\n", "cfg.toml: ", "el.primary",
+     "at least one primary EL node is required"},
+    {"OnlyBackups", "[el]\n[[el.backup]]\nname = \"b\"\nhttp_url = \"http://b\"\nws_url = \"ws://b\"\n",
+     "cfg.toml:1: ", "el.primary", "at least one primary EL node is required"},
+    {"EmptyPrimaryArray", "[el]\nprimary = []\n", "cfg.toml:1: ", "el.primary",
+     "at least one primary EL node is required"},
+    // Node keys.
+    {"MissingName", el_node("http_url = \"http://a\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:2: ", "el.primary[0].name", "missing required key"},
+    {"MissingHttpUrl", el_node("name = \"a\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:2: ", "el.primary[0].http_url", "missing required key"},
+    {"MissingWsUrl", el_node("name = \"a\"\nhttp_url = \"http://a\"\n"),
+     "cfg.toml:2: ", "el.primary[0].ws_url", "missing required key"},
+    {"MissingClUrl", after_primary("[[cl]]\nname = \"c\"\n"), "cfg.toml:6: ", "cl[0].url",
+     "missing required key"},
+    {"MissingClName", after_primary("\n[[cl]]\nurl = \"http://c\"\n"), "cfg.toml:7: ", "cl[0].name",
+     "missing required key"},
+    {"EmptyName", el_node("name = \"\"\nhttp_url = \"http://a\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:3: ", "el.primary[0].name", "must not be empty"},
+    {"DuplicateElNameAcrossTiers",
+     after_primary("[[el.backup]]\nname = \"p\"\nhttp_url = \"http://b\"\nws_url = \"ws://b\"\n"),
+     "cfg.toml:7: ", "el.backup[0].name", "duplicate node name \"p\" (already used by el.primary[0].name)"},
+    {"DuplicateClName",
+     after_primary("[[cl]]\nname = \"c\"\nurl = \"http://c\"\n[[cl]]\nname = \"c\"\n"
+                   "url = \"http://d\"\n"),
+     "cfg.toml:10: ", "cl[1].name", "duplicate node name \"c\" (already used by cl[0].name)"},
+    // URLs.
+    {"HttpUrlWithWsScheme", el_node("name = \"a\"\nhttp_url = \"ws://a\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:4: ", "el.primary[0].http_url", "scheme must be http or https, got \"ws\""},
+    {"WsUrlWithHttpsScheme", el_node("name = \"a\"\nhttp_url = \"https://a\"\nws_url = \"https://a\"\n"),
+     "cfg.toml:5: ", "el.primary[0].ws_url", "scheme must be ws or wss, got \"https\""},
+    {"ClUrlWithFtpScheme", after_primary("[[cl]]\nname = \"c\"\nurl = \"ftp://c\"\n"),
+     "cfg.toml:8: ", "cl[0].url", "scheme must be http or https, got \"ftp\""},
+    {"UrlWithoutScheme", el_node("name = \"a\"\nhttp_url = \"localhost/rpc\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:4: ", "el.primary[0].http_url", kNotAnHttpUrl},
+    {"UrlWithSpace", el_node("name = \"a\"\nhttp_url = \"http://a b\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:4: ", "el.primary[0].http_url", kNotAnHttpUrl},
+    {"UrlWithoutHost", el_node("name = \"a\"\nhttp_url = \"http:///rpc\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:4: ", "el.primary[0].http_url", "URL must include a host"},
+    {"UrlWithoutAuthority", el_node("name = \"a\"\nhttp_url = \"http:rpc\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:4: ", "el.primary[0].http_url", "URL must include a host"},
+    {"UrlPortTooLarge", el_node("name = \"a\"\nhttp_url = \"http://a:70000\"\nws_url = \"ws://a\"\n"),
+     "cfg.toml:4: ", "el.primary[0].http_url", "port must be between 1 and 65535"},
+    {"EmptyUrl", el_node("name = \"a\"\nhttp_url = \"http://a\"\nws_url = \"\"\n"),
+     "cfg.toml:5: ", "el.primary[0].ws_url", "must not be empty"},
+    {"BackupUrlIndexed",
+     after_primary("[[el.backup]]\nname = \"b0\"\nhttp_url = \"http://b\"\nws_url = \"ws://b\"\n"
+                   "[[el.backup]]\nname = \"b1\"\nhttp_url = \"gopher://b\"\nws_url = \"ws://b\"\n"),
+     "cfg.toml:12: ", "el.backup[1].http_url", "scheme must be http or https, got \"gopher\""},
+    // [server] listen shape.
+    {"ListenWithoutPort", with_primary("[server]\nlisten = \"127.0.0.1\"\n"), "cfg.toml:2: ", "server.listen",
+     "must look like HOST:PORT"},
+    {"ListenPortOnly", with_primary("[server]\nlisten = \"8080\"\n"), "cfg.toml:2: ", "server.listen",
+     "must look like HOST:PORT"},
+    {"ListenEmptyPort", with_primary("[server]\nlisten = \"127.0.0.1:\"\n"), "cfg.toml:2: ", "server.listen",
+     "the port must be a number from 0 to 65535"},
+    {"ListenNamedPort", with_primary("[server]\nlisten = \"127.0.0.1:http\"\n"),
+     "cfg.toml:2: ", "server.listen", "the port must be a number from 0 to 65535"},
+    {"ListenPortTooLarge", with_primary("[server]\nlisten = \"127.0.0.1:65536\"\n"),
+     "cfg.toml:2: ", "server.listen", "the port must be a number from 0 to 65535"},
+    {"ListenMissingHost", with_primary("[server]\nlisten = \":8080\"\n"), "cfg.toml:2: ", "server.listen",
+     "the host is missing"},
+    {"ListenBareIpv6", with_primary("[server]\nlisten = \"::1:8080\"\n"), "cfg.toml:2: ", "server.listen",
+     "an IPv6 host must be written in brackets"},
+    {"ListenBracketsWithoutColon", with_primary("[server]\nlisten = \"[::1]8080\"\n"),
+     "cfg.toml:2: ", "server.listen", "must look like HOST:PORT"},
+    {"ListenBadIpv6", with_primary("[server]\nlisten = \"[not-ip]:8080\"\n"), "cfg.toml:2: ", "server.listen",
+     "not a valid IPv6 address"},
+    {"ListenBadHostCharacter", with_primary("[server]\nlisten = \"my host:8080\"\n"),
+     "cfg.toml:2: ", "server.listen", "the host contains an invalid character"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Config, ConfigErrors, ::testing::ValuesIn(kErrorCases),
+                         [](const ::testing::TestParamInfo<ErrorCase>& param_info) {
+                           return param_info.param.name;
+                         });
+
+TEST(Config, SyntaxErrorNamesLineAndColumn) {
+  const std::string message = error_of("[global]\nmax_retries = = 3\n");
+  // "cfg.toml:2:COLUMN: REASON": the column is toml++'s, so only its presence is pinned.
+  EXPECT_THAT(message, ::testing::MatchesRegex("cfg\\.toml:2:[0-9]+: .+"));
+}
+
+TEST(Config, UnknownKeyMessageListsTheAcceptedKeys) {
+  EXPECT_THAT(error_of(with_primary("[metrics]\nenable = true\n")),
+              HasSubstr("unknown key (expected one of: enabled, port)"));
+}
+
+TEST(Config, UrlErrorsNeverShowTheUrl) {
+  const std::string secret = "SECRETKEY1234567890abcdef";
+  for (const std::string& url : {"ftp://host/v2/" + secret, "https://user:" + secret + "@/v2",
+                                 "https://host/v2/" + secret + " x", "https://host:99999/" + secret}) {
+    const std::string message =
+        error_of(el_node("name = \"a\"\nhttp_url = \"" + url + "\"\nws_url = \"ws://a\"\n"));
+    EXPECT_THAT(message, StartsWith("cfg.toml:4: el.primary[0].http_url: "));
+    EXPECT_THAT(message, Not(HasSubstr(secret))) << "for URL " << url;
+  }
+}
+
+TEST(Config, LongBogusSchemeIsNotEchoed) {
+  const std::string message =
+      error_of(el_node("name = \"a\"\nhttp_url = \"abcdefghijklmnopqrstuvwxyz:x\"\nws_url = \"ws://a\"\n"));
+  EXPECT_THAT(message, HasSubstr("scheme must be http or https, got an unsupported scheme"));
+  EXPECT_THAT(message, Not(HasSubstr("abcdefghijklmnopqrstuvwxyz")));
+}
+
+// A directory that exists for one test and is removed with everything in it afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "vixy-config-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string write(const std::string& name, std::string_view contents) const {
+    const std::string file = (path_ / name).string();
+    std::FILE* out = std::fopen(file.c_str(), "wb");
+    if (out == nullptr) throw std::runtime_error("cannot create " + file);
+    std::fwrite(contents.data(), 1, contents.size(), out);
+    std::fclose(out);
+    return file;
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(ConfigFile, LoadsARealFile) {
+  TempDir dir;
+  const std::string file = dir.write("config.toml", kVixyExample);
+  const Config config = load_file(file);
+  EXPECT_EQ(config.source_path, file);
+  ASSERT_EQ(config.el.size(), 2u);
+  EXPECT_EQ(config.el[1].name, "geth-backup");
+  ASSERT_EQ(config.cl.size(), 1u);
+  EXPECT_EQ(config.cl[0].url, "http://localhost:5052");
+}
+
+TEST(ConfigFile, ErrorsNameTheFilePath) {
+  TempDir dir;
+  const std::string file = dir.write("bad.toml", with_primary("[global]\nmax_retries = -2\n"));
+  try {
+    load_file(file);
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_THAT(error.what(), StartsWith(file + ":2: global.max_retries: must not be negative"));
+  }
+}
+
+TEST(ConfigFile, MissingFileNamesThePathAndTheSystemError) {
+  TempDir dir;
+  const std::string file = (dir.path() / "absent.toml").string();
+  try {
+    load_file(file);
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_THAT(error.what(), StartsWith(file + ": "));
+    EXPECT_THAT(error.what(), HasSubstr("No such file or directory"));
+  }
+}
+
+TEST(ConfigFile, DirectoryIsNotAConfigFile) {
+  TempDir dir;
+  try {
+    load_file(dir.path().string());
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_THAT(error.what(), StartsWith(dir.path().string() + ": "));
+    EXPECT_THAT(error.what(), HasSubstr("Is a directory"));
+  }
+}
+
+// The shipped example documents every key at its default; if a default changes, so must the file.
+TEST(ConfigFile, ShippedExampleParsesAndShowsTheDefaults) {
+  const Config config = load_file(VIXY_SOURCE_DIR "/config.example.toml");
+  EXPECT_EQ(config.global.max_el_lag_blocks, 5u);
+  EXPECT_EQ(config.global.max_cl_lag_slots, 3u);
+  EXPECT_EQ(config.global.health_check_interval_ms, 1000u);
+  EXPECT_EQ(config.global.health_check_timeout_ms, 2000u);
+  EXPECT_EQ(config.global.proxy_timeout_ms, 30000u);
+  EXPECT_EQ(config.global.max_retries, 2u);
+  EXPECT_EQ(config.global.health_check_max_failures, 3u);
+  EXPECT_EQ(config.global.max_body_size, 10u * 1024 * 1024);
+  EXPECT_TRUE(config.metrics.enabled);
+  EXPECT_EQ(config.server.shutdown_timeout_ms, 10000u);
+
+  ASSERT_GE(config.el.size(), 2u);
+  EXPECT_EQ(config.el.front().tier, Tier::primary);
+  EXPECT_EQ(config.el.back().tier, Tier::backup);
+  EXPECT_EQ(config.el.back().http_url, "https://eth-mainnet.example.com/v2/YOUR_API_KEY");
+  EXPECT_FALSE(config.cl.empty());
+}
+
+}  // namespace
+}  // namespace vixy::config
