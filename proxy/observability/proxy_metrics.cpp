@@ -1,0 +1,201 @@
+#include "observability/proxy_metrics.hpp"
+
+namespace vixy::observability {
+
+namespace {
+
+enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome };
+
+std::vector<std::string> label_names(Labels labels) {
+  switch (labels) {
+    case Labels::none: return {};
+    case Labels::node_tier: return {"node", "tier"};
+    case Labels::node: return {"node"};
+    case Labels::direction: return {"direction"};
+    case Labels::status: return {"status"};
+    case Labels::endpoint_reason: return {"endpoint", "reason"};
+    case Labels::layer_node_outcome: return {"layer", "node", "outcome"};
+  }
+  return {};
+}
+
+struct Spec {
+  MetricType type;
+  const char* name;
+  const char* help;
+  Labels labels;
+};
+
+using T = MetricType;
+// Vixy's names, labels and order, so its dashboards and alerts keep working; vixy's additions last.
+constexpr Spec kElRequests{T::counter, "vixy_el_requests_total", "Total EL requests proxied", Labels::node_tier};
+constexpr Spec kElDuration{T::histogram, "vixy_el_request_duration_seconds", "EL request latency in seconds",
+                           Labels::node_tier};
+constexpr Spec kElBlock{T::gauge, "vixy_el_node_block_number", "Last block number the EL node reported",
+                        Labels::node_tier};
+constexpr Spec kElLag{T::gauge, "vixy_el_node_lag_blocks", "Blocks the EL node is behind the chain head",
+                      Labels::node_tier};
+constexpr Spec kElHealthy{T::gauge, "vixy_el_node_healthy", "EL node health (1 healthy, 0 not)", Labels::node_tier};
+constexpr Spec kElFailoverActive{T::gauge, "vixy_el_failover_active",
+                                 "EL traffic is served by a backup node (1) or a primary (0)", Labels::none};
+constexpr Spec kElFailovers{T::counter, "vixy_el_failovers_total", "Times EL traffic failed over to a backup",
+                            Labels::none};
+constexpr Spec kElChainHead{T::gauge, "vixy_el_chain_head", "Highest block number seen across EL nodes",
+                            Labels::none};
+constexpr Spec kElHealthyNodes{T::gauge, "vixy_el_healthy_nodes", "Number of healthy EL nodes", Labels::none};
+constexpr Spec kClRequests{T::counter, "vixy_cl_requests_total", "Total CL requests proxied", Labels::node};
+constexpr Spec kClDuration{T::histogram, "vixy_cl_request_duration_seconds", "CL request latency in seconds",
+                           Labels::node};
+constexpr Spec kClSlot{T::gauge, "vixy_cl_node_slot", "Last slot the CL node reported", Labels::node};
+constexpr Spec kClLag{T::gauge, "vixy_cl_node_lag_slots", "Slots the CL node is behind the chain head",
+                      Labels::node};
+constexpr Spec kClHealthy{T::gauge, "vixy_cl_node_healthy", "CL node health (1 healthy, 0 not)", Labels::node};
+constexpr Spec kClChainHead{T::gauge, "vixy_cl_chain_head", "Highest slot seen across CL nodes", Labels::none};
+constexpr Spec kClHealthyNodes{T::gauge, "vixy_cl_healthy_nodes", "Number of healthy CL nodes", Labels::none};
+constexpr Spec kWsActive{T::gauge, "vixy_ws_connections_active", "Open client WebSocket connections",
+                         Labels::none};
+constexpr Spec kWsTotal{T::counter, "vixy_ws_connections_total", "Client WebSocket connections accepted",
+                        Labels::none};
+constexpr Spec kWsMessages{T::counter, "vixy_ws_messages_total", "WebSocket messages relayed", Labels::direction};
+constexpr Spec kWsReconnections{T::counter, "vixy_ws_reconnections_total",
+                                "Successful upstream WebSocket reconnections", Labels::none};
+constexpr Spec kWsReconnectionAttempts{T::counter, "vixy_ws_reconnection_attempts_total",
+                                       "Upstream WebSocket reconnection attempts", Labels::status};
+constexpr Spec kWsSubscriptionsActive{T::gauge, "vixy_ws_subscriptions_active", "Live client subscriptions",
+                                      Labels::none};
+constexpr Spec kWsSubscriptionsTotal{T::counter, "vixy_ws_subscriptions_total", "Client subscriptions created",
+                                     Labels::none};
+constexpr Spec kWsUpstreamNode{T::gauge, "vixy_ws_upstream_node",
+                               "EL node WebSocket sessions are connected to (1) or not (0)", Labels::node};
+constexpr Spec kElUpstreamErrors{T::counter, "vixy_el_upstream_errors_total",
+                                 "EL requests that failed at the transport level", Labels::node_tier};
+constexpr Spec kClUpstreamErrors{T::counter, "vixy_cl_upstream_errors_total",
+                                 "CL requests that failed at the transport level", Labels::node};
+constexpr Spec kProxyErrors{T::counter, "vixy_proxy_errors_total",
+                            "Error answers the proxy gave itself instead of a node's", Labels::endpoint_reason};
+constexpr Spec kHealthChecks{T::counter, "vixy_health_checks_total", "Completed health checks by outcome",
+                             Labels::layer_node_outcome};
+
+constexpr const Spec* kRenderOrder[] = {
+    &kElRequests,     &kElDuration,        &kElBlock,          &kElLag,
+    &kElHealthy,      &kElFailoverActive,  &kElFailovers,      &kElChainHead,
+    &kElHealthyNodes, &kClRequests,        &kClDuration,       &kClSlot,
+    &kClLag,          &kClHealthy,         &kClChainHead,      &kClHealthyNodes,
+    &kWsActive,       &kWsTotal,           &kWsMessages,       &kWsReconnections,
+    &kWsReconnectionAttempts, &kWsSubscriptionsActive, &kWsSubscriptionsTotal, &kWsUpstreamNode,
+    &kElUpstreamErrors, &kClUpstreamErrors, &kProxyErrors,     &kHealthChecks,
+};
+
+Family<Counter>& counter(Registry& registry, const Spec& spec) {
+  return registry.counter(spec.name, spec.help, label_names(spec.labels));
+}
+Family<Gauge>& gauge(Registry& registry, const Spec& spec) {
+  return registry.gauge(spec.name, spec.help, label_names(spec.labels));
+}
+Family<Histogram>& histogram(Registry& registry, const Spec& spec) {
+  return registry.histogram(spec.name, spec.help, label_names(spec.labels));
+}
+
+// Members bind in declaration order, which groups them for readers; registering every family up
+// front (registration is get-or-create) makes /metrics follow Vixy's order instead.
+Registry& register_in_render_order(Registry& registry) {
+  for (const Spec* spec : kRenderOrder) {
+    switch (spec->type) {
+      case T::counter: counter(registry, *spec); break;
+      case T::gauge: gauge(registry, *spec); break;
+      case T::histogram: histogram(registry, *spec); break;
+    }
+  }
+  return registry;
+}
+
+// Local rather than config::to_string so this file does not depend on the config loader.
+std::string tier_label(config::Tier tier) { return tier == config::Tier::backup ? "backup" : "primary"; }
+
+constexpr const char* kOutcomes[] = {"ok", "syncing", "failed"};
+constexpr const char* kProxyErrorReasons[] = {"no_healthy_node", "timeout",         "upstream_failed",
+                                              "parse_error",     "invalid_request", "body_too_large"};
+
+double as_gauge(bool flag) { return flag ? 1.0 : 0.0; }
+
+}  // namespace
+
+ProxyMetrics::ProxyMetrics(const config::Config& config)
+    : el_requests_total(counter(register_in_render_order(registry), kElRequests)),
+      el_request_duration_seconds(histogram(registry, kElDuration)),
+      el_node_block_number(gauge(registry, kElBlock)),
+      el_node_lag_blocks(gauge(registry, kElLag)),
+      el_node_healthy(gauge(registry, kElHealthy)),
+      el_upstream_errors_total(counter(registry, kElUpstreamErrors)),
+      el_failover_active(gauge(registry, kElFailoverActive).get()),
+      el_failovers_total(counter(registry, kElFailovers).get()),
+      el_chain_head(gauge(registry, kElChainHead).get()),
+      el_healthy_nodes(gauge(registry, kElHealthyNodes).get()),
+      cl_requests_total(counter(registry, kClRequests)),
+      cl_request_duration_seconds(histogram(registry, kClDuration)),
+      cl_node_slot(gauge(registry, kClSlot)),
+      cl_node_lag_slots(gauge(registry, kClLag)),
+      cl_node_healthy(gauge(registry, kClHealthy)),
+      cl_upstream_errors_total(counter(registry, kClUpstreamErrors)),
+      cl_chain_head(gauge(registry, kClChainHead).get()),
+      cl_healthy_nodes(gauge(registry, kClHealthyNodes).get()),
+      proxy_errors_total(counter(registry, kProxyErrors)),
+      ws_connections_active(gauge(registry, kWsActive).get()),
+      ws_connections_total(counter(registry, kWsTotal).get()),
+      ws_messages_total(counter(registry, kWsMessages)),
+      ws_reconnections_total(counter(registry, kWsReconnections).get()),
+      ws_reconnection_attempts_total(counter(registry, kWsReconnectionAttempts)),
+      ws_subscriptions_active(gauge(registry, kWsSubscriptionsActive).get()),
+      ws_subscriptions_total(counter(registry, kWsSubscriptionsTotal).get()),
+      ws_upstream_node(gauge(registry, kWsUpstreamNode)),
+      health_checks_total(counter(registry, kHealthChecks)) {
+  // Children that exist from the first scrape: dashboards see every node, and rate() sees the
+  // first increment of every counter.
+  for (const auto& node : config.el) {
+    const std::vector<std::string> labels{node.name, tier_label(node.tier)};
+    el_requests_total.with(labels);
+    el_request_duration_seconds.with(labels);
+    el_node_block_number.with(labels);
+    el_node_lag_blocks.with(labels);
+    el_node_healthy.with(labels);
+    el_upstream_errors_total.with(labels);
+    ws_upstream_node.with({node.name});
+    for (const char* outcome : kOutcomes) health_checks_total.with({"el", node.name, outcome});
+  }
+  for (const auto& node : config.cl) {
+    const std::vector<std::string> labels{node.name};
+    cl_requests_total.with(labels);
+    cl_request_duration_seconds.with(labels);
+    cl_node_slot.with(labels);
+    cl_node_lag_slots.with(labels);
+    cl_node_healthy.with(labels);
+    cl_upstream_errors_total.with(labels);
+    for (const char* outcome : kOutcomes) health_checks_total.with({"cl", node.name, outcome});
+  }
+  for (const char* endpoint : {"el", "cl"}) {
+    for (const char* reason : kProxyErrorReasons) proxy_errors_total.with({endpoint, reason});
+  }
+}
+
+void ProxyMetrics::publish(const health::HealthSnapshot& previous, const health::HealthSnapshot& next) {
+  for (const auto& node : next.el.nodes) {
+    const std::vector<std::string> labels{node.name, tier_label(node.tier)};
+    el_node_block_number.with(labels).set(static_cast<double>(node.height.value_or(0)));
+    el_node_lag_blocks.with(labels).set(static_cast<double>(node.lag));
+    el_node_healthy.with(labels).set(as_gauge(node.healthy));
+  }
+  for (const auto& node : next.cl.nodes) {
+    const std::vector<std::string> labels{node.name};
+    cl_node_slot.with(labels).set(static_cast<double>(node.height.value_or(0)));
+    cl_node_lag_slots.with(labels).set(static_cast<double>(node.lag));
+    cl_node_healthy.with(labels).set(as_gauge(node.healthy));
+  }
+  el_chain_head.set(static_cast<double>(next.el.chain_head));
+  cl_chain_head.set(static_cast<double>(next.cl.chain_head));
+  el_healthy_nodes.set(static_cast<double>(next.el.healthy_count));
+  cl_healthy_nodes.set(static_cast<double>(next.cl.healthy_count));
+  el_failover_active.set(as_gauge(next.el_failover_active));
+  if (next.el_failover_active && !previous.el_failover_active) el_failovers_total.inc();
+}
+
+}  // namespace vixy::observability
