@@ -264,7 +264,7 @@ class Reader {
     reject_unknown_keys(
         t, path,
         {"max_el_lag_blocks", "max_cl_lag_slots", "health_check_interval_ms", "health_check_timeout_ms",
-         "proxy_timeout_ms", "max_retries", "health_check_max_failures", "max_body_size"});
+         "proxy_timeout_ms", "connect_timeout_ms", "max_retries", "health_check_max_failures", "max_body_size"});
     const Range any{};
     const Range duration{1, kMaxDurationMs};
     read_uint(t, "max_el_lag_blocks", path, any, global.max_el_lag_blocks);
@@ -272,6 +272,7 @@ class Reader {
     read_uint(t, "health_check_interval_ms", path, duration, global.health_check_interval_ms);
     read_uint(t, "health_check_timeout_ms", path, duration, global.health_check_timeout_ms);
     read_uint(t, "proxy_timeout_ms", path, duration, global.proxy_timeout_ms);
+    read_uint(t, "connect_timeout_ms", path, duration, global.connect_timeout_ms);
     read_uint(t, "max_retries", path, any, global.max_retries);
     read_uint(t, "health_check_max_failures", path, Range{1, kUnbounded}, global.health_check_max_failures);
     read_uint(t, "max_body_size", path, Range{1, kUnbounded}, global.max_body_size);

@@ -110,6 +110,7 @@ max_cl_lag_slots = 12
 health_check_interval_ms = 13
 health_check_timeout_ms = 14
 proxy_timeout_ms = 15
+connect_timeout_ms = 16
 max_retries = 0
 health_check_max_failures = 17
 max_body_size = 18
@@ -145,6 +146,7 @@ url = "http://[::1]:5052"
   EXPECT_EQ(config.global.health_check_interval_ms, 13u);
   EXPECT_EQ(config.global.health_check_timeout_ms, 14u);
   EXPECT_EQ(config.global.proxy_timeout_ms, 15u);
+  EXPECT_EQ(config.global.connect_timeout_ms, 16u);
   EXPECT_EQ(config.global.max_retries, 0u);
   EXPECT_EQ(config.global.health_check_max_failures, 17u);
   EXPECT_EQ(config.global.max_body_size, 18u);
