@@ -90,8 +90,9 @@ std::string Cluster::render_config() const {
                    options_.el_primaries.end();
     toml += primary ? "[[el.primary]]\n" : "[[el.backup]]\n";
     toml += "name = \"" + n.name + "\"\n";
-    toml += "http_url = \"" + scheme + "://127.0.0.1:" + port_of(n) + "/\"\n";
-    toml += "ws_url = \"" + ws_scheme + "://127.0.0.1:" + port_of(n) + "/\"\n\n";
+    std::string authority = (options_.el_userinfo.empty() ? "" : options_.el_userinfo + "@") + "127.0.0.1:" + port_of(n);
+    toml += "http_url = \"" + scheme + "://" + authority + options_.el_url_path + "\"\n";
+    toml += "ws_url = \"" + ws_scheme + "://" + authority + options_.el_url_path + "\"\n\n";
   }
   for (const auto& n : nodes_) {
     if (n.kind != "cl") continue;

@@ -30,6 +30,8 @@ struct ClusterOptions {
   std::uint64_t chain_seed = 42;
   int block_time_ms = 200;
   bool tls = false;              // nodes also serve TLS; vixy uses https:// URLs and a generated CA
+  std::string el_url_path = "/";  // path of every EL URL, e.g. "/v3/<key>" like a paid provider
+  std::string el_userinfo;       // "user:pass" put into every EL URL when not empty
   std::string global_toml;       // extra lines for [global], e.g. "max_retries = 1\n"
   std::string extra_toml;        // extra tables appended to the config
   bool start_proxy = true;

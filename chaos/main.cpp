@@ -1,1 +1,63 @@
-int main() { return 0; }
+// vixy-chaos: the harness's command line. Today: `demo`; the fault injector, scenario runner and
+// fuzzer arrive with the chaos-harness issue.
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "chaos/demo.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakenode PATH]
+
+  demo   start fake EL/CL nodes and the real vixy binary on loopback, send requests through it,
+         kill the primary, show the failover and failback, and print a summary (exit 0 when no
+         request was lost)
+  --vixy PATH       the proxy binary (default: ../proxy/vixy beside this program)
+  --fakenode PATH   the fake node binary (default: ../fakenodes/vixy-fakenode beside this program)
+)";
+
+std::filesystem::path own_directory() {
+  char buffer[PATH_MAX];
+  auto n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) return ".";
+  return std::filesystem::path(std::string(buffer, static_cast<std::size_t>(n))).parent_path();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string command = argv[1];
+  if (command != "demo") {
+    std::fprintf(stderr, "vixy-chaos: unknown command \"%s\"\n%s", command.c_str(), kUsage);
+    return 2;
+  }
+  auto dir = own_directory();
+  vixy::chaos::Binaries binaries{(dir / "../proxy/vixy").lexically_normal().string(),
+                                 (dir / "../fakenodes/vixy-fakenode").lexically_normal().string()};
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if ((arg == "--vixy" || arg == "--fakenode") && i + 1 < argc) {
+      (arg == "--vixy" ? binaries.vixy : binaries.fakenode) = argv[++i];
+    } else {
+      std::fprintf(stderr, "vixy-chaos: unknown argument \"%s\"\n%s", argv[i], kUsage);
+      return 2;
+    }
+  }
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  try {
+    return vixy::chaos::run_demo(binaries);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vixy-chaos: %s\n", e.what());
+    return 1;
+  }
+}

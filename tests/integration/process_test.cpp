@@ -1,0 +1,147 @@
+// The vixy process as an operator meets it: CLI, configuration errors, TLS upstreams, a separate
+// metrics port, and graceful shutdown on SIGTERM.
+#include <gtest/gtest.h>
+
+#include "support/harness.hpp"
+
+namespace vixy::testing {
+namespace {
+
+using chaos::ChildProcess;
+using chaos::Cluster;
+using chaos::ClusterOptions;
+using chaos::TempDir;
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(Process, HelpAndVersionExitZero) {
+  TempDir dir;
+  ChildProcess help({VIXY_BIN, "--help"}, dir.file("help.log"));
+  EXPECT_EQ(help.wait_for_exit(seconds(10)), 0);
+  EXPECT_NE(help.log().find("--config"), std::string::npos);
+  ChildProcess version({VIXY_BIN, "--version"}, dir.file("version.log"));
+  EXPECT_EQ(version.wait_for_exit(seconds(10)), 0);
+  EXPECT_NE(version.log().find("vixy " VIXY_VERSION), std::string::npos) << version.log();
+}
+
+TEST(Process, InvalidConfigStopsStartUpNamingFileLineAndKey) {
+  TempDir dir;
+  auto path = dir.write("bad.toml", "[global]\nmax_retries = \"two\"\n\n[el]\n[[el.primary]]\nname = \"a\"\n"
+                                    "http_url = \"http://127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n");
+  ChildProcess vixy({VIXY_BIN, "--config", path, "--listen", "127.0.0.1:0"}, dir.file("vixy.log"));
+  EXPECT_EQ(vixy.wait_for_exit(seconds(10)), 2);
+  auto log = vixy.log();
+  EXPECT_NE(log.find(path + ":2"), std::string::npos) << log;
+  EXPECT_NE(log.find("global.max_retries"), std::string::npos) << log;
+}
+
+TEST(Process, UnknownArgumentIsAUsageError) {
+  TempDir dir;
+  ChildProcess vixy({VIXY_BIN, "--frobnicate"}, dir.file("vixy.log"));
+  EXPECT_EQ(vixy.wait_for_exit(seconds(10)), 2);
+  EXPECT_NE(vixy.log().find("--frobnicate"), std::string::npos);
+}
+
+TEST(Process, TlsUpstreamsAreVerifiedAgainstTheConfiguredCa) {
+  ClusterOptions options;
+  options.tls = true;
+  Cluster cluster(binaries(), options);
+  ASSERT_TRUE(wait_ready(cluster)) << cluster.proxy().log();
+  EXPECT_EQ(answering_node(cluster), "el-primary");
+  auto version = cluster.proxy_get("/cl/eth/v1/node/version");
+  EXPECT_EQ(version.status, 200) << version.body;
+}
+
+TEST(Process, TlsUpstreamWithAnUntrustedCertificateIsUnhealthy) {
+  ClusterOptions options;
+  options.tls = true;
+  options.start_proxy = false;
+  Cluster cluster(binaries(), options);
+  // Trust a different CA than the one that signed the nodes' certificate.
+  TempDir other;
+  ASSERT_EQ(chaos::run_shell("cd '" + other.path() +
+                                 "' && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj '/CN=other' "
+                                 "-keyout k.pem -out ca.pem",
+                             other.file("openssl.log")),
+            0);
+  std::string config = "[global]\nhealth_check_interval_ms = 100\n[tls]\nca_file = \"" + other.file("ca.pem") +
+                       "\"\n[el]\n[[el.primary]]\nname = \"tls-node\"\nhttp_url = \"https://127.0.0.1:" +
+                       std::to_string(cluster.node("el-primary").tls_port) + "\"\nws_url = \"wss://127.0.0.1:1\"\n";
+  auto path = cluster.dir().write("untrusted.toml", config);
+  ChildProcess vixy({VIXY_BIN, "--config", path, "--listen", "127.0.0.1:0"}, cluster.dir().file("untrusted.log"));
+  auto port = vixy.wait_for_listening("proxy", seconds(10));
+  ASSERT_TRUE(port);
+  ASSERT_TRUE(chaos::wait_until(
+      [&] {
+        auto r = chaos::http_request("127.0.0.1", *port, boost::beast::http::verb::get, "/status");
+        auto s = json::parse(r.body, nullptr, false);
+        return r.status == 200 && s.is_object() && s["health_round"].get<int>() >= 3;
+      },
+      seconds(10)));
+  auto r = chaos::http_request("127.0.0.1", *port, boost::beast::http::verb::get, "/status");
+  auto node = json::parse(r.body)["el_nodes"][0];
+  EXPECT_FALSE(node["is_healthy"].get<bool>()) << node;
+  EXPECT_EQ(node["check_result"], "failed") << node;
+  EXPECT_EQ(vixy.terminate(seconds(10)), 0);
+}
+
+TEST(Process, MetricsOnTheirOwnPortWhenConfigured) {
+  ClusterOptions options;
+  options.start_proxy = false;
+  Cluster cluster(binaries(), options);
+  // Ask the kernel for a free port by binding one and letting it go.
+  TempDir dir;
+  ChildProcess probe({VIXY_FAKENODE_BIN, "el", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"},
+                     dir.file("probe.log"));
+  auto free_port = probe.wait_for_listening("rpc", seconds(10));
+  ASSERT_TRUE(free_port);
+  probe.terminate(seconds(5));
+  std::string config = "[metrics]\nport = " + std::to_string(*free_port) +
+                       "\n[el]\n[[el.primary]]\nname = \"p\"\nhttp_url = \"http://127.0.0.1:" +
+                       std::to_string(cluster.node("el-primary").rpc_port) + "\"\nws_url = \"ws://127.0.0.1:1\"\n";
+  auto path = dir.write("metrics.toml", config);
+  ChildProcess vixy({VIXY_BIN, "--config", path, "--listen", "127.0.0.1:0"}, dir.file("vixy.log"));
+  auto port = vixy.wait_for_listening("proxy", seconds(10));
+  auto metrics_port = vixy.wait_for_listening("metrics", seconds(10));
+  ASSERT_TRUE(port && metrics_port) << vixy.log();
+  EXPECT_EQ(*metrics_port, *free_port);
+  auto on_metrics_port = chaos::http_request("127.0.0.1", *metrics_port, boost::beast::http::verb::get, "/metrics");
+  EXPECT_EQ(on_metrics_port.status, 200);
+  EXPECT_NE(on_metrics_port.body.find("vixy_el_chain_head"), std::string::npos);
+  auto on_main_port = chaos::http_request("127.0.0.1", *port, boost::beast::http::verb::get, "/metrics");
+  EXPECT_EQ(on_main_port.status, 404);
+  EXPECT_EQ(vixy.terminate(seconds(10)), 0);
+}
+
+TEST(Process, SigtermLetsInFlightRequestsFinishThenExitsZero) {
+  ClusterOptions options;
+  options.el_backups = {};
+  Cluster cluster(binaries(), options);
+  ASSERT_TRUE(wait_ready(cluster));
+  ASSERT_EQ(cluster.admin("el-primary", "/method", R"({"method":"eth_getBalance","delay_ms":700})").status, 200);
+
+  chaos::HttpResult slow;
+  std::thread client([&] {
+    slow = cluster.proxy_post("/el", rpc(5, "eth_getBalance", {"0x00000000000000000000000000000000000000aa", "latest"}));
+  });
+  // The request must be in flight upstream before the signal: the fake node counts it.
+  ASSERT_TRUE(chaos::wait_until(
+      [&] {
+        auto state = parse_body(cluster.admin("el-primary", "/state"));
+        return state.is_object() && state.dump().find("\"in_flight\":1") != std::string::npos;
+      },
+      seconds(5)))
+      << cluster.admin("el-primary", "/state").body;
+  ::kill(cluster.proxy().pid(), SIGTERM);
+  client.join();
+  EXPECT_EQ(slow.status, 200) << slow.body;
+  EXPECT_EQ(cluster.proxy().wait_for_exit(seconds(10)), 0);
+  // After shutdown nothing listens any more.
+  auto after = chaos::http_request("127.0.0.1", cluster.proxy_port(), boost::beast::http::verb::get, "/health", "",
+                                   {}, milliseconds(500));
+  EXPECT_TRUE(after.ec);
+}
+
+}  // namespace
+}  // namespace vixy::testing
