@@ -1,0 +1,214 @@
+#include "fakenodes/chain.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+#include <openssl/evp.h>
+
+#include "jsonrpc/jsonrpc.hpp"
+
+namespace vixy::fakenodes {
+namespace {
+
+using jsonrpc::to_quantity;
+
+constexpr std::string_view kEmptyUnclesHash =
+    "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347";
+constexpr std::uint64_t kGasLimit = 30'000'000;
+constexpr std::uint64_t kGasPerTx = 21'000;
+constexpr std::uint64_t kBaseFee = 1'000'000'000;
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+}  // namespace
+
+std::array<unsigned char, 32> sha256(std::string_view data) {
+  std::array<unsigned char, 32> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1 || size != 32) {
+    throw std::runtime_error("SHA-256 failed");  // only when OpenSSL itself is broken
+  }
+  return digest;
+}
+
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "0x";
+  out.reserve(2 + size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 0xf]);
+  }
+  return out;
+}
+
+std::uint64_t height_at(std::int64_t now, std::uint64_t block_time_ms) {
+  if (now <= kEpochMs || block_time_ms == 0) return kGenesisHeight;
+  return kGenesisHeight + static_cast<std::uint64_t>(now - kEpochMs) / block_time_ms;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Chain::Chain(ChainParams params) : params_(params) {
+  if (params_.block_time_ms == 0) throw std::invalid_argument("block time must be positive");
+}
+
+std::int64_t Chain::next_block_ms(std::uint64_t height) const {
+  std::uint64_t blocks = height >= kGenesisHeight ? height - kGenesisHeight + 1 : 1;
+  return kEpochMs + static_cast<std::int64_t>(blocks * params_.block_time_ms);
+}
+
+std::string Chain::block_hash(std::uint64_t height) const {
+  auto digest = sha256("vixy-block:" + std::to_string(params_.seed) + ":" + std::to_string(height));
+  std::array<unsigned char, 32> hash{};
+  std::copy_n(digest.begin(), 24, hash.begin());
+  for (int i = 0; i < 8; ++i) hash[24 + i] = static_cast<unsigned char>(height >> (56 - 8 * i));
+  return to_hex(hash.data(), hash.size());
+}
+
+std::optional<std::uint64_t> Chain::height_of_hash(std::string_view hash) const {
+  if (hash.size() != 66 || hash[0] != '0' || (hash[1] != 'x' && hash[1] != 'X')) return std::nullopt;
+  std::uint64_t height = 0;
+  for (std::size_t i = 50; i < 66; ++i) {
+    int digit = hex_digit(hash[i]);
+    if (digit < 0) return std::nullopt;
+    height = (height << 4) | static_cast<std::uint64_t>(digit);
+  }
+  // The suffix only names a candidate; the hash is ours only if recomputing gives it back.
+  if (block_hash(height) != lowercase(hash)) return std::nullopt;
+  return height;
+}
+
+std::uint64_t Chain::timestamp(std::uint64_t height) const {
+  std::int64_t blocks = static_cast<std::int64_t>(height) - static_cast<std::int64_t>(kGenesisHeight);
+  std::int64_t seconds = kEpochMs / 1000 + blocks * static_cast<std::int64_t>(params_.block_time_ms) / 1000;
+  return seconds < 0 ? 0 : static_cast<std::uint64_t>(seconds);
+}
+
+std::string Chain::derived(std::string_view domain, std::uint64_t height, std::uint64_t index) const {
+  std::string input = "vixy-";
+  input += domain;
+  input += ":" + std::to_string(params_.seed) + ":" + std::to_string(height) + ":" + std::to_string(index);
+  auto digest = sha256(input);
+  return to_hex(digest.data(), digest.size());
+}
+
+std::vector<std::string> Chain::transaction_hashes(std::uint64_t height) const {
+  std::vector<std::string> hashes;
+  for (std::uint64_t i = 0; i < kTxsPerBlock; ++i) hashes.push_back(derived("tx", height, i));
+  return hashes;
+}
+
+std::vector<std::string> Chain::pending_transaction_hashes(std::uint64_t height) const {
+  std::vector<std::string> hashes;
+  for (std::uint64_t i = 0; i < kPendingTxsPerBlock; ++i) hashes.push_back(derived("pending-tx", height, i));
+  return hashes;
+}
+
+json Chain::transaction(std::uint64_t height, std::uint64_t index) const {
+  // An address is the last 20 bytes of a derived 32-byte value.
+  auto address = [&](std::string_view domain) { return "0x" + derived(domain, height, index).substr(26); };
+  return json{{"blockHash", block_hash(height)},
+              {"blockNumber", to_quantity(height)},
+              {"chainId", to_quantity(params_.chain_id)},
+              {"from", address("tx-from")},
+              {"gas", to_quantity(kGasPerTx)},
+              {"gasPrice", to_quantity(kBaseFee)},
+              {"maxFeePerGas", to_quantity(2 * kBaseFee)},
+              {"maxPriorityFeePerGas", to_quantity(1)},
+              {"hash", derived("tx", height, index)},
+              {"input", "0x"},
+              {"nonce", to_quantity(height)},
+              {"to", address("tx-to")},
+              {"transactionIndex", to_quantity(index)},
+              {"value", to_quantity(height * 1000 + index)},
+              {"type", "0x2"},
+              {"accessList", json::array()},
+              {"v", "0x0"},
+              {"r", derived("tx-r", height, index)},
+              {"s", derived("tx-s", height, index)}};
+}
+
+json Chain::header(std::uint64_t height) const {
+  return json{{"number", to_quantity(height)},
+              {"hash", block_hash(height)},
+              {"parentHash", block_hash(height == 0 ? 0 : height - 1)},
+              {"nonce", "0x0000000000000000"},
+              {"sha3Uncles", kEmptyUnclesHash},
+              {"logsBloom", "0x" + std::string(512, '0')},
+              {"transactionsRoot", derived("transactions-root", height)},
+              {"stateRoot", derived("state-root", height)},
+              {"receiptsRoot", derived("receipts-root", height)},
+              {"miner", "0x" + derived("miner", 0).substr(26)},
+              {"difficulty", "0x0"},
+              {"extraData", "0x"},
+              {"gasLimit", to_quantity(kGasLimit)},
+              {"gasUsed", to_quantity(kGasPerTx * kTxsPerBlock)},
+              {"timestamp", to_quantity(timestamp(height))},
+              {"baseFeePerGas", to_quantity(kBaseFee)},
+              {"mixHash", derived("mix", height)}};
+}
+
+json Chain::block(std::uint64_t height, bool full_transactions) const {
+  json block = header(height);
+  json transactions = json::array();
+  for (std::uint64_t i = 0; i < kTxsPerBlock; ++i) {
+    if (full_transactions) {
+      transactions.push_back(transaction(height, i));
+    } else {
+      transactions.push_back(derived("tx", height, i));
+    }
+  }
+  block["transactions"] = std::move(transactions);
+  block["uncles"] = json::array();
+  block["size"] = to_quantity(0x220 + 0x70 * kTxsPerBlock);
+  return block;
+}
+
+std::vector<json> Chain::logs(std::uint64_t height) const {
+  std::vector<json> logs;
+  std::string hash = block_hash(height);
+  auto tx_hashes = transaction_hashes(height);
+  for (std::uint64_t i = 0; i < kLogsPerBlock; ++i) {
+    logs.push_back(json{{"address", kLogAddresses[(height + i) % kLogAddresses.size()]},
+                        {"topics", json::array({kLogSignatures[i % kLogSignatures.size()],
+                                                derived("log-topic", height, i)})},
+                        {"data", derived("log-data", height, i)},
+                        {"blockNumber", to_quantity(height)},
+                        {"blockHash", hash},
+                        {"transactionHash", tx_hashes[i % kTxsPerBlock]},
+                        {"transactionIndex", to_quantity(i % kTxsPerBlock)},
+                        {"logIndex", to_quantity(i)},
+                        {"removed", false}});
+  }
+  return logs;
+}
+
+std::string Chain::balance(std::string_view address) const {
+  auto digest = sha256("vixy-balance:" + lowercase(address));
+  std::uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) value = (value << 8) | digest[static_cast<std::size_t>(i)];
+  return to_quantity(value);
+}
+
+std::string Chain::beacon_root(std::string_view what, std::uint64_t slot) const {
+  return derived(std::string("beacon-") + std::string(what), slot);
+}
+
+}  // namespace vixy::fakenodes

@@ -1,0 +1,253 @@
+#include "fakenodes/node.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "fakenodes/admin.hpp"
+#include "fakenodes/tls_front.hpp"
+#include "log/log.hpp"
+
+namespace vixy::fakenodes {
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// A node far behind the clock (resumed after a long pause) catches up this many heights per tick,
+// yielding in between so that its connections keep being served.
+constexpr std::uint64_t kMaxHeadsPerTick = 1000;
+}  // namespace
+
+json MethodOverride::to_json() const {
+  json out{{"delay_ms", delay.count()}};
+  if (error_code) out["error"] = json{{"code", *error_code}, {"message", error_message}};
+  if (http_status) out["error"] = json{{"status", *http_status}};
+  return out;
+}
+
+FakeNode::FakeNode(asio::any_io_executor executor, NodeOptions options)
+    : executor_(std::move(executor)),
+      options_(std::move(options)),
+      chain_(options_.chain),
+      clock_timer_(executor_),
+      change_signal_(executor_, asio::steady_timer::time_point::max()) {}
+
+FakeNode::~FakeNode() = default;
+
+std::string FakeNode::version_string() const {
+  return std::string("vixy-fakenode/") + VIXY_VERSION + "/" + options_.name;
+}
+
+void FakeNode::listening_log(const char* what, const tcp::endpoint& endpoint) const {
+  log::info("listening", {{"what", what}, {"addr", format_endpoint(endpoint)}});
+}
+
+beast::error_code FakeNode::start() {
+  // The handlers take a strong reference per request, not per server, so the node and its servers
+  // do not keep each other alive.
+  auto* self = this;
+  rpc_server_ = std::make_shared<HttpServer>(executor_, [self](HttpConnection& c, Request& r) {
+    auto node = self->shared_from_this();
+    return [](std::shared_ptr<FakeNode> n, HttpConnection& conn, Request& req) -> asio::awaitable<void> {
+      co_await n->handle(conn, req);
+    }(std::move(node), c, r);
+  });
+  admin_server_ = std::make_shared<HttpServer>(executor_, [self](HttpConnection& c, Request& r) {
+    return serve_admin(self->shared_from_this(), c, r);
+  });
+
+  if (auto ec = rpc_server_->listen(options_.listen)) return ec;
+  rpc_bound_ = rpc_server_->local_endpoint();
+  if (auto ec = admin_server_->listen(options_.admin)) return ec;
+  if (options_.tls) {
+    tls_front_ = std::make_shared<TlsFront>(executor_, options_.tls->cert_file, options_.tls->key_file);
+    tls_front_->set_target(rpc_bound_);
+    if (auto ec = tls_front_->listen(options_.tls->listen)) return ec;
+    tls_bound_ = tls_front_->local_endpoint();
+  }
+
+  rpc_server_->start();
+  admin_server_->start();
+  if (tls_front_) tls_front_->start();
+  listening_log("rpc", rpc_bound_);
+  listening_log("admin", admin_server_->local_endpoint());
+  if (tls_bound_) listening_log("tls", *tls_bound_);
+
+  announced_ = head();
+  asio::co_spawn(executor_, block_clock(shared_from_this()), asio::detached);
+  return {};
+}
+
+void FakeNode::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (rpc_server_) {
+    rpc_server_->stop_accepting();
+    rpc_server_->close_connections();
+  }
+  if (admin_server_) {
+    admin_server_->stop_accepting();
+    admin_server_->close_connections();
+  }
+  if (tls_front_) {
+    tls_front_->stop_accepting();
+    tls_front_->close_connections();
+  }
+  clock_timer_.cancel();
+  on_stop();
+  notify_change();
+}
+
+tcp::endpoint FakeNode::rpc_endpoint() const { return rpc_bound_; }
+tcp::endpoint FakeNode::admin_endpoint() const {
+  return admin_server_ ? admin_server_->local_endpoint() : tcp::endpoint{};
+}
+std::optional<tcp::endpoint> FakeNode::tls_endpoint() const { return tls_bound_; }
+
+std::uint64_t FakeNode::chain_height() const { return chain_.height_at(now_ms()); }
+
+std::uint64_t FakeNode::head() const {
+  std::uint64_t height = chain_height();
+  if (paused_at_) height = std::min(height, *paused_at_);
+  return height > lag_ ? height - lag_ : 0;
+}
+
+void FakeNode::set_lag(std::uint64_t blocks) {
+  lag_ = blocks;
+  notify_change();
+}
+
+void FakeNode::pause() {
+  if (!paused_at_) paused_at_ = chain_height();
+  notify_change();
+}
+
+void FakeNode::resume() {
+  paused_at_.reset();
+  notify_change();
+}
+
+void FakeNode::set_syncing(bool syncing) { syncing_ = syncing; }
+void FakeNode::set_healthy(bool healthy) { healthy_ = healthy; }
+
+void FakeNode::set_silent(bool silent) {
+  silent_ = silent;
+  notify_change();
+}
+
+void FakeNode::set_override(const std::string& method, MethodOverride override) {
+  overrides_[method] = std::move(override);
+}
+
+void FakeNode::clear_overrides(const std::optional<std::string>& method) {
+  if (method) {
+    overrides_.erase(*method);
+  } else {
+    overrides_.clear();
+  }
+}
+
+const MethodOverride* FakeNode::find_override(std::string_view method) const {
+  auto it = overrides_.find(method);
+  return it == overrides_.end() ? nullptr : &it->second;
+}
+
+void FakeNode::close_connections() {
+  if (rpc_server_) rpc_server_->close_connections();
+  if (tls_front_) tls_front_->close_connections();
+  notify_change();
+}
+
+void FakeNode::kill() {
+  if (rpc_server_) rpc_server_->stop_accepting();
+  if (tls_front_) tls_front_->stop_accepting();
+  close_connections();
+}
+
+beast::error_code FakeNode::restart() {
+  if (stopped_) return asio::error::operation_aborted;
+  if (!rpc_server_->listening()) {
+    if (auto ec = rpc_server_->listen(rpc_bound_)) return ec;
+    rpc_server_->start();
+    listening_log("rpc", rpc_bound_);
+  }
+  if (tls_front_ && !tls_front_->listening()) {
+    if (auto ec = tls_front_->listen(*tls_bound_)) return ec;
+    tls_front_->start();
+    listening_log("tls", *tls_bound_);
+  }
+  return {};
+}
+
+bool FakeNode::listening() const { return rpc_server_ && rpc_server_->listening(); }
+
+json FakeNode::state() const {
+  json overrides = json::object();
+  for (const auto& [method, override] : overrides_) overrides[method] = override.to_json();
+  std::size_t connections = rpc_server_ ? rpc_server_->connection_count() : 0;
+  if (tls_front_) connections += tls_front_->connection_count();
+  return json{{"kind", options_.kind == NodeKind::el ? "el" : "cl"},
+              {"name", options_.name},
+              {"head", head()},
+              {"chain_height", chain_height()},
+              {"lag", lag_},
+              {"paused", paused()},
+              {"syncing", syncing_},
+              {"healthy", healthy_},
+              {"silent", silent_},
+              {"listening", listening()},
+              {"connections", connections},
+              {"subscriptions", subscription_count()},
+              {"overrides", std::move(overrides)}};
+}
+
+void FakeNode::notify_change() {
+  change_signal_.cancel();
+  clock_timer_.cancel();  // a new lag or a resume can move the head at once
+}
+
+asio::awaitable<void> FakeNode::wait_for_change() {
+  if (stopped_) co_return;
+  co_await change_signal_.async_wait(use_tuple);
+}
+
+asio::awaitable<void> FakeNode::sleep(std::chrono::milliseconds delay) {
+  if (delay.count() <= 0) co_return;
+  asio::steady_timer timer(executor_, delay);
+  co_await timer.async_wait(use_tuple);
+}
+
+asio::awaitable<void> FakeNode::drain_silently(HttpConnection& connection) {
+  connection.take_over();
+  char scratch[4096];
+  for (;;) {
+    auto [ec, n] = co_await connection.stream().async_read_some(asio::buffer(scratch), use_tuple);
+    (void)n;
+    if (ec) break;
+  }
+}
+
+asio::awaitable<void> FakeNode::block_clock(std::shared_ptr<FakeNode> self) {
+  while (!self->stopped_) {
+    std::uint64_t head = self->head();
+    if (head > self->announced_) {
+      // Heights are announced once each: a head that moves back (more lag) stays quiet until it
+      // passes the highest height already announced, like a node that stopped importing.
+      std::uint64_t upto = std::min(head, self->announced_ + kMaxHeadsPerTick);
+      for (std::uint64_t h = self->announced_ + 1; h <= upto; ++h) self->on_new_head(h);
+      self->announced_ = upto;
+      if (upto < head) {
+        co_await asio::post(self->executor_, asio::use_awaitable);
+        continue;
+      }
+    }
+    std::int64_t now = now_ms();
+    std::int64_t wait = self->chain_.next_block_ms(self->chain_.height_at(now)) - now;
+    self->clock_timer_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(wait, 1)));
+    co_await self->clock_timer_.async_wait(use_tuple);
+  }
+}
+
+}  // namespace vixy::fakenodes

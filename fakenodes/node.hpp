@@ -1,0 +1,139 @@
+#pragma once
+// What EL and CL fake nodes share: the listeners (RPC, admin, optional TLS front), the head as
+// clients see it (clock, pause, lag), the controls the admin API flips, and the block clock that
+// tells the node about every new head exactly once, in order.
+//
+// A node lives on one single-threaded executor. Coroutines hold a shared_ptr to it, so it outlives
+// everything it started; stop() makes them all unwind.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "fakenodes/chain.hpp"
+#include "fakenodes/options.hpp"
+#include "server/http_server.hpp"
+
+namespace vixy::fakenodes {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using server::HttpConnection;
+using server::HttpServer;
+using server::Request;
+using server::Response;
+
+class TlsFront;
+
+// How the admin told the node to answer one method (EL: JSON-RPC method; CL: request path).
+struct MethodOverride {
+  std::chrono::milliseconds delay{0};
+  std::optional<int> error_code;  // EL: answer with this JSON-RPC error
+  std::string error_message;
+  std::optional<unsigned> http_status;  // CL: answer with this HTTP status
+  json to_json() const;
+};
+
+class FakeNode : public std::enable_shared_from_this<FakeNode> {
+ public:
+  FakeNode(asio::any_io_executor executor, NodeOptions options);
+  virtual ~FakeNode();
+  FakeNode(const FakeNode&) = delete;
+  FakeNode& operator=(const FakeNode&) = delete;
+
+  // Binds the RPC, admin and TLS listeners, logs each one's address and starts serving and the
+  // block clock. A bind error is returned, not thrown; a bad certificate throws (start-up).
+  beast::error_code start();
+  // Closes every listener and connection and stops the clock, so that every coroutine unwinds.
+  void stop();
+
+  const NodeOptions& options() const { return options_; }
+  const Chain& chain() const { return chain_; }
+  asio::any_io_executor executor() const { return executor_; }
+  tcp::endpoint rpc_endpoint() const;
+  tcp::endpoint admin_endpoint() const;
+  std::optional<tcp::endpoint> tls_endpoint() const;
+  std::string version_string() const;  // "vixy-fakenode/<version>/<name>"
+
+  // The head clients see: min(clock height, height when paused) - lag, never below zero.
+  std::uint64_t head() const;
+  std::uint64_t chain_height() const;
+  // The highest head announced so far (through on_new_head).
+  std::uint64_t announced_head() const { return announced_; }
+
+  // Controls, set through the admin API.
+  void set_lag(std::uint64_t blocks);
+  void pause();
+  void resume();
+  void set_syncing(bool syncing);
+  void set_healthy(bool healthy);
+  void set_silent(bool silent);
+  void set_override(const std::string& method, MethodOverride override);
+  void clear_overrides(const std::optional<std::string>& method);
+  const MethodOverride* find_override(std::string_view method) const;
+  std::uint64_t lag() const { return lag_; }
+  bool paused() const { return paused_at_.has_value(); }
+  bool syncing() const { return syncing_; }
+  bool healthy() const { return healthy_; }
+  bool silent() const { return silent_; }
+  bool stopped() const { return stopped_; }
+
+  void close_connections();    // RPC and TLS connections; listeners stay
+  void kill();                 // stop listening and close every RPC connection
+  beast::error_code restart(); // listen again on the same ports
+  bool listening() const;
+  virtual void drop_subscriptions() = 0;
+  virtual std::size_t subscription_count() const = 0;
+  json state() const;
+
+  // Completes at the next control change (silence, closes, kill, stop...): long-lived coroutines
+  // that must react wait here and re-check what they care about.
+  asio::awaitable<void> wait_for_change();
+
+ protected:
+  // Answers one request of the RPC listener.
+  virtual asio::awaitable<void> handle(HttpConnection& connection, Request& request) = 0;
+  // Called once for every new head height, in ascending order, from the block clock.
+  virtual void on_new_head(std::uint64_t height) = 0;
+  virtual void on_stop() {}
+
+  // Silent mode for an HTTP request: keep reading what the client sends, never answer.
+  static asio::awaitable<void> drain_silently(HttpConnection& connection);
+  // Waits out an admin-set delay.
+  asio::awaitable<void> sleep(std::chrono::milliseconds delay);
+
+ private:
+  static asio::awaitable<void> block_clock(std::shared_ptr<FakeNode> self);
+  void notify_change();
+  void listening_log(const char* what, const tcp::endpoint& endpoint) const;
+
+  asio::any_io_executor executor_;
+  NodeOptions options_;
+  Chain chain_;
+  std::shared_ptr<HttpServer> rpc_server_;
+  std::shared_ptr<HttpServer> admin_server_;
+  std::shared_ptr<TlsFront> tls_front_;
+  tcp::endpoint rpc_bound_;
+  std::optional<tcp::endpoint> tls_bound_;
+  asio::steady_timer clock_timer_;
+  asio::steady_timer change_signal_;  // never expires; cancelled to wake wait_for_change()
+
+  std::uint64_t lag_ = 0;
+  std::optional<std::uint64_t> paused_at_;
+  bool syncing_ = false;
+  bool healthy_ = true;
+  bool silent_ = false;
+  bool stopped_ = false;
+  std::uint64_t announced_ = 0;
+  std::map<std::string, MethodOverride, std::less<>> overrides_;
+};
+
+}  // namespace vixy::fakenodes
