@@ -171,8 +171,13 @@ asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::reque
     for (int attempt = 0; attempt < 2; ++attempt) {
       UpstreamFailure failure = UpstreamFailure::none;
       beast::error_code error;
-      auto connection = attempt == 0 ? co_await target.pool->acquire(deadline, failure, error)
-                                      : co_await target.pool->connect(deadline, failure, error);
+      // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
+      std::unique_ptr<UpstreamConnection> connection;
+      if (attempt == 0) {
+        connection = co_await target.pool->acquire(deadline, failure, error);
+      } else {
+        connection = co_await target.pool->connect(deadline, failure, error);
+      }
       NodeResult result;
       if (connection) {
         result = co_await connection->with_stream([&](auto& s) {

@@ -147,8 +147,13 @@ asio::awaitable<UpstreamPool::Result> UpstreamPool::exchange(bhttp::request<bhtt
   request.prepare_payload();
   Result result;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto connection = attempt == 0 ? co_await acquire(deadline, result.failure, result.error)
-                                   : co_await connect(deadline, result.failure, result.error);
+    // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
+    std::unique_ptr<UpstreamConnection> connection;
+    if (attempt == 0) {
+      connection = co_await acquire(deadline, result.failure, result.error);
+    } else {
+      connection = co_await connect(deadline, result.failure, result.error);
+    }
     if (!connection) co_return result;
 
     bhttp::response_parser<bhttp::string_body> parser;
