@@ -181,6 +181,38 @@ TEST(FakeLogFilter, TopicsWithNullsAndAlternatives) {
       << "more positions than the log has topics";
 }
 
+TEST(FakeLogFilter, PrefilterNeverDropsAMatch) {
+  Chain chain = chain_with_seed(21);
+  std::vector<json> filters = {
+      json::object(),
+      {{"address", std::string(kLogAddresses[1])}},
+      {{"address", {std::string(kLogAddresses[0]), std::string(kLogAddresses[3])}}},
+      {{"topics", json::array({std::string(kLogSignatures[1])})}},
+      {{"topics", {nullptr, "0x00"}}},
+      {{"address", std::string(kLogAddresses[2])},
+       {"topics", json::array({json::array({std::string(kLogSignatures[0]), "0x01"})})}},
+  };
+  int matched = 0, skipped = 0;
+  for (const auto& filter_json : filters) {
+    LogFilter filter = parse(filter_json);
+    for (std::uint64_t h = 1'000'000; h < 1'000'008; ++h) {
+      for (std::uint64_t i = 0; i < kLogsPerBlock; ++i) {
+        json log = chain.log(h, i);
+        EXPECT_EQ(log["address"], Chain::log_address(h, i));
+        EXPECT_EQ(log["topics"][0], Chain::log_signature(i));
+        bool may = may_match(filter, Chain::log_address(h, i), Chain::log_signature(i));
+        if (matches(filter, log)) {
+          EXPECT_TRUE(may) << filter_json.dump();
+          ++matched;
+        }
+        if (!may) ++skipped;
+      }
+    }
+  }
+  EXPECT_GT(matched, 0);
+  EXPECT_GT(skipped, 0);
+}
+
 TEST(FakeLogFilter, BadFiltersAreRejected) {
   std::string error;
   EXPECT_FALSE(parse_log_filter(json{{"address", 5}}, &error));

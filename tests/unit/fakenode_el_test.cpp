@@ -177,7 +177,7 @@ TEST(FakeElHttp, GetLogsFiltersAndLimitsTheRange) {
   json widest = node.rpc("eth_getLogs", {{{"fromBlock", jsonrpc::to_quantity(head - 9'999)},
                                            {"toBlock", to},
                                            {"address", address},
-                                           {"topics", {"0x" + std::string(64, '0')}}}});
+                                           {"topics", json::array({"0x" + std::string(64, '0')})}}});
   ASSERT_TRUE(widest.contains("result")) << widest.dump().substr(0, 200);
   EXPECT_TRUE(widest["result"].empty()) << "no log has an all-zero event signature";
 }

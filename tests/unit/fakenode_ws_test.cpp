@@ -130,7 +130,7 @@ TEST(FakeElWs, LogsSubscriptionHonoursItsFilter) {
   ASSERT_FALSE(ws.connect("127.0.0.1", node.rpc_port()));
   std::string address = "0x2222222222222222222222222222222222222222";
   std::string transfer = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
-  std::string id = subscribe(ws, {"logs", {{"address", address}, {"topics", {transfer}}}});
+  std::string id = subscribe(ws, {"logs", {{"address", address}, {"topics", json::array({transfer})}}});
   auto logs = notifications_for(ws, id, 3);
   ASSERT_EQ(logs.size(), 3u);
   for (const auto& log : logs) {
