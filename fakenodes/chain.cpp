@@ -181,22 +181,21 @@ json Chain::block(std::uint64_t height, bool full_transactions) const {
   return block;
 }
 
+json Chain::log(std::uint64_t height, std::uint64_t index) const {
+  return json{{"address", log_address(height, index)},
+              {"topics", json::array({log_signature(index), derived("log-topic", height, index)})},
+              {"data", derived("log-data", height, index)},
+              {"blockNumber", to_quantity(height)},
+              {"blockHash", block_hash(height)},
+              {"transactionHash", derived("tx", height, index % kTxsPerBlock)},
+              {"transactionIndex", to_quantity(index % kTxsPerBlock)},
+              {"logIndex", to_quantity(index)},
+              {"removed", false}};
+}
+
 std::vector<json> Chain::logs(std::uint64_t height) const {
   std::vector<json> logs;
-  std::string hash = block_hash(height);
-  auto tx_hashes = transaction_hashes(height);
-  for (std::uint64_t i = 0; i < kLogsPerBlock; ++i) {
-    logs.push_back(json{{"address", kLogAddresses[(height + i) % kLogAddresses.size()]},
-                        {"topics", json::array({kLogSignatures[i % kLogSignatures.size()],
-                                                derived("log-topic", height, i)})},
-                        {"data", derived("log-data", height, i)},
-                        {"blockNumber", to_quantity(height)},
-                        {"blockHash", hash},
-                        {"transactionHash", tx_hashes[i % kTxsPerBlock]},
-                        {"transactionIndex", to_quantity(i % kTxsPerBlock)},
-                        {"logIndex", to_quantity(i)},
-                        {"removed", false}});
-  }
+  for (std::uint64_t i = 0; i < kLogsPerBlock; ++i) logs.push_back(log(height, i));
   return logs;
 }
 

@@ -61,6 +61,12 @@ class Chain {
   json block(std::uint64_t height, bool full_transactions) const;
   json header(std::uint64_t height) const;  // the newHeads shape: block minus transactions, uncles, size
   std::vector<json> logs(std::uint64_t height) const;
+  json log(std::uint64_t height, std::uint64_t index) const;
+  // What a log's address and event signature are, without building the log (cheap pre-filtering).
+  static std::string_view log_address(std::uint64_t height, std::uint64_t index) {
+    return kLogAddresses[(height + index) % kLogAddresses.size()];
+  }
+  static std::string_view log_signature(std::uint64_t index) { return kLogSignatures[index % kLogSignatures.size()]; }
   std::vector<std::string> transaction_hashes(std::uint64_t height) const;
   std::vector<std::string> pending_transaction_hashes(std::uint64_t height) const;
   std::string balance(std::string_view address) const;  // hex quantity, a function of the address only

@@ -71,6 +71,14 @@ bool matches(const LogFilter& filter, const json& log) {
   return true;
 }
 
+bool may_match(const LogFilter& filter, std::string_view address, std::string_view first_topic) {
+  if (!filter.addresses.empty() && !contains(filter.addresses, std::string(address))) return false;
+  if (!filter.topics.empty() && !filter.topics[0].empty() && !contains(filter.topics[0], std::string(first_topic))) {
+    return false;
+  }
+  return true;
+}
+
 std::optional<std::uint64_t> resolve_block_tag(const json& tag, std::uint64_t head) {
   if (!tag.is_string()) return std::nullopt;
   const auto& text = tag.get_ref<const std::string&>();

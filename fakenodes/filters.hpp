@@ -22,6 +22,8 @@ struct LogFilter {
 // nullopt and says why in *error.
 std::optional<LogFilter> parse_log_filter(const json& filter, std::string* error);
 bool matches(const LogFilter& filter, const json& log);
+// False when a log with this address and first topic cannot match, whatever its other topics.
+bool may_match(const LogFilter& filter, std::string_view address, std::string_view first_topic);
 
 struct BlockRange {
   std::uint64_t from = 0;
