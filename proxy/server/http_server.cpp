@@ -20,6 +20,12 @@ asio::awaitable<beast::error_code> HttpConnection::respond(Response response) {
   keep_alive_ = request_keep_alive_ && !stopping_;
   response.keep_alive(keep_alive_);
   response.prepare_payload();
+  if (request_is_head_) {
+    // HEAD: the headers of the GET answer, Content-Length included, and no body.
+    auto length = response.body().size();
+    response.body().clear();
+    response.content_length(length);
+  }
   stream_.expires_after(write_timeout_);
   auto [ec, n] = co_await http::async_write(stream_, response, use_tuple);
   (void)n;
@@ -150,6 +156,7 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
 
     Request request = parser.release();
     connection->request_keep_alive_ = request.keep_alive();
+    connection->request_is_head_ = request.method() == http::verb::head;
     connection->keep_alive_ = request.keep_alive();
     connection->busy_ = true;
     bool failed = false;

@@ -66,6 +66,7 @@ class HttpConnection {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   bool request_keep_alive_ = true;
+  bool request_is_head_ = false;
   bool keep_alive_ = true;
   bool busy_ = false;
   bool taken_ = false;
