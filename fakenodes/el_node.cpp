@@ -72,6 +72,7 @@ asio::awaitable<void> ElNode::handle(HttpConnection& connection, Request& reques
     co_await connection.respond(std::move(response));
     co_return;
   }
+  InFlight in_flight(in_flight_);
   std::optional<json> answer;
   if (auto message = jsonrpc::parse(request.body())) {
     std::chrono::milliseconds delay = delay_for(*message);

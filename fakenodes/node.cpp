@@ -199,6 +199,7 @@ json FakeNode::state() const {
               {"silent", silent_},
               {"listening", listening()},
               {"connections", connections},
+              {"in_flight", in_flight_},
               {"subscriptions", subscription_count()},
               {"overrides", std::move(overrides)}};
 }

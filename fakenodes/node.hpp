@@ -110,6 +110,17 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   // Waits out an admin-set delay.
   asio::awaitable<void> sleep(std::chrono::milliseconds delay);
 
+  // Requests received and not yet answered, shown in /state so a test can see that a request has
+  // reached the node before it acts (a SIGTERM to the proxy with the request in flight, say).
+  std::size_t in_flight_ = 0;
+  struct InFlight {
+    std::size_t& count;
+    explicit InFlight(std::size_t& c) : count(c) { ++count; }
+    ~InFlight() { --count; }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+  };
+
  private:
   static asio::awaitable<void> block_clock(std::shared_ptr<FakeNode> self);
   void notify_change();
