@@ -2,9 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <deque>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -15,6 +12,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cctype>
+#include <deque>
 
 namespace vixy::chaos {
 namespace {
@@ -49,7 +48,7 @@ std::string lowercase(std::string_view text) {
 
 // Resolves numeric addresses without a lookup; names go through the resolver (bounded by the caller).
 asio::awaitable<std::pair<error_code, std::vector<tcp::endpoint>>> resolve(const std::string& host,
-                                                                         std::uint16_t port) {
+                                                                           std::uint16_t port) {
   std::vector<tcp::endpoint> endpoints;
   error_code ec;
   auto address = asio::ip::make_address(host, ec);
@@ -64,7 +63,8 @@ asio::awaitable<std::pair<error_code, std::vector<tcp::endpoint>>> resolve(const
   co_return std::make_pair(resolve_ec, endpoints);
 }
 
-asio::awaitable<error_code> connect_stream(beast::tcp_stream& stream, const std::string& host, std::uint16_t port) {
+asio::awaitable<error_code> connect_stream(beast::tcp_stream& stream, const std::string& host,
+                                           std::uint16_t port) {
   auto [ec, endpoints] = co_await resolve(host, port);
   if (ec) co_return ec;
   auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, use_tuple);
@@ -103,7 +103,9 @@ asio::awaitable<void> exchange(beast::tcp_stream& stream, const std::string& hos
   result.body = std::move(response.body());
 }
 
-std::string host_header(const std::string& host, std::uint16_t port) { return host + ":" + std::to_string(port); }
+std::string host_header(const std::string& host, std::uint16_t port) {
+  return host + ":" + std::to_string(port);
+}
 
 }  // namespace
 
@@ -118,12 +120,14 @@ HttpResult http_request(const std::string& host, std::uint16_t port, http::verb 
   request.keep_alive(false);
   for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = std::move(body);
-  if (!request.body().empty() || verb == http::verb::post || verb == http::verb::put) request.prepare_payload();
+  if (!request.body().empty() || verb == http::verb::post || verb == http::verb::put)
+    request.prepare_payload();
 
   bool done = false;
   stream.expires_after(timeout);  // one deadline for connect, write and read together
   asio::co_spawn(io, exchange(stream, host, port, request, result), [&](std::exception_ptr) { done = true; });
-  if (!run_until(io, [&] { return done; }, Clock::now() + timeout + 1s)) {
+  if (!run_until(
+          io, [&] { return done; }, Clock::now() + timeout + 1s)) {
     // Only a name lookup that ignores the deadline gets here; abandon it.
     result = HttpResult{};
     result.ec = asio::error::timed_out;
@@ -138,7 +142,8 @@ HttpResult post_json(const std::string& host, std::uint16_t port, std::string ta
                       {{"Content-Type", "application/json"}}, timeout);
 }
 
-HttpResult get(const std::string& host, std::uint16_t port, std::string target, std::chrono::milliseconds timeout) {
+HttpResult get(const std::string& host, std::uint16_t port, std::string target,
+               std::chrono::milliseconds timeout) {
   return http_request(host, port, http::verb::get, std::move(target), "", {}, timeout);
 }
 
@@ -195,7 +200,8 @@ error_code WsClient::connect(const std::string& host, std::uint16_t port, const 
   bool done = false;
   error_code result;
   beast::get_lowest_layer(s.ws).expires_after(timeout);
-  auto handshake = [](Impl& impl, std::string h, std::uint16_t p, std::string t) -> asio::awaitable<error_code> {
+  auto handshake = [](Impl& impl, std::string h, std::uint16_t p,
+                      std::string t) -> asio::awaitable<error_code> {
     error_code ec = co_await connect_stream(beast::get_lowest_layer(impl.ws), h, p);
     if (ec) co_return ec;
     std::string host_value = host_header(h, p);
@@ -206,7 +212,8 @@ error_code WsClient::connect(const std::string& host, std::uint16_t port, const 
     result = ec;
     done = true;
   });
-  if (!run_until(s.io, [&] { return done; }, Clock::now() + timeout + 1s)) {
+  if (!run_until(
+          s.io, [&] { return done; }, Clock::now() + timeout + 1s)) {
     s.abort();
     return asio::error::timed_out;
   }
@@ -235,7 +242,8 @@ error_code WsClient::send(const std::string& text, std::chrono::milliseconds tim
     state->second = ec;
   });
   s.start_read();
-  if (!run_until(s.io, [&] { return state->first; }, Clock::now() + timeout)) {
+  if (!run_until(
+          s.io, [&] { return state->first; }, Clock::now() + timeout)) {
     s.abort();
     s.error = asio::error::timed_out;
     return asio::error::timed_out;
@@ -246,7 +254,8 @@ error_code WsClient::send(const std::string& text, std::chrono::milliseconds tim
 std::optional<std::string> WsClient::receive(std::chrono::milliseconds timeout) {
   Impl& s = *impl_;
   s.start_read();
-  run_until(s.io, [&] { return !s.inbox.empty() || s.closed; }, Clock::now() + timeout);
+  run_until(
+      s.io, [&] { return !s.inbox.empty() || s.closed; }, Clock::now() + timeout);
   if (s.inbox.empty()) return std::nullopt;
   std::string message = std::move(s.inbox.front());
   s.inbox.pop_front();
@@ -260,7 +269,8 @@ bool WsClient::ping(std::chrono::milliseconds timeout) {
   auto sent = std::make_shared<bool>(false);
   s.ws.async_ping({}, [sent](error_code) { *sent = true; });
   s.start_read();
-  bool ok = run_until(s.io, [&] { return (*sent && s.pong) || s.closed; }, Clock::now() + timeout);
+  bool ok = run_until(
+      s.io, [&] { return (*sent && s.pong) || s.closed; }, Clock::now() + timeout);
   if (!*sent) {
     s.abort();  // the ping could not even be written: the connection is useless
     return false;
@@ -274,7 +284,8 @@ void WsClient::close(std::chrono::milliseconds timeout) {
   auto done = std::make_shared<bool>(false);
   s.ws.async_close(websocket::close_code::normal, [done](error_code) { *done = true; });
   s.start_read();
-  run_until(s.io, [&] { return *done && !s.reading; }, Clock::now() + timeout);
+  run_until(
+      s.io, [&] { return *done && !s.reading; }, Clock::now() + timeout);
   s.abort();
 }
 
@@ -319,7 +330,8 @@ struct SseReader::Impl {
       std::size_t start = 0;
       while (start <= block.size()) {
         auto newline = block.find('\n', start);
-        std::string line = block.substr(start, newline == std::string::npos ? std::string::npos : newline - start);
+        std::string line =
+            block.substr(start, newline == std::string::npos ? std::string::npos : newline - start);
         start = newline == std::string::npos ? block.size() + 1 : newline + 1;
         if (line.empty() || line[0] == ':') continue;
         auto colon = line.find(':');
@@ -373,7 +385,8 @@ error_code SseReader::open(const std::string& host, std::uint16_t port, const st
   bool done = false;
   error_code result;
   s.stream.expires_after(timeout);
-  auto request_header = [](Impl& impl, std::string h, std::uint16_t p, std::string t) -> asio::awaitable<error_code> {
+  auto request_header = [](Impl& impl, std::string h, std::uint16_t p,
+                           std::string t) -> asio::awaitable<error_code> {
     error_code ec = co_await connect_stream(impl.stream, h, p);
     if (ec) co_return ec;
     http::request<http::empty_body> request{http::verb::get, t, 11};
@@ -391,7 +404,8 @@ error_code SseReader::open(const std::string& host, std::uint16_t port, const st
     result = ec;
     done = true;
   });
-  if (!run_until(s.io, [&] { return done; }, Clock::now() + timeout + 1s)) {
+  if (!run_until(
+          s.io, [&] { return done; }, Clock::now() + timeout + 1s)) {
     error_code ignored;
     s.stream.socket().close(ignored);
     s.io.restart();
@@ -417,7 +431,8 @@ bool SseReader::closed() const { return impl_->closed && impl_->events.empty(); 
 std::optional<SseEvent> SseReader::next(std::chrono::milliseconds timeout) {
   Impl& s = *impl_;
   s.start_read();
-  run_until(s.io, [&] { return !s.events.empty() || s.closed; }, Clock::now() + timeout);
+  run_until(
+      s.io, [&] { return !s.events.empty() || s.closed; }, Clock::now() + timeout);
   if (s.events.empty()) return std::nullopt;
   SseEvent event = std::move(s.events.front());
   s.events.pop_front();

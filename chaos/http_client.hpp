@@ -4,6 +4,8 @@
 // one of its calls is running, and every call is bounded by a timeout, so a stuck peer can never
 // hang the caller.
 
+#include <boost/beast/http/verb.hpp>
+#include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -12,9 +14,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/beast/http/verb.hpp>
-#include <boost/system/error_code.hpp>
 
 namespace vixy::chaos {
 
@@ -55,8 +54,8 @@ class WsClient {
   bool ping(std::chrono::milliseconds timeout);
   void close(std::chrono::milliseconds timeout = 1s);
 
-  bool closed() const;          // the connection ended (either side)
-  int close_code() const;       // the peer's close frame code, 0 when there was none
+  bool closed() const;     // the connection ended (either side)
+  int close_code() const;  // the peer's close frame code, 0 when there was none
   error_code last_error() const;
 
  private:

@@ -90,16 +90,38 @@ const std::map<std::string, Command, std::less<>>& post_commands() {
          node.set_lag(blocks->get<std::uint64_t>());
          return AdminReply{};
        }},
-      {"/pause", [](FakeNode& node, const json&) { node.pause(); return AdminReply{}; }},
-      {"/resume", [](FakeNode& node, const json&) { node.resume(); return AdminReply{}; }},
+      {"/pause",
+       [](FakeNode& node, const json&) {
+         node.pause();
+         return AdminReply{};
+       }},
+      {"/resume",
+       [](FakeNode& node, const json&) {
+         node.resume();
+         return AdminReply{};
+       }},
       {"/method", set_method},
       {"/method/clear", clear_method},
-      {"/syncing", [](FakeNode& n, const json& b) { return set_flag(n, b, "syncing", &FakeNode::set_syncing); }},
-      {"/healthy", [](FakeNode& n, const json& b) { return set_flag(n, b, "healthy", &FakeNode::set_healthy); }},
+      {"/syncing",
+       [](FakeNode& n, const json& b) { return set_flag(n, b, "syncing", &FakeNode::set_syncing); }},
+      {"/healthy",
+       [](FakeNode& n, const json& b) { return set_flag(n, b, "healthy", &FakeNode::set_healthy); }},
       {"/silent", [](FakeNode& n, const json& b) { return set_flag(n, b, "silent", &FakeNode::set_silent); }},
-      {"/drop-subscriptions", [](FakeNode& node, const json&) { node.drop_subscriptions(); return AdminReply{}; }},
-      {"/close-connections", [](FakeNode& node, const json&) { node.close_connections(); return AdminReply{}; }},
-      {"/kill", [](FakeNode& node, const json&) { node.kill(); return AdminReply{}; }},
+      {"/drop-subscriptions",
+       [](FakeNode& node, const json&) {
+         node.drop_subscriptions();
+         return AdminReply{};
+       }},
+      {"/close-connections",
+       [](FakeNode& node, const json&) {
+         node.close_connections();
+         return AdminReply{};
+       }},
+      {"/kill",
+       [](FakeNode& node, const json&) {
+         node.kill();
+         return AdminReply{};
+       }},
       {"/restart",
        [](FakeNode& node, const json&) {
          if (node.listening()) return AdminReply{http::status::conflict, "already listening"};
@@ -114,17 +136,20 @@ Response admin_response(FakeNode& node, const Request& request) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   auto reply = [&](const AdminReply& r) {
-    json body = r.error.empty() ? json{{"ok", true}, {"state", node.state()}} : json{{"ok", false}, {"error", r.error}};
+    json body = r.error.empty() ? json{{"ok", true}, {"state", node.state()}}
+                                : json{{"ok", false}, {"error", r.error}};
     return server::make_response(request, r.status, body.dump());
   };
 
   if (path == "/state") {
-    if (request.method() != http::verb::get) return reply({http::status::method_not_allowed, "use GET /state"});
+    if (request.method() != http::verb::get)
+      return reply({http::status::method_not_allowed, "use GET /state"});
     return reply({});
   }
   const auto& commands = post_commands();
   auto command = commands.find(path);
-  if (command == commands.end()) return reply({http::status::not_found, "no admin command " + std::string(path)});
+  if (command == commands.end())
+    return reply({http::status::not_found, "no admin command " + std::string(path)});
   if (request.method() != http::verb::post) {
     return reply({http::status::method_not_allowed, "use POST " + std::string(path)});
   }

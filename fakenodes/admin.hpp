@@ -3,9 +3,8 @@
 // per-method errors and delays, syncing, health, kill/restart, silence). It listens on its own
 // loopback port and is never affected by what it does to the RPC side.
 
-#include <memory>
-
 #include <boost/asio/awaitable.hpp>
+#include <memory>
 
 #include "server/http_server.hpp"
 

@@ -1,10 +1,10 @@
 #include "fakenodes/chain.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <stdexcept>
-
-#include <openssl/evp.h>
 
 #include "jsonrpc/jsonrpc.hpp"
 

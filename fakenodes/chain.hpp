@@ -6,19 +6,18 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace vixy::fakenodes {
 
 using json = nlohmann::json;
 
-inline constexpr std::uint64_t kGenesisHeight = 1'000'000;      // the head at kEpochMs
-inline constexpr std::int64_t kEpochMs = 1'767'225'600'000;      // 2026-01-01T00:00:00Z
+inline constexpr std::uint64_t kGenesisHeight = 1'000'000;   // the head at kEpochMs
+inline constexpr std::int64_t kEpochMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 inline constexpr std::uint64_t kLogsPerBlock = 3;
 inline constexpr std::uint64_t kTxsPerBlock = 2;
 inline constexpr std::uint64_t kPendingTxsPerBlock = 2;
@@ -66,7 +65,9 @@ class Chain {
   static std::string_view log_address(std::uint64_t height, std::uint64_t index) {
     return kLogAddresses[(height + index) % kLogAddresses.size()];
   }
-  static std::string_view log_signature(std::uint64_t index) { return kLogSignatures[index % kLogSignatures.size()]; }
+  static std::string_view log_signature(std::uint64_t index) {
+    return kLogSignatures[index % kLogSignatures.size()];
+  }
   std::vector<std::string> transaction_hashes(std::uint64_t height) const;
   std::vector<std::string> pending_transaction_hashes(std::uint64_t height) const;
   std::string balance(std::string_view address) const;  // hex quantity, a function of the address only

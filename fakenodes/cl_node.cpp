@@ -1,15 +1,14 @@
 #include "fakenodes/cl_node.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <cstdio>
-#include <set>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
+#include <cctype>
+#include <cstdio>
+#include <set>
 
 #include "log/log.hpp"
 
@@ -22,17 +21,25 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Topics a beacon node accepts on /eth/v1/events; this node only ever emits "head".
 const std::set<std::string, std::less<>>& known_topics() {
-  static const std::set<std::string, std::less<>> topics = {
-      "head", "block", "attestation", "voluntary_exit", "finalized_checkpoint", "chain_reorg",
-      "contribution_and_proof", "light_client_finality_update", "light_client_optimistic_update",
-      "payload_attributes", "blob_sidecar", "bls_to_execution_change"};
+  static const std::set<std::string, std::less<>> topics = {"head",
+                                                            "block",
+                                                            "attestation",
+                                                            "voluntary_exit",
+                                                            "finalized_checkpoint",
+                                                            "chain_reorg",
+                                                            "contribution_and_proof",
+                                                            "light_client_finality_update",
+                                                            "light_client_optimistic_update",
+                                                            "payload_attributes",
+                                                            "blob_sidecar",
+                                                            "bls_to_execution_change"};
   return topics;
 }
 
 const std::set<std::string, std::less<>>& beacon_paths() {
   static const std::set<std::string, std::less<>> paths = {"/eth/v1/node/health", "/eth/v1/node/syncing",
-                                                           "/eth/v1/node/version", "/eth/v1/beacon/headers/head",
-                                                           "/eth/v1/events"};
+                                                           "/eth/v1/node/version",
+                                                           "/eth/v1/beacon/headers/head", "/eth/v1/events"};
   return paths;
 }
 
@@ -80,7 +87,8 @@ ClNode::ClNode(asio::any_io_executor executor, NodeOptions options)
     : FakeNode(executor, std::move(options)), new_slot_(executor, asio::steady_timer::time_point::max()) {}
 
 std::string ClNode::head_header(std::uint64_t slot) const {
-  std::string signature = chain().beacon_root("signature-0", slot) + chain().beacon_root("signature-1", slot).substr(2) +
+  std::string signature = chain().beacon_root("signature-0", slot) +
+                          chain().beacon_root("signature-1", slot).substr(2) +
                           chain().beacon_root("signature-2", slot).substr(2);
   ordered_json message{{"slot", std::to_string(slot)},
                        {"proposer_index", std::to_string(slot % 1'000'000)},
@@ -134,7 +142,7 @@ std::optional<Response> ClNode::rest_response(const Request& request, std::strin
   }
   const std::uint64_t slot = head();
   if (path == "/eth/v1/node/health") {
-    auto status = !healthy() ? http::status::service_unavailable
+    auto status = !healthy()  ? http::status::service_unavailable
                   : syncing() ? http::status::partial_content
                               : http::status::ok;
     return empty_response(request, status);
@@ -170,7 +178,8 @@ asio::awaitable<void> ClNode::handle(HttpConnection& connection, Request& reques
   if (const auto* override = find_override(path)) {
     co_await sleep(override->delay);
     if (override->http_status) {
-      Response response = json_error(request, static_cast<http::status>(*override->http_status), "injected error");
+      Response response =
+          json_error(request, static_cast<http::status>(*override->http_status), "injected error");
       co_await connection.respond(std::move(response));
       co_return;
     }

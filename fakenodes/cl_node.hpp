@@ -3,12 +3,11 @@
 // /eth/v1/events Server-Sent Events stream, plus /vixy-test/echo for proxy forwarding tests. The
 // slot follows the same clock as the EL head, with the block time as slot time.
 
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <unordered_set>
-
-#include <boost/asio/steady_timer.hpp>
 
 #include "fakenodes/node.hpp"
 

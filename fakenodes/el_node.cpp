@@ -1,7 +1,6 @@
 #include "fakenodes/el_node.hpp"
 
 #include <algorithm>
-
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "fakenodes/el_ws.hpp"
@@ -57,7 +56,7 @@ asio::awaitable<void> ElNode::handle(HttpConnection& connection, Request& reques
   }
   if (!healthy()) {
     Response response = server::make_jsonrpc_error_response(request, http::status::service_unavailable,
-                                                             jsonrpc::kServerError, "node is unhealthy");
+                                                            jsonrpc::kServerError, "node is unhealthy");
     co_await connection.respond(std::move(response));
     co_return;
   }
@@ -66,8 +65,8 @@ asio::awaitable<void> ElNode::handle(HttpConnection& connection, Request& reques
     co_return;
   }
   if (request.method() != http::verb::post) {
-    Response response = server::make_jsonrpc_error_response(request, http::status::method_not_allowed,
-                                                            jsonrpc::kInvalidRequest, "use POST for JSON-RPC");
+    Response response = server::make_jsonrpc_error_response(
+        request, http::status::method_not_allowed, jsonrpc::kInvalidRequest, "use POST for JSON-RPC");
     response.set(http::field::allow, "POST");
     co_await connection.respond(std::move(response));
     co_return;
@@ -153,13 +152,15 @@ json ElNode::call(const std::string& method, const json& params, const json& id,
   if (method == "eth_syncing") {
     if (!syncing()) return make_result(id, false);
     std::uint64_t highest = std::max(chain_height(), head_now + 1);
-    return make_result(id, json{{"startingBlock", to_quantity(head_now - std::min<std::uint64_t>(head_now, 100))},
-                                {"currentBlock", to_quantity(head_now)},
-                                {"highestBlock", to_quantity(highest)}});
+    return make_result(id,
+                       json{{"startingBlock", to_quantity(head_now - std::min<std::uint64_t>(head_now, 100))},
+                            {"currentBlock", to_quantity(head_now)},
+                            {"highestBlock", to_quantity(highest)}});
   }
   if (method == "eth_getBlockByNumber") {
     auto height = resolve_block_tag(param(params, 0), head_now);
-    if (!height) throw RpcError{jsonrpc::kInvalidParams, "invalid argument 0: expected a block number or tag"};
+    if (!height)
+      throw RpcError{jsonrpc::kInvalidParams, "invalid argument 0: expected a block number or tag"};
     bool full = bool_param(params, 1);
     if (*height > head_now) return make_result(id, nullptr);
     return make_result(id, chain().block(*height, full));

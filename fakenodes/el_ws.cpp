@@ -1,8 +1,6 @@
 #include "fakenodes/el_ws.hpp"
 
 #include <atomic>
-#include <random>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
+#include <random>
 
 #include "fakenodes/el_node.hpp"
 #include "jsonrpc/jsonrpc.hpp"
@@ -63,7 +62,8 @@ void handle_text(const std::shared_ptr<ElNode>& node, const std::shared_ptr<WsSe
   if (auto answer = node->answer_message(*message, session.get())) session->send(answer->dump());
 }
 
-asio::awaitable<void> read_loop(std::shared_ptr<ElNode> node, WebSocket& ws, std::shared_ptr<WsSession> session) {
+asio::awaitable<void> read_loop(std::shared_ptr<ElNode> node, WebSocket& ws,
+                                std::shared_ptr<WsSession> session) {
   beast::flat_buffer buffer;
   bool read_cancelled = false;
   while (!session->closed() && !node->stopped()) {
@@ -90,7 +90,8 @@ asio::awaitable<void> read_loop(std::shared_ptr<ElNode> node, WebSocket& ws, std
   }
 }
 
-asio::awaitable<void> write_loop(std::shared_ptr<ElNode> node, WebSocket& ws, std::shared_ptr<WsSession> session) {
+asio::awaitable<void> write_loop(std::shared_ptr<ElNode> node, WebSocket& ws,
+                                 std::shared_ptr<WsSession> session) {
   while (!session->closed()) {
     auto message = session->next_message();
     if (!message) {

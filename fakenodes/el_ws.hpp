@@ -3,6 +3,8 @@
 // queue (Beast allows one write at a time per stream, so every message goes through the queue and
 // one writer drains it in order), and the fan-out of each new block to the subscriptions.
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -10,9 +12,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "fakenodes/filters.hpp"
 #include "server/http_server.hpp"

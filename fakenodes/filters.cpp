@@ -73,7 +73,8 @@ bool matches(const LogFilter& filter, const json& log) {
 
 bool may_match(const LogFilter& filter, std::string_view address, std::string_view first_topic) {
   if (!filter.addresses.empty() && !contains(filter.addresses, std::string(address))) return false;
-  if (!filter.topics.empty() && !filter.topics[0].empty() && !contains(filter.topics[0], std::string(first_topic))) {
+  if (!filter.topics.empty() && !filter.topics[0].empty() &&
+      !contains(filter.topics[0], std::string(first_topic))) {
     return false;
   }
   return true;

@@ -3,11 +3,10 @@
 // block range a filter names relative to a node's head.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "fakenodes/chain.hpp"
 

@@ -1,14 +1,15 @@
 // vixy-fakenode: a fake EL or CL node for tests, the demo and the chaos harness.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <string_view>
+#include <utility>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include "fakenodes/cl_node.hpp"
 #include "fakenodes/el_node.hpp"
@@ -29,6 +30,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fk::NodeOptions& options = *parsed.options;
+  if (options.tls) {
+    // Unreadable key material is a bad argument too: say which one, before anything starts.
+    for (const auto& [flag, file] :
+         {std::pair{"--tls-cert", options.tls->cert_file}, std::pair{"--tls-key", options.tls->key_file}}) {
+      if (!std::ifstream(file)) {
+        std::cerr << "vixy-fakenode: " << flag << ": cannot read '" << file << "'\n";
+        return 2;
+      }
+    }
+  }
   vixy::log::set_level(options.log_level);
   vixy::log::set_component("fakenode/" + options.name);
 

@@ -1,7 +1,6 @@
 #include "fakenodes/node.hpp"
 
 #include <algorithm>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -45,15 +44,11 @@ void FakeNode::listening_log(const char* what, const tcp::endpoint& endpoint) co
 }
 
 beast::error_code FakeNode::start() {
-  // The handlers take a strong reference per request, not per server, so the node and its servers
-  // do not keep each other alive.
+  // The servers' handlers take a strong reference per request, not per server, so that the node
+  // and its servers do not keep each other alive.
   auto* self = this;
-  rpc_server_ = std::make_shared<HttpServer>(executor_, [self](HttpConnection& c, Request& r) {
-    auto node = self->shared_from_this();
-    return [](std::shared_ptr<FakeNode> n, HttpConnection& conn, Request& req) -> asio::awaitable<void> {
-      co_await n->handle(conn, req);
-    }(std::move(node), c, r);
-  });
+  rpc_server_ = std::make_shared<HttpServer>(
+      executor_, [self](HttpConnection& c, Request& r) { return serve_rpc(self->shared_from_this(), c, r); });
   admin_server_ = std::make_shared<HttpServer>(executor_, [self](HttpConnection& c, Request& r) {
     return serve_admin(self->shared_from_this(), c, r);
   });
@@ -78,6 +73,11 @@ beast::error_code FakeNode::start() {
   announced_ = head();
   asio::co_spawn(executor_, block_clock(shared_from_this()), asio::detached);
   return {};
+}
+
+asio::awaitable<void> FakeNode::serve_rpc(std::shared_ptr<FakeNode> self, HttpConnection& connection,
+                                          Request& request) {
+  co_await self->handle(connection, request);
 }
 
 void FakeNode::stop() {

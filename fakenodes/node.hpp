@@ -6,16 +6,15 @@
 // A node lives on one single-threaded executor. Coroutines hold a shared_ptr to it, so it outlives
 // everything it started; stop() makes them all unwind.
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <nlohmann/json.hpp>
 
 #include "fakenodes/chain.hpp"
 #include "fakenodes/options.hpp"
@@ -86,9 +85,9 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   bool silent() const { return silent_; }
   bool stopped() const { return stopped_; }
 
-  void close_connections();    // RPC and TLS connections; listeners stay
-  void kill();                 // stop listening and close every RPC connection
-  beast::error_code restart(); // listen again on the same ports
+  void close_connections();     // RPC and TLS connections; listeners stay
+  void kill();                  // stop listening and close every RPC connection
+  beast::error_code restart();  // listen again on the same ports
   bool listening() const;
   virtual void drop_subscriptions() = 0;
   virtual std::size_t subscription_count() const = 0;
@@ -122,6 +121,8 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   };
 
  private:
+  static asio::awaitable<void> serve_rpc(std::shared_ptr<FakeNode> self, HttpConnection& connection,
+                                         Request& request);
   static asio::awaitable<void> block_clock(std::shared_ptr<FakeNode> self);
   void notify_change();
   void listening_log(const char* what, const tcp::endpoint& endpoint) const;

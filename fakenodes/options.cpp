@@ -80,7 +80,9 @@ ParsedOptions parse_options(const std::vector<std::string_view>& args) {
     std::string_view flag = args[i];
     if (i + 1 >= args.size()) return fail(std::string(flag) + ": missing value (or unknown argument)");
     std::string_view value = args[++i];
-    auto bad = [&](const char* what) { return fail(std::string(flag) + ": " + what + ", got '" + std::string(value) + "'"); };
+    auto bad = [&](const char* what) {
+      return fail(std::string(flag) + ": " + what + ", got '" + std::string(value) + "'");
+    };
 
     if (flag == "--listen" || flag == "--admin" || flag == "--tls-listen") {
       auto endpoint = parse_endpoint(value);

@@ -1,12 +1,11 @@
 #pragma once
 // What a fake node is told on its command line (and what tests hand to it in-process).
 
+#include <boost/asio/ip/tcp.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
 
 #include "fakenodes/chain.hpp"
 #include "log/log.hpp"

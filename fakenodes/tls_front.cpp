@@ -1,9 +1,6 @@
 #include "fakenodes/tls_front.hpp"
 
 #include <array>
-#include <chrono>
-#include <stdexcept>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
+#include <stdexcept>
 
 #include "log/log.hpp"
 
@@ -124,7 +123,8 @@ asio::awaitable<void> TlsFront::relay(std::shared_ptr<TlsFront> self, tcp::socke
     }
   } unregister{self.get(), &relay};
 
-  auto handshake = co_await (tls.async_handshake(ssl::stream_base::server, use_tuple) || timeout(kHandshakeTimeout));
+  auto handshake =
+      co_await (tls.async_handshake(ssl::stream_base::server, use_tuple) || timeout(kHandshakeTimeout));
   if (handshake.index() != 0 || std::get<0>(std::get<0>(handshake))) co_return;
   auto [connect_ec] = co_await upstream.async_connect(self->target_, use_tuple);
   if (connect_ec) co_return;

@@ -3,15 +3,14 @@
 // ways to the plain port, so the node's logic only ever speaks plain TCP while the proxy's https://
 // and wss:// upstream code gets a real TLS peer.
 
-#include <memory>
-#include <string>
-#include <unordered_set>
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/system/error_code.hpp>
+#include <memory>
+#include <string>
+#include <unordered_set>
 
 namespace vixy::fakenodes {
 

@@ -190,6 +190,9 @@ TEST(FakeAdmin, SilentNodeReadsButNeverAnswers) {
 
   node.admin("/silent", {{"silent", false}});
   EXPECT_TRUE(node.rpc("eth_chainId").contains("result"));
+  // The WebSocket whose read was cut off by the silence cannot be resumed: the node closes it.
+  EXPECT_FALSE(ws.receive(2s));
+  EXPECT_TRUE(ws.closed());
 }
 
 TEST(FakeAdmin, UnhealthyElAnswers503) {

@@ -1,8 +1,7 @@
 // The real vixy-fakenode binary: command line, the "listening" lines the harness reads, SIGTERM.
 
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -62,11 +61,13 @@ class Child {
   void signal(int sig) const { ::kill(pid_, sig); }
   // The exit code once the process ended within the timeout; -1 for death by signal.
   std::optional<int> wait(std::chrono::milliseconds timeout = 5s) {
-    eventually([&] {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) status_ = status;
-      return status_.has_value();
-    }, timeout);
+    eventually(
+        [&] {
+          int status = 0;
+          if (::waitpid(pid_, &status, WNOHANG) == pid_) status_ = status;
+          return status_.has_value();
+        },
+        timeout);
     if (!status_) return std::nullopt;
     return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : -1;
   }
@@ -76,7 +77,8 @@ class Child {
   std::optional<std::uint16_t> port(const std::string& what) const {
     std::smatch match;
     std::string text = err();
-    if (!std::regex_search(text, match, std::regex("msg=listening what=" + what + " addr=127\\.0\\.0\\.1:(\\d+)"))) {
+    if (!std::regex_search(text, match,
+                           std::regex("msg=listening what=" + what + " addr=127\\.0\\.0\\.1:(\\d+)"))) {
       return std::nullopt;
     }
     return static_cast<std::uint16_t>(std::stoi(match[1]));
@@ -102,8 +104,17 @@ TEST(FakeNodeBinary, BadArgumentExitsTwoNamingIt) {
   EXPECT_NE(child.err().find("--block-time-ms"), std::string::npos) << child.err();
 }
 
+TEST(FakeNodeBinary, UnreadableCertificateIsABadArgument) {
+  Child child({"el", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--tls-cert",
+               "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"});
+  ASSERT_TRUE(child.started());
+  EXPECT_EQ(child.wait(), 2);
+  EXPECT_NE(child.err().find("--tls-cert"), std::string::npos) << child.err();
+}
+
 TEST(FakeNodeBinary, LogsItsPortsServesAndStopsOnSigterm) {
-  Child child({"el", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--chain-seed", "3", "--name", "bin"});
+  Child child(
+      {"el", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--chain-seed", "3", "--name", "bin"});
   ASSERT_TRUE(child.started());
   ASSERT_TRUE(eventually([&] { return child.port("rpc") && child.port("admin"); })) << child.err();
   auto answer = chaos::post_json("127.0.0.1", *child.port("rpc"), "/",

@@ -54,7 +54,8 @@ TEST(FakeChain, HashPrefixIsSha256OfTheSpecifiedInput) {
   EXPECT_EQ(chain.block_hash(1'000'000).substr(0, 50), expected);
   // SHA-256("abc"), the FIPS 180-2 test vector, pins the digest itself.
   auto abc = sha256("abc");
-  EXPECT_EQ(to_hex(abc.data(), abc.size()), "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(to_hex(abc.data(), abc.size()),
+            "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(FakeChain, DifferentSeedsGiveDifferentChains) {
@@ -83,20 +84,23 @@ TEST(FakeChain, BlocksLinkToTheirParents) {
     json block = chain.block(h, false);
     json parent = chain.block(h - 1, false);
     EXPECT_EQ(block["parentHash"], parent["hash"]);
-    EXPECT_EQ(block["number"], "0x" + [&] {
-      char text[20];
-      std::snprintf(text, sizeof text, "%llx", static_cast<unsigned long long>(h));
-      return std::string(text);
-    }());
+    EXPECT_EQ(
+        block["number"], "0x" + [&] {
+          char text[20];
+          std::snprintf(text, sizeof text, "%llx", static_cast<unsigned long long>(h));
+          return std::string(text);
+        }());
   }
 }
 
 TEST(FakeChain, BlockHasGethShape) {
   Chain chain(ChainParams{5, 2000, 1});
   json block = chain.block(1'000'010, false);
-  for (const char* field : {"number", "hash", "parentHash", "nonce", "sha3Uncles", "logsBloom", "transactionsRoot",
-                            "stateRoot", "receiptsRoot", "miner", "difficulty", "extraData", "size", "gasLimit",
-                            "gasUsed", "timestamp", "baseFeePerGas", "mixHash", "uncles", "transactions"}) {
+  for (const char* field : {"number",        "hash",      "parentHash",       "nonce",
+                            "sha3Uncles",    "logsBloom", "transactionsRoot", "stateRoot",
+                            "receiptsRoot",  "miner",     "difficulty",       "extraData",
+                            "size",          "gasLimit",  "gasUsed",          "timestamp",
+                            "baseFeePerGas", "mixHash",   "uncles",           "transactions"}) {
     EXPECT_TRUE(block.contains(field)) << field;
   }
   EXPECT_EQ(block["difficulty"], "0x0");
@@ -224,7 +228,8 @@ TEST(FakeLogFilter, BadFiltersAreRejected) {
 
 TEST(FakeLogFilter, BlockTags) {
   EXPECT_EQ(resolve_block_tag("earliest", 500), 0u);
-  for (const char* tag : {"latest", "pending", "safe", "finalized"}) EXPECT_EQ(resolve_block_tag(tag, 500), 500u);
+  for (const char* tag : {"latest", "pending", "safe", "finalized"})
+    EXPECT_EQ(resolve_block_tag(tag, 500), 500u);
   EXPECT_EQ(resolve_block_tag("0x10", 500), 16u);
   EXPECT_EQ(resolve_block_tag("10", 500), std::nullopt);
   EXPECT_EQ(resolve_block_tag(16, 500), std::nullopt);
@@ -262,9 +267,10 @@ TEST(FakeLogFilter, BlockHashSelectsOneKnownBlock) {
   EXPECT_EQ(range.range->to, 1500u);
   EXPECT_NE(resolve_log_range({{"blockHash", chain.block_hash(2001)}}, 2000, chain, 10'000).error_code, 0)
       << "a block beyond the head is unknown";
-  EXPECT_EQ(resolve_log_range({{"blockHash", chain.block_hash(1500)}, {"fromBlock", "0x1"}}, 2000, chain, 10'000)
-                .error_code,
-            -32602);
+  EXPECT_EQ(
+      resolve_log_range({{"blockHash", chain.block_hash(1500)}, {"fromBlock", "0x1"}}, 2000, chain, 10'000)
+          .error_code,
+      -32602);
 }
 
 // ---- command line ----
@@ -272,8 +278,9 @@ TEST(FakeLogFilter, BlockHashSelectsOneKnownBlock) {
 ParsedOptions parse_args(std::vector<std::string_view> args) { return parse_options(args); }
 
 TEST(FakeNodeOptions, ParsesAFullElCommandLine) {
-  auto parsed = parse_args({"el", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:9999", "--chain-seed", "12",
-                            "--block-time-ms", "50", "--chain-id", "5", "--name", "primary", "--log-level", "warn"});
+  auto parsed =
+      parse_args({"el", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:9999", "--chain-seed", "12",
+                  "--block-time-ms", "50", "--chain-id", "5", "--name", "primary", "--log-level", "warn"});
   ASSERT_TRUE(parsed.options) << parsed.error;
   EXPECT_EQ(parsed.options->kind, NodeKind::el);
   EXPECT_EQ(parsed.options->admin.port(), 9999);
@@ -306,7 +313,8 @@ TEST(FakeNodeOptions, ErrorsNameTheArgument) {
   for (const auto& c : cases) {
     auto parsed = parse_args(c.args);
     EXPECT_FALSE(parsed.options);
-    EXPECT_NE(parsed.error.find(c.names), std::string::npos) << "error '" << parsed.error << "' should name " << c.names;
+    EXPECT_NE(parsed.error.find(c.names), std::string::npos)
+        << "error '" << parsed.error << "' should name " << c.names;
   }
   EXPECT_TRUE(parse_args({"el", "--help"}).help);
 }

@@ -68,7 +68,8 @@ TEST(FakeCl, HeadHeaderFollowsTheClockAndLag) {
   EXPECT_EQ(body["execution_optimistic"], false);
   EXPECT_EQ(body["data"]["canonical"], true);
   EXPECT_TRUE(std::regex_match(body["data"]["root"].get<std::string>(), std::regex("0x[0-9a-f]{64}")));
-  EXPECT_TRUE(std::regex_match(body["data"]["header"]["signature"].get<std::string>(), std::regex("0x[0-9a-f]{192}")));
+  EXPECT_TRUE(std::regex_match(body["data"]["header"]["signature"].get<std::string>(),
+                               std::regex("0x[0-9a-f]{192}")));
   std::uint64_t slot = std::stoull(body["data"]["header"]["message"]["slot"].get<std::string>());
   EXPECT_GE(slot, before);
   EXPECT_LE(slot, after);
@@ -85,7 +86,8 @@ TEST(FakeCl, SameSeedSameRoots) {
   json ha = json::parse(cl_get(a, "/eth/v1/beacon/headers/head").body)["data"];
   json hb = json::parse(cl_get(b, "/eth/v1/beacon/headers/head").body)["data"];
   json hc = json::parse(cl_get(c, "/eth/v1/beacon/headers/head").body)["data"];
-  if (ha["header"]["message"]["slot"] != hb["header"]["message"]["slot"]) GTEST_SKIP() << "crossed a slot boundary";
+  if (ha["header"]["message"]["slot"] != hb["header"]["message"]["slot"])
+    GTEST_SKIP() << "crossed a slot boundary";
   EXPECT_EQ(ha, hb);
   EXPECT_NE(ha["root"], hc["root"]);
 }
@@ -127,8 +129,9 @@ TEST(FakeCl, EventStreamNeedsKnownTopics) {
 
 TEST(FakeCl, EchoReflectsTheRequest) {
   RunningNode node(NodeKind::cl);
-  auto result = chaos::http_request("127.0.0.1", node.rpc_port(), http::verb::put, "/vixy-test/echo?a=1&b=two",
-                                    "hello body", {{"X-Custom", "Value 1"}, {"Content-Type", "text/plain"}});
+  auto result =
+      chaos::http_request("127.0.0.1", node.rpc_port(), http::verb::put, "/vixy-test/echo?a=1&b=two",
+                          "hello body", {{"X-Custom", "Value 1"}, {"Content-Type", "text/plain"}});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result.status, 200);
   json echo = json::parse(result.body);
@@ -151,14 +154,16 @@ TEST(FakeCl, UnknownPathsAndOverrides) {
   EXPECT_EQ(json::parse(injected.body)["code"], 500);
   EXPECT_EQ(cl_get(node, "/eth/v1/node/health").status, 200);
 
-  EXPECT_EQ(node.admin_raw("/method", R"({"method":"/eth/v1/node/health","error":{"code":-32000}})").status, 400)
+  EXPECT_EQ(node.admin_raw("/method", R"({"method":"/eth/v1/node/health","error":{"code":-32000}})").status,
+            400)
       << "a CL error is an HTTP status";
 }
 
 TEST(FakeCl, KillAndSilence) {
   RunningNode node(NodeKind::cl);
   node.admin("/silent", {{"silent", true}});
-  EXPECT_EQ(chaos::get("127.0.0.1", node.rpc_port(), "/eth/v1/node/health", 300ms).ec, boost::asio::error::timed_out);
+  EXPECT_EQ(chaos::get("127.0.0.1", node.rpc_port(), "/eth/v1/node/health", 300ms).ec,
+            boost::asio::error::timed_out);
   node.admin("/silent", {{"silent", false}});
   node.admin("/kill");
   EXPECT_EQ(chaos::get("127.0.0.1", node.rpc_port(), "/eth/v1/node/health", 1s).ec,

@@ -30,9 +30,10 @@ TEST(FakeElHttp, BlockNumberFollowsTheClock) {
 
 TEST(FakeElHttp, AnyPathAndCredentialsAreAccepted) {
   RunningNode node(NodeKind::el);
-  auto result = chaos::http_request("127.0.0.1", node.rpc_port(), boost::beast::http::verb::post, "/v3/SECRETKEY",
-                                    R"({"jsonrpc":"2.0","id":"a","method":"eth_chainId"})",
-                                    {{"Content-Type", "application/json"}, {"Authorization", "Basic dXNlcjpwYXNz"}});
+  auto result =
+      chaos::http_request("127.0.0.1", node.rpc_port(), boost::beast::http::verb::post, "/v3/SECRETKEY",
+                          R"({"jsonrpc":"2.0","id":"a","method":"eth_chainId"})",
+                          {{"Content-Type", "application/json"}, {"Authorization", "Basic dXNlcjpwYXNz"}});
   ASSERT_TRUE(result.ok()) << result.ec.message();
   EXPECT_EQ(result.status, 200);
   EXPECT_EQ(json::parse(result.body)["result"], "0x1");
@@ -45,7 +46,8 @@ TEST(FakeElHttp, IdentityMethods) {
   RunningNode node(options);
   EXPECT_EQ(node.rpc("eth_chainId")["result"], "0x4268");
   EXPECT_EQ(node.rpc("net_version")["result"], "17000");
-  EXPECT_EQ(node.rpc("web3_clientVersion")["result"], std::string("vixy-fakenode/") + VIXY_VERSION + "/primary");
+  EXPECT_EQ(node.rpc("web3_clientVersion")["result"],
+            std::string("vixy-fakenode/") + VIXY_VERSION + "/primary");
   EXPECT_EQ(node.rpc("eth_syncing")["result"], false);
 }
 
@@ -162,7 +164,8 @@ TEST(FakeElHttp, GetLogsFiltersAndLimitsTheRange) {
   EXPECT_EQ(all.back()["blockNumber"], to);
 
   std::string address = "0x1111111111111111111111111111111111111111";
-  json filtered = node.rpc("eth_getLogs", {{{"fromBlock", from}, {"toBlock", to}, {"address", address}}})["result"];
+  json filtered =
+      node.rpc("eth_getLogs", {{{"fromBlock", from}, {"toBlock", to}, {"address", address}}})["result"];
   EXPECT_FALSE(filtered.empty());
   EXPECT_LT(filtered.size(), all.size());
   for (const auto& log : filtered) EXPECT_EQ(log["address"], address);
@@ -172,12 +175,13 @@ TEST(FakeElHttp, GetLogsFiltersAndLimitsTheRange) {
   ASSERT_EQ(by_hash.size(), 3u);
   for (const auto& log : by_hash) EXPECT_EQ(log["blockHash"], block["hash"]);
 
-  json too_wide = node.rpc("eth_getLogs", {{{"fromBlock", jsonrpc::to_quantity(head - 10'000)}, {"toBlock", to}}});
+  json too_wide =
+      node.rpc("eth_getLogs", {{{"fromBlock", jsonrpc::to_quantity(head - 10'000)}, {"toBlock", to}}});
   EXPECT_EQ(too_wide["error"]["code"], -32005);
   json widest = node.rpc("eth_getLogs", {{{"fromBlock", jsonrpc::to_quantity(head - 9'999)},
-                                           {"toBlock", to},
-                                           {"address", address},
-                                           {"topics", json::array({"0x" + std::string(64, '0')})}}});
+                                          {"toBlock", to},
+                                          {"address", address},
+                                          {"topics", json::array({"0x" + std::string(64, '0')})}}});
   ASSERT_TRUE(widest.contains("result")) << widest.dump().substr(0, 200);
   EXPECT_TRUE(widest["result"].empty()) << "no log has an all-zero event signature";
 }
@@ -187,7 +191,8 @@ TEST(FakeElHttp, BalanceIsDeterministicPerAddress) {
   std::string a = "0x00000000000000000000000000000000000000aa";
   json first = node.rpc("eth_getBalance", {a, "latest"});
   EXPECT_EQ(first["result"], node.rpc("eth_getBalance", {a, "latest"})["result"]);
-  EXPECT_NE(first["result"], node.rpc("eth_getBalance", {"0x00000000000000000000000000000000000000bb", "latest"})["result"]);
+  EXPECT_NE(first["result"],
+            node.rpc("eth_getBalance", {"0x00000000000000000000000000000000000000bb", "latest"})["result"]);
   EXPECT_EQ(node.rpc("eth_getBalance", json::array())["error"]["code"], -32602);
 }
 

@@ -2,18 +2,17 @@
 // Runs a fake node in-process on its own io_context thread, and talks to it only over loopback
 // HTTP/WebSocket through the chaos clients, as the proxy and the harness will.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <nlohmann/json.hpp>
 
 #include "chaos/http_client.hpp"
 #include "fakenodes/cl_node.hpp"

@@ -1,14 +1,10 @@
 // The TLS front: https:// and wss:// clients reach the same node logic through it.
 
 #include <gtest/gtest.h>
-
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <unistd.h>
-
-#include <cstdio>
-#include <filesystem>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -19,6 +15,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <cstdio>
+#include <filesystem>
 
 #include "fakenode_fixture.hpp"
 
@@ -48,7 +46,8 @@ struct SelfSigned {
     X509_gmtime_adj(X509_getm_notAfter(x509), 3600);
     X509_set_pubkey(x509, pkey);
     X509_NAME* name = X509_get_subject_name(x509);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"),
+                               -1, -1, 0);
     X509_set_issuer_name(x509, name);
     X509_sign(x509, pkey, EVP_sha256());
     FILE* f = std::fopen(cert.c_str(), "w");
@@ -71,7 +70,8 @@ fakenodes::NodeOptions tls_options(const SelfSigned& certificate, std::uint64_t 
   options.kind = fakenodes::NodeKind::el;
   options.chain.block_time_ms = block_time_ms;
   options.name = "tls";
-  options.tls = fakenodes::TlsOptions{asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), certificate.cert.string(), certificate.key.string()};
+  options.tls = fakenodes::TlsOptions{asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
+                                      certificate.cert.string(), certificate.key.string()};
   return options;
 }
 
@@ -97,7 +97,8 @@ asio::awaitable<std::string> https_post(ssl::context& context, std::uint16_t por
   co_return response.body();
 }
 
-asio::awaitable<std::vector<std::string>> wss_subscribe(ssl::context& context, std::uint16_t port, int messages) {
+asio::awaitable<std::vector<std::string>> wss_subscribe(ssl::context& context, std::uint16_t port,
+                                                        int messages) {
   auto executor = co_await asio::this_coro::executor;
   websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(executor, context);
   std::vector<std::string> received;
@@ -136,7 +137,8 @@ TEST(FakeNodeTls, HttpsReachesTheNode) {
   ASSERT_NE(node.tls_port(), 0);
   ssl::context context(ssl::context::tls_client);
   context.set_verify_mode(ssl::verify_none);
-  auto body = run_with_deadline(https_post(context, node.tls_port(), R"({"jsonrpc":"2.0","id":7,"method":"eth_chainId"})"));
+  auto body = run_with_deadline(
+      https_post(context, node.tls_port(), R"({"jsonrpc":"2.0","id":7,"method":"eth_chainId"})"));
   ASSERT_TRUE(body);
   json answer = json::parse(*body, nullptr, false);
   ASSERT_FALSE(answer.is_discarded()) << *body;
@@ -164,11 +166,13 @@ TEST(FakeNodeTls, KillAlsoClosesTheTlsListener) {
   node.admin("/kill");
   ssl::context context(ssl::context::tls_client);
   context.set_verify_mode(ssl::verify_none);
-  auto body = run_with_deadline(https_post(context, node.tls_port(), R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId"})"));
+  auto body = run_with_deadline(
+      https_post(context, node.tls_port(), R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId"})"));
   ASSERT_TRUE(body);
   EXPECT_EQ(body->rfind("connect:", 0), 0u) << *body;
   node.admin("/restart");
-  body = run_with_deadline(https_post(context, node.tls_port(), R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId"})"));
+  body = run_with_deadline(
+      https_post(context, node.tls_port(), R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId"})"));
   ASSERT_TRUE(body);
   EXPECT_NE(body->find("\"result\""), std::string::npos) << *body;
 }

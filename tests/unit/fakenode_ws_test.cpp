@@ -23,7 +23,8 @@ std::optional<json> next_answer(chaos::WsClient& ws, std::vector<json>* notifica
                                 std::chrono::milliseconds timeout = 3s) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     auto text = ws.receive(remaining);
     if (!text) return std::nullopt;
     json message = json::parse(*text);
@@ -53,7 +54,8 @@ std::vector<json> notifications_for(chaos::WsClient& ws, const std::string& id, 
   std::vector<json> results;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (results.size() < count && std::chrono::steady_clock::now() < deadline) {
-    auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     auto text = ws.receive(remaining);
     if (!text) break;
     json message = json::parse(*text);
