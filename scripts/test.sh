@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
-# Sets up the machine (scripts/bootstrap.sh), builds, and runs every test (unit, property,
-# integration against the real binaries). Usage: scripts/test.sh [--sanitize]
+# Sets up the machine (scripts/bootstrap.sh), builds with AddressSanitizer + UndefinedBehaviorSanitizer
+# and warnings as errors, and runs every test (unit, property, integration against the real
+# binaries). Any sanitizer report fails the test that produced it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
-build_dir="$("$root/scripts/build.sh" "$@" | tail -n 1)"
-if [ "${1:-}" = "--sanitize" ]; then
-  # Any sanitizer report fails the test that produced it.
-  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
-  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-fi
+build_dir="$("$root/scripts/build.sh" --sanitize | tail -n 1)"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build_dir"
 ctest --output-on-failure --timeout 300 -j "$(nproc)"
