@@ -26,6 +26,7 @@ struct NodeResult {
   beast::error_code error;
   unsigned status = 0;
   bool completed = false;
+  bool reusable = false;  // the upstream connection may carry the next request
 };
 
 template <class Stream>
@@ -79,8 +80,11 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
 
   bhttp::response_serializer<bhttp::buffer_body> serializer{response};
   auto& client_stream = client.stream();
-  client_stream.expires_at(streaming ? Clock::time_point::max() : deadline);
-  if (streaming) client_stream.expires_never();
+  if (streaming) {
+    client_stream.expires_never();
+  } else {
+    client_stream.expires_at(deadline);
+  }
   auto [cec, cn] = co_await bhttp::async_write_header(client_stream, serializer, use_tuple);
   (void)cn;
   if (cec) {
@@ -131,7 +135,7 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   client.responded(result.completed && keep_alive);
   if (!result.completed) client.close();
   // Reuse the upstream connection only when its message ended cleanly and it may stay open.
-  if (result.completed && upstream_header.keep_alive()) result.status |= 0;
+  result.reusable = result.completed && upstream_header.keep_alive();
   co_return result;
 }
 
@@ -192,7 +196,7 @@ asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::reque
         outcome.node_index = target.node_index;
         outcome.status = result.status;
         outcome.completed = result.completed;
-        if (result.completed) target.pool->release(std::move(connection));
+        if (result.reusable) target.pool->release(std::move(connection));
         co_return outcome;
       }
       if (result.failure == UpstreamFailure::timeout || Clock::now() >= deadline) {

@@ -1,5 +1,7 @@
 // The vixy process as an operator meets it: CLI, configuration errors, TLS upstreams, a separate
 // metrics port, and graceful shutdown on SIGTERM.
+#include <csignal>
+
 #include <gtest/gtest.h>
 
 #include "support/harness.hpp"
@@ -34,6 +36,24 @@ TEST(Process, InvalidConfigStopsStartUpNamingFileLineAndKey) {
   auto log = vixy.log();
   EXPECT_NE(log.find(path + ":2"), std::string::npos) << log;
   EXPECT_NE(log.find("global.max_retries"), std::string::npos) << log;
+}
+
+TEST(Process, ListenComesFromTheFileUnlessTheCommandLineSaysOtherwise) {
+  TempDir dir;
+  std::string nodes = "[el]\n[[el.primary]]\nname = \"a\"\nhttp_url = \"http://127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n";
+  auto from_file = dir.write("file.toml", "[server]\nlisten = \"127.0.0.1:0\"\n" + nodes);
+  ChildProcess file_only({VIXY_BIN, "--config", from_file}, dir.file("file.log"));
+  ASSERT_TRUE(file_only.wait_for_listening("proxy", seconds(10))) << file_only.log();
+  EXPECT_NE(file_only.log().find("what=proxy addr=127.0.0.1:"), std::string::npos);
+  EXPECT_EQ(file_only.log().find("addr=127.0.0.1:8080"), std::string::npos);
+  EXPECT_EQ(file_only.terminate(seconds(10)), 0);
+
+  auto other = dir.write("other.toml", "[server]\nlisten = \"[::1]:0\"\n" + nodes);
+  ChildProcess flag_wins({VIXY_BIN, "--config", other, "--listen", "127.0.0.1:0"}, dir.file("flag.log"));
+  ASSERT_TRUE(flag_wins.wait_for_listening("proxy", seconds(10))) << flag_wins.log();
+  EXPECT_NE(flag_wins.log().find("what=proxy addr=127.0.0.1:"), std::string::npos) << flag_wins.log();
+  ::kill(flag_wins.pid(), SIGINT);  // Ctrl-C ends it as cleanly as SIGTERM
+  EXPECT_EQ(flag_wins.wait_for_exit(seconds(10)), 0);
 }
 
 TEST(Process, UnknownArgumentIsAUsageError) {
