@@ -31,6 +31,7 @@ std::shared_ptr<HttpServer> open_server(asio::io_context& io, Handler handler, S
 App::App(config::Config config, const tcp::endpoint& listen)
     : config_(std::move(config)),
       io_(1),
+      signals_(io_, SIGTERM, SIGINT),
       tls_(vixy::http::make_client_tls_context(config_.tls.ca_file)),
       metrics_(config_),
       upstreams_(vixy::http::make_upstreams(io_.get_executor(), tls_, config_)),
@@ -53,8 +54,7 @@ App::App(config::Config config, const tcp::endpoint& listen)
 }
 
 int App::run() {
-  asio::signal_set signals(io_, SIGTERM, SIGINT);
-  signals.async_wait([this](const boost::system::error_code& ec, int signal_number) {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
     if (!ec) begin_shutdown(signal_number);
   });
   monitor_->start();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "config/config.hpp"
@@ -30,6 +31,9 @@ class App {
 
   config::Config config_;
   asio::io_context io_;
+  // Installed before any listener opens: a SIGTERM that arrives as soon as the port is announced
+  // must still mean a graceful shutdown, not the default action.
+  asio::signal_set signals_;
   asio::ssl::context tls_;
   observability::ProxyMetrics metrics_;
   vixy::http::Upstreams upstreams_;
