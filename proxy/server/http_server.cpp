@@ -111,6 +111,7 @@ asio::awaitable<void> HttpServer::answer_bad_request(HttpConnection& connection,
   Request dummy;
   dummy.keep_alive(false);
   connection.request_keep_alive_ = false;
+  connection.request_is_head_ = false;  // the flag may still describe the previous request
   co_await connection.respond(
       make_jsonrpc_error_response(dummy, status, jsonrpc::kInvalidRequest, message));
 }
