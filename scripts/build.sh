@@ -13,6 +13,11 @@ if [ "${1:-}" = "--sanitize" ]; then
   # -O0 with line tables only: sanitizer reports keep file:line, and the build stays short on 2 cores.
   options+=(-DVIXY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1" -DVIXY_BUILD_BENCH=OFF)
 fi
+# ccache, when installed, lets helper worktrees and rebuilds reuse each other's objects; CI has none.
+if command -v ccache >/dev/null; then
+  options+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR=1
+fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then

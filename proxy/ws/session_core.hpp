@@ -1,0 +1,214 @@
+#pragma once
+// One client's JSON-RPC-over-WebSocket session, as a state machine with no sockets, no timers and
+// no threads (ARCHITECTURE §4). The socket adapter feeds it events and carries out the actions it
+// returns; everything a client can observe is decided here, which is what lets a model-based test
+// drive it through millions of interleavings and check invariants I1–I5 after every step.
+//
+// Upstream connections are named by a connection number the core allocates when it asks for one
+// (Connect). Events from a connection the core has already given up on are ignored, so the adapter
+// never needs to filter late callbacks itself.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace vixy::ws {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using ConnectionId = std::uint64_t;
+
+struct SessionSettings {
+  std::size_t max_pending_requests = 1024;  // client requests queued or in flight, per session
+  std::size_t max_subscriptions = 1024;     // live subscriptions per session
+  std::chrono::milliseconds request_timeout{30'000};  // proxy_timeout_ms
+  std::chrono::milliseconds reconnect_backoff{100};      // first retry delay of a node that failed
+  std::chrono::milliseconds reconnect_backoff_max{5'000};  // the delay doubles up to this
+};
+
+struct NodeInfo {
+  std::string name;
+  config::Tier tier = config::Tier::primary;
+};
+
+// ---- actions: what the adapter must do, in order ----
+struct SendUpstream {
+  ConnectionId connection;
+  std::string text;
+};
+struct SendClient {
+  std::string text;
+};
+// Open a WebSocket to node `node` (index into the session's node list). Report the outcome with
+// upstream_connected(connection) or upstream_lost(connection).
+struct Connect {
+  ConnectionId connection;
+  std::size_t node;
+};
+// Close this upstream connection; no event is expected back (later ones are ignored).
+struct Disconnect {
+  ConnectionId connection;
+};
+struct CloseClient {
+  std::uint16_t code;
+  std::string reason;
+};
+using Action = std::variant<SendUpstream, SendClient, Connect, Disconnect, CloseClient>;
+
+// Cumulative per-session counts; the adapter turns their growth into process-wide metrics.
+struct SessionCounters {
+  std::uint64_t client_messages = 0;           // text frames from the client
+  std::uint64_t upstream_messages = 0;         // text frames from upstreams
+  std::uint64_t connect_attempts_ok = 0;
+  std::uint64_t connect_attempts_failed = 0;
+  std::uint64_t reconnections = 0;             // switches of the active upstream after the first
+  std::uint64_t failbacks = 0;                 // planned switches to a better tier
+  std::uint64_t subscriptions_created = 0;     // client subscriptions confirmed (not replays)
+  std::uint64_t subscriptions_replayed = 0;    // re-established on a new upstream
+  std::uint64_t requests_resent = 0;           // in flight on a lost upstream, sent again
+  std::uint64_t requests_outcome_unknown = 0;  // in flight on a lost upstream, not safe to repeat
+  std::uint64_t requests_timed_out = 0;
+  std::uint64_t queue_full_errors = 0;
+  std::uint64_t stray_upstream_messages = 0;   // answers or notifications nobody waits for
+};
+
+class SessionCore {
+ public:
+  // `nodes`: every EL node in configuration order (the indexes Connect and candidates use).
+  // `salt` makes the subscription ids this session mints differ from other sessions'.
+  SessionCore(std::vector<NodeInfo> nodes, SessionSettings settings, std::uint64_t salt);
+
+  // ---- events ----
+  // Start: connect to the best of `candidates` (healthy nodes, best first, as routing::el_candidates).
+  void start(const std::vector<std::size_t>& candidates, TimePoint now);
+  void client_text(std::string_view text, TimePoint now);
+  void client_binary(TimePoint now);  // answered with an error: JSON-RPC travels in text frames
+  void upstream_connected(ConnectionId connection, TimePoint now);
+  void upstream_text(ConnectionId connection, std::string_view text, TimePoint now);
+  // The connection closed, failed, timed out connecting or went silent.
+  void upstream_lost(ConnectionId connection, TimePoint now);
+  // A new health snapshot: the healthy nodes, best first. May trigger failover or failback.
+  void health_changed(const std::vector<std::size_t>& candidates, TimePoint now);
+  // Time passed: request timeouts, retry of upstreams. Call at next_deadline() (or later).
+  void tick(TimePoint now);
+
+  // ---- results ----
+  std::vector<Action> take_actions();  // everything produced since the last call, in order
+  std::optional<TimePoint> next_deadline() const;
+
+  // ---- observation (metrics, /status, tests) ----
+  const SessionCounters& counters() const { return counters_; }
+  std::optional<std::size_t> active_node() const;  // node of the open upstream client traffic uses
+  std::size_t subscription_count() const { return subscriptions_.size(); }
+  std::size_t pending_requests() const { return pending_count_; }  // queued + in flight
+  std::size_t queued_messages() const { return queue_.size(); }
+
+ private:
+  // Implementation types; see session_core.cpp.
+  enum class Purpose : std::uint8_t {
+    client_request,   // answer goes to the client under its own id
+    client_subscribe, // a client's eth_subscribe: the answer creates the subscription
+    replay,           // re-issued subscription: answer consumed internally
+    internal,         // the proxy's own (unsubscribe of a dropped binding, client notifications)
+  };
+  struct Batch;
+  struct Pending {  // a client request (or internal message) not answered yet
+    Purpose purpose = Purpose::client_request;
+    std::string client_id;      // raw JSON text of the client's id, byte-exact
+    std::string method;
+    std::string text;           // the client's message; the id is replaced when sent
+    std::size_t id_begin = 0, id_end = 0;  // span of the id value in `text` (both 0: no id)
+    bool repeatable = false;
+    TimePoint deadline{};
+    std::uint64_t subscription = 0;  // replay: the subscription it re-establishes
+    std::uint64_t batch = 0;         // 0: not part of a batch
+    std::size_t batch_slot = 0;
+    ConnectionId connection = 0;     // 0 while queued
+  };
+  struct Batch {
+    std::vector<std::optional<std::string>> slots;  // answers in request order; nullopt: waiting
+    std::size_t waiting = 0;
+  };
+  struct Subscription {
+    std::string client_id;       // the id the client was given (minted by the proxy)
+    std::string subscribe_text;  // the client's eth_subscribe, re-sent on a new upstream
+    std::size_t id_begin = 0, id_end = 0;
+    ConnectionId connection = 0;  // the upstream it is established on; 0 while none
+    std::string upstream_id;      // its id on that upstream
+    bool replay_in_flight = false;
+  };
+  enum class LinkState : std::uint8_t { connecting, open };
+  struct Link {
+    std::size_t node = 0;
+    LinkState state = LinkState::connecting;
+    bool planned = false;  // a failback/switch target, not yet carrying client traffic
+    std::unordered_map<std::string, std::uint64_t> subscriptions;  // upstream sub id -> key
+  };
+  struct NodeRetry {
+    std::uint32_t failures = 0;
+    TimePoint not_before{};
+  };
+
+  void handle_client_request(const struct ParsedRequest& request, std::string_view text, std::uint64_t batch,
+                             std::size_t slot, TimePoint now);
+  void answer_client(const Pending& pending, std::string text);
+  void answer_error(const Pending& pending, int code, std::string_view message);
+  void deliver(std::uint64_t batch, std::size_t slot, std::string text);
+  void enqueue(std::uint64_t key, TimePoint now);
+  void send(std::uint64_t key, ConnectionId connection);
+  void flush_queue();
+  void on_response(ConnectionId connection, std::uint64_t key, std::string_view text);
+  void on_notification(ConnectionId connection, std::string_view text);
+  void replay_subscriptions(ConnectionId connection, TimePoint now);
+  void lose(ConnectionId connection, TimePoint now);
+  void connect_best(TimePoint now, bool planned);
+  void consider_switch(TimePoint now);
+  void promote(ConnectionId connection, TimePoint now);
+  void drain_finished();
+  std::optional<std::size_t> pick_node(TimePoint now, std::optional<std::size_t> better_than) const;
+  std::size_t rank(std::size_t node) const;
+  std::string mint_subscription_id();
+  std::uint64_t new_key() { return next_key_++; }
+  void forget(std::uint64_t key);
+
+  std::vector<NodeInfo> nodes_;
+  SessionSettings settings_;
+  std::uint64_t salt_;
+  std::vector<std::size_t> candidates_;
+  std::vector<NodeRetry> retry_;
+
+  std::map<ConnectionId, Link> links_;
+  ConnectionId active_ = 0;   // carries client traffic (connecting or open); 0: none
+  ConnectionId planned_ = 0;  // a switch target being connected; 0: none
+  ConnectionId next_connection_ = 1;
+  bool had_active_ = false;
+
+  std::map<std::uint64_t, Pending> pending_;  // key = upstream id once sent; ordered = send order
+  std::deque<std::uint64_t> queue_;           // keys waiting for an open upstream, in client order
+  std::size_t pending_count_ = 0;             // client-visible pending requests
+  std::map<std::uint64_t, Batch> batches_;
+  std::map<std::uint64_t, Subscription> subscriptions_;
+  std::unordered_map<std::string, std::uint64_t> subscription_by_client_id_;
+  std::uint64_t next_key_ = 1;
+  std::uint64_t next_batch_ = 1;
+  std::uint64_t minted_ = 0;
+
+  std::vector<Action> actions_;
+  SessionCounters counters_;
+};
+
+// Methods that may be sent again to another node when the first node was lost before answering:
+// reads, and eth_sendRawTransaction (a node accepts the same signed transaction once).
+bool safe_to_repeat(std::string_view method);
+
+}  // namespace vixy::ws
