@@ -24,6 +24,12 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // bound (I5): past this backlog the client is closed with 1008 (policy violation).
 constexpr std::size_t kMaxClientBacklogBytes = 64 * 1024 * 1024;
 
+// True when the session's parallel group is being torn down (another branch finished).
+asio::awaitable<bool> cancelled() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
 }  // namespace
 
 struct Session::Client {
@@ -93,6 +99,9 @@ void Session::finish() {
   hub_.session_moved(reported_node_, std::nullopt);
   reported_subscriptions_ = reported_queue_ = 0;
   reported_node_.reset();
+  // The client stream refers to the HTTP connection's socket, which goes away when the handler
+  // returns; upstream coroutines may keep this session alive a little longer.
+  client_.reset();
 }
 
 asio::awaitable<void> Session::read_client() {
@@ -131,7 +140,7 @@ asio::awaitable<void> Session::write_client() {
     }
     if (client_->outbox.empty()) {
       co_await client_->wake.async_wait(use_tuple);
-      if (closed_) co_return;
+      if (closed_ || co_await cancelled()) co_return;
       continue;
     }
     std::string text = std::move(client_->outbox.front());
@@ -153,7 +162,7 @@ void Session::close_client(std::uint16_t code, std::string reason) {
 asio::awaitable<void> Session::run_timer() {
   for (;;) {
     auto [ec] = co_await timer_.async_wait(use_tuple);
-    if (closed_) co_return;
+    if (closed_ || co_await cancelled()) co_return;
     if (ec) continue;  // re-armed earlier: wait for the new expiry
     armed_ = TimePoint::max();
     auto now = Clock::now();

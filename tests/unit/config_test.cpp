@@ -426,7 +426,7 @@ const ErrorCase kErrorCases[] = {
     {"UnknownWebsocketKey", with_primary("[websocket]\nmax_queue = 5\n"), "cfg.toml:2: ", "websocket.max_queue",
      "unknown key"},
     {"ZeroPendingRequests", with_primary("[websocket]\nmax_pending_requests = 0\n"), "cfg.toml:2: ",
-     "websocket.max_pending_requests", "1"},
+     "websocket.max_pending_requests", "must be greater than 0"},
     {"TinyMessageSize", with_primary("[websocket]\nmax_message_size = 10\n"), "cfg.toml:2: ",
      "websocket.max_message_size", "1024"},
     {"BackoffMaxBelowBackoff", with_primary("[websocket]\nreconnect_backoff_ms = 500\nreconnect_backoff_max_ms = 100\n"),
