@@ -191,7 +191,8 @@ int run_inject(const std::vector<std::string_view>& args) {
       target_text = value;
     } else if (arg == "--listen" || arg == "--control") {
       auto port = parse_port(value);
-      if (!port) return usage_error(std::string(arg) + " needs a port number (0-65535), got \"" + std::string(value) + "\"");
+      if (!port)
+        return usage_error(std::string(arg) + " needs a port number (0-65535), got \"" + std::string(value) + "\"");
       (arg == "--listen" ? listen_port : control_port) = *port;
     } else {
       return usage_error("unknown argument \"" + std::string(arg) + "\"");
@@ -218,8 +219,7 @@ int run_inject(const std::vector<std::string_view>& args) {
   }
   auto* relay = injector.get();
   auto control = std::make_shared<server::HttpServer>(
-      io.get_executor(),
-      [relay](server::HttpConnection& c, server::Request& r) { return serve_control(relay, c, r); });
+      io.get_executor(), [relay](server::HttpConnection& c, server::Request& r) { return serve_control(relay, c, r); });
   if (auto ec = control->listen({asio::ip::make_address_v4("127.0.0.1"), control_port})) {
     log::error("cannot listen", {{"what", "control"}, {"error", ec.message()}});
     return 1;

@@ -74,14 +74,14 @@ std::uint16_t FaultInjector::port() const { return impl_->relay.port(); }
 
 void FaultInjector::set_latency(Direction d, std::chrono::milliseconds latency, std::chrono::milliseconds jitter) {
   if (latency.count() < 0 || jitter.count() < 0) throw std::invalid_argument("latency and jitter must be >= 0");
-  impl_->change({{"port", port()}, {"direction", to_string(d)}, {"latency_ms", latency.count()},
-                 {"jitter_ms", jitter.count()}},
-                [&] {
-                  impl_->relay.set_direction(d, [&](DirectionFaults& f) {
-                    f.latency = latency;
-                    f.jitter = jitter;
-                  });
-                });
+  impl_->change(
+      {{"port", port()}, {"direction", to_string(d)}, {"latency_ms", latency.count()}, {"jitter_ms", jitter.count()}},
+      [&] {
+        impl_->relay.set_direction(d, [&](DirectionFaults& f) {
+          f.latency = latency;
+          f.jitter = jitter;
+        });
+      });
 }
 
 void FaultInjector::set_bandwidth(Direction d, std::uint64_t bytes_per_second) {

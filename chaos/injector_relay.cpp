@@ -145,8 +145,11 @@ asio::awaitable<void> Relay::sink(ConnectionPtr c) {
     if (outcome.index() != 0) continue;
     auto [ec, n] = std::get<0>(outcome);
     counters.bytes_blackholed += n;
-    if (ec == asio::error::eof) client_ended = true;
-    else if (ec) break;
+    if (ec == asio::error::eof) {
+      client_ended = true;  // half-open: keep the connection until the blackhole ends
+    } else if (ec) {
+      break;
+    }
   }
   finish(c, false);
 }
@@ -217,7 +220,8 @@ asio::awaitable<void> Relay::write_loop(ConnectionPtr c, tcp::socket& sink_socke
 
 // Writes one chunk, sliced and paced when the direction has a bandwidth limit. False when the
 // connection is over.
-asio::awaitable<bool> Relay::write_chunk(ConnectionPtr c, tcp::socket& sink_socket, Pipe& pipe, const std::string& bytes) {
+asio::awaitable<bool> Relay::write_chunk(ConnectionPtr c, tcp::socket& sink_socket, Pipe& pipe,
+                                         const std::string& bytes) {
   std::size_t offset = 0;
   while (offset < bytes.size()) {
     if (faults_.blackhole || pipe.sink_dead) co_return true;  // dropped, as the blackhole promises
@@ -293,26 +297,25 @@ void Relay::set_direction(Direction d, const std::function<void(DirectionFaults&
 std::string Relay::target() const { return target_host_ + ":" + std::to_string(target_port_); }
 
 nlohmann::json Relay::state() const {
-  nlohmann::json out{
-      {"listening", acceptor_.is_open()},
-      {"port", port_},
-      {"target", target()},
-      {"connections", connections_.size()},
-      {"faults",
-       {{"to_node", faults_.to_node.to_json()},
-        {"to_client", faults_.to_client.to_json()},
-        {"blackhole", faults_.blackhole},
-        {"slow_close_ms", faults_.slow_close.count()}}},
-      {"counters",
-       {{"accepted", counters.accepted},
-        {"upstream_connect_failures", counters.upstream_connect_failures},
-        {"bytes_to_node", counters.bytes_to_node},
-        {"bytes_to_client", counters.bytes_to_client},
-        {"bytes_blackholed", counters.bytes_blackholed},
-        {"resets", counters.resets},
-        {"close_alls", counters.close_alls},
-        {"kills", counters.kills},
-        {"restarts", counters.restarts}}}};
+  nlohmann::json out{{"listening", acceptor_.is_open()},
+                     {"port", port_},
+                     {"target", target()},
+                     {"connections", connections_.size()},
+                     {"faults",
+                      {{"to_node", faults_.to_node.to_json()},
+                       {"to_client", faults_.to_client.to_json()},
+                       {"blackhole", faults_.blackhole},
+                       {"slow_close_ms", faults_.slow_close.count()}}},
+                     {"counters",
+                      {{"accepted", counters.accepted},
+                       {"upstream_connect_failures", counters.upstream_connect_failures},
+                       {"bytes_to_node", counters.bytes_to_node},
+                       {"bytes_to_client", counters.bytes_to_client},
+                       {"bytes_blackholed", counters.bytes_blackholed},
+                       {"resets", counters.resets},
+                       {"close_alls", counters.close_alls},
+                       {"kills", counters.kills},
+                       {"restarts", counters.restarts}}}};
   if (!last_error_.empty()) out["error"] = last_error_;
   return out;
 }

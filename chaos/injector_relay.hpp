@@ -58,7 +58,8 @@ struct Chunk {
 
 // One direction of a connection: what the reader has read and the writer has not yet written.
 struct Pipe {
-  explicit Pipe(const asio::any_io_executor& ex, bool towards_node) : to_node(towards_node), wake(ex), room(ex), delay(ex) {}
+  explicit Pipe(const asio::any_io_executor& ex, bool towards_node)
+      : to_node(towards_node), wake(ex), room(ex), delay(ex) {}
   bool to_node;
   std::deque<Chunk> queue;
   std::size_t queued_bytes = 0;

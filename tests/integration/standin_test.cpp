@@ -50,8 +50,8 @@ class Standin {
 std::optional<json> next_answer(chaos::WsClient& client, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto text = client.receive(std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now()));
+    auto text = client.receive(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
     if (!text) return std::nullopt;
     auto message = json::parse(*text, nullptr, false);
     if (message.is_object() && message.value("method", "") == "eth_subscription") continue;
@@ -105,7 +105,8 @@ TEST(Standin, ReplayAnswersBugShowsAReplayedSubscribeAnswer) {
           }
         },
         10s, 10ms))
-        << bug << "\n" << standin.log();
+        << bug << "\n"
+        << standin.log();
     EXPECT_NE((*answer)["result"].get<std::string>().find("el-backup"), std::string::npos) << *answer;
     // Whatever else arrives shortly after (answers to the repeated probes, a late replay answer).
     while (auto late = next_answer(client, 500ms)) replayed_answer_seen |= (*late)["id"] == 1;

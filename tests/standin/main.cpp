@@ -25,7 +25,7 @@ namespace server = vixy::server;
 constexpr const char* kUsage =
     R"(usage: vixy-standin --config FILE --listen HOST:PORT --bug replay-answers|drop-during-reconnect|no-failback
 
-TEST-ONLY: a naive, deliberately broken WebSocket relay (GET /el/ws, GET /health) used to show that
+TEST-ONLY: a naive, deliberately broken WebSocket relay (GET /el/ws, GET /health, GET /ready) used to show that
 the chaos scenario runner catches the incident's defects. Not a proxy; never deploy it.
 )";
 
@@ -42,9 +42,11 @@ asio::awaitable<void> handle(const vixy::standin::Settings* settings, server::Ht
     co_await vixy::standin::serve_websocket(*settings, connection, request);
     co_return;
   }
-  auto status = path == "/health" ? server::http::status::ok : server::http::status::not_found;
+  // /ready too, so that a harness waiting for readiness treats it like vixy; it checks nothing.
+  bool alive = path == "/health" || path == "/ready";
   server::Response response =
-      server::make_response(request, status, path == "/health" ? "{\"status\":\"ok\"}" : "{\"error\":\"not here\"}");
+      server::make_response(request, alive ? server::http::status::ok : server::http::status::not_found,
+                            alive ? R"({"status":"ok"})" : R"({"error":"not here"})");
   co_await connection.respond(std::move(response));
 }
 
@@ -60,10 +62,15 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) return usage_error("missing value for \"" + std::string(arg) + "\"");
     std::string value = argv[++i];
-    if (arg == "--config") config_path = value;
-    else if (arg == "--listen") listen = value;
-    else if (arg == "--bug") bug_name = value;
-    else return usage_error("unknown argument \"" + std::string(arg) + "\"");
+    if (arg == "--config") {
+      config_path = value;
+    } else if (arg == "--listen") {
+      listen = value;
+    } else if (arg == "--bug") {
+      bug_name = value;
+    } else {
+      return usage_error("unknown argument \"" + std::string(arg) + "\"");
+    }
   }
   if (config_path.empty() || listen.empty()) return usage_error("--config and --listen are required");
   auto bug = vixy::standin::parse_bug(bug_name);

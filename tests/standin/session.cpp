@@ -164,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (has_sub_id) sub_map_[(*message)["result"].get<std::string>()] = subs_[replay->second].client_sub;
       replaying_.erase(replay);
       if (settings_.bug != Bug::replay_answers) return;  // the careful variants hide replay answers
-      to_client_.send(std::move(text));  // THE INCIDENT'S DEFECT: an answer the client never asked for
+      to_client_.send(std::move(text));                  // THE INCIDENT'S DEFECT: an answer the client never asked for
       return;
     }
     for (auto it = inflight_.begin(); it != inflight_.end(); ++it) {
@@ -291,7 +291,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool client_gone_ = false;
   std::deque<std::string> waiting_;
   std::deque<std::pair<std::string, std::string>> inflight_;  // (id, text) sent and not answered
-  std::map<std::string, std::string> subscribing_;             // id -> eth_subscribe not yet answered
+  std::map<std::string, std::string> subscribing_;            // id -> eth_subscribe not yet answered
   std::vector<Subscription> subs_;
   std::multimap<std::string, std::size_t> replaying_;  // id of a replayed subscribe -> subs_ index
   std::map<std::string, std::string> sub_map_;         // the node's subscription id -> the client's

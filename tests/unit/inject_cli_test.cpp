@@ -40,10 +40,11 @@ TEST(InjectCli, ControlApiSwitchesFaultsAndRejectsBadInput) {
   struct Bad {
     std::string path, body, names;
   };
-  for (const Bad& bad : {Bad{"/latency", "{\"ms\":", "JSON"}, Bad{"/latency", R"({"ms":1,"speed":2})", "speed"},
-                         Bad{"/latency", R"({"ms":-5})", "ms"}, Bad{"/latency", R"({"ms":1,"direction":"up"})", "direction"},
-                         Bad{"/bandwidth", R"({})", "bytes_per_second"}, Bad{"/blackhole", R"({"on":"yes"})", "on"},
-                         Bad{"/kill", R"({"now":true})", "now"}, Bad{"/latency", "[1]", "object"}}) {
+  for (const Bad& bad :
+       {Bad{"/latency", "{\"ms\":", "JSON"}, Bad{"/latency", R"({"ms":1,"speed":2})", "speed"},
+        Bad{"/latency", R"({"ms":-5})", "ms"}, Bad{"/latency", R"({"ms":1,"direction":"up"})", "direction"},
+        Bad{"/bandwidth", R"({})", "bytes_per_second"}, Bad{"/blackhole", R"({"on":"yes"})", "on"},
+        Bad{"/kill", R"({"now":true})", "now"}, Bad{"/latency", "[1]", "object"}}) {
     auto answer = chaos::post_json("127.0.0.1", *control, bad.path, bad.body);
     EXPECT_EQ(answer.status, 400) << bad.path << " " << bad.body;
     auto body = parsed(answer);
