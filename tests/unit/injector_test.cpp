@@ -12,6 +12,7 @@
 
 #include "chaos/process.hpp"
 #include "echo_fixture.hpp"
+#include "fakenode_fixture.hpp"
 
 namespace vixy::testing {
 namespace {
@@ -165,6 +166,31 @@ TEST_F(InjectorTest, ClearTurnsEveryFaultOff) {
   ASSERT_FALSE(client.connect(injector_.port()));
   // 2 s is less than the latency that was cleared (3 s each way): only a cleared fault answers in time.
   EXPECT_EQ(client.echo(std::string(64, 'z'), 2s), std::string(64, 'z'));
+}
+
+// A real protocol through the relay: JSON-RPC over HTTP and a WebSocket subscription to a fake EL
+// node; a blackhole then leaves the WebSocket open but deaf (no pong).
+TEST(Injector, RelaysHttpAndWebSocketToAFakeNode) {
+  RunningNode node(fakenodes::NodeKind::el, 7, 100);
+  FaultInjector injector("127.0.0.1", node.rpc_port());
+  auto answer = chaos::post_json("127.0.0.1", injector.port(), "/",
+                                 R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]})");
+  ASSERT_TRUE(answer.ok()) << answer.ec.message();
+  EXPECT_EQ(json::parse(answer.body)["id"], 1);
+
+  chaos::WsClient ws;
+  ASSERT_FALSE(ws.connect("127.0.0.1", injector.port(), "/"));
+  ASSERT_FALSE(ws.send(R"({"jsonrpc":"2.0","id":2,"method":"eth_subscribe","params":["newHeads"]})"));
+  auto subscribed = ws.receive(5s);
+  ASSERT_TRUE(subscribed);
+  EXPECT_EQ(json::parse(*subscribed)["id"], 2);
+  auto head = ws.receive(5s);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(json::parse(*head)["method"], "eth_subscription");
+
+  injector.set_blackhole(true);
+  EXPECT_FALSE(ws.ping(500ms));
+  EXPECT_FALSE(ws.closed());
 }
 
 TEST(Injector, UnreachableTargetClosesTheClient) {
