@@ -5,6 +5,7 @@
 // judges what the library saw. go-ethereum's ethclient is not covered: it needs Go modules.
 #include <sys/stat.h>
 
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -132,7 +133,8 @@ TEST_P(ClientLibrary, SubscriptionsAndRequestsSurviveFailoverAndFailback) {
   ASSERT_TRUE(progressed(0, 5, 3, 30s)) << tail(script_->log());
   EXPECT_TRUE(upstream_is(cluster, "el-primary"));
 
-  std::size_t mark = output().events.size();
+  const std::size_t kill_mark = output().events.size();
+  std::size_t mark = kill_mark;
   ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
   EXPECT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-backup"); }, 5s));
   ASSERT_TRUE(progressed(mark, 5, 3, 10s)) << "after the failover:\n" << tail(script_->log());
@@ -140,7 +142,8 @@ TEST_P(ClientLibrary, SubscriptionsAndRequestsSurviveFailoverAndFailback) {
   ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
   EXPECT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary"); }, 10s))
       << cluster.proxy_get("/metrics").body;
-  mark = output().events.size();
+  const std::size_t failback_mark = output().events.size();
+  mark = failback_mark;
   ASSERT_TRUE(progressed(mark, 5, 3, 10s)) << "after the failback:\n" << tail(script_->log());
 
   EXPECT_EQ(script_->terminate(5s), 0) << "the script did not end cleanly on SIGTERM";
@@ -151,9 +154,11 @@ TEST_P(ClientLibrary, SubscriptionsAndRequestsSurviveFailoverAndFailback) {
   fakenodes::Chain chain({.seed = 42, .block_time_ms = 200, .chain_id = 1});
   const std::string balance = chain.balance(kAddress);
   std::map<std::string, std::uint64_t> last_block;
-  std::map<std::string, std::size_t> gaps;
+  // Gaps per source and phase: [0] before the kill, [1] after it, [2] after the failback was seen.
+  std::map<std::string, std::array<std::size_t, 3>> gaps;
   std::size_t errors = 0;
-  for (const json& event : out.events) {
+  for (std::size_t index = 0; index < out.events.size(); ++index) {
+    const json& event = out.events[index];
     if (event["event"] == "error") {
       ADD_FAILURE() << "library reported: " << event.dump();
       ++errors;
@@ -162,7 +167,7 @@ TEST_P(ClientLibrary, SubscriptionsAndRequestsSurviveFailoverAndFailback) {
       auto number = event["number"].get<std::uint64_t>();
       if (auto last = last_block.find(source); last != last_block.end()) {
         EXPECT_GT(number, last->second) << source << " went backwards or repeated: " << event.dump();
-        if (number > last->second + 1) ++gaps[source];
+        if (number > last->second + 1) ++gaps[source][(index >= kill_mark) + (index >= failback_mark)];
       }
       last_block[source] = number;
       if (event.contains("hash")) {
@@ -180,7 +185,8 @@ TEST_P(ClientLibrary, SubscriptionsAndRequestsSurviveFailoverAndFailback) {
   // they are shown here so that a run says how gapless the delivery was.
   for (const auto& source : library.sources) {
     std::cout << "[ client ] " << library.script << " " << source << ": " << out.count(0, "block", source)
-              << " blocks, " << gaps[source] << " gaps, " << out.count(0, "requests") << " request rounds\n";
+              << " blocks, gaps before/after the kill/after the failback: " << gaps[source][0] << "/"
+              << gaps[source][1] << "/" << gaps[source][2] << ", " << out.count(0, "requests") << " request rounds\n";
   }
   std::string metrics = cluster.proxy_get("/metrics").body;
   EXPECT_NE(metrics.find("vixy_ws_connections_total 1\n"), std::string::npos)
