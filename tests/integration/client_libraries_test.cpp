@@ -7,9 +7,7 @@
 
 #include <array>
 #include <cstdlib>
-#include <fstream>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
