@@ -9,6 +9,10 @@ packages=(
   nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
 )
+# Node.js runs the client-library tests (tests/clients). Checked by command, not by package: a
+# NodeSource nodejs already brings npm and conflicts with Debian's npm package.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
