@@ -164,7 +164,10 @@ asio::awaitable<void> Session::run_timer() {
     auto [ec] = co_await timer_.async_wait(use_tuple);
     if (closed_ || co_await cancelled()) co_return;
     if (ec) continue;  // re-armed earlier: wait for the new expiry
+    // Expired: park the timer far away first, or a session with no deadline left would find it
+    // still expired and spin.
     armed_ = TimePoint::max();
+    timer_.expires_at(armed_);
     auto now = Clock::now();
     if (auto due = core_.next_deadline(); due && *due <= now) core_.tick(now);
     process();

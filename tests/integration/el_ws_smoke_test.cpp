@@ -1,5 +1,7 @@
 // The WebSocket endpoint end to end through the real binary: the story of the incident in one
 // test (subscribe, kill the primary, keep the subscription and the ids, come back).
+#include <signal.h>
+
 #include <gtest/gtest.h>
 
 #include "support/harness.hpp"
@@ -67,6 +69,30 @@ TEST(ElWebSocket, SubscriptionKeepsItsIdAcrossFailoverAndFailback) {
   auto metrics = cluster.proxy_get("/metrics").body;
   EXPECT_NE(metrics.find("vixy_ws_upstream_node{node=\"el-primary\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("vixy_ws_failbacks_total 1"), std::string::npos);
+}
+
+TEST(ElWebSocket, PlainGetIsToldToUpgrade) {
+  chaos::Cluster cluster(binaries(), {});
+  auto r = cluster.proxy_get("/el/ws");
+  EXPECT_EQ(r.status, 426);
+  EXPECT_EQ(parse_body(r)["error"]["code"], -32600) << r.body;
+}
+
+TEST(ElWebSocket, SigtermClosesSessionsWithGoingAwayAndExitsPromptly) {
+  chaos::Cluster cluster(binaries(), {});
+  ASSERT_TRUE(wait_ready(cluster));
+  chaos::WsClient client;
+  ASSERT_FALSE(client.connect("127.0.0.1", cluster.proxy_port(), "/el/ws"));
+  ASSERT_FALSE(client.send(rpc(1, "eth_chainId")));
+  ASSERT_TRUE(receive_answer(client).contains("result"));
+
+  auto started = std::chrono::steady_clock::now();
+  ::kill(cluster.proxy().pid(), SIGTERM);
+  EXPECT_TRUE(chaos::wait_until([&] { return !client.receive(100ms) && client.closed(); }, 10s));
+  EXPECT_EQ(client.close_code(), 1001);
+  EXPECT_EQ(cluster.proxy().wait_for_exit(10s), 0);
+  // Well inside the 10 s shutdown_timeout_ms: an open session must not hold the process up.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }
 
 }  // namespace
