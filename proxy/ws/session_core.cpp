@@ -466,6 +466,9 @@ void SessionCore::upstream_connected(ConnectionId connection, TimePoint now) {
   replay_subscriptions(connection, now);
   flush_queue();
   release_drained();
+  // A better node's backoff may have run out while this link was connecting; the monitor may
+  // never report a change for it (a node restarted faster than it noticed), so look now (I6).
+  consider_switch(now);
 }
 
 void SessionCore::upstream_lost(ConnectionId connection, TimePoint now) {
@@ -489,7 +492,11 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
   NodeRetry& retry = retry_[link.node];
   ++retry.failures;
   std::chrono::milliseconds backoff = settings_.reconnect_backoff * (1LL << std::min<std::uint32_t>(retry.failures - 1, 16));
-  retry.not_before = now + std::min(backoff, settings_.reconnect_backoff_max);
+  backoff = std::min(backoff, settings_.reconnect_backoff_max);
+  // Up to a quarter more, different per session: a thousand sessions that lost the same node
+  // must not all knock on it in the same millisecond.
+  backoff += backoff * static_cast<std::int64_t>(mix(salt_ + retry.failures) % 256) / 1024;
+  retry.not_before = now + backoff;
 
   for (auto& [key, sub] : subscriptions_) {
     if (sub.connection == connection) {
