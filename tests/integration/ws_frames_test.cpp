@@ -131,14 +131,14 @@ struct BadFrameFixture {
 
 TEST(WsFrames, ABinaryFrameGetsAClearAnswer) {
   BadFrameFixture f;
-  f.open();
+  ASSERT_NO_FATAL_FAILURE(f.open());
   ASSERT_FALSE(f.bad.client().send_binary(std::string("\x00\x01{\"id\":1}", 9)));
   f.expect_handled({1003}, "binary frame");
 }
 
 TEST(WsFrames, TextThatIsNotJsonGetsAParseError) {
   BadFrameFixture f;
-  f.open();
+  ASSERT_NO_FATAL_FAILURE(f.open());
   ASSERT_TRUE(f.bad.send("this is not {json"));
   ASSERT_TRUE(f.bad.pump_until([&] { return f.bad.answers().size() > 1; }, 5s));
   EXPECT_EQ(f.bad.answers().back().body["error"].value("code", 0), -32700) << f.bad.answers().back().text;
@@ -149,7 +149,7 @@ TEST(WsFrames, AnOversizedFrameIsRefusedWithoutHarmingOthers) {
   ClusterOptions options;
   options.extra_toml = "[websocket]\nmax_message_size = 4096\n";
   BadFrameFixture f(options);
-  f.open();
+  ASSERT_NO_FATAL_FAILURE(f.open());
   std::string big = request_text("5", "eth_getBalance", {std::string(8192, 'a'), "latest"});
   f.bad.send(big);  // the proxy may close while this is still being written
   f.expect_handled({1009}, "oversized frame");

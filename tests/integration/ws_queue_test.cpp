@@ -37,7 +37,7 @@ TEST(WsQueue, RequestsSentThroughThreeSecondsWithoutUpstreamAreAllAnsweredInOrde
   RpcWs ws;
   ASSERT_TRUE(ws.connect(cluster.proxy_port()));
   ASSERT_EQ(ws.upstream_name(), "el-primary");
-  kill_all(cluster);
+  ASSERT_NO_FATAL_FAILURE(kill_all(cluster));
 
   // 100 per second for 3 seconds; the pacing pump also records anything that arrives meanwhile.
   constexpr int kRequests = 300;
@@ -68,7 +68,7 @@ TEST(WsQueue, AFullQueueAnswersTheExcessWithErrorsAndKeepsTheRest) {
   RpcWs ws;
   ASSERT_TRUE(ws.connect(cluster.proxy_port()));
   ASSERT_EQ(ws.upstream_name(), "el-primary");
-  kill_all(cluster);
+  ASSERT_NO_FATAL_FAILURE(kill_all(cluster));
 
   for (int id = 1; id <= 7; ++id) ASSERT_TRUE(ws.send(request_text(std::to_string(id), "eth_chainId")));
   ASSERT_TRUE(ws.pump_until([&] { return ws.answers().size() >= 1 + 3; }, 10s)) << "overflow went unanswered";
