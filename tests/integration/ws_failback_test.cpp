@@ -36,6 +36,9 @@ TEST(WsFailback, TheSessionMovesBackToTheRecoveredPrimaryAndKeepsWorking) {
   ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
   ASSERT_EQ(ws.upstream_name("3"), "el-backup");
   ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-backup", "el-primary"); }, 5s));
+  // The monitor's view goes down and up: failback is then driven by the health push.
+  ASSERT_TRUE(cluster.wait_for_status(
+      [](const json& s) { return !Cluster::find_node(s, "el-primary").value("is_healthy", true); }, 10s));
 
   ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
   // One health interval (100 ms) plus a connect; the bound leaves room for a loaded CI machine.
@@ -50,6 +53,32 @@ TEST(WsFailback, TheSessionMovesBackToTheRecoveredPrimaryAndKeepsWorking) {
   EXPECT_EQ(ws.observe(kQuietWindow), 0u);
   for (const char* id : {"1", "2", "3", "4"}) EXPECT_EQ(ws.answer_count(id), 1u) << id;
   for (const auto& n : ws.notifications()) EXPECT_EQ(subscription_of(n), sub) << n.text;
+}
+
+TEST(WsFailback, APrimaryBackBeforeTheMonitorNoticedIsFailedBackToo) {
+  // A quick node restart: the monitor never sees the primary unhealthy (a high failure threshold
+  // makes that certain), so no health push will come; the session's own retries must bring it back.
+  // A 1 ms backoff makes the first retry fall due while the backup is still being connected.
+  ClusterOptions options;
+  options.global_toml = "health_check_max_failures = 100000\n";
+  options.extra_toml = "[websocket]\nreconnect_backoff_ms = 1\nreconnect_backoff_max_ms = 200\n";
+  Cluster cluster(binaries(), options);
+  ASSERT_TRUE(wait_ready(cluster));
+  RpcWs ws;
+  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  std::string sub = ws.subscribe("1", {"newHeads"});
+  ASSERT_EQ(ws.upstream_name("2"), "el-primary");
+
+  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+  ASSERT_EQ(ws.upstream_name("3"), "el-backup");
+  ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
+  EXPECT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary", "el-backup"); }, 5s))
+      << "the session stayed on the backup while the primary was healthy";
+  EXPECT_EQ(ws.upstream_name("4"), "el-primary");
+  std::size_t mark = ws.notifications().size();
+  EXPECT_TRUE(ws.pump_until([&] { return !ws.results_of(sub, mark).empty(); }, 5s));
+  EXPECT_EQ(ws.observe(kQuietWindow), 0u);
+  for (const char* id : {"1", "2", "3", "4"}) EXPECT_EQ(ws.answer_count(id), 1u) << id;
 }
 
 TEST(WsFailback, ABlackholedUpstreamIsDetectedByPingsAndLeft) {
