@@ -81,36 +81,43 @@ WsFleet::~WsFleet() {
 
 std::size_t WsFleet::size() const { return impl_->clients.size(); }
 
-std::size_t WsFleet::connect_all(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout) {
+std::size_t WsFleet::connect_all(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout,
+                                std::size_t batch) {
   tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
   // Counters outlive this call: a handler may still run in a later run_until after a timeout.
   auto done = std::make_shared<std::size_t>(0);
   auto ok = std::make_shared<std::size_t>(0);
-  for (auto& c : impl_->clients) {
-    Client* client = c.get();
-    client->host = "127.0.0.1:" + std::to_string(port);
-    beast::get_lowest_layer(client->ws).expires_after(timeout);
-    beast::get_lowest_layer(client->ws).async_connect(endpoint, [client, target, done, ok](error_code ec) {
-      if (ec) {
-        client->closed = true;
-        ++*done;
-        return;
-      }
-      client->ws.async_handshake(client->host, target, [client, done, ok](error_code hec) {
-        ++*done;
-        beast::get_lowest_layer(client->ws).expires_never();
-        if (hec) {
+  auto deadline = Clock::now() + timeout;
+  const std::size_t total = impl_->clients.size();
+  for (std::size_t first = 0; first < total; first += batch) {
+    std::size_t last = std::min(total, first + batch);
+    for (std::size_t i = first; i < last; ++i) {
+      Client* client = impl_->clients[i].get();
+      client->host = "127.0.0.1:" + std::to_string(port);
+      beast::get_lowest_layer(client->ws).expires_at(deadline);
+      beast::get_lowest_layer(client->ws).async_connect(endpoint, [client, target, done, ok](error_code ec) {
+        if (ec) {
           client->closed = true;
+          ++*done;
           return;
         }
-        client->open = true;
-        ++*ok;
-        client->read();
-        client->write();
+        client->ws.async_handshake(client->host, target, [client, done, ok](error_code hec) {
+          ++*done;
+          beast::get_lowest_layer(client->ws).expires_never();
+          if (hec) {
+            client->closed = true;
+            return;
+          }
+          client->open = true;
+          ++*ok;
+          client->read();
+          client->write();
+        });
       });
-    });
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (!run_until([&] { return *done == last; }, left + std::chrono::seconds(1))) break;
   }
-  run_until([&] { return *done == impl_->clients.size(); }, timeout + std::chrono::seconds(1));
   return *ok;
 }
 

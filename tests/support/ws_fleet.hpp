@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -21,8 +22,10 @@ class WsFleet {
   WsFleet& operator=(const WsFleet&) = delete;
 
   std::size_t size() const;
-  // Opens every connection at once; the number that completed the handshake.
-  std::size_t connect_all(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout);
+  // Opens every connection, `batch` at a time (each batch's handshakes done before the next
+  // starts, so the server is not hit by all at once); the number that completed the handshake.
+  std::size_t connect_all(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout,
+                          std::size_t batch = SIZE_MAX);
   // Queues a text message on connection `i`; it is written (in order) while run_until runs.
   void send(std::size_t i, std::string text);
   // Runs the clients until `done()` holds (checked after every completion); false on timeout.
