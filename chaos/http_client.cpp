@@ -180,6 +180,8 @@ struct WsClient::Impl {
     });
   }
 
+  error_code write(const std::string& text, bool binary, std::chrono::milliseconds timeout);
+
   // Closes the socket and runs the context until every handler has completed, so none is left
   // referring to a caller's stack.
   void abort() {
@@ -232,11 +234,19 @@ error_code WsClient::connect(const std::string& host, std::uint16_t port, const 
 }
 
 error_code WsClient::send(const std::string& text, std::chrono::milliseconds timeout) {
-  Impl& s = *impl_;
+  return impl_->write(text, /*binary=*/false, timeout);
+}
+
+error_code WsClient::send_binary(const std::string& data, std::chrono::milliseconds timeout) {
+  return impl_->write(data, /*binary=*/true, timeout);
+}
+
+error_code WsClient::Impl::write(const std::string& text, bool binary, std::chrono::milliseconds timeout) {
+  Impl& s = *this;
   if (!s.open || s.closed) return s.error ? s.error : asio::error::not_connected;
   auto state = std::make_shared<std::pair<bool, error_code>>(false, error_code{});
   auto payload = std::make_shared<std::string>(text);
-  s.ws.text(true);
+  s.ws.binary(binary);
   s.ws.async_write(asio::buffer(*payload), [state, payload](error_code ec, std::size_t) {
     state->first = true;
     state->second = ec;

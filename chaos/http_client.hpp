@@ -48,6 +48,8 @@ class WsClient {
   error_code connect(const std::string& host, std::uint16_t port, const std::string& target = "/",
                      std::chrono::milliseconds timeout = 5s);
   error_code send(const std::string& text, std::chrono::milliseconds timeout = 5s);
+  // A binary frame: tests use it to see how a JSON-RPC server treats one.
+  error_code send_binary(const std::string& data, std::chrono::milliseconds timeout = 5s);
   // The next text message; nullopt when none came within the timeout or the connection closed.
   std::optional<std::string> receive(std::chrono::milliseconds timeout);
   // Sends a ping and waits for the pong (messages that arrive meanwhile are kept for receive()).

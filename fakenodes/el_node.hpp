@@ -24,6 +24,11 @@ class ElNode final : public FakeNode {
   // How long the admin wants this message held before it is answered (the longest in a batch).
   std::chrono::milliseconds delay_for(const json& message) const;
 
+  // A WebSocket request waiting out its admin delay counts as in flight in /state, so a test can
+  // act (kill the node, say) once it knows the request has arrived.
+  void ws_request_started() { ++in_flight_; }
+  void ws_request_finished() { --in_flight_; }
+
   void add_session(WsSession* session) { sessions_.insert(session); }
   void remove_session(WsSession* session) { sessions_.erase(session); }
   void drop_subscriptions() override;

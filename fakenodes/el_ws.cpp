@@ -41,6 +41,13 @@ asio::awaitable<void> silence_begins(std::shared_ptr<ElNode> node) {
 
 asio::awaitable<void> answer_later(std::shared_ptr<ElNode> node, std::shared_ptr<WsSession> session,
                                    json message, std::chrono::milliseconds delay) {
+  struct InFlight {
+    ElNode& node;
+    explicit InFlight(ElNode& n) : node(n) { node.ws_request_started(); }
+    ~InFlight() { node.ws_request_finished(); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+  } in_flight(*node);
   asio::steady_timer timer(node->executor(), delay);
   co_await timer.async_wait(use_tuple);
   if (session->closed()) co_return;
