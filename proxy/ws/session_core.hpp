@@ -21,12 +21,17 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "jsonrpc/raw.hpp"
 
 namespace vixy::ws {
 
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using ConnectionId = std::uint64_t;
+
+// Error codes the proxy itself answers with (EIP-1474 names -32005 "limit exceeded").
+inline constexpr int kLimitExceeded = -32005;
+inline constexpr int kProxyError = -32000;
 
 struct SessionSettings {
   std::size_t max_pending_requests = 1024;  // client requests queued or in flight, per session
@@ -114,20 +119,19 @@ class SessionCore {
   std::size_t queued_messages() const { return queue_.size(); }
 
  private:
-  // Implementation types; see session_core.cpp.
   enum class Purpose : std::uint8_t {
-    client_request,   // answer goes to the client under its own id
-    client_subscribe, // a client's eth_subscribe: the answer creates the subscription
-    replay,           // re-issued subscription: answer consumed internally
-    internal,         // the proxy's own (unsubscribe of a dropped binding, client notifications)
+    client_request,    // answer goes to the client under its own id
+    client_subscribe,  // a client's eth_subscribe: the answer creates the subscription
+    client_notice,     // a client's JSON-RPC notification (no id): forwarded, never answered
+    replay,            // a subscription re-issued on a new upstream: answer consumed internally
+    internal,          // the proxy's own message (unsubscribe of a binding it dropped)
   };
-  struct Batch;
-  struct Pending {  // a client request (or internal message) not answered yet
+  struct Pending {
     Purpose purpose = Purpose::client_request;
-    std::string client_id;      // raw JSON text of the client's id, byte-exact
+    std::string client_id;  // raw JSON text of the client's id, byte-exact
     std::string method;
-    std::string text;           // the client's message; the id is replaced when sent
-    std::size_t id_begin = 0, id_end = 0;  // span of the id value in `text` (both 0: no id)
+    std::string text;       // the message; its id (or a new one) is written when sent
+    std::optional<jsonrpc::raw::Span> id_span;  // where the client's id is in `text`
     bool repeatable = false;
     TimePoint deadline{};
     std::uint64_t subscription = 0;  // replay: the subscription it re-establishes
@@ -138,20 +142,20 @@ class SessionCore {
   struct Batch {
     std::vector<std::optional<std::string>> slots;  // answers in request order; nullopt: waiting
     std::size_t waiting = 0;
+    bool building = true;  // still reading the client's array: do not send yet
   };
   struct Subscription {
-    std::string client_id;       // the id the client was given (minted by the proxy)
-    std::string subscribe_text;  // the client's eth_subscribe, re-sent on a new upstream
-    std::size_t id_begin = 0, id_end = 0;
-    ConnectionId connection = 0;  // the upstream it is established on; 0 while none
-    std::string upstream_id;      // its id on that upstream
+    std::string client_id;       // what the client was given (minted by the proxy)
+    std::string subscribe_text;  // the client's eth_subscribe, re-issued on a new upstream
+    std::optional<jsonrpc::raw::Span> id_span;
+    ConnectionId connection = 0;  // the upstream it is established on; 0: none
+    std::string upstream_id;      // its id there
     bool replay_in_flight = false;
   };
   enum class LinkState : std::uint8_t { connecting, open };
   struct Link {
     std::size_t node = 0;
     LinkState state = LinkState::connecting;
-    bool planned = false;  // a failback/switch target, not yet carrying client traffic
     std::unordered_map<std::string, std::uint64_t> subscriptions;  // upstream sub id -> key
   };
   struct NodeRetry {
@@ -159,48 +163,56 @@ class SessionCore {
     TimePoint not_before{};
   };
 
-  void handle_client_request(const struct ParsedRequest& request, std::string_view text, std::uint64_t batch,
-                             std::size_t slot, TimePoint now);
-  void answer_client(const Pending& pending, std::string text);
+  void handle_message(std::string_view text, std::uint64_t batch, TimePoint now);
+  void handle_unsubscribe(Pending pending, const std::string& params_text);
+  void admit(Pending pending);
+  void unsubscribe_upstream(ConnectionId connection, const std::string& upstream_id);
+  void answer(const Pending& pending, std::string text);
   void answer_error(const Pending& pending, int code, std::string_view message);
   void deliver(std::uint64_t batch, std::size_t slot, std::string text);
-  void enqueue(std::uint64_t key, TimePoint now);
   void send(std::uint64_t key, ConnectionId connection);
   void flush_queue();
   void on_response(ConnectionId connection, std::uint64_t key, std::string_view text);
   void on_notification(ConnectionId connection, std::string_view text);
+  void on_subscribed(ConnectionId connection, const Pending& pending, std::string_view text);
+  void on_replayed(ConnectionId connection, const Pending& pending, std::string_view text);
   void replay_subscriptions(ConnectionId connection, TimePoint now);
+  void bind(std::uint64_t subscription, ConnectionId connection, std::string upstream_id);
+  void unbind(std::uint64_t subscription);
   void lose(ConnectionId connection, TimePoint now);
-  void connect_best(TimePoint now, bool planned);
+  void open_link(std::size_t node, bool planned);
+  void connect_best(TimePoint now);
   void consider_switch(TimePoint now);
-  void promote(ConnectionId connection, TimePoint now);
-  void drain_finished();
+  void release_drained();
+  bool in_flight_on(ConnectionId connection) const;
   std::optional<std::size_t> pick_node(TimePoint now, std::optional<std::size_t> better_than) const;
   std::size_t rank(std::size_t node) const;
   std::string mint_subscription_id();
-  std::uint64_t new_key() { return next_key_++; }
-  void forget(std::uint64_t key);
 
   std::vector<NodeInfo> nodes_;
   SessionSettings settings_;
   std::uint64_t salt_;
   std::vector<std::size_t> candidates_;
   std::vector<NodeRetry> retry_;
+  TimePoint now_{};
 
   std::map<ConnectionId, Link> links_;
   ConnectionId active_ = 0;   // carries client traffic (connecting or open); 0: none
-  ConnectionId planned_ = 0;  // a switch target being connected; 0: none
+  ConnectionId planned_ = 0;  // a better upstream being connected; 0: none
   ConnectionId next_connection_ = 1;
-  bool had_active_ = false;
+  bool had_open_upstream_ = false;
 
-  std::map<std::uint64_t, Pending> pending_;  // key = upstream id once sent; ordered = send order
-  std::deque<std::uint64_t> queue_;           // keys waiting for an open upstream, in client order
-  std::size_t pending_count_ = 0;             // client-visible pending requests
+  // Keys are the ids sent upstream and grow in the order the client sent its messages, so map
+  // order is client order and the first entry has the earliest deadline.
+  std::map<std::uint64_t, Pending> pending_;
+  std::deque<std::uint64_t> queue_;  // keys waiting for an open upstream, ascending
+  std::size_t pending_count_ = 0;    // client requests waiting for an answer (the I5 bound)
   std::map<std::uint64_t, Batch> batches_;
   std::map<std::uint64_t, Subscription> subscriptions_;
   std::unordered_map<std::string, std::uint64_t> subscription_by_client_id_;
   std::uint64_t next_key_ = 1;
   std::uint64_t next_batch_ = 1;
+  std::uint64_t next_subscription_ = 1;
   std::uint64_t minted_ = 0;
 
   std::vector<Action> actions_;

@@ -1,0 +1,105 @@
+#include "jsonrpc/raw.hpp"
+
+namespace vixy::jsonrpc::raw {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::size_t skip_space(std::string_view text, std::size_t pos) {
+  while (pos < text.size() && is_space(text[pos])) ++pos;
+  return pos;
+}
+
+// `pos` is at an opening quote; returns one past the closing quote.
+std::optional<std::size_t> skip_string(std::string_view text, std::size_t pos) {
+  for (++pos; pos < text.size(); ++pos) {
+    if (text[pos] == '\\') {
+      ++pos;
+    } else if (text[pos] == '"') {
+      return pos + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_scalar_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-' || c == '+' || c == '.' || c == 'E';
+}
+
+}  // namespace
+
+std::optional<std::size_t> skip_value(std::string_view text, std::size_t pos) {
+  pos = skip_space(text, pos);
+  if (pos >= text.size()) return std::nullopt;
+  char c = text[pos];
+  if (c == '"') return skip_string(text, pos);
+  if (c != '{' && c != '[') {
+    std::size_t end = pos;
+    while (end < text.size() && is_scalar_char(text[end])) ++end;
+    if (end == pos) return std::nullopt;
+    return end;
+  }
+  // Containers: track nesting depth; strings are skipped whole so brackets inside them don't count.
+  std::size_t depth = 0;
+  while (pos < text.size()) {
+    c = text[pos];
+    if (c == '"') {
+      auto end = skip_string(text, pos);
+      if (!end) return std::nullopt;
+      pos = *end;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return std::nullopt;
+      if (--depth == 0) return pos + 1;
+    }
+    ++pos;
+  }
+  return std::nullopt;
+}
+
+std::optional<Span> member(std::string_view text, std::string_view key) {
+  std::size_t pos = skip_space(text, 0);
+  if (pos >= text.size() || text[pos] != '{') return std::nullopt;
+  pos = skip_space(text, pos + 1);
+  std::optional<Span> found;
+  while (pos < text.size() && text[pos] == '"') {
+    auto key_end = skip_string(text, pos);
+    if (!key_end) return std::nullopt;
+    std::string_view name = text.substr(pos + 1, *key_end - pos - 2);
+    pos = skip_space(text, *key_end);
+    if (pos >= text.size() || text[pos] != ':') return std::nullopt;
+    std::size_t value_begin = skip_space(text, pos + 1);
+    auto value_end = skip_value(text, value_begin);
+    if (!value_end) return std::nullopt;
+    if (name == key) found = Span{value_begin, *value_end};
+    pos = skip_space(text, *value_end);
+    if (pos < text.size() && text[pos] == ',') pos = skip_space(text, pos + 1);
+  }
+  return found;
+}
+
+std::optional<std::vector<Span>> elements(std::string_view text) {
+  std::size_t pos = skip_space(text, 0);
+  if (pos >= text.size() || text[pos] != '[') return std::nullopt;
+  std::vector<Span> out;
+  pos = skip_space(text, pos + 1);
+  if (pos < text.size() && text[pos] == ']') return out;
+  while (pos < text.size()) {
+    auto end = skip_value(text, pos);
+    if (!end) return std::nullopt;
+    out.push_back(Span{pos, *end});
+    pos = skip_space(text, *end);
+    if (pos < text.size() && text[pos] == ',') {
+      pos = skip_space(text, pos + 1);
+    } else {
+      break;
+    }
+  }
+  if (pos >= text.size() || text[pos] != ']') return std::nullopt;
+  return out;
+}
+
+}  // namespace vixy::jsonrpc::raw

@@ -1,0 +1,202 @@
+// Scripted stories of the WebSocket session core. The RapidCheck model test explores
+// interleavings; these pin down the incident's exact sequences in readable form.
+#include "ws/session_core.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace ws = vixy::ws;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+class Core : public ::testing::Test {
+ protected:
+  // Node 0: primary, node 1: backup.
+  ws::SessionCore core{{{"primary", vixy::config::Tier::primary}, {"backup", vixy::config::Tier::backup}},
+                       ws::SessionSettings{},
+                       7};
+  ws::TimePoint now{};
+
+  std::vector<ws::Action> take() { return core.take_actions(); }
+
+  ws::Connect expect_connect(std::size_t node) {
+    auto actions = take();
+    EXPECT_EQ(actions.size(), 1u);
+    auto* connect = actions.empty() ? nullptr : std::get_if<ws::Connect>(&actions[0]);
+    EXPECT_TRUE(connect);
+    if (!connect) return {};
+    EXPECT_EQ(connect->node, node);
+    return *connect;
+  }
+  std::vector<std::string> client_messages(const std::vector<ws::Action>& actions) {
+    std::vector<std::string> out;
+    for (const auto& action : actions) {
+      if (auto* send = std::get_if<ws::SendClient>(&action)) out.push_back(send->text);
+    }
+    return out;
+  }
+  std::vector<json> upstream_messages(const std::vector<ws::Action>& actions, ws::ConnectionId connection) {
+    std::vector<json> out;
+    for (const auto& action : actions) {
+      if (auto* send = std::get_if<ws::SendUpstream>(&action)) {
+        EXPECT_EQ(send->connection, connection);
+        out.push_back(json::parse(send->text));
+      }
+    }
+    return out;
+  }
+  std::string answer(const json& request, const json& result) {
+    // ordered: the text a node would send, so byte-exact comparisons read naturally
+    return nlohmann::ordered_json{{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", result}}.dump();
+  }
+  std::string notification(const std::string& upstream_id, int value) {
+    return json{{"jsonrpc", "2.0"},
+                {"method", "eth_subscription"},
+                {"params", {{"subscription", upstream_id}, {"result", value}}}}
+        .dump();
+  }
+};
+
+TEST_F(Core, ClientIdsComeBackByteExactAndProxyIdsGoUpstream) {
+  core.start({0, 1}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"eth_blockNumber"})", now);
+  auto sent = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_TRUE(sent[0]["id"].is_number_unsigned());
+  core.upstream_text(primary.connection, answer(sent[0], "0x10"), now);
+  EXPECT_EQ(client_messages(take()),
+            std::vector<std::string>{R"({"jsonrpc":"2.0","id":123456789012345678901234567890,"result":"0x10"})"});
+}
+
+TEST_F(Core, SubscriptionSurvivesFailoverUnderItsIdWithoutStrayAnswers) {
+  core.start({0, 1}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]})", now);
+  auto subscribe = upstream_messages(take(), primary.connection);
+  core.upstream_text(primary.connection, answer(subscribe.at(0), "0x1"), now);
+  auto given = json::parse(client_messages(take()).at(0));
+  ASSERT_EQ(given["id"], 1);
+  std::string client_sub = given["result"];
+  EXPECT_EQ(client_sub.size(), 34u);
+
+  core.upstream_text(primary.connection, notification("0x1", 100), now);
+  EXPECT_EQ(json::parse(client_messages(take()).at(0))["params"]["subscription"], client_sub);
+
+  core.upstream_lost(primary.connection, now);
+  auto backup = expect_connect(1);
+  core.client_text(R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId"})", now);  // reuses the subscribe's id
+  EXPECT_TRUE(take().empty());  // queued: no upstream is open
+  core.upstream_connected(backup.connection, now);
+  auto sent = upstream_messages(take(), backup.connection);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0]["method"], "eth_subscribe");  // the replay goes first, then the queued request
+  EXPECT_EQ(sent[1]["method"], "eth_chainId");
+  // The backup hands out an id that collides with the primary's; the client never sees it.
+  core.upstream_text(backup.connection, answer(sent[0], "0x1"), now);
+  EXPECT_TRUE(client_messages(take()).empty());
+  core.upstream_text(backup.connection, answer(sent[1], "0x1"), now);
+  EXPECT_EQ(client_messages(take()), std::vector<std::string>{R"({"jsonrpc":"2.0","id":1,"result":"0x1"})"});
+  core.upstream_text(backup.connection, notification("0x1", 101), now);
+  EXPECT_EQ(json::parse(client_messages(take()).at(0))["params"]["subscription"], client_sub);
+
+  core.client_text(R"({"jsonrpc":"2.0","id":"u","method":"eth_unsubscribe","params":[")" + client_sub + R"("]})", now);
+  auto actions = take();
+  EXPECT_EQ(client_messages(actions), std::vector<std::string>{R"({"jsonrpc":"2.0","id":"u","result":true})"});
+  EXPECT_EQ(upstream_messages(actions, backup.connection).at(0)["params"], json::array({"0x1"}));
+  core.upstream_text(backup.connection, notification("0x1", 102), now);
+  EXPECT_TRUE(client_messages(take()).empty());
+}
+
+TEST_F(Core, InFlightRequestsAreResentWhenSafeAndReportedWhenNot) {
+  core.start({0, 1}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x0","latest"]})", now);
+  core.client_text(R"({"jsonrpc":"2.0","id":2,"method":"eth_sendTransaction","params":[{}]})", now);
+  take();
+  core.upstream_lost(primary.connection, now);
+  auto actions = take();
+  EXPECT_EQ(json::parse(client_messages(actions).at(0))["id"], 2);
+  EXPECT_EQ(json::parse(client_messages(actions).at(0))["error"]["code"], ws::kProxyError);
+  auto backup = std::get<ws::Connect>(actions.back());
+  core.upstream_connected(backup.connection, now);
+  auto resent = upstream_messages(take(), backup.connection);
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(resent[0]["method"], "eth_getBalance");
+}
+
+TEST_F(Core, FullQueueAnswersWithErrorsAndTimeoutsAnswerOnce) {
+  ws::SessionSettings settings;
+  settings.max_pending_requests = 2;
+  settings.request_timeout = 1000ms;
+  ws::SessionCore small({{"primary", vixy::config::Tier::primary}}, settings, 1);
+  small.start({}, now);  // nothing healthy: requests wait
+  for (int id = 1; id <= 3; ++id) {
+    small.client_text(R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":"eth_chainId"})", now);
+  }
+  auto full = client_messages(small.take_actions());
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_EQ(json::parse(full[0])["id"], 3);
+  EXPECT_EQ(json::parse(full[0])["error"]["code"], ws::kLimitExceeded);
+  ASSERT_TRUE(small.next_deadline());
+  small.tick(*small.next_deadline());
+  auto timed_out = client_messages(small.take_actions());
+  ASSERT_EQ(timed_out.size(), 2u);
+  EXPECT_EQ(json::parse(timed_out[0])["id"], 1);
+  EXPECT_EQ(json::parse(timed_out[1])["id"], 2);
+  EXPECT_EQ(small.pending_requests(), 0u);
+}
+
+TEST_F(Core, FailsBackToTheRecoveredPrimaryMakeBeforeBreak) {
+  core.start({1}, now);
+  auto backup = expect_connect(1);
+  core.upstream_connected(backup.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":"s","method":"eth_subscribe","params":["newHeads"]})", now);
+  auto subscribe = upstream_messages(take(), backup.connection);
+  core.upstream_text(backup.connection, answer(subscribe.at(0), "0xb"), now);
+  std::string client_sub = json::parse(client_messages(take()).at(0))["result"];
+
+  core.health_changed({0, 1}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  auto replay = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(replay.size(), 1u);
+  core.upstream_text(backup.connection, notification("0xb", 1), now);  // old upstream still delivers
+  EXPECT_EQ(client_messages(take()).size(), 1u);
+  core.upstream_text(primary.connection, answer(replay[0], "0xp"), now);
+  auto actions = take();
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(std::get<ws::Disconnect>(actions[0]).connection, backup.connection);
+  core.upstream_text(primary.connection, notification("0xp", 2), now);
+  EXPECT_EQ(json::parse(client_messages(take()).at(0))["params"]["subscription"], client_sub);
+  EXPECT_EQ(core.active_node(), 0u);
+  EXPECT_EQ(core.counters().failbacks, 1u);
+}
+
+TEST_F(Core, BatchesAreAnsweredAsOneArrayInRequestOrder) {
+  core.start({0}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"([{"jsonrpc":"2.0","id":"a","method":"eth_chainId"},{"jsonrpc":"2.0","method":"x"},)"
+                   R"(42,{"jsonrpc":"2.0","id":"b","method":"eth_blockNumber"}])",
+                   now);
+  auto sent = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(sent.size(), 3u);
+  core.upstream_text(primary.connection, answer(sent[2], "0x2"), now);
+  core.upstream_text(primary.connection, answer(sent[1], nullptr), now);
+  EXPECT_TRUE(client_messages(take()).empty());
+  core.upstream_text(primary.connection, answer(sent[0], "0x1"), now);
+  auto batch = json::parse(client_messages(take()).at(0));
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch[0]["id"], "a");
+  EXPECT_EQ(batch[1]["id"], nullptr);
+  EXPECT_EQ(batch[1]["error"]["code"], -32600);
+  EXPECT_EQ(batch[2]["id"], "b");
+}
+
+}  // namespace
