@@ -50,6 +50,10 @@ std::vector<Action> World::pump() {
   if (core_.pending_requests() > settings_.max_pending_requests) {
     fail("I5: pending_requests() " + std::to_string(core_.pending_requests()) + " > max");
   }
+  // Queued client notifications take memory too; the bound may hold as many of them as requests.
+  if (core_.queued_messages() > 2 * settings_.max_pending_requests) {
+    fail("I5: queued_messages() " + std::to_string(core_.queued_messages()) + " > 2 * max_pending_requests");
+  }
   return actions;
 }
 
@@ -295,6 +299,15 @@ void World::advance(milliseconds by) {
   }
   now_ = target;
   check_expired();
+  // I6: on an open backup while a primary is healthy and has not failed for a whole backoff, the
+  // core must have started the move back by now (health changes are not the only trigger).
+  if (core_.active_node() == std::size_t{2} && active_connection() && conns_in(ConnState::connecting).empty()) {
+    for (const auto node : candidates_) {
+      if (node < 2 && !recently_failed(node)) {
+        return fail("I6: still on the backup while primary " + std::to_string(node) + " is healthy");
+      }
+    }
+  }
 }
 
 }  // namespace vixy::ws::model

@@ -136,10 +136,12 @@ TEST(WsSessionModel, ReplayedSubscriptionsDeliverAfterEverySwitch) {
   check_many(500, [] {
     World world(64, 16, {0, 1, 2});
     const auto subscriptions = *rc::gen::inRange(1, 6);
+    // Every connect succeeds and every message is answered; time passes so backoffs run out.
     const auto settle = [&] {
-      for (int i = 0; i < 8; ++i) {
-        world.connect_outcome(0, true);
+      for (int i = 0; i < 4; ++i) {
+        for (int j = 0; j < 4; ++j) world.connect_outcome(0, true);
         for (int j = 0; j < 32; ++j) world.answer(0);
+        world.advance(World::kBackoffMax + milliseconds(1));
       }
     };
     settle();
@@ -152,7 +154,6 @@ TEST(WsSessionModel, ReplayedSubscriptionsDeliverAfterEverySwitch) {
         world.health(0b100);  // only the backup is healthy...
         world.lose_active();
         settle();
-        world.advance(World::kBackoffMax + milliseconds(1));
         world.health(0b111);  // ...then the primaries are back
       } else {
         world.lose_active();
