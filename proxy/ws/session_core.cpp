@@ -462,6 +462,9 @@ void SessionCore::upstream_connected(ConnectionId connection, TimePoint now) {
   had_open_upstream_ = true;
   replay_subscriptions(connection, now);
   flush_queue();
+  // A better node may have become healthy while this one was connecting (consider_switch waits
+  // for an open upstream); nothing else would look again until the next health change (I6).
+  consider_switch(now);
   release_drained();
 }
 
