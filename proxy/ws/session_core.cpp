@@ -490,6 +490,9 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
   ++retry.failures;
   std::chrono::milliseconds backoff = settings_.reconnect_backoff * (1LL << std::min<std::uint32_t>(retry.failures - 1, 16));
   retry.not_before = now + std::min(backoff, settings_.reconnect_backoff_max);
+  // A working upstream that dropped and is the only healthy node is tried again at once: waiting
+  // would only hold the client's traffic, and a failed attempt from there on backs off as usual.
+  if (link.state == LinkState::open && candidates_ == std::vector<std::size_t>{link.node}) retry.not_before = now;
 
   for (auto& [key, sub] : subscriptions_) {
     if (sub.connection == connection) {
