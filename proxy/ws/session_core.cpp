@@ -348,6 +348,9 @@ void SessionCore::on_replayed(ConnectionId connection, const Pending& pending, s
   if (!ok) return;  // stays unbound; tried again on the next upstream
   ++counters_.subscriptions_replayed;
   bind(pending.subscription, connection, (*answer_json)["result"].get<std::string>());
+  // Traffic moved on while this replay was on its way (a second switch): follow it, or the
+  // subscription stays on the old upstream and keeps it open for good.
+  if (connection != active_) replay_subscriptions(active_, now_);
 }
 
 void SessionCore::on_notification(ConnectionId connection, std::string_view text) {
