@@ -68,7 +68,9 @@ void World::send_request(Expect expect, const std::string& text) {
   const bool overflow = std::any_of(step_client_.begin(), step_client_.end(), [&](const std::string& t) {
     return is_error_for(t, expect.id, -32005);
   });
-  if (pending >= settings_.max_pending_requests && !refused) {
+  // eth_unsubscribe is answered by the proxy itself and takes no room.
+  const bool takes_room = expect.kind == Kind::plain || expect.kind == Kind::subscribe;
+  if (pending >= settings_.max_pending_requests && takes_room && !refused) {
     fail("I5: request beyond max_pending_requests was not answered with an error at once: " + text);
   }
   // A subscribe may be refused with -32005 for max_subscriptions; a plain request only when full.
@@ -137,8 +139,10 @@ void World::batch(unsigned size, unsigned styles) {
   if (size % 5 == 0) return garbage_like(text, std::nullopt);
   if (!expect.elements.empty()) batches_.push_back(expect);
   step_client_.clear();
+  sending_batch_ = !expect.elements.empty();
   core_.client_text(text, now_);
   pump();
+  sending_batch_ = false;
 }
 
 void World::garbage(unsigned which) {
@@ -234,7 +238,10 @@ void World::on_client_batch(const std::string& text, const json& message) {
     }
     return true;
   };
-  const auto it = std::find_if(batches_.begin(), batches_.end(), matches);
+  // An answer while the client is sending a batch is that batch's (refused at once); otherwise the
+  // oldest batch that fits, since errors (timeouts) cannot tell two batches with the same ids apart.
+  const auto it = sending_batch_ ? (matches(batches_.back()) ? batches_.end() - 1 : batches_.end())
+                                 : std::find_if(batches_.begin(), batches_.end(), matches);
   if (it == batches_.end()) return fail("I1/I2: batch answer matches no outstanding batch: " + text);
   batches_.erase(it);
 }
@@ -298,12 +305,13 @@ void World::check_subscriptions_live() {
     if (sub.unsubscribe_sent) continue;
     const auto active = active_connection();
     if (!active) return fail("a live subscription but no active upstream");
-    const auto& conn = conns_[*active];
-    const auto it = std::find_if(conn.subscriptions.begin(), conn.subscriptions.end(), [&](const auto& entry) {
-      return entry.second == tag && conn.retiring.count(entry.first) == 0;
-    });
-    if (it == conn.subscriptions.end()) return fail("subscription " + sub.id + " is not re-established on the active upstream");
-    notify_on(*active, it->first);
+    std::vector<std::string> candidates;
+    for (const auto& [upstream_sub, t] : conns_[*active].subscriptions) {
+      if (t == tag && conns_[*active].retiring.count(upstream_sub) == 0) candidates.push_back(upstream_sub);
+    }
+    if (!std::any_of(candidates.begin(), candidates.end(), [&](const auto& s) { return notify_on(*active, s); })) {
+      return fail("I3: subscription " + sub.id + " does not deliver from the active upstream");
+    }
   }
 }
 
