@@ -183,7 +183,10 @@ void SessionCore::handle_unsubscribe(Pending pending, const std::string& params_
 
 void SessionCore::admit(Pending pending) {
   bool counted = pending.purpose != Purpose::client_notice;
-  if (pending_count_ >= settings_.max_pending_requests) {
+  // A notification is not a pending request, but while no upstream is open it waits in the queue
+  // like one: without a bound of its own a client could grow the queue without limit (I5).
+  bool queue_full = !counted && queue_.size() >= settings_.max_pending_requests;
+  if (pending_count_ >= settings_.max_pending_requests || queue_full) {
     ++counters_.queue_full_errors;
     if (counted) {
       answer_error(pending, kLimitExceeded,
