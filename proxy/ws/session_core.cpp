@@ -485,6 +485,10 @@ void SessionCore::upstream_lost(ConnectionId connection, TimePoint now) {
     } else {
       connect_best(now);
     }
+  } else {
+    // The failback target (or an old upstream) failed: another better node may be healthy, and
+    // waiting for the failed one's backoff would retry only it, in candidate order, forever (I6).
+    consider_switch(now);
   }
   flush_queue();
 }
