@@ -575,11 +575,19 @@ void SessionCore::consider_switch(TimePoint now) {
 
 void SessionCore::tick(TimePoint now) {
   now_ = now;
-  while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
-    auto it = pending_.begin();
+  // Keys grow with creation time and every deadline is creation + request_timeout, so the expired
+  // entries come first. A replay never expires: it is not the client's request, and giving up on
+  // it while its upstream is alive meant sending it again, after which whichever answer came
+  // first was dropped as stray and the node's notifications on it were lost to the client. A
+  // silent upstream is detected (and lost) by the adapter's keep-alive instead.
+  for (auto it = pending_.begin(); it != pending_.end() && it->second.deadline <= now;) {
+    if (it->second.purpose == Purpose::replay) {
+      ++it;
+      continue;
+    }
     Pending p = std::move(it->second);
     std::uint64_t key = it->first;
-    pending_.erase(it);
+    it = pending_.erase(it);
     auto queued = std::find(queue_.begin(), queue_.end(), key);
     if (queued != queue_.end()) queue_.erase(queued);
     if (p.purpose == Purpose::client_request || p.purpose == Purpose::client_subscribe) {
@@ -587,9 +595,6 @@ void SessionCore::tick(TimePoint now) {
       ++counters_.requests_timed_out;
       answer_error(p, kProxyError,
                    "vixy: request timed out after " + std::to_string(settings_.request_timeout.count()) + " ms");
-    } else if (p.purpose == Purpose::replay) {
-      auto sub = subscriptions_.find(p.subscription);
-      if (sub != subscriptions_.end()) sub->second.replay_in_flight = false;
     }
   }
   consider_switch(now);
@@ -635,7 +640,9 @@ std::optional<TimePoint> SessionCore::next_deadline() const {
   auto consider = [&](TimePoint t) {
     if (!earliest || t < *earliest) earliest = t;
   };
-  if (!pending_.empty()) consider(pending_.begin()->second.deadline);
+  auto expiring = std::find_if(pending_.begin(), pending_.end(),
+                               [](const auto& entry) { return entry.second.purpose != Purpose::replay; });
+  if (expiring != pending_.end()) consider(expiring->second.deadline);
   // A retry is due when a node we would use is only held back by its backoff.
   auto current = links_.find(active_);
   bool waiting_for_any = active_ == 0;

@@ -195,10 +195,9 @@ void World::notify(unsigned pick) {
   notify_on(connection, sub);
 }
 
-// Sends a notification and says whether the client got it. A replay that timed out and was sent
-// again can leave a second (orphan) subscription for the same client subscription on one node,
-// whose notifications the core rightly drops; so liveness is only demanded where the node holds
-// exactly one subscription for it.
+// Sends a notification and says whether the client got it. Liveness is demanded where the node
+// holds exactly one subscription for the client's (a client subscribe that timed out can leave an
+// orphan on the node, whose notifications the core rightly drops).
 bool World::notify_on(ConnectionId connection, const std::string& sub) {
   const auto& conn = conns_[connection];
   const auto tag = conn.subscriptions.at(sub);
