@@ -229,6 +229,9 @@ class World {
     return out;
   }
   std::optional<ConnectionId> active_connection() const;
+  void remember_id(const std::string& id) {
+    if (used_id_set_.insert(id).second) used_ids_.push_back(id);
+  }
   bool outstanding_unique(const std::string& id) const {
     for (const auto& e : expects_) {
       if (e.id == id && e.kind != Kind::plain) return true;
@@ -250,6 +253,7 @@ class World {
   std::map<std::uint64_t, ClientSub> subs_;     // by tag
   std::map<std::string, std::uint64_t> sub_by_id_;
   std::vector<std::string> used_ids_;
+  std::set<std::string> used_id_set_;
   std::set<std::pair<std::uint64_t, std::uint64_t>> delivered_;  // (tag, notification number)
   std::uint64_t next_seq_ = 1;
   std::vector<std::string> step_client_;  // what the client received during the current event
