@@ -10,10 +10,12 @@
 #include <string_view>
 
 #include "chaos/demo.hpp"
+#include "chaos/inject_cli.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakenode PATH]
+       vixy-chaos inject --target HOST:PORT [--listen PORT] [--control PORT]
 
   demo   start fake EL/CL nodes and the real vixy binary on loopback, send requests through it,
          kill the primary, show the failover and failback, and print a summary (exit 0 when no
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string command = argv[1];
+  if (command == "inject") return vixy::chaos::run_inject({argv + 2, argv + argc});
   if (command != "demo") {
     std::fprintf(stderr, "vixy-chaos: unknown command \"%s\"\n%s", command.c_str(), kUsage);
     return 2;

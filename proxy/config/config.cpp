@@ -152,11 +152,12 @@ class Reader {
   Config read(const toml::table& root) {
     Config config;
     config.source_path = source_;
-    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "el", "cl"});
+    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "websocket", "el", "cl"});
     if (auto* t = optional_table(root, "global", "")) read_global(*t, config.global);
     if (auto* t = optional_table(root, "metrics", "")) read_metrics(*t, config.metrics);
     if (auto* t = optional_table(root, "server", "")) read_server(*t, config.server);
     if (auto* t = optional_table(root, "tls", "")) read_tls(*t, config.tls);
+    if (auto* t = optional_table(root, "websocket", "")) read_websocket(*t, config.websocket);
     read_el(root, config.el);
     read_cl(root, config.cl);
     return config;
@@ -301,6 +302,28 @@ class Reader {
       server.listen = std::move(*listen);
     }
     read_uint(t, "shutdown_timeout_ms", path, Range{1, kMaxDurationMs}, server.shutdown_timeout_ms);
+  }
+
+  void read_websocket(const toml::table& t, WebSocket& ws) const {
+    const std::string path = "websocket";
+    reject_unknown_keys(t, path,
+                        {"max_pending_requests", "max_subscriptions", "max_message_size", "max_upstream_message_size",
+                         "ping_interval_ms", "pong_timeout_ms", "reconnect_backoff_ms", "reconnect_backoff_max_ms"});
+    const Range count{1, 1'000'000};
+    const Range bytes{1024, std::uint64_t{1} << 32};
+    const Range duration{1, kMaxDurationMs};
+    read_uint(t, "max_pending_requests", path, count, ws.max_pending_requests);
+    read_uint(t, "max_subscriptions", path, count, ws.max_subscriptions);
+    read_uint(t, "max_message_size", path, bytes, ws.max_message_size);
+    read_uint(t, "max_upstream_message_size", path, bytes, ws.max_upstream_message_size);
+    read_uint(t, "ping_interval_ms", path, duration, ws.ping_interval_ms);
+    read_uint(t, "pong_timeout_ms", path, duration, ws.pong_timeout_ms);
+    read_uint(t, "reconnect_backoff_ms", path, duration, ws.reconnect_backoff_ms);
+    read_uint(t, "reconnect_backoff_max_ms", path, duration, ws.reconnect_backoff_max_ms);
+    if (ws.reconnect_backoff_max_ms < ws.reconnect_backoff_ms) {
+      fail(t.get("reconnect_backoff_max_ms") ? t.get("reconnect_backoff_max_ms")->source() : t.source(),
+           "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms");
+    }
   }
 
   void read_tls(const toml::table& t, Tls& tls) const {

@@ -52,12 +52,25 @@ struct Tls {
   std::optional<std::string> ca_file;  // extra CA bundle (PEM) trusted next to the system CAs
 };
 
+// vixy addition: the WebSocket proxy's bounds and timing (per client session).
+struct WebSocket {
+  std::uint64_t max_pending_requests = 1024;  // queued while no upstream + in flight; excess gets errors
+  std::uint64_t max_subscriptions = 1024;
+  std::uint64_t max_message_size = 4 * 1024 * 1024;             // a client frame; larger closes with 1009
+  std::uint64_t max_upstream_message_size = 256 * 1024 * 1024;  // a node's frame (eth_getLogs can be big)
+  std::uint64_t ping_interval_ms = 5000;  // a quiet upstream is pinged after this long...
+  std::uint64_t pong_timeout_ms = 5000;   // ...and dropped when nothing came back this long after
+  std::uint64_t reconnect_backoff_ms = 100;      // first delay before retrying a node that failed
+  std::uint64_t reconnect_backoff_max_ms = 5000;  // the delay doubles per failure up to this
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for messages
   Global global;
   Metrics metrics;
   Server server;
   Tls tls;
+  WebSocket websocket;
   std::vector<ElNode> el;  // primaries first (file order), then backups (file order)
   std::vector<ClNode> cl;
 };

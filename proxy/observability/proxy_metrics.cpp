@@ -73,6 +73,25 @@ constexpr Spec kClUpstreamErrors{T::counter, "vixy_cl_upstream_errors_total",
                                  "CL requests that failed at the transport level", Labels::node};
 constexpr Spec kProxyErrors{T::counter, "vixy_proxy_errors_total",
                             "Error answers the proxy gave itself instead of a node's", Labels::endpoint_reason};
+constexpr Spec kWsQueueDepth{T::gauge, "vixy_ws_queue_depth",
+                             "Client messages waiting for an upstream, over all sessions", Labels::none};
+constexpr Spec kWsQueueFull{T::counter, "vixy_ws_queue_full_errors_total",
+                            "Client requests answered with an error because the session's bound was reached",
+                            Labels::none};
+constexpr Spec kWsReplayed{T::counter, "vixy_ws_replayed_subscriptions_total",
+                           "Subscriptions re-established on a new upstream (not counted as new)", Labels::none};
+constexpr Spec kWsResent{T::counter, "vixy_ws_resent_requests_total",
+                         "Requests in flight on a lost upstream that were sent again", Labels::none};
+constexpr Spec kWsOutcomeUnknown{T::counter, "vixy_ws_outcome_unknown_total",
+                                 "Requests in flight on a lost upstream, not safe to repeat, answered with an error",
+                                 Labels::none};
+constexpr Spec kWsTimeouts{T::counter, "vixy_ws_request_timeouts_total",
+                           "WebSocket requests answered with a timeout error", Labels::none};
+constexpr Spec kWsFailbacks{T::counter, "vixy_ws_failbacks_total",
+                            "Sessions moved back to a better-tier upstream", Labels::none};
+constexpr Spec kWsStray{T::counter, "vixy_ws_stray_upstream_messages_total",
+                        "Upstream messages nobody waited for (late answers, unknown subscriptions), dropped",
+                        Labels::none};
 constexpr Spec kHealthChecks{T::counter, "vixy_health_checks_total", "Completed health checks by outcome",
                              Labels::layer_node_outcome};
 
@@ -84,6 +103,8 @@ constexpr const Spec* kRenderOrder[] = {
     &kWsActive,       &kWsTotal,           &kWsMessages,       &kWsReconnections,
     &kWsReconnectionAttempts, &kWsSubscriptionsActive, &kWsSubscriptionsTotal, &kWsUpstreamNode,
     &kElUpstreamErrors, &kClUpstreamErrors, &kProxyErrors,     &kHealthChecks,
+    &kWsQueueDepth,   &kWsQueueFull,       &kWsReplayed,       &kWsResent,
+    &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -148,7 +169,17 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_subscriptions_active(gauge(registry, kWsSubscriptionsActive).get()),
       ws_subscriptions_total(counter(registry, kWsSubscriptionsTotal).get()),
       ws_upstream_node(gauge(registry, kWsUpstreamNode)),
+      ws_queue_depth(gauge(registry, kWsQueueDepth).get()),
+      ws_queue_full_errors_total(counter(registry, kWsQueueFull).get()),
+      ws_replayed_subscriptions_total(counter(registry, kWsReplayed).get()),
+      ws_resent_requests_total(counter(registry, kWsResent).get()),
+      ws_outcome_unknown_total(counter(registry, kWsOutcomeUnknown).get()),
+      ws_request_timeouts_total(counter(registry, kWsTimeouts).get()),
+      ws_failbacks_total(counter(registry, kWsFailbacks).get()),
+      ws_stray_upstream_messages_total(counter(registry, kWsStray).get()),
       health_checks_total(counter(registry, kHealthChecks)) {
+  for (const char* direction : {"client_to_upstream", "upstream_to_client"}) ws_messages_total.with({direction});
+  for (const char* status : {"success", "failure"}) ws_reconnection_attempts_total.with({status});
   // Children that exist from the first scrape: dashboards see every node, and rate() sees the
   // first increment of every counter.
   for (const auto& node : config.el) {

@@ -43,15 +43,24 @@ class ProxyMetrics {
   // of no_healthy_node, timeout, upstream_failed, parse_error, invalid_request, body_too_large.
   Family<Counter>& proxy_errors_total;
 
-  // WebSocket family (Vixy's names); filled by the WebSocket proxy.
+  // WebSocket family (Vixy's names), filled by the WebSocket proxy.
   Gauge& ws_connections_active;
   Counter& ws_connections_total;
-  Family<Counter>& ws_messages_total;                // {direction}
+  Family<Counter>& ws_messages_total;                // {direction}: client_to_upstream, upstream_to_client
   Counter& ws_reconnections_total;
-  Family<Counter>& ws_reconnection_attempts_total;  // {status}
+  Family<Counter>& ws_reconnection_attempts_total;  // {status}: success, failure
   Gauge& ws_subscriptions_active;
   Counter& ws_subscriptions_total;
-  Family<Gauge>& ws_upstream_node;                   // {node}
+  Family<Gauge>& ws_upstream_node;                   // {node}: 1 while any session uses the node
+  // vixy's additions to the WebSocket family
+  Gauge& ws_queue_depth;
+  Counter& ws_queue_full_errors_total;
+  Counter& ws_replayed_subscriptions_total;
+  Counter& ws_resent_requests_total;
+  Counter& ws_outcome_unknown_total;
+  Counter& ws_request_timeouts_total;
+  Counter& ws_failbacks_total;
+  Counter& ws_stray_upstream_messages_total;
 
   // Health checks: {layer ("el"|"cl"), node, outcome ("ok"|"syncing"|"failed")}
   Family<Counter>& health_checks_total;

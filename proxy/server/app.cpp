@@ -36,7 +36,10 @@ App::App(config::Config config, const tcp::endpoint& listen)
       metrics_(config_),
       upstreams_(vixy::http::make_upstreams(io_.get_executor(), tls_, config_)),
       monitor_(std::make_shared<health::HealthMonitor>(io_.get_executor(), config_, upstreams_, metrics_)),
-      context_{config_, metrics_, upstreams_, *monitor_} {
+      ws_hub_(io_.get_executor(), config_, tls_, metrics_, monitor_->snapshot()),
+      context_{config_, metrics_, upstreams_, *monitor_, ws_hub_} {
+  // WebSocket sessions hear about health changes as they happen instead of polling.
+  monitor_->add_listener([this](const health::SnapshotPtr&, const health::SnapshotPtr& next) { ws_hub_.on_snapshot(next); });
   bool separate_metrics = config_.metrics.enabled && config_.metrics.port.has_value();
   router_options_.serve_metrics = config_.metrics.enabled && !separate_metrics;
 
@@ -74,6 +77,7 @@ void App::begin_shutdown(int signal_number) {
                               {"open_connections", server_->connection_count()},
                               {"deadline_ms", config_.server.shutdown_timeout_ms}});
   monitor_->stop();
+  ws_hub_.shutdown();
   server_->shutdown_gracefully();
   if (metrics_server_) metrics_server_->shutdown_gracefully();
   // In-flight requests finish within the deadline; whatever is still open then is cut off.

@@ -38,6 +38,7 @@ class App {
   observability::ProxyMetrics metrics_;
   vixy::http::Upstreams upstreams_;
   std::shared_ptr<health::HealthMonitor> monitor_;
+  ws::Hub ws_hub_;
   ProxyContext context_;
   RouterOptions router_options_;
   std::shared_ptr<HttpServer> server_;

@@ -5,6 +5,7 @@
 #include "health/monitor.hpp"
 #include "http/upstreams.hpp"
 #include "observability/proxy_metrics.hpp"
+#include "ws/hub.hpp"
 
 namespace vixy::server {
 
@@ -13,6 +14,7 @@ struct ProxyContext {
   observability::ProxyMetrics& metrics;
   vixy::http::Upstreams& upstreams;
   health::HealthMonitor& monitor;
+  ws::Hub& ws;
 };
 
 }  // namespace vixy::server

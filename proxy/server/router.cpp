@@ -51,9 +51,11 @@ asio::awaitable<void> route(ProxyContext& context, const RouterOptions& options,
     co_return;
   }
   if (path == "/el/ws" || path == "/el/ws/") {
-    co_await connection.respond(make_jsonrpc_error_response(
-        request, http::status::not_implemented, jsonrpc::kServerError,
-        "WebSocket proxying is not available in this build yet; use POST /el"));
+    if (request.method() != http::verb::get) {
+      co_await connection.respond(method_not_allowed(request, "GET"));
+      co_return;
+    }
+    co_await context.ws.serve(connection, request);
     co_return;
   }
   if (path == "/health" || path == "/ready" || path == "/status" || (path == "/metrics" && options.serve_metrics)) {

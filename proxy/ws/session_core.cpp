@@ -182,13 +182,11 @@ void SessionCore::handle_unsubscribe(Pending pending, const std::string& params_
 }
 
 void SessionCore::admit(Pending pending) {
-  bool counted = pending.purpose != Purpose::client_notice;
-  // A notification is not a pending request, but while no upstream is open it waits in the queue
-  // like one: without a bound of its own a client could grow the queue without limit (I5).
-  bool queue_full = !counted && queue_.size() >= settings_.max_pending_requests;
-  if (pending_count_ >= settings_.max_pending_requests || queue_full) {
+  // Notifications count against the bound too: they wait in the same queue.
+  bool notice = pending.purpose == Purpose::client_notice;
+  if (pending_count_ >= settings_.max_pending_requests) {
     ++counters_.queue_full_errors;
-    if (counted) {
+    if (!notice) {
       answer_error(pending, kLimitExceeded,
                    "vixy: too many requests pending on this connection (limit " +
                        std::to_string(settings_.max_pending_requests) + ")");
@@ -205,7 +203,7 @@ void SessionCore::admit(Pending pending) {
       return;
     }
   }
-  if (counted) ++pending_count_;
+  ++pending_count_;
   std::uint64_t key = next_key_++;
   pending_.emplace(key, std::move(pending));
   queue_.push_back(key);
@@ -310,6 +308,8 @@ void SessionCore::on_response(ConnectionId connection, std::uint64_t key, std::s
       on_replayed(connection, pending, text);
       break;
     case Purpose::client_notice:
+      --pending_count_;  // the node answered a notification (vixy gave it an id): nobody to tell
+      break;
     case Purpose::internal:
       break;
   }
@@ -517,15 +517,18 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
       ++it;
       continue;
     }
-    bool client_visible = p.purpose == Purpose::client_request || p.purpose == Purpose::client_subscribe;
-    if (client_visible && p.repeatable) {
+    bool from_client = p.purpose == Purpose::client_request || p.purpose == Purpose::client_subscribe ||
+                       p.purpose == Purpose::client_notice;
+    if (from_client && p.repeatable) {
       p.connection = 0;
       requeue.push_back(it->first);
       ++counters_.requests_resent;
       ++it;
       continue;
     }
-    if (client_visible) {
+    if (p.purpose == Purpose::client_notice) {
+      --pending_count_;  // not safe to repeat, and there is no answer to carry an error
+    } else if (from_client) {
       --pending_count_;
       ++counters_.requests_outcome_unknown;
       answer_error(p, kProxyError,
@@ -590,7 +593,9 @@ void SessionCore::tick(TimePoint now) {
     it = pending_.erase(it);
     auto queued = std::find(queue_.begin(), queue_.end(), key);
     if (queued != queue_.end()) queue_.erase(queued);
-    if (p.purpose == Purpose::client_request || p.purpose == Purpose::client_subscribe) {
+    if (p.purpose == Purpose::client_notice) {
+      --pending_count_;
+    } else if (p.purpose == Purpose::client_request || p.purpose == Purpose::client_subscribe) {
       --pending_count_;
       ++counters_.requests_timed_out;
       answer_error(p, kProxyError,

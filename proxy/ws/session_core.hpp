@@ -115,7 +115,7 @@ class SessionCore {
   const SessionCounters& counters() const { return counters_; }
   std::optional<std::size_t> active_node() const;  // node of the open upstream client traffic uses
   std::size_t subscription_count() const { return subscriptions_.size(); }
-  std::size_t pending_requests() const { return pending_count_; }  // queued + in flight
+  std::size_t pending_requests() const { return pending_count_; }  // client messages queued + in flight
   std::size_t queued_messages() const { return queue_.size(); }
 
  private:
@@ -206,7 +206,7 @@ class SessionCore {
   // order is client order and the first entry has the earliest deadline.
   std::map<std::uint64_t, Pending> pending_;
   std::deque<std::uint64_t> queue_;  // keys waiting for an open upstream, ascending
-  std::size_t pending_count_ = 0;    // client requests waiting for an answer (the I5 bound)
+  std::size_t pending_count_ = 0;    // client messages queued or in flight (the I5 bound)
   std::map<std::uint64_t, Batch> batches_;
   std::map<std::uint64_t, Subscription> subscriptions_;
   std::unordered_map<std::string, std::uint64_t> subscription_by_client_id_;

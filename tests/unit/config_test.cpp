@@ -98,6 +98,14 @@ TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_FALSE(config.server.listen.has_value());
   EXPECT_EQ(config.server.shutdown_timeout_ms, 10000u);
   EXPECT_FALSE(config.tls.ca_file.has_value());
+  EXPECT_EQ(config.websocket.max_pending_requests, 1024u);
+  EXPECT_EQ(config.websocket.max_subscriptions, 1024u);
+  EXPECT_EQ(config.websocket.max_message_size, 4u * 1024 * 1024);
+  EXPECT_EQ(config.websocket.max_upstream_message_size, 256u * 1024 * 1024);
+  EXPECT_EQ(config.websocket.ping_interval_ms, 5000u);
+  EXPECT_EQ(config.websocket.pong_timeout_ms, 5000u);
+  EXPECT_EQ(config.websocket.reconnect_backoff_ms, 100u);
+  EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 5000u);
   EXPECT_TRUE(config.cl.empty());
   ASSERT_EQ(config.el.size(), 1u);
   EXPECT_EQ(config.el[0].tier, Tier::primary);
@@ -125,6 +133,16 @@ shutdown_timeout_ms = 19
 
 [tls]
 ca_file = "/etc/vixy/ca.pem"
+
+[websocket]
+max_pending_requests = 21
+max_subscriptions = 22
+max_message_size = 2300
+max_upstream_message_size = 2400
+ping_interval_ms = 25
+pong_timeout_ms = 26
+reconnect_backoff_ms = 27
+reconnect_backoff_max_ms = 28
 
 [el]
 [[el.primary]]
@@ -155,6 +173,14 @@ url = "http://[::1]:5052"
   EXPECT_EQ(config.server.listen, std::optional<std::string>("[::1]:8080"));
   EXPECT_EQ(config.server.shutdown_timeout_ms, 19u);
   EXPECT_EQ(config.tls.ca_file, std::optional<std::string>("/etc/vixy/ca.pem"));
+  EXPECT_EQ(config.websocket.max_pending_requests, 21u);
+  EXPECT_EQ(config.websocket.max_subscriptions, 22u);
+  EXPECT_EQ(config.websocket.max_message_size, 2300u);
+  EXPECT_EQ(config.websocket.max_upstream_message_size, 2400u);
+  EXPECT_EQ(config.websocket.ping_interval_ms, 25u);
+  EXPECT_EQ(config.websocket.pong_timeout_ms, 26u);
+  EXPECT_EQ(config.websocket.reconnect_backoff_ms, 27u);
+  EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 28u);
   ASSERT_EQ(config.cl.size(), 2u);
   EXPECT_EQ(config.cl[0].name, "c1");
   EXPECT_EQ(config.cl[1].name, "c2");
@@ -397,6 +423,14 @@ const ErrorCase kErrorCases[] = {
      "not a valid IPv6 address"},
     {"ListenBadHostCharacter", with_primary("[server]\nlisten = \"my host:8080\"\n"),
      "cfg.toml:2: ", "server.listen", "the host contains an invalid character"},
+    {"UnknownWebsocketKey", with_primary("[websocket]\nmax_queue = 5\n"), "cfg.toml:2: ", "websocket.max_queue",
+     "unknown key"},
+    {"ZeroPendingRequests", with_primary("[websocket]\nmax_pending_requests = 0\n"), "cfg.toml:2: ",
+     "websocket.max_pending_requests", "must be greater than 0"},
+    {"TinyMessageSize", with_primary("[websocket]\nmax_message_size = 10\n"), "cfg.toml:2: ",
+     "websocket.max_message_size", "1024"},
+    {"BackoffMaxBelowBackoff", with_primary("[websocket]\nreconnect_backoff_ms = 500\nreconnect_backoff_max_ms = 100\n"),
+     "cfg.toml:3: ", "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Config, ConfigErrors, ::testing::ValuesIn(kErrorCases),
@@ -520,6 +554,10 @@ TEST(ConfigFile, ShippedExampleParsesAndShowsTheDefaults) {
   EXPECT_EQ(config.global.max_body_size, 10u * 1024 * 1024);
   EXPECT_TRUE(config.metrics.enabled);
   EXPECT_EQ(config.server.shutdown_timeout_ms, 10000u);
+  EXPECT_EQ(config.websocket.max_pending_requests, 1024u);
+  EXPECT_EQ(config.websocket.max_message_size, 4u * 1024 * 1024);
+  EXPECT_EQ(config.websocket.ping_interval_ms, 5000u);
+  EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 5000u);
 
   ASSERT_GE(config.el.size(), 2u);
   EXPECT_EQ(config.el.front().tier, Tier::primary);

@@ -68,6 +68,14 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_cl_upstream_errors_total counter",
       "vixy_proxy_errors_total counter",
       "vixy_health_checks_total counter",
+      "vixy_ws_queue_depth gauge",
+      "vixy_ws_queue_full_errors_total counter",
+      "vixy_ws_replayed_subscriptions_total counter",
+      "vixy_ws_resent_requests_total counter",
+      "vixy_ws_outcome_unknown_total counter",
+      "vixy_ws_request_timeouts_total counter",
+      "vixy_ws_failbacks_total counter",
+      "vixy_ws_stray_upstream_messages_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }

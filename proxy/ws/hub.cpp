@@ -1,0 +1,100 @@
+#include "ws/hub.hpp"
+
+#include <random>
+
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "jsonrpc/jsonrpc.hpp"
+#include "log/log.hpp"
+#include "routing/select.hpp"
+#include "ws/session.hpp"
+
+namespace vixy::ws {
+namespace {
+
+std::uint64_t random_salt() {
+  static std::mt19937_64 generator{std::random_device{}()};
+  return generator();
+}
+
+}  // namespace
+
+Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, boost::asio::ssl::context& tls,
+         observability::ProxyMetrics& metrics, health::SnapshotPtr initial)
+    : executor_(std::move(executor)),
+      tls_(tls),
+      metrics_(metrics),
+      sessions_per_node_(config.el.size()),
+      max_client_message_size_(config.websocket.max_message_size) {
+  for (const auto& node : config.el) {
+    nodes_.push_back(NodeInfo{node.name, node.tier});
+    std::string problem;
+    auto url = net::parse_upstream_url(node.ws_url, &problem);
+    // The config loader has validated every URL; this only fails on a loader bug.
+    if (!url) throw std::invalid_argument("el node " + node.name + ": ws_url: " + problem);
+    urls_.push_back(std::move(*url));
+  }
+  const auto& ws = config.websocket;
+  settings_.max_pending_requests = ws.max_pending_requests;
+  settings_.max_subscriptions = ws.max_subscriptions;
+  settings_.request_timeout = std::chrono::milliseconds(config.global.proxy_timeout_ms);
+  settings_.reconnect_backoff = std::chrono::milliseconds(ws.reconnect_backoff_ms);
+  settings_.reconnect_backoff_max = std::chrono::milliseconds(ws.reconnect_backoff_max_ms);
+  socket_options_.connect_timeout = std::chrono::milliseconds(config.global.connect_timeout_ms);
+  socket_options_.idle_timeout = std::chrono::milliseconds(ws.ping_interval_ms + ws.pong_timeout_ms);
+  socket_options_.max_message_size = ws.max_upstream_message_size;
+  if (initial) candidates_ = routing::el_candidates(initial->el);
+}
+
+boost::asio::awaitable<void> Hub::serve(server::HttpConnection& connection, server::Request& request) {
+  if (!boost::beast::websocket::is_upgrade(request)) {
+    auto response = server::make_jsonrpc_error_response(request, server::http::status::upgrade_required,
+                                                        jsonrpc::kInvalidRequest,
+                                                        "GET /el/ws expects a WebSocket upgrade; use POST /el for HTTP");
+    response.set(server::http::field::upgrade, "websocket");
+    co_await connection.respond(std::move(response));
+    co_return;
+  }
+  if (stopping_) {
+    auto response = server::make_jsonrpc_error_response(request, server::http::status::service_unavailable,
+                                                        jsonrpc::kServerError, "vixy is shutting down");
+    co_await connection.respond(std::move(response));
+    co_return;
+  }
+  connection.take_over();
+  auto session = std::make_shared<Session>(*this, connection, random_salt());
+  sessions_.insert(session.get());
+  struct Unregister {
+    Hub& hub;
+    Session* session;
+    ~Unregister() { hub.sessions_.erase(session); }
+  } unregister{*this, session.get()};
+  co_await session->run(request);
+  connection.close();
+}
+
+void Hub::on_snapshot(const health::SnapshotPtr& next) {
+  auto candidates = routing::el_candidates(next->el);
+  if (candidates == candidates_) return;
+  candidates_ = std::move(candidates);
+  std::vector<Session*> sessions(sessions_.begin(), sessions_.end());
+  for (Session* session : sessions) {
+    if (sessions_.contains(session)) session->health_changed(candidates_);
+  }
+}
+
+void Hub::shutdown() {
+  stopping_ = true;
+  for (Session* session : sessions_) session->close_client(1001, "vixy is shutting down");
+}
+
+void Hub::session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to) {
+  if (from && *from < sessions_per_node_.size() && --sessions_per_node_[*from] == 0) {
+    metrics_.ws_upstream_node.with({nodes_[*from].name}).set(0);
+  }
+  if (to && *to < sessions_per_node_.size() && sessions_per_node_[*to]++ == 0) {
+    metrics_.ws_upstream_node.with({nodes_[*to].name}).set(1);
+  }
+}
+
+}  // namespace vixy::ws

@@ -1,0 +1,69 @@
+#pragma once
+// Everything WebSocket sessions share: the node list and URLs, the settings, the TLS context, the
+// metrics, and the set of live sessions that health changes are pushed to (sessions never poll).
+
+#include <cstdint>
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "config/config.hpp"
+#include "health/snapshot.hpp"
+#include "net/upstream_url.hpp"
+#include "observability/proxy_metrics.hpp"
+#include "server/http_server.hpp"
+#include "ws/session_core.hpp"
+#include "ws/upstream_socket.hpp"
+
+namespace vixy::ws {
+
+class Session;
+
+class Hub {
+ public:
+  Hub(boost::asio::any_io_executor executor, const config::Config& config, boost::asio::ssl::context& tls,
+      observability::ProxyMetrics& metrics, health::SnapshotPtr initial);
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // GET /el/ws: upgrades the connection and runs the session until the client leaves.
+  boost::asio::awaitable<void> serve(server::HttpConnection& connection, server::Request& request);
+
+  // The health monitor's listener: pushes a changed candidate list to every session.
+  void on_snapshot(const health::SnapshotPtr& next);
+  // SIGTERM: every client is closed with 1001 (going away).
+  void shutdown();
+  std::size_t session_count() const { return sessions_.size(); }
+
+  // For sessions.
+  boost::asio::any_io_executor executor() const { return executor_; }
+  boost::asio::ssl::context& tls() { return tls_; }
+  observability::ProxyMetrics& metrics() { return metrics_; }
+  const std::vector<NodeInfo>& nodes() const { return nodes_; }
+  const net::UpstreamUrl& url(std::size_t node) const { return urls_.at(node); }
+  const SessionSettings& settings() const { return settings_; }
+  const UpstreamSocketOptions& socket_options() const { return socket_options_; }
+  std::uint64_t max_client_message_size() const { return max_client_message_size_; }
+  const std::vector<std::size_t>& candidates() const { return candidates_; }
+  // Sessions on each node, for vixy_ws_upstream_node.
+  void session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to);
+
+ private:
+  boost::asio::any_io_executor executor_;
+  boost::asio::ssl::context& tls_;
+  observability::ProxyMetrics& metrics_;
+  std::vector<NodeInfo> nodes_;
+  std::vector<net::UpstreamUrl> urls_;
+  std::vector<std::size_t> sessions_per_node_;
+  SessionSettings settings_;
+  UpstreamSocketOptions socket_options_;
+  std::uint64_t max_client_message_size_;
+  std::vector<std::size_t> candidates_;
+  std::unordered_set<Session*> sessions_;
+  bool stopping_ = false;
+};
+
+}  // namespace vixy::ws

@@ -1,0 +1,327 @@
+#include "ws/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "log/log.hpp"
+#include "ws/hub.hpp"
+
+namespace vixy::ws {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// A client that stops reading while notifications keep coming must not grow memory without
+// bound (I5): past this backlog the client is closed with 1008 (policy violation).
+constexpr std::size_t kMaxClientBacklogBytes = 64 * 1024 * 1024;
+
+// True when the session's parallel group is being torn down (another branch finished).
+asio::awaitable<bool> cancelled() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
+}  // namespace
+
+struct Session::Client {
+  explicit Client(server::HttpConnection& connection, asio::any_io_executor executor)
+      : ws(connection.stream()), wake(std::move(executor), asio::steady_timer::time_point::max()) {}
+  websocket::stream<beast::tcp_stream&> ws;
+  std::deque<std::string> outbox;
+  std::size_t backlog_bytes = 0;
+  asio::steady_timer wake;  // cancelled when there is something to write or the session ends
+  std::optional<std::pair<std::uint16_t, std::string>> close_request;
+};
+
+struct Session::Link {
+  Link(ConnectionId id_, std::size_t node_, asio::any_io_executor executor, asio::ssl::context& tls)
+      : id(id_), node(node_), socket(executor, tls), wake(executor, asio::steady_timer::time_point::max()) {}
+  ConnectionId id;
+  std::size_t node;
+  UpstreamSocket socket;
+  std::deque<std::string> outbox;
+  asio::steady_timer wake;
+  bool open = false;
+  bool dropped = false;  // the core no longer uses it: report nothing more
+};
+
+Session::Session(Hub& hub, server::HttpConnection& connection, std::uint64_t salt)
+    : hub_(hub),
+      connection_(connection),
+      client_(std::make_unique<Client>(connection, hub.executor())),
+      core_(hub.nodes(), hub.settings(), salt),
+      timer_(hub.executor(), TimePoint::max()) {}
+
+Session::~Session() = default;
+
+asio::awaitable<void> Session::run(server::Request& request) {
+  auto& ws = client_->ws;
+  ws.read_message_max(hub_.max_client_message_size());
+  ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& response) { response.set(beast::http::field::server, "vixy/" VIXY_VERSION); }));
+  auto [ec] = co_await ws.async_accept(request, use_tuple);
+  if (ec) co_return;
+
+  auto& metrics = hub_.metrics();
+  metrics.ws_connections_total.inc();
+  metrics.ws_connections_active.add(1);
+  core_.start(hub_.candidates(), Clock::now());
+  process();
+  co_await (read_client() || write_client() || run_timer());
+  finish();
+  metrics.ws_connections_active.add(-1);
+}
+
+void Session::finish() {
+  closed_ = true;
+  for (auto& [id, link] : links_) {
+    link->dropped = true;
+    link->socket.close();
+    link->wake.cancel();
+  }
+  links_.clear();
+  timer_.cancel();
+  client_->wake.cancel();
+  // Whatever this session contributed to the gauges goes with it.
+  auto& metrics = hub_.metrics();
+  metrics.ws_subscriptions_active.add(-static_cast<double>(reported_subscriptions_));
+  metrics.ws_queue_depth.add(-static_cast<double>(reported_queue_));
+  hub_.session_moved(reported_node_, std::nullopt);
+  reported_subscriptions_ = reported_queue_ = 0;
+  reported_node_.reset();
+  // The client stream refers to the HTTP connection's socket, which goes away when the handler
+  // returns; upstream coroutines may keep this session alive a little longer.
+  client_.reset();
+}
+
+asio::awaitable<void> Session::read_client() {
+  auto& ws = client_->ws;
+  beast::flat_buffer buffer;
+  for (;;) {
+    auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
+    (void)n;
+    if (ec) {
+      if (ec == websocket::error::message_too_big) {
+        log::info("websocket client frame too large, closed with 1009",
+                  {{"limit_bytes", hub_.max_client_message_size()}});
+      }
+      co_return;
+    }
+    auto now = Clock::now();
+    if (ws.got_binary()) {
+      core_.client_binary(now);
+    } else {
+      std::string text = beast::buffers_to_string(buffer.data());
+      core_.client_text(text, now);
+    }
+    buffer.consume(buffer.size());
+    process();
+  }
+}
+
+asio::awaitable<void> Session::write_client() {
+  auto& ws = client_->ws;
+  for (;;) {
+    if (client_->close_request) {
+      websocket::close_reason reason(client_->close_request->second);
+      reason.code = client_->close_request->first;
+      co_await ws.async_close(reason, use_tuple);
+      co_return;
+    }
+    if (client_->outbox.empty()) {
+      co_await client_->wake.async_wait(use_tuple);
+      if (closed_ || co_await cancelled()) co_return;
+      continue;
+    }
+    std::string text = std::move(client_->outbox.front());
+    client_->outbox.pop_front();
+    client_->backlog_bytes -= text.size();
+    ws.text(true);
+    auto [ec, n] = co_await ws.async_write(asio::buffer(text), use_tuple);
+    (void)n;
+    if (ec) co_return;
+  }
+}
+
+void Session::close_client(std::uint16_t code, std::string reason) {
+  if (closed_ || client_->close_request) return;
+  client_->close_request.emplace(code, std::move(reason));
+  client_->wake.cancel();
+}
+
+asio::awaitable<void> Session::run_timer() {
+  for (;;) {
+    auto [ec] = co_await timer_.async_wait(use_tuple);
+    if (closed_ || co_await cancelled()) co_return;
+    if (ec) continue;  // re-armed earlier: wait for the new expiry
+    armed_ = TimePoint::max();
+    auto now = Clock::now();
+    if (auto due = core_.next_deadline(); due && *due <= now) core_.tick(now);
+    process();
+    rearm();
+  }
+}
+
+void Session::rearm() {
+  // Only an earlier deadline re-arms the timer; a later one is picked up when it fires early.
+  auto due = core_.next_deadline().value_or(TimePoint::max());
+  if (due < armed_) {
+    armed_ = due;
+    timer_.expires_at(due);
+  }
+}
+
+void Session::health_changed(const std::vector<std::size_t>& candidates) {
+  if (closed_) return;
+  core_.health_changed(candidates, Clock::now());
+  process();
+}
+
+void Session::process() {
+  if (processing_ || closed_) return;  // a nested call: the outer loop picks the actions up
+  processing_ = true;
+  std::uint64_t to_client_count = 0;
+  for (auto actions = core_.take_actions(); !actions.empty(); actions = core_.take_actions()) {
+    for (auto& action : actions) {
+      if (auto* to_client = std::get_if<SendClient>(&action)) {
+        ++to_client_count;
+        client_->backlog_bytes += to_client->text.size();
+        client_->outbox.push_back(std::move(to_client->text));
+        client_->wake.cancel();
+        if (client_->backlog_bytes > kMaxClientBacklogBytes) {
+          log::warn("websocket client not reading, closed", {{"backlog_bytes", client_->backlog_bytes}});
+          client_->outbox.clear();
+          client_->backlog_bytes = 0;
+          close_client(1008, "client too slow");
+        }
+      } else if (auto* to_node = std::get_if<SendUpstream>(&action)) {
+        auto link = links_.find(to_node->connection);
+        if (link == links_.end()) continue;
+        link->second->outbox.push_back(std::move(to_node->text));
+        link->second->wake.cancel();
+      } else if (auto* connect = std::get_if<Connect>(&action)) {
+        open_link(connect->connection, connect->node);
+      } else if (auto* disconnect = std::get_if<Disconnect>(&action)) {
+        drop_link(disconnect->connection);
+      } else if (auto* close = std::get_if<CloseClient>(&action)) {
+        close_client(close->code, close->reason);
+      }
+    }
+  }
+  processing_ = false;
+  if (to_client_count > 0) hub_.metrics().ws_messages_total.with({"upstream_to_client"}).inc(to_client_count);
+  publish_metrics();
+  rearm();
+}
+
+void Session::open_link(ConnectionId connection, std::size_t node) {
+  auto link = std::make_shared<Link>(connection, node, hub_.executor(), hub_.tls());
+  links_[connection] = link;
+  asio::co_spawn(hub_.executor(), run_link(shared_from_this(), link), asio::detached);
+}
+
+void Session::drop_link(ConnectionId connection) {
+  auto it = links_.find(connection);
+  if (it == links_.end()) return;
+  it->second->dropped = true;
+  it->second->socket.close();
+  it->second->wake.cancel();
+  links_.erase(it);
+}
+
+asio::awaitable<void> Session::run_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link) {
+  const auto& url = self->hub_.url(link->node);
+  auto ec = co_await link->socket.connect(url, self->hub_.socket_options());
+  if (link->dropped || self->closed_) co_return;
+  const std::string& node_name = self->hub_.nodes()[link->node].name;
+  if (ec) {
+    log::warn("websocket upstream connect failed", {{"node", node_name}, {"error", ec.message()}});
+    self->links_.erase(link->id);
+    self->core_.upstream_lost(link->id, Clock::now());
+    self->process();
+    co_return;
+  }
+  link->open = true;
+  asio::co_spawn(self->hub_.executor(), write_link(self, link), asio::detached);
+  self->core_.upstream_connected(link->id, Clock::now());
+  self->process();
+  for (;;) {
+    auto [rec, text] = co_await link->socket.read();
+    if (link->dropped || self->closed_) co_return;
+    if (rec) {
+      log::warn("websocket upstream lost", {{"node", node_name}, {"error", rec.message()}});
+      break;
+    }
+    self->core_.upstream_text(link->id, text, Clock::now());
+    self->process();
+  }
+  link->dropped = true;
+  link->socket.close();
+  link->wake.cancel();
+  self->links_.erase(link->id);
+  self->core_.upstream_lost(link->id, Clock::now());
+  self->process();
+}
+
+asio::awaitable<void> Session::write_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link) {
+  while (!link->dropped && !self->closed_) {
+    if (link->outbox.empty()) {
+      co_await link->wake.async_wait(use_tuple);
+      continue;
+    }
+    std::string text = std::move(link->outbox.front());
+    link->outbox.pop_front();
+    auto ec = co_await link->socket.write(text);
+    if (ec) {
+      link->socket.close();  // the reader sees the failure and reports the loss
+      co_return;
+    }
+  }
+}
+
+void Session::publish_metrics() {
+  auto& metrics = hub_.metrics();
+  const SessionCounters& now = core_.counters();
+  auto grow = [](observability::Counter& counter, std::uint64_t current, std::uint64_t& reported) {
+    if (current > reported) counter.inc(current - reported);
+    reported = current;
+  };
+  grow(metrics.ws_messages_total.with({"client_to_upstream"}), now.client_messages, reported_.client_messages);
+  grow(metrics.ws_reconnection_attempts_total.with({"success"}), now.connect_attempts_ok,
+       reported_.connect_attempts_ok);
+  grow(metrics.ws_reconnection_attempts_total.with({"failure"}), now.connect_attempts_failed,
+       reported_.connect_attempts_failed);
+  grow(metrics.ws_reconnections_total, now.reconnections, reported_.reconnections);
+  grow(metrics.ws_failbacks_total, now.failbacks, reported_.failbacks);
+  grow(metrics.ws_subscriptions_total, now.subscriptions_created, reported_.subscriptions_created);
+  grow(metrics.ws_replayed_subscriptions_total, now.subscriptions_replayed, reported_.subscriptions_replayed);
+  grow(metrics.ws_resent_requests_total, now.requests_resent, reported_.requests_resent);
+  grow(metrics.ws_outcome_unknown_total, now.requests_outcome_unknown, reported_.requests_outcome_unknown);
+  grow(metrics.ws_request_timeouts_total, now.requests_timed_out, reported_.requests_timed_out);
+  grow(metrics.ws_queue_full_errors_total, now.queue_full_errors, reported_.queue_full_errors);
+  grow(metrics.ws_stray_upstream_messages_total, now.stray_upstream_messages, reported_.stray_upstream_messages);
+
+  std::size_t subscriptions = core_.subscription_count();
+  metrics.ws_subscriptions_active.add(static_cast<double>(subscriptions) - static_cast<double>(reported_subscriptions_));
+  reported_subscriptions_ = subscriptions;
+  std::size_t queued = core_.queued_messages();
+  metrics.ws_queue_depth.add(static_cast<double>(queued) - static_cast<double>(reported_queue_));
+  reported_queue_ = queued;
+  auto node = core_.active_node();
+  if (node != reported_node_) {
+    hub_.session_moved(reported_node_, node);
+    reported_node_ = node;
+  }
+}
+
+}  // namespace vixy::ws

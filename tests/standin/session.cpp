@@ -1,0 +1,335 @@
+#include "session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <map>
+#include <memory>
+
+#include "jsonrpc/jsonrpc.hpp"
+#include "log/log.hpp"
+#include "net/upstream_url.hpp"
+
+namespace vixy::standin {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using json = nlohmann::json;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto kRetryPause = std::chrono::milliseconds(200);
+
+// Messages for one WebSocket, written one at a time (Beast allows a single outstanding write).
+struct Outbox {
+  explicit Outbox(const asio::any_io_executor& ex) : wake(ex, asio::steady_timer::time_point::max()) {}
+  void send(std::string text) {
+    queue.push_back(std::move(text));
+    wake.cancel();
+  }
+  void close() {
+    closed = true;
+    wake.cancel();
+  }
+  template <class Stream>
+  asio::awaitable<void> write_loop(Stream& ws) {
+    while (!closed) {
+      if (queue.empty()) {
+        co_await wake.async_wait(use_tuple);
+        continue;
+      }
+      std::string text = std::move(queue.front());
+      queue.pop_front();
+      ws.text(true);
+      auto [ec, n] = co_await ws.async_write(asio::buffer(text), use_tuple);
+      (void)n;
+      if (ec) break;
+    }
+  }
+  std::deque<std::string> queue;
+  asio::steady_timer wake;
+  bool closed = false;
+};
+
+struct Upstream {
+  explicit Upstream(const asio::any_io_executor& ex) : ws(ex), outbox(ex) {}
+  websocket::stream<beast::tcp_stream> ws;
+  Outbox outbox;
+};
+
+struct Subscription {
+  std::string text;    // the client's eth_subscribe, verbatim
+  std::string id_key;  // its id, dumped
+  std::string client_sub;
+  bool live = true;
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(const Settings& settings, asio::any_io_executor ex)
+      : settings_(settings), executor_(ex), to_client_(ex), retry_(ex) {}
+
+  Outbox& to_client() { return to_client_; }
+
+  void start() { asio::co_spawn(executor_, upstream_manager(shared_from_this()), asio::detached); }
+
+  void client_left() {
+    client_gone_ = true;
+    to_client_.close();
+    retry_.cancel();
+    if (upstream_) {
+      upstream_->outbox.close();
+      beast::get_lowest_layer(upstream_->ws).close();
+    }
+  }
+
+  void client_text(std::string text) {
+    auto message = jsonrpc::parse(text);
+    if (message && message->is_object() && message->contains("method")) {
+      std::string method = message->value("method", "");
+      if (method == "eth_subscribe" && message->contains("id")) subscribing_[message->at("id").dump()] = text;
+      if (method == "eth_unsubscribe") text = translate_unsubscribe(*message, text);
+    }
+    if (!connected_) {
+      if (settings_.bug == Bug::drop_during_reconnect && was_connected_) {
+        log::info("dropped while reconnecting", {{"message", text}});
+        return;
+      }
+      waiting_.push_back(std::move(text));
+      return;
+    }
+    send_upstream(std::move(text));
+  }
+
+ private:
+  // The client unsubscribes with the id it was given; the node knows the one it gave on replay.
+  std::string translate_unsubscribe(json& message, const std::string& text) {
+    auto* params = message.contains("params") && message["params"].is_array() && !message["params"].empty() &&
+                           message["params"][0].is_string()
+                       ? &message["params"]
+                       : nullptr;
+    if (params == nullptr) return text;
+    std::string client_sub = (*params)[0].get<std::string>();
+    for (auto& sub : subs_) {
+      if (sub.client_sub != client_sub) continue;
+      if (settings_.bug != Bug::replay_answers) sub.live = false;
+      for (const auto& [upstream_sub, mapped] : sub_map_) {
+        if (mapped == client_sub) (*params)[0] = upstream_sub;
+      }
+      return message.dump();
+    }
+    return text;
+  }
+
+  void send_upstream(std::string text) {
+    auto message = jsonrpc::parse(text);
+    if (message && message->is_object() && message->contains("id") && message->contains("method")) {
+      inflight_.emplace_back(message->at("id").dump(), text);
+    }
+    upstream_->outbox.send(std::move(text));
+  }
+
+  void upstream_text(std::string text) {
+    auto message = jsonrpc::parse(text);
+    if (!message || !message->is_object()) {
+      to_client_.send(std::move(text));
+      return;
+    }
+    if (message->value("method", "") == "eth_subscription" && message->contains("params") &&
+        (*message)["params"].is_object()) {
+      auto& params = (*message)["params"];
+      auto it = sub_map_.find(params.value("subscription", ""));
+      if (it != sub_map_.end() && it->first != it->second) {
+        params["subscription"] = it->second;
+        text = message->dump();
+      }
+      to_client_.send(std::move(text));
+      return;
+    }
+    if (!message->contains("id")) {
+      to_client_.send(std::move(text));
+      return;
+    }
+    std::string id_key = message->at("id").dump();
+    bool has_sub_id = message->contains("result") && (*message)["result"].is_string();
+    if (auto replay = replaying_.find(id_key); replay != replaying_.end()) {
+      if (has_sub_id) sub_map_[(*message)["result"].get<std::string>()] = subs_[replay->second].client_sub;
+      replaying_.erase(replay);
+      if (settings_.bug != Bug::replay_answers) return;  // the careful variants hide replay answers
+      to_client_.send(std::move(text));                  // THE INCIDENT'S DEFECT: an answer the client never asked for
+      return;
+    }
+    for (auto it = inflight_.begin(); it != inflight_.end(); ++it) {
+      if (it->first == id_key) {
+        inflight_.erase(it);
+        break;
+      }
+    }
+    if (auto sub = subscribing_.find(id_key); sub != subscribing_.end()) {
+      if (has_sub_id) {
+        std::string sub_id = (*message)["result"].get<std::string>();
+        subs_.push_back(Subscription{sub->second, id_key, sub_id, true});
+        sub_map_[sub_id] = sub_id;
+      }
+      subscribing_.erase(sub);
+    }
+    to_client_.send(std::move(text));
+  }
+
+  // On a new upstream: subscriptions replayed, requests that were in flight re-sent, then the
+  // messages that waited, all in that order.
+  void on_connected(bool reconnect) {
+    connected_ = true;
+    was_connected_ = true;
+    if (reconnect) {
+      replaying_.clear();
+      sub_map_.clear();
+      for (std::size_t i = 0; i < subs_.size(); ++i) {
+        if (!subs_[i].live) continue;
+        replaying_.emplace(subs_[i].id_key, i);
+        upstream_->outbox.send(subs_[i].text);
+      }
+      auto resend = std::move(inflight_);
+      inflight_.clear();
+      for (auto& [id, text] : resend) send_upstream(std::move(text));
+    }
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    for (auto& text : waiting) send_upstream(std::move(text));
+  }
+
+  asio::awaitable<bool> connect(Upstream& upstream, const config::ElNode& node) {
+    std::string problem;
+    auto url = net::parse_upstream_url(node.ws_url, &problem);
+    if (!url || url->tls) {
+      log::warn("unusable node", {{"node", node.name}, {"problem", url ? "wss is not supported" : problem}});
+      co_return false;
+    }
+    tcp::resolver resolver(executor_);
+    auto [rec, results] = co_await resolver.async_resolve(url->host, url->port, use_tuple);
+    if (rec) co_return false;
+    auto& stream = beast::get_lowest_layer(upstream.ws);
+    stream.expires_after(settings_.connect_timeout);
+    auto [cec, endpoint] = co_await stream.async_connect(results, use_tuple);
+    (void)endpoint;
+    if (cec) co_return false;
+    if (url->basic_auth) {
+      std::string auth = *url->basic_auth;
+      upstream.ws.set_option(websocket::stream_base::decorator(
+          [auth](websocket::request_type& request) { request.set(beast::http::field::authorization, auth); }));
+    }
+    std::string host = url->host_header();
+    std::string target = url->target();
+    auto [hec] = co_await upstream.ws.async_handshake(host, target, use_tuple);
+    stream.expires_never();
+    co_return !hec;
+  }
+
+  asio::awaitable<void> read_upstream(std::shared_ptr<Upstream> upstream) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [ec, n] = co_await upstream->ws.async_read(buffer, use_tuple);
+      (void)n;
+      if (ec || client_gone_) break;
+      std::string text = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      upstream_text(std::move(text));
+    }
+  }
+
+  static asio::awaitable<void> upstream_manager(std::shared_ptr<Session> self) {
+    const auto& nodes = self->settings_.nodes;
+    std::size_t next = 0;
+    bool reconnect = false;
+    while (!self->client_gone_ && !nodes.empty()) {
+      std::shared_ptr<Upstream> upstream;
+      std::size_t index = 0;
+      for (std::size_t k = 0; k < nodes.size() && !self->client_gone_; ++k) {
+        index = (next + k) % nodes.size();
+        auto candidate = std::make_shared<Upstream>(self->executor_);
+        self->upstream_ = candidate;  // so that client_left() can cut a pending connect short
+        bool ok = co_await self->connect(*candidate, nodes[index]);
+        if (ok) {
+          upstream = candidate;
+          break;
+        }
+      }
+      if (self->client_gone_) break;
+      if (!upstream) {
+        self->retry_.expires_after(kRetryPause);
+        co_await self->retry_.async_wait(use_tuple);
+        continue;
+      }
+      log::info("upstream connected", {{"node", nodes[index].name}, {"reconnect", reconnect}});
+      self->on_connected(reconnect);
+      co_await (self->read_upstream(upstream) || upstream->outbox.write_loop(upstream->ws));
+      self->connected_ = false;
+      beast::get_lowest_layer(upstream->ws).close();
+      if (self->client_gone_) break;
+      log::info("upstream lost", {{"node", nodes[index].name}});
+      next = index + 1;  // the next node in order, never back to a primary by choice
+      reconnect = true;
+    }
+    self->upstream_.reset();
+  }
+
+  const Settings& settings_;
+  asio::any_io_executor executor_;
+  Outbox to_client_;
+  asio::steady_timer retry_;
+  std::shared_ptr<Upstream> upstream_;
+  bool connected_ = false;
+  bool was_connected_ = false;  // before the first connection, messages wait in every variant
+  bool client_gone_ = false;
+  std::deque<std::string> waiting_;
+  std::deque<std::pair<std::string, std::string>> inflight_;  // (id, text) sent and not answered
+  std::map<std::string, std::string> subscribing_;            // id -> eth_subscribe not yet answered
+  std::vector<Subscription> subs_;
+  std::multimap<std::string, std::size_t> replaying_;  // id of a replayed subscribe -> subs_ index
+  std::map<std::string, std::string> sub_map_;         // the node's subscription id -> the client's
+};
+
+}  // namespace
+
+std::optional<Bug> parse_bug(std::string_view name) {
+  if (name == "replay-answers") return Bug::replay_answers;
+  if (name == "drop-during-reconnect") return Bug::drop_during_reconnect;
+  if (name == "no-failback") return Bug::no_failback;
+  return std::nullopt;
+}
+
+asio::awaitable<void> serve_websocket(const Settings& settings, server::HttpConnection& connection,
+                                      server::Request& request) {
+  connection.take_over();
+  websocket::stream<beast::tcp_stream&> ws(connection.stream());
+  auto [ec] = co_await ws.async_accept(request, use_tuple);
+  if (ec) co_return;
+  auto executor = co_await asio::this_coro::executor;
+  auto session = std::make_shared<Session>(settings, executor);
+  session->start();
+  auto read_client = [](websocket::stream<beast::tcp_stream&>& stream,
+                        std::shared_ptr<Session> s) -> asio::awaitable<void> {
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [rec, n] = co_await stream.async_read(buffer, use_tuple);
+      (void)n;
+      if (rec) break;
+      std::string text = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      s->client_text(std::move(text));
+    }
+  };
+  co_await (read_client(ws, session) || session->to_client().write_loop(ws));
+  session->client_left();
+  connection.close();
+}
+
+}  // namespace vixy::standin

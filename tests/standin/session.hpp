@@ -1,0 +1,37 @@
+#pragma once
+// TEST-ONLY. A deliberately broken, naive WebSocket relay standing in for the proxy, so that the
+// scenario runner can be shown to catch the incident's defects. Never use it as a proxy.
+//
+// Each client session connects to the first EL node (primaries first) that accepts, relays text
+// frames both ways, and when the upstream is lost reconnects to the next node in order. It never
+// moves back to a primary. The selected bug decides what happens around a reconnection.
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "server/http_server.hpp"
+
+namespace vixy::standin {
+
+enum class Bug {
+  replay_answers,         // replays every subscribe with the client's id and forwards the answers
+  drop_during_reconnect,  // drops client messages while no upstream is connected
+  no_failback,            // otherwise careful, but stays on whatever node it reached
+};
+
+std::optional<Bug> parse_bug(std::string_view name);
+
+struct Settings {
+  Bug bug = Bug::no_failback;
+  std::vector<config::ElNode> nodes;  // in the order they are tried
+  std::chrono::milliseconds connect_timeout{2000};
+};
+
+// Takes over a WebSocket upgrade request and relays until the client leaves.
+boost::asio::awaitable<void> serve_websocket(const Settings& settings, server::HttpConnection& connection,
+                                             server::Request& request);
+
+}  // namespace vixy::standin
