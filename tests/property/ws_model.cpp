@@ -63,9 +63,9 @@ std::vector<Action> World::pump() {
   if (core_.pending_requests() > settings_.max_pending_requests) {
     fail("I5: pending_requests() " + std::to_string(core_.pending_requests()) + " > max");
   }
-  // Queued client notifications take memory too; the bound may hold as many of them as requests.
-  if (core_.queued_messages() > 2 * settings_.max_pending_requests) {
-    fail("I5: queued_messages() " + std::to_string(core_.queued_messages()) + " > 2 * max_pending_requests");
+  // Queued client notifications take memory too: they count against the same bound.
+  if (core_.queued_messages() > settings_.max_pending_requests) {
+    fail("I5: queued_messages() " + std::to_string(core_.queued_messages()) + " > max_pending_requests");
   }
   return actions;
 }
