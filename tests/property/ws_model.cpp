@@ -21,6 +21,7 @@ std::string hex(std::uint64_t value) {
 
 std::vector<Action> World::pump() {
   auto actions = core_.take_actions();
+  // WS_MODEL_TRACE=1 prints every action: with RC_PARAMS="reproduce=…" it shows what the core did.
   static const bool trace = std::getenv("WS_MODEL_TRACE") != nullptr;
   for (const auto& action : actions) {
     if (trace) {
