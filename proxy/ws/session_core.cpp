@@ -351,6 +351,9 @@ void SessionCore::on_replayed(ConnectionId connection, const Pending& pending, s
   if (!ok) return;  // stays unbound; tried again on the next upstream
   ++counters_.subscriptions_replayed;
   bind(pending.subscription, connection, (*answer_json)["result"].get<std::string>());
+  // Traffic moved on while this replay was on its way (a second switch): follow it, or the
+  // subscription stays on the old upstream and keeps it open for good.
+  if (connection != active_) replay_subscriptions(active_, now_);
 }
 
 void SessionCore::on_notification(ConnectionId connection, std::string_view text) {
@@ -466,8 +469,9 @@ void SessionCore::upstream_connected(ConnectionId connection, TimePoint now) {
   replay_subscriptions(connection, now);
   flush_queue();
   release_drained();
-  // A better node's backoff may have run out while this link was connecting; the monitor may
-  // never report a change for it (a node restarted faster than it noticed), so look now (I6).
+  // A better node may have become healthy, or its backoff run out, while this link was
+  // connecting (consider_switch waits for an open upstream); the monitor may never report a
+  // change for it (a node restarted faster than it noticed), so look now (I6).
   consider_switch(now);
 }
 
@@ -482,6 +486,10 @@ void SessionCore::upstream_lost(ConnectionId connection, TimePoint now) {
     } else {
       connect_best(now);
     }
+  } else {
+    // The failback target (or an old upstream) failed: another better node may be healthy, and
+    // waiting for the failed one's backoff would retry only it, in candidate order, forever (I6).
+    consider_switch(now);
   }
   flush_queue();
 }
@@ -497,6 +505,9 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
   // must not all knock on it in the same millisecond.
   backoff += backoff * static_cast<std::int64_t>(mix(salt_ + retry.failures) % 256) / 1024;
   retry.not_before = now + backoff;
+  // A working upstream that dropped and is the only healthy node is tried again at once: waiting
+  // would only hold the client's traffic, and a failed attempt from there on backs off as usual.
+  if (link.state == LinkState::open && candidates_ == std::vector<std::size_t>{link.node}) retry.not_before = now;
 
   for (auto& [key, sub] : subscriptions_) {
     if (sub.connection == connection) {
@@ -572,11 +583,19 @@ void SessionCore::consider_switch(TimePoint now) {
 
 void SessionCore::tick(TimePoint now) {
   now_ = now;
-  while (!pending_.empty() && pending_.begin()->second.deadline <= now) {
-    auto it = pending_.begin();
+  // Keys grow with creation time and every deadline is creation + request_timeout, so the expired
+  // entries come first. A replay never expires: it is not the client's request, and giving up on
+  // it while its upstream is alive meant sending it again, after which whichever answer came
+  // first was dropped as stray and the node's notifications on it were lost to the client. A
+  // silent upstream is detected (and lost) by the adapter's keep-alive instead.
+  for (auto it = pending_.begin(); it != pending_.end() && it->second.deadline <= now;) {
+    if (it->second.purpose == Purpose::replay) {
+      ++it;
+      continue;
+    }
     Pending p = std::move(it->second);
     std::uint64_t key = it->first;
-    pending_.erase(it);
+    it = pending_.erase(it);
     auto queued = std::find(queue_.begin(), queue_.end(), key);
     if (queued != queue_.end()) queue_.erase(queued);
     if (p.purpose == Purpose::client_notice) {
@@ -586,9 +605,6 @@ void SessionCore::tick(TimePoint now) {
       ++counters_.requests_timed_out;
       answer_error(p, kProxyError,
                    "vixy: request timed out after " + std::to_string(settings_.request_timeout.count()) + " ms");
-    } else if (p.purpose == Purpose::replay) {
-      auto sub = subscriptions_.find(p.subscription);
-      if (sub != subscriptions_.end()) sub->second.replay_in_flight = false;
     }
   }
   consider_switch(now);
@@ -634,7 +650,9 @@ std::optional<TimePoint> SessionCore::next_deadline() const {
   auto consider = [&](TimePoint t) {
     if (!earliest || t < *earliest) earliest = t;
   };
-  if (!pending_.empty()) consider(pending_.begin()->second.deadline);
+  auto expiring = std::find_if(pending_.begin(), pending_.end(),
+                               [](const auto& entry) { return entry.second.purpose != Purpose::replay; });
+  if (expiring != pending_.end()) consider(expiring->second.deadline);
   // A retry is due when a node we would use is only held back by its backoff.
   auto current = links_.find(active_);
   bool waiting_for_any = active_ == 0;
