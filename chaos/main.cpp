@@ -8,16 +8,22 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chaos/demo.hpp"
+#include "chaos/runner.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakenode PATH]
+       vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]
 
   demo   start fake EL/CL nodes and the real vixy binary on loopback, send requests through it,
          kill the primary, show the failover and failback, and print a summary (exit 0 when no
          request was lost)
+  run    run scenario files (scenarios/*.json) against the proxy: fake nodes, fault timeline,
+         workload, invariant checks; prints a report per file, exit 0 all held, 1 a violation,
+         2 a usage or scenario error
   --vixy PATH       the proxy binary (default: ../proxy/vixy beside this program)
   --fakenode PATH   the fake node binary (default: ../fakenodes/vixy-fakenode beside this program)
 )";
@@ -37,13 +43,14 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string command = argv[1];
-  if (command != "demo") {
+  if (command != "demo" && command != "run") {
     std::fprintf(stderr, "vixy-chaos: unknown command \"%s\"\n%s", command.c_str(), kUsage);
     return 2;
   }
   auto dir = own_directory();
   vixy::chaos::Binaries binaries{(dir / "../proxy/vixy").lexically_normal().string(),
                                  (dir / "../fakenodes/vixy-fakenode").lexically_normal().string()};
+  if (command == "run") return vixy::chaos::run_command(std::vector<std::string>(argv + 2, argv + argc), binaries);
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     if ((arg == "--vixy" || arg == "--fakenode") && i + 1 < argc) {
