@@ -92,6 +92,10 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), w_.port);
     beast::get_lowest_layer(conn->ws).async_connect(endpoint, [self = shared_from_this(), conn](beast::error_code ec) {
       if (ec || conn != self->current_) return self->connect_failed(conn);
+      // Small requests must leave at once: Nagle's wait for the peer's delayed ACK caps a
+      // connection at a few requests per second.
+      beast::error_code ignored;
+      beast::get_lowest_layer(conn->ws).socket().set_option(tcp::no_delay(true), ignored);
       std::string host = "127.0.0.1:" + std::to_string(self->w_.port);
       conn->ws.async_handshake(host, "/el/ws", [self, conn](beast::error_code hec) {
         if (hec || conn != self->current_) return self->connect_failed(conn);
