@@ -1,8 +1,11 @@
 // Scenario files: what a good file becomes, and that every kind of mistake is named by its path.
 #include "chaos/scenario.hpp"
 
+#include "chaos/fuzz.hpp"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace vixy::chaos {
@@ -139,6 +142,42 @@ TEST(Scenario, FileErrorsNameTheFile) {
     FAIL();
   } catch (const ScenarioError& e) {
     EXPECT_EQ(std::string(e.what()), "/nonexistent/x.json: cannot be read");
+  }
+}
+
+TEST(Fuzz, DrawsTheSameValidScenarioForTheSameSeed) {
+  auto a = draw_scenario(11, 3, 10'000, false);
+  EXPECT_EQ(scenario_to_json(a), scenario_to_json(draw_scenario(11, 3, 10'000, false)));
+  EXPECT_NE(scenario_to_json(a), scenario_to_json(draw_scenario(11, 4, 10'000, false)));
+  for (int i = 0; i < 50; ++i) {
+    auto s = draw_scenario(99, i, 8'000, i % 2 == 0);
+    EXPECT_NO_THROW(parse_scenario(scenario_to_json(s)));
+    // Every fault is undone, so failback is checkable in every drawn run.
+    auto r = primaries_recovery(s);
+    ASSERT_TRUE(r.healthy_from_ms.has_value()) << r.reason;
+    EXPECT_EQ(*r.healthy_from_ms, recovery_at_ms(8'000));
+    for (const auto& e : s.timeline) {
+      if (i % 2 == 1) {
+        EXPECT_FALSE(action_needs_injector(e.action)) << e.action;
+      }
+    }
+  }
+}
+
+TEST(Fuzz, ShrinkingDropsFaultsAndKeepsRecovery) {
+  auto s = draw_scenario(5, 0, 10'000, false);
+  int recover = recovery_at_ms(10'000);
+  s.timeline.erase(std::remove_if(s.timeline.begin(), s.timeline.end(), [&](const auto& e) { return e.at_ms < recover; }),
+                   s.timeline.end());
+  std::size_t recovery_events = s.timeline.size();
+  for (int at : {1000, 2000, 3000, 4000}) s.timeline.push_back({at, "kill", "p1", nlohmann::json::object()});
+  auto candidates = shrink_candidates(s);
+  ASSERT_EQ(candidates.size(), 2u + 4u);  // two halves, then each single fault
+  EXPECT_EQ(candidates[0].timeline.size(), recovery_events + 2);
+  EXPECT_EQ(candidates[2].timeline.size(), recovery_events + 3);
+  for (const auto& c : candidates) {
+    EXPECT_EQ(std::count_if(c.timeline.begin(), c.timeline.end(), [&](const auto& e) { return e.at_ms >= recover; }),
+              static_cast<long>(recovery_events));
   }
 }
 
