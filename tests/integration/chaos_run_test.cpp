@@ -1,6 +1,7 @@
 // The scenario runner end to end: its workload and checker against an honest fake node, the
 // `vixy-chaos run` command's exit codes, the real vixy (once GET /el/ws lands), and deliberately
 // broken stand-in proxies that it must catch.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -135,8 +136,13 @@ TEST(ChaosRun, RealVixyHoldsTheInvariantsThroughFailoverAndFailback) {
 
 // The test-only broken proxy (a relay with one deliberate bug per flag), when the build has it.
 std::string standin_bin() {
-  auto path = std::filesystem::path(chaos_bin()).parent_path() / "vixy-standin";
-  return std::filesystem::exists(path) ? path.string() : "";
+  if (const char* env = std::getenv("VIXY_STANDIN_BIN")) return env;
+  auto build = std::filesystem::path(chaos_bin()).parent_path().parent_path();
+  for (const char* folder : {"chaos", "tests", "fakenodes", "proxy"}) {
+    auto path = build / folder / "vixy-standin";
+    if (std::filesystem::exists(path)) return path.string();
+  }
+  return "";
 }
 
 void expect_caught(const std::string& bug, const std::string& invariant) {
