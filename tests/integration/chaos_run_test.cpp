@@ -83,15 +83,19 @@ RunResult run_chaos(const TempDir& dir, const json& scenario, std::vector<std::s
   return r;
 }
 
+// Both nodes are down for a second (so a proxy has a real window with no upstream), the backup
+// returns first, then the primary: failover, queueing and failback in six seconds.
 json small_scenario() {
   return json::parse(R"({
     "name": "small-failover",
     "topology": {"el_primaries": ["el-primary"], "el_backups": ["el-backup"], "block_time_ms": 200},
     "proxy": {"global": {"health_check_interval_ms": 100, "health_check_max_failures": 2}},
-    "workload": {"duration_ms": 6000, "drain_ms": 3000, "ws_clients": 3, "subscriptions_per_client": 4,
+    "workload": {"duration_ms": 6500, "drain_ms": 3000, "ws_clients": 3, "subscriptions_per_client": 4,
                  "subscription_kinds": ["newHeads", "logs"], "requests_per_second": 10, "id_style": "reused",
                  "method_mix": {"eth_blockNumber": 2, "eth_getBalance": 1}, "probe_interval_ms": 100},
     "timeline": [{"at_ms": 1500, "action": "kill", "target": "el-primary"},
+                 {"at_ms": 1500, "action": "kill", "target": "el-backup"},
+                 {"at_ms": 2500, "action": "restart", "target": "el-backup"},
                  {"at_ms": 3000, "action": "restart", "target": "el-primary"}],
     "expectations": {"invariants": ["I1", "I2", "I3", "I6"], "failback_within_ms": 2000}
   })");
@@ -136,7 +140,10 @@ TEST(ChaosRun, RealVixyHoldsTheInvariantsThroughFailoverAndFailback) {
 
 // The test-only broken proxy (a relay with one deliberate bug per flag), when the build has it.
 std::string standin_bin() {
-  if (const char* env = std::getenv("VIXY_STANDIN_BIN")) return env;
+#ifdef VIXY_STANDIN_BIN
+  return VIXY_STANDIN_BIN;
+#endif
+  if (const char* env = std::getenv("VIXY_STANDIN_PATH")) return env;
   auto build = std::filesystem::path(chaos_bin()).parent_path().parent_path();
   for (const char* folder : {"chaos", "tests", "fakenodes", "proxy"}) {
     auto path = build / folder / "vixy-standin";
