@@ -46,6 +46,8 @@ class Collector {
     std::vector<InvariantResult> out;
     for (const auto& name : order_) {
       auto& r = results_[name];
+      // Connections are checked one after another: show the kept violations in time order.
+      std::stable_sort(r.first.begin(), r.first.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
       if (r.status.empty()) r.status = r.violation_count > 0 ? "violated" : "held";
       out.push_back(r);
     }
@@ -89,13 +91,16 @@ class ConnectionCheck {
       }
     }
     bool by_peer = h_.ended_by_peer();
+    std::vector<std::pair<SteadyTime, std::string>> unanswered;  // reported oldest first
     for (const auto& [id, queue] : outstanding_) {
-      for (const auto& p : queue) {
-        if (by_peer) {
-          ++stats_.unanswered_at_peer_close;
-        } else {
-          c_.add("I1", h_, p.at, "request id " + id + " (" + p.method + ") never got an answer");
-        }
+      for (const auto& p : queue) unanswered.emplace_back(p.at, "request id " + id + " (" + p.method + ") never got an answer");
+    }
+    std::sort(unanswered.begin(), unanswered.end());
+    for (auto& [at, message] : unanswered) {
+      if (by_peer) {
+        ++stats_.unanswered_at_peer_close;
+      } else {
+        c_.add("I1", h_, at, std::move(message));
       }
     }
   }

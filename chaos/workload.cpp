@@ -109,10 +109,16 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   void finish() {
     tick_.cancel();
     retry_.cancel();
-    if (auto conn = current_) {
-      conn->history->closed(false, "end of run");
-      close(conn);
+    auto conn = current_;
+    if (!conn) return;
+    if (conn->history == nullptr) {  // still connecting: no history to end, nothing to say goodbye to
+      current_ = nullptr;
+      beast::error_code ignored;
+      beast::get_lowest_layer(conn->ws).socket().close(ignored);
+      return;
     }
+    conn->history->closed(false, "end of run");
+    close(conn);
   }
 
  private:
@@ -169,7 +175,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
 
   void send_request(const std::string& method, json params, std::string kind = {}) {
     auto conn = current_;
-    if (!conn || draining_) return;
+    if (!conn || conn->history == nullptr || draining_) return;
     json id = make_id();
     json message{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
     auto text = std::make_shared<std::string>(message.dump());
@@ -233,6 +239,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   }
 
   void lost(const std::shared_ptr<Conn>& conn, const std::string& reason) {
+    tick_.cancel();
     conn->history->closed(true, reason);
     ++w_.counters.closed_by_peer;
     w_.counters.outstanding -= static_cast<std::int64_t>(outstanding_.size());
@@ -246,7 +253,8 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   // A reconnection the client chose: wait for its answers, close, connect again.
   void planned_close() {
     auto conn = current_;
-    if (!conn) return;
+    if (!conn || conn->history == nullptr) return;
+    tick_.cancel();
     conn->history->closed(false, "planned reconnection");
     w_.counters.outstanding -= static_cast<std::int64_t>(outstanding_.size());
     outstanding_.clear();
@@ -283,7 +291,8 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   }
 
   void on_tick() {
-    if (!current_ || !w_.sending) return;
+    // A tick armed for an earlier connection may fire while the next one is still connecting.
+    if (!current_ || current_->history == nullptr || !w_.sending) return;
     auto now = SteadyClock::now();
     auto advance = [&](SteadyTime& next, Ms every) {
       next += every;

@@ -86,6 +86,16 @@ TEST(Checker, I1MissingAnswerIsAViolationUnlessTheProxyClosed) {
   EXPECT_EQ(closed.stats.unanswered_at_peer_close, 1u);
 }
 
+TEST(Checker, I1ViolationsAreListedOldestFirst) {
+  auto late = history({{5, '>', req("2", "eth_blockNumber")}, {6, '>', req("10", "eth_blockNumber")}}, false, 0);
+  auto early = history({{1, '>', req("9", "eth_blockNumber")}}, false, 1);
+  auto r = run({late, early});
+  ASSERT_EQ(r.find("I1")->first.size(), 3u);
+  EXPECT_DOUBLE_EQ(r.find("I1")->first[0].at_ms, 1.0);
+  EXPECT_DOUBLE_EQ(r.find("I1")->first[1].at_ms, 5.0);
+  EXPECT_DOUBLE_EQ(r.find("I1")->first[2].at_ms, 6.0);
+}
+
 TEST(Checker, I1AndI2DuplicateAnswer) {
   auto r = run({history({{0, '>', req("7", "eth_blockNumber")}, {5, '<', ans("7", R"("0x10")")},
                          {6, '<', ans("7", R"("0x10")")}})});
