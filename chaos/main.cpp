@@ -18,6 +18,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakenode PATH]
        vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]
+                      [--histories out.jsonl]
        vixy-chaos fuzz [--seed S] [--runs N] [--duration MS] [--proxy-bin PATH] [--out DIR]
 
   demo   start fake EL/CL nodes and the real vixy binary on loopback, send requests through it,

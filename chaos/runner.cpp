@@ -91,6 +91,18 @@ std::string tail(const std::string& text, std::size_t lines) {
   return pos == std::string::npos ? text : text.substr(pos + 1);
 }
 
+// One line per connection: {"client","connection","opened_ms","events":[[ms,"sent"|"received"|...,text]]}.
+void write_histories(const std::string& path, const std::vector<ConnectionHistory>& histories, SteadyTime start) {
+  static const char* kinds[] = {"sent", "received", "closed_by_proxy", "closed_by_client"};
+  std::ofstream out(path, std::ios::app);
+  for (const auto& h : histories) {
+    json events = json::array();
+    for (const auto& e : h.events) events.push_back({ms_since(start, e.at), kinds[static_cast<int>(e.kind)], e.text});
+    out << json{{"client", h.client}, {"connection", h.connection}, {"opened_ms", ms_since(start, h.opened)},
+                {"events", events}}.dump() << "\n";
+  }
+}
+
 void judge_thresholds(const Scenario& s, RunReport& r) {
   const auto& st = r.check.stats;
   double answers = static_cast<double>(st.answers + r.http_requests);
@@ -214,6 +226,7 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
     failback.not_checkable_reason = recovery.reason;
   }
   report.check = check_histories(workload.histories(), start, failback, s.expectations.invariants);
+  if (!o.histories_path.empty()) write_histories(o.histories_path, workload.histories(), start);
   for (const auto& h : workload.http_samples()) {
     ++report.http_requests;
     if (h.error) ++report.http_errors;
@@ -242,9 +255,11 @@ int run_command(const std::vector<std::string>& args, const Binaries& defaults) 
   std::vector<std::string> files;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
-    if ((a == "--proxy-bin" || a == "--report" || a == "--fakenode" || a == "--seed") && i + 1 < args.size()) {
+    if ((a == "--proxy-bin" || a == "--report" || a == "--fakenode" || a == "--seed" || a == "--histories") &&
+        i + 1 < args.size()) {
       const auto& v = args[++i];
       if (a == "--proxy-bin") options.binaries.vixy = v;
+      else if (a == "--histories") options.histories_path = v;
       else if (a == "--fakenode") options.binaries.fakenode = v;
       else if (a == "--report") report_path = v;
       else options.seed = std::strtoull(v.c_str(), nullptr, 10);

@@ -19,6 +19,7 @@ struct RunOptions {
   Binaries binaries;
   std::FILE* progress = stdout;  // progress lines; nullptr for none
   std::uint64_t seed = 1;        // the workload's random choices
+  std::string histories_path;    // when set: every connection's history as JSON lines (for debugging)
 };
 
 // Runs one scenario; throws ScenarioError when the scenario cannot run in this build.
