@@ -222,14 +222,24 @@ void check_failback(const ConnectionHistory& h, const std::vector<Probe>& probes
   SteadyTime since = *f.healthy_since;
   SteadyTime deadline = since + f.within;
   bool was_open_at_recovery = h.opened <= since;
+  // The failback time counts from the last probe on a non-primary: a connection knocked to a
+  // backup after recovery (its upstream cut) must come back too.
+  std::optional<SteadyTime> back_at;
+  bool on_backup_at_end = false;
   for (const auto& p : probes) {
-    if (p.at < since || !is_primary(f, p.node)) continue;
-    if (was_open_at_recovery) {
-      double ms = std::chrono::duration<double, std::milli>(p.at - since).count();
-      stats.failback_ms = std::max(stats.failback_ms.value_or(0), ms);
+    if (p.at < since) continue;
+    if (is_primary(f, p.node)) {
+      if (!back_at) back_at = p.at;
+      on_backup_at_end = false;
+    } else {
+      back_at.reset();
+      on_backup_at_end = true;
     }
-    break;
   }
+  if (was_open_at_recovery && back_at) {
+    stats.failback_ms = std::max(stats.failback_ms.value_or(0), std::chrono::duration<double, std::milli>(*back_at - since).count());
+  }
+  if (was_open_at_recovery && on_backup_at_end) ++stats.never_failed_back;
   for (const auto& p : probes) {
     if (p.at < deadline) continue;
     any_probe_after_deadline = true;

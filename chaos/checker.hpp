@@ -60,6 +60,7 @@ struct CheckStats {
   std::vector<double> latencies_ms;           // request to answer
   std::map<std::string, std::size_t> probe_answers_by_node;
   std::optional<double> failback_ms;  // slowest connection's time from healthy_since to a primary probe
+  std::size_t never_failed_back = 0;  // connections open at healthy_since whose probes never reached a primary again
   double max_time_on_backup_ms = 0;   // per connection, summed between probes answered by a non-primary
 };
 

@@ -59,6 +59,7 @@ json report_to_json(const RunReport& r) {
             {{"primaries_healthy_from_ms", r.healthy_since_ms ? json(*r.healthy_since_ms) : json(nullptr)},
              {"failback_ms", s.failback_ms ? json(*s.failback_ms) : json(nullptr)},
              {"max_time_on_backup_ms", s.max_time_on_backup_ms},
+             {"connections_ended_on_backup", s.never_failed_back},
              {"probe_answers_by_node", s.probe_answers_by_node}}},
            {"proxy_metrics", r.proxy_metrics},
            {"timeline", timeline}};
@@ -97,6 +98,7 @@ void print_report(const RunReport& r, std::FILE* out) {
   std::fprintf(out, "  probes by node:%s; longest time on a backup %.0f ms", nodes.empty() ? " none" : nodes.c_str(),
                s.max_time_on_backup_ms);
   if (s.failback_ms) std::fprintf(out, "; failback after %.0f ms", *s.failback_ms);
+  if (s.never_failed_back > 0) std::fprintf(out, "; %zu connection(s) ended on a backup", s.never_failed_back);
   std::fputc('\n', out);
   if (!r.proxy_metrics.empty()) std::fprintf(out, "  proxy metrics: %s\n", r.proxy_metrics.dump().c_str());
 }

@@ -186,6 +186,17 @@ TEST(Checker, I6NeverFailsBack) {
   EXPECT_EQ(r.find("I6")->violation_count, 1u);  // the first late probe per connection
   EXPECT_DOUBLE_EQ(r.find("I6")->first[0].at_ms, 1600.0);
   EXPECT_FALSE(r.stats.failback_ms.has_value());
+  EXPECT_EQ(r.stats.never_failed_back, 1u);
+}
+
+TEST(Checker, I6AConnectionKnockedToABackupAfterRecoveryMustComeBack) {
+  FailbackSpec f{{"p1"}, t0 + 1000ms, "", 500ms};
+  auto back = run({probes({{1100, "p1"}, {1200, "b1"}, {1400, "p1"}, {1800, "p1"}})}, f);
+  EXPECT_EQ(status(back, "I6"), "held");
+  EXPECT_DOUBLE_EQ(*back.stats.failback_ms, 400.0);  // from the last backup answer, not the first primary one
+  auto stuck = run({probes({{1100, "p1"}, {1200, "b1"}, {1600, "b1"}})}, f);
+  EXPECT_EQ(status(stuck, "I6"), "violated");
+  EXPECT_EQ(stuck.stats.never_failed_back, 1u);
 }
 
 TEST(Checker, I6NotCheckedWithoutRecoveryOrProbes) {
