@@ -79,9 +79,17 @@ void Cluster::start_node(const std::string& name, const std::string& kind) {
 std::string Cluster::render_config() const {
   std::string scheme = options_.tls ? "https" : "http";
   std::string ws_scheme = options_.tls ? "wss" : "ws";
-  auto port_of = [&](const FakeNode& n) { return std::to_string(options_.tls ? n.tls_port : n.rpc_port); };
-  std::string toml = "[global]\nhealth_check_interval_ms = 100\nhealth_check_timeout_ms = 500\n" +
-                     options_.global_toml + "\n";
+  auto port_of = [&](const FakeNode& n) {
+    if (options_.upstream_port) return std::to_string(options_.upstream_port(n));
+    return std::to_string(options_.tls ? n.tls_port : n.rpc_port);
+  };
+  // The fast health defaults give way to the caller's own values (TOML forbids a key twice).
+  std::string toml = "[global]\n";
+  for (const char* key : {"health_check_interval_ms = 100\n", "health_check_timeout_ms = 500\n"}) {
+    std::string name = std::string(key).substr(0, std::string(key).find(' '));
+    if (options_.global_toml.find(name) == std::string::npos) toml += key;
+  }
+  toml += options_.global_toml + "\n";
   if (options_.tls) toml += "[tls]\nca_file = \"" + ca_file_ + "\"\n\n";
   toml += "[el]\n";
   for (const auto& n : nodes_) {

@@ -18,6 +18,8 @@
 
 namespace vixy::chaos {
 
+struct FakeNode;
+
 struct Binaries {
   std::string vixy;
   std::string fakenode;
@@ -35,6 +37,9 @@ struct ClusterOptions {
   std::string global_toml;       // extra lines for [global], e.g. "max_retries = 1\n"
   std::string extra_toml;        // extra tables appended to the config
   bool start_proxy = true;
+  // When set, the port the proxy's config uses for a node (e.g. a fault injector in front of it);
+  // nodes' own ports otherwise. Called when the proxy starts, so injectors can be made after nodes.
+  std::function<std::uint16_t(const FakeNode&)> upstream_port;
 };
 
 struct FakeNode {

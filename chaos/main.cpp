@@ -1,5 +1,5 @@
-// vixy-chaos: the harness's command line. Today: `demo`; the fault injector, scenario runner and
-// fuzzer arrive with the chaos-harness issue.
+// vixy-chaos: the harness's command line: the demo, the scenario runner, the fuzzer and the
+// stand-alone fault injector.
 #include <unistd.h>
 
 #include <climits>
@@ -8,18 +8,32 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chaos/demo.hpp"
+#include "chaos/fuzz.hpp"
 #include "chaos/inject_cli.hpp"
+#include "chaos/runner.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakenode PATH]
+       vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]
+                      [--histories out.jsonl]
+       vixy-chaos fuzz [--seed S] [--runs N] [--duration MS] [--proxy-bin PATH] [--out DIR]
        vixy-chaos inject --target HOST:PORT [--listen PORT] [--control PORT]
 
   demo   start fake EL/CL nodes and the real vixy binary on loopback, send requests through it,
          kill the primary, show the failover and failback, and print a summary (exit 0 when no
          request was lost)
+  run    run scenario files (scenarios/*.json) against the proxy: fake nodes, fault timeline,
+         workload, invariant checks; prints a report per file, exit 0 all held, 1 a violation,
+         2 a usage or scenario error
+  inject run one fault-injecting TCP relay in front of HOST:PORT, switched at run time through a
+         loopback HTTP control API (GET /state, POST /latency, /blackhole, /reset, /kill, ...)
+  fuzz   run N random scenarios drawn from seed S (a fresh seed, printed, when none is given);
+         a failure is shrunk to a smaller timeline, written to DIR and printed with the command
+         that reproduces it; exit 1 when a run failed
   --vixy PATH       the proxy binary (default: ../proxy/vixy beside this program)
   --fakenode PATH   the fake node binary (default: ../fakenodes/vixy-fakenode beside this program)
 )";
@@ -40,13 +54,15 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   if (command == "inject") return vixy::chaos::run_inject({argv + 2, argv + argc});
-  if (command != "demo") {
+  if (command != "demo" && command != "run" && command != "fuzz") {
     std::fprintf(stderr, "vixy-chaos: unknown command \"%s\"\n%s", command.c_str(), kUsage);
     return 2;
   }
   auto dir = own_directory();
   vixy::chaos::Binaries binaries{(dir / "../proxy/vixy").lexically_normal().string(),
                                  (dir / "../fakenodes/vixy-fakenode").lexically_normal().string()};
+  if (command == "fuzz") return vixy::chaos::fuzz_command(std::vector<std::string>(argv + 2, argv + argc), binaries);
+  if (command == "run") return vixy::chaos::run_command(std::vector<std::string>(argv + 2, argv + argc), binaries);
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     if ((arg == "--vixy" || arg == "--fakenode") && i + 1 < argc) {

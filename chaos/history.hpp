@@ -1,0 +1,49 @@
+#pragma once
+// What one WebSocket client connection observed: every text message it sent and received, in
+// order, with a steady-clock timestamp, plus when it opened and how it ended. The checker judges
+// the proxy only on this record, so the record holds nothing the client could not see.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace vixy::chaos {
+
+using SteadyClock = std::chrono::steady_clock;
+using SteadyTime = SteadyClock::time_point;
+
+enum class EventKind {
+  sent,            // a text message the client wrote
+  received,        // a text message the client read
+  closed_by_peer,  // the proxy closed the connection or it broke (text: the reason)
+  closed_by_client // the client closed it (end of the run or a planned reconnection)
+};
+
+struct HistoryEvent {
+  EventKind kind;
+  SteadyTime at;
+  std::string text;
+};
+
+struct ConnectionHistory {
+  int client = 0;      // which workload client
+  int connection = 0;  // the client's n-th connection (0 first); each is judged on its own
+  SteadyTime opened{};
+  std::vector<HistoryEvent> events;
+
+  void sent(std::string text, SteadyTime at = SteadyClock::now()) {
+    events.push_back({EventKind::sent, at, std::move(text)});
+  }
+  void received(std::string text, SteadyTime at = SteadyClock::now()) {
+    events.push_back({EventKind::received, at, std::move(text)});
+  }
+  void closed(bool by_peer, std::string reason = {}, SteadyTime at = SteadyClock::now()) {
+    events.push_back({by_peer ? EventKind::closed_by_peer : EventKind::closed_by_client, at, std::move(reason)});
+  }
+  // Whether the proxy ended this connection (requests still open then are not owed an answer).
+  bool ended_by_peer() const;
+  std::string label() const;  // "client 3 connection 1"
+};
+
+}  // namespace vixy::chaos

@@ -1,0 +1,106 @@
+#include "chaos/report.hpp"
+
+#include <algorithm>
+
+namespace vixy::chaos {
+
+using nlohmann::json;
+
+namespace {
+
+json latency_json(const std::vector<double>& values) {
+  return {{"count", values.size()},
+          {"p50", percentile(values, 50)},
+          {"p90", percentile(values, 90)},
+          {"p99", percentile(values, 99)},
+          {"max", percentile(values, 100)}};
+}
+
+}  // namespace
+
+bool RunReport::ok() const {
+  return fatal.empty() && check.ok() && std::all_of(thresholds.begin(), thresholds.end(), [](const auto& t) { return t.held; });
+}
+
+json report_to_json(const RunReport& r) {
+  json invariants = json::array();
+  for (const auto& i : r.check.invariants) {
+    json first = json::array();
+    for (const auto& v : i.first) first.push_back({{"where", v.where}, {"at_ms", v.at_ms}, {"message", v.message}});
+    invariants.push_back({{"name", i.name}, {"status", i.status}, {"note", i.note},
+                          {"violations", i.violation_count}, {"first", first}});
+  }
+  json thresholds = json::array();
+  for (const auto& t : r.thresholds) {
+    thresholds.push_back({{"name", t.name}, {"limit", t.limit}, {"value", t.value}, {"held", t.held}});
+  }
+  json timeline = json::array();
+  for (const auto& a : r.timeline) {
+    timeline.push_back({{"at_ms", a.event.at_ms}, {"actual_ms", a.actual_ms}, {"action", a.event.action},
+                        {"target", a.event.target}, {"args", a.event.args}, {"result", a.result}});
+  }
+  const auto& s = r.check.stats;
+  json out{{"scenario", r.scenario},
+           {"file", r.file},
+           {"proxy_bin", r.proxy_bin},
+           {"ok", r.ok()},
+           {"fatal", r.fatal},
+           {"duration_s", r.duration_s},
+           {"invariants", invariants},
+           {"thresholds", thresholds},
+           {"counts",
+            {{"connections", s.connections}, {"closed_by_proxy", s.closed_by_peer},
+             {"connect_failures", r.connect_failures}, {"requests", s.requests}, {"answers", s.answers},
+             {"error_answers", s.error_answers}, {"notifications", s.notifications},
+             {"unanswered_when_proxy_closed", s.unanswered_at_peer_close}, {"http_requests", r.http_requests},
+             {"http_errors", r.http_errors}}},
+           {"latency_ms", {{"ws", latency_json(s.latencies_ms)}, {"http", latency_json(r.http_latencies_ms)}}},
+           {"failback",
+            {{"primaries_healthy_from_ms", r.healthy_since_ms ? json(*r.healthy_since_ms) : json(nullptr)},
+             {"failback_ms", s.failback_ms ? json(*s.failback_ms) : json(nullptr)},
+             {"max_time_on_backup_ms", s.max_time_on_backup_ms},
+             {"connections_ended_on_backup", s.never_failed_back},
+             {"probe_answers_by_node", s.probe_answers_by_node}}},
+           {"proxy_metrics", r.proxy_metrics},
+           {"timeline", timeline}};
+  if (!r.proxy_log_tail.empty()) out["proxy_log_tail"] = r.proxy_log_tail;
+  return out;
+}
+
+void print_report(const RunReport& r, std::FILE* out) {
+  std::fprintf(out, "\n== %s: %s ==\n", r.scenario.c_str(), r.ok() ? "OK" : "FAILED");
+  if (!r.fatal.empty()) std::fprintf(out, "  run failed: %s\n", r.fatal.c_str());
+  for (const auto& i : r.check.invariants) {
+    std::fprintf(out, "  %-3s %-11s", i.name.c_str(), i.status.c_str());
+    if (i.violation_count > 0) std::fprintf(out, " %zu violation(s)", i.violation_count);
+    if (!i.note.empty()) std::fprintf(out, " (%s)", i.note.c_str());
+    std::fputc('\n', out);
+    for (std::size_t k = 0; k < std::min<std::size_t>(i.first.size(), 3); ++k) {
+      const auto& v = i.first[k];
+      std::fprintf(out, "        at %.0f ms, %s: %s\n", v.at_ms, v.where.c_str(), v.message.c_str());
+    }
+  }
+  for (const auto& t : r.thresholds) {
+    std::fprintf(out, "  %-15s %-5s value %.3f, limit %.3f\n", t.name.c_str(), t.held ? "held" : "FAIL", t.value, t.limit);
+  }
+  const auto& s = r.check.stats;
+  std::fprintf(out, "  connections %zu (%zu closed by the proxy, %llu connect failures); requests %zu, answers %zu (%zu errors), notifications %zu\n",
+               s.connections, s.closed_by_peer, static_cast<unsigned long long>(r.connect_failures), s.requests,
+               s.answers, s.error_answers, s.notifications);
+  std::fprintf(out, "  ws latency ms: p50 %.1f p90 %.1f p99 %.1f max %.1f\n", percentile(s.latencies_ms, 50),
+               percentile(s.latencies_ms, 90), percentile(s.latencies_ms, 99), percentile(s.latencies_ms, 100));
+  if (r.http_requests > 0) {
+    std::fprintf(out, "  http: %zu requests, %zu errors; latency ms p50 %.1f p99 %.1f\n", r.http_requests, r.http_errors,
+                 percentile(r.http_latencies_ms, 50), percentile(r.http_latencies_ms, 99));
+  }
+  std::string nodes;
+  for (const auto& [node, n] : s.probe_answers_by_node) nodes += " " + node + "=" + std::to_string(n);
+  std::fprintf(out, "  probes by node:%s; longest time on a backup %.0f ms", nodes.empty() ? " none" : nodes.c_str(),
+               s.max_time_on_backup_ms);
+  if (s.failback_ms) std::fprintf(out, "; failback after %.0f ms", *s.failback_ms);
+  if (s.never_failed_back > 0) std::fprintf(out, "; %zu connection(s) ended on a backup", s.never_failed_back);
+  std::fputc('\n', out);
+  if (!r.proxy_metrics.empty()) std::fprintf(out, "  proxy metrics: %s\n", r.proxy_metrics.dump().c_str());
+}
+
+}  // namespace vixy::chaos

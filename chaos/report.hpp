@@ -1,0 +1,52 @@
+#pragma once
+// The result of one scenario run: invariants, thresholds, counts, latencies, failback, the
+// timeline as applied. Printed for people and written as JSON for machines.
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "chaos/checker.hpp"
+#include "chaos/scenario.hpp"
+
+namespace vixy::chaos {
+
+struct ThresholdResult {
+  std::string name;  // "max_error_rate", "p99_ms"
+  double limit = 0;
+  double value = 0;
+  bool held = true;
+};
+
+struct AppliedEvent {
+  TimelineEvent event;
+  double actual_ms = 0;  // when it was applied, since the workload started
+  std::string result;    // "ok" or what went wrong
+};
+
+struct RunReport {
+  std::string scenario;
+  std::string file;
+  std::string proxy_bin;
+  std::string fatal;  // the run itself failed (the proxy did not start or died); counts as a violation
+  CheckReport check;
+  std::vector<ThresholdResult> thresholds;
+  std::vector<AppliedEvent> timeline;
+  std::optional<double> healthy_since_ms;
+  std::size_t http_requests = 0;
+  std::size_t http_errors = 0;
+  std::vector<double> http_latencies_ms;
+  std::uint64_t connect_failures = 0;
+  double duration_s = 0;
+  nlohmann::json proxy_metrics = nlohmann::json::object();  // selected counters from /metrics
+  std::string proxy_log_tail;                               // kept when the run failed
+  bool ok() const;
+};
+
+nlohmann::json report_to_json(const RunReport& report);
+void print_report(const RunReport& report, std::FILE* out);
+
+}  // namespace vixy::chaos

@@ -1,0 +1,324 @@
+#include "chaos/runner.hpp"
+
+#include <signal.h>
+
+#include <cstdarg>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "chaos/runner_faults.hpp"
+#include "chaos/workload.hpp"
+
+namespace vixy::chaos {
+
+using nlohmann::json;
+using Ms = std::chrono::milliseconds;
+
+namespace {
+
+double ms_since(SteadyTime start, SteadyTime t = SteadyClock::now()) {
+  return std::chrono::duration<double, std::milli>(t - start).count();
+}
+
+__attribute__((format(printf, 2, 3))) void progress(const RunOptions& o, const char* format, ...) {
+  if (o.progress == nullptr) return;
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(o.progress, format, args);
+  va_end(args);
+  std::fflush(o.progress);
+}
+
+unsigned long long u(std::uint64_t v) { return static_cast<unsigned long long>(v); }
+
+std::string global_toml(const ProxySettings& p) {
+  std::string out;
+  for (const auto& [key, value] : p.global) out += key + " = " + value.dump() + "\n";
+  return out;
+}
+
+// Waits until a WebSocket client gets web3_clientVersion answered by a primary through the proxy.
+std::string wait_ready(std::uint16_t port, const std::vector<std::string>& primaries, Ms timeout) {
+  std::string last = "no attempt";
+  bool ready = wait_until(
+      [&] {
+        WsClient ws;
+        if (auto ec = ws.connect("127.0.0.1", port, "/el/ws", Ms(1000))) {
+          last = "connecting to /el/ws: " + ec.message();
+          return false;
+        }
+        ws.send(R"({"jsonrpc":"2.0","id":1,"method":"web3_clientVersion","params":[]})", Ms(1000));
+        auto answer = ws.receive(Ms(1000));
+        ws.close();
+        json m = answer ? json::parse(*answer, nullptr, false) : json();
+        if (!m.is_object() || !m.contains("result") || !m["result"].is_string()) {
+          last = "web3_clientVersion over /el/ws got " + (answer ? answer->substr(0, 200) : std::string("no answer"));
+          return false;
+        }
+        std::string version = m["result"];
+        std::string node = version.substr(version.rfind('/') + 1);
+        last = "answered by " + node + ", not a primary";
+        return std::find(primaries.begin(), primaries.end(), node) != primaries.end();
+      },
+      timeout, Ms(200));
+  return ready ? "" : last;
+}
+
+json scrape_metrics(Cluster& cluster) {
+  json out = json::object();
+  auto r = cluster.proxy_get("/metrics", Ms(2000));
+  if (r.ec || r.status != 200) return out;
+  std::istringstream lines(r.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    for (const char* name : {"vixy_ws_reconnections_total", "vixy_ws_connections_total", "vixy_el_failovers_total",
+                             "vixy_ws_subscriptions_total"}) {
+      if (line.rfind(name, 0) == 0 && line.size() > std::strlen(name) && line[std::strlen(name)] == ' ') {
+        out[name] = std::stod(line.substr(std::strlen(name) + 1));
+      }
+    }
+  }
+  return out;
+}
+
+std::string tail(const std::string& text, std::size_t lines) {
+  std::size_t pos = text.size();
+  for (std::size_t n = 0; n <= lines && pos > 0; ++n) pos = text.rfind('\n', pos - 1);
+  return pos == std::string::npos ? text : text.substr(pos + 1);
+}
+
+// One line per connection: {"client","connection","opened_ms","events":[[ms,"sent"|"received"|...,text]]}.
+void write_histories(const std::string& path, const std::vector<ConnectionHistory>& histories, SteadyTime start) {
+  static const char* kinds[] = {"sent", "received", "closed_by_proxy", "closed_by_client"};
+  std::ofstream out(path, std::ios::app);
+  for (const auto& h : histories) {
+    json events = json::array();
+    for (const auto& e : h.events) events.push_back({ms_since(start, e.at), kinds[static_cast<int>(e.kind)], e.text});
+    out << json{{"client", h.client}, {"connection", h.connection}, {"opened_ms", ms_since(start, h.opened)},
+                {"events", events}}.dump() << "\n";
+  }
+}
+
+void judge_thresholds(const Scenario& s, RunReport& r) {
+  const auto& st = r.check.stats;
+  double answers = static_cast<double>(st.answers + r.http_requests);
+  double errors = static_cast<double>(st.error_answers + r.http_errors);
+  if (s.expectations.max_error_rate) {
+    double rate = answers > 0 ? errors / answers : 0;
+    r.thresholds.push_back({"max_error_rate", *s.expectations.max_error_rate, rate, rate <= *s.expectations.max_error_rate});
+  }
+  if (s.expectations.p99_ms) {
+    std::vector<double> all = st.latencies_ms;
+    all.insert(all.end(), r.http_latencies_ms.begin(), r.http_latencies_ms.end());
+    double p99 = percentile(all, 99);
+    r.thresholds.push_back({"p99_ms", *s.expectations.p99_ms, p99, p99 <= *s.expectations.p99_ms});
+  }
+}
+
+}  // namespace
+
+RunReport run_scenario(const Scenario& s, const std::string& file, const RunOptions& o) {
+  bool use_relays = s.topology.injectors && relays_available();
+  check_supported(s, use_relays);
+  RunReport report;
+  report.scenario = s.name;
+  report.file = file;
+  report.proxy_bin = o.binaries.vixy;
+  auto wall_start = SteadyClock::now();
+
+  std::map<std::string, std::unique_ptr<Relay>> relays;  // outlives nothing that uses it: declared first
+  ClusterOptions co;
+  co.el_primaries = s.topology.el_primaries;
+  co.el_backups = s.topology.el_backups;
+  co.cl_nodes = s.topology.cl_nodes;
+  co.chain_seed = s.topology.chain_seed;
+  co.block_time_ms = s.topology.block_time_ms;
+  co.global_toml = global_toml(s.proxy);
+  co.extra_toml = s.proxy.extra_toml;
+  co.start_proxy = false;
+  co.upstream_port = [&relays](const FakeNode& n) {
+    auto it = relays.find(n.name);
+    return it == relays.end() ? n.rpc_port : it->second->port();
+  };
+  progress(o, "[%s] starting %zu fake node(s)%s and %s\n", s.name.c_str(),
+           co.el_primaries.size() + co.el_backups.size() + co.cl_nodes.size(),
+           use_relays ? " behind fault injectors" : "", o.binaries.vixy.c_str());
+  Cluster cluster(o.binaries, co);
+  if (use_relays) {
+    for (const auto& n : cluster.nodes()) relays[n.name] = make_relay(n.rpc_port);
+  }
+  try {
+    cluster.start_proxy();
+  } catch (const std::exception& e) {
+    report.fatal = e.what();
+    return report;
+  }
+  if (auto why = wait_ready(cluster.proxy_port(), s.topology.el_primaries, Ms(20'000)); !why.empty()) {
+    report.fatal = "the proxy did not become ready through /el/ws within 20 s: " + why;
+    report.proxy_log_tail = tail(cluster.proxy().log(), 30);
+    return report;
+  }
+
+  const auto& w = s.workload;
+  progress(o, "[%s] proxy ready on 127.0.0.1:%u; workload: %d ws client(s) x %d subscription(s), %g req/s each, %g http req/s, %d ms\n",
+           s.name.c_str(), cluster.proxy_port(), w.ws_clients, w.subscriptions_per_client, w.requests_per_second,
+           w.http_requests_per_second, w.duration_ms);
+  WorkloadRunner workload(w, cluster.proxy_port(), o.seed);
+  FaultDriver faults(cluster, relays);
+  auto start = SteadyClock::now();
+  workload.start();
+  std::size_t next_event = 0;
+  auto next_progress = start + Ms(1000);
+  auto end = start + Ms(w.duration_ms);
+  bool proxy_stopped = false;
+  const auto& c = workload.counters();
+  while (SteadyClock::now() < end) {
+    auto now = SteadyClock::now();
+    if (next_event < s.timeline.size() && now >= start + Ms(s.timeline[next_event].at_ms)) {
+      const auto& e = s.timeline[next_event++];
+      std::string result = faults.apply(e);
+      if (e.action == "proxy_signal") proxy_stopped = e.args.value("signal", "") == "STOP" || (proxy_stopped && e.args.value("signal", "") != "CONT");
+      report.timeline.push_back({e, ms_since(start), result});
+      progress(o, "[%s] %6.2fs  %s %s %s: %s\n", s.name.c_str(), ms_since(start) / 1000, e.action.c_str(),
+               e.target.c_str(), e.args.empty() ? "" : e.args.dump().c_str(), result.c_str());
+      continue;
+    }
+    if (now >= next_progress) {
+      next_progress += Ms(1000);
+      progress(o, "[%s] %6.2fs  connections %llu (closed by proxy %llu), requests %llu, answers %llu, notifications %llu, waiting %lld, http %llu (%llu errors)\n",
+               s.name.c_str(), ms_since(start) / 1000, u(c.connections.load()),
+               u(c.closed_by_peer.load()), u(c.requests.load()),
+               u(c.answers.load()), u(c.notifications.load()),
+               static_cast<long long>(c.outstanding.load()), u(c.http_requests.load()),
+               u(c.http_errors.load()));
+    }
+    auto wake = std::min(end, next_progress);
+    if (next_event < s.timeline.size()) wake = std::min(wake, start + Ms(s.timeline[next_event].at_ms));
+    std::this_thread::sleep_until(wake);  // the schedule of the timeline, not a wait for a condition
+  }
+  workload.stop_sending();
+  progress(o, "[%s] workload done; waiting up to %d ms for %lld answer(s)\n", s.name.c_str(), w.drain_ms,
+           static_cast<long long>(c.outstanding.load()));
+  wait_until([&] { return c.outstanding.load() <= 0; }, Ms(w.drain_ms));
+  workload.finish();
+  if (proxy_stopped) ::kill(cluster.proxy().pid(), SIGCONT);
+  if (!cluster.proxy().running()) {
+    report.fatal = "the proxy exited during the run (status " + std::to_string(cluster.proxy().wait_for_exit(Ms(0)).value_or(-1)) + ")";
+  }
+  report.proxy_metrics = scrape_metrics(cluster);
+
+  FailbackSpec failback;
+  failback.primaries = s.topology.el_primaries;
+  failback.within = Ms(s.expectations.failback_within_ms);
+  auto recovery = primaries_recovery(s);
+  if (recovery.healthy_from_ms) {
+    SteadyTime since = start;
+    for (const auto& a : report.timeline) {
+      if (a.event.at_ms <= *recovery.healthy_from_ms) since = std::max(since, start + Ms(static_cast<long long>(a.actual_ms)));
+    }
+    failback.healthy_since = since;
+    report.healthy_since_ms = ms_since(start, since);
+  } else {
+    failback.not_checkable_reason = recovery.reason;
+  }
+  report.check = check_histories(workload.histories(), start, failback, s.expectations.invariants);
+  if (!o.histories_path.empty()) write_histories(o.histories_path, workload.histories(), start);
+  for (const auto& h : workload.http_samples()) {
+    ++report.http_requests;
+    if (h.error) ++report.http_errors;
+    report.http_latencies_ms.push_back(h.latency_ms);
+    if (h.wrong_id) {
+      for (auto& inv : report.check.invariants) {
+        if (inv.name != "I2") continue;
+        inv.status = "violated";
+        ++inv.violation_count;
+        if (inv.first.size() < 10) inv.first.push_back({"http", 0, h.detail});
+      }
+    }
+  }
+  report.connect_failures = c.connect_failures.load();
+  judge_thresholds(s, report);
+  report.duration_s = ms_since(wall_start) / 1000;
+  if (!report.ok()) report.proxy_log_tail = tail(cluster.proxy().log(), 30);
+  progress(o, "[%s] stopping every process\n", s.name.c_str());
+  return report;
+}
+
+int run_command(const std::vector<std::string>& args, const Binaries& defaults) {
+  RunOptions options;
+  options.binaries = defaults;
+  std::string report_path;
+  std::vector<std::string> files;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if ((a == "--proxy-bin" || a == "--report" || a == "--fakenode" || a == "--seed" || a == "--histories") &&
+        i + 1 < args.size()) {
+      const auto& v = args[++i];
+      if (a == "--proxy-bin") options.binaries.vixy = v;
+      else if (a == "--histories") options.histories_path = v;
+      else if (a == "--fakenode") options.binaries.fakenode = v;
+      else if (a == "--report") report_path = v;
+      else options.seed = std::strtoull(v.c_str(), nullptr, 10);
+    } else if (a.rfind("--", 0) == 0) {
+      std::fprintf(stderr, "vixy-chaos run: unknown or incomplete option \"%s\"\n", a.c_str());
+      return 2;
+    } else {
+      files.push_back(a);
+    }
+  }
+  if (files.empty()) {
+    std::fprintf(stderr, "vixy-chaos run: give at least one scenario file\n");
+    return 2;
+  }
+  std::vector<Scenario> scenarios;
+  try {
+    for (const auto& f : files) scenarios.push_back(load_scenario(f));
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      try {
+        check_supported(scenarios[i], scenarios[i].topology.injectors && relays_available());
+      } catch (const ScenarioError& e) {
+        throw ScenarioError(files[i] + ": " + e.what());
+      }
+    }
+  } catch (const ScenarioError& e) {
+    std::fprintf(stderr, "vixy-chaos run: %s\n", e.what());
+    return 2;
+  }
+  json all = json::array();
+  int code = 0;
+  std::vector<RunReport> reports;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    RunReport r;
+    try {
+      r = run_scenario(scenarios[i], files[i], options);
+    } catch (const std::exception& e) {
+      r.scenario = scenarios[i].name;
+      r.file = files[i];
+      r.fatal = e.what();
+    }
+    print_report(r, stdout);
+    all.push_back(report_to_json(r));
+    if (!r.ok()) code = 1;
+    reports.push_back(std::move(r));
+  }
+  if (reports.size() > 1) {
+    std::printf("\n%zu scenario(s):", reports.size());
+    for (const auto& r : reports) std::printf(" %s=%s", r.scenario.c_str(), r.ok() ? "ok" : "FAILED");
+    std::printf("\n");
+  }
+  if (!report_path.empty()) {
+    std::ofstream out(report_path);
+    out << (all.size() == 1 ? all[0] : json{{"ok", code == 0}, {"scenarios", all}}).dump(2) << "\n";
+    if (!out) {
+      std::fprintf(stderr, "vixy-chaos run: cannot write %s\n", report_path.c_str());
+      return 2;
+    }
+  }
+  return code;
+}
+
+}  // namespace vixy::chaos

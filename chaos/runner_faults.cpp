@@ -1,0 +1,130 @@
+#include "chaos/runner_faults.hpp"
+
+#include <signal.h>
+
+#if __has_include("chaos/injector.hpp")
+#include "chaos/injector.hpp"
+#define VIXY_HAVE_INJECTOR 1
+#endif
+
+namespace vixy::chaos {
+
+using nlohmann::json;
+
+#ifdef VIXY_HAVE_INJECTOR
+namespace {
+class InjectorRelay : public Relay {
+ public:
+  explicit InjectorRelay(std::uint16_t target_port) : injector_("127.0.0.1", target_port) {}
+  std::uint16_t port() const override { return injector_.port(); }
+  void latency(std::chrono::milliseconds ms, std::chrono::milliseconds jitter, const std::string& d) override {
+    Direction direction = d == "to_node" ? Direction::to_node : d == "to_client" ? Direction::to_client : Direction::both;
+    injector_.set_latency(direction, ms, jitter);
+  }
+  void blackhole(bool on) override { injector_.set_blackhole(on); }
+  void reset() override { injector_.reset_peers(); }
+  void close_all() override { injector_.close_all(); }
+  void kill() override { injector_.kill(); }
+  void restart() override { injector_.restart(); }
+  void clear() override { injector_.clear(); }
+  json state() const override { return injector_.state(); }
+
+ private:
+  FaultInjector injector_;
+};
+}  // namespace
+
+bool relays_available() { return true; }
+std::unique_ptr<Relay> make_relay(std::uint16_t target_port) { return std::make_unique<InjectorRelay>(target_port); }
+#else
+bool relays_available() { return false; }
+std::unique_ptr<Relay> make_relay(std::uint16_t) { return nullptr; }
+#endif
+
+void check_supported(const Scenario& s, bool relays) {
+  for (std::size_t i = 0; i < s.timeline.size(); ++i) {
+    const auto& action = s.timeline[i].action;
+    if (!action_needs_injector(action) || relays) continue;
+    std::string why = relays_available() ? "the topology turns injectors off (topology.injectors: false)"
+                                         : "the fault injector is unsupported in this build";
+    throw ScenarioError("timeline[" + std::to_string(i) + "].action: \"" + action + "\" needs a fault injector, and " + why);
+  }
+}
+
+Relay* FaultDriver::relay(const std::string& node) {
+  auto it = relays_.find(node);
+  return it == relays_.end() ? nullptr : it->second.get();
+}
+
+std::string FaultDriver::admin(const std::string& node, const std::string& path, const json& body) {
+  auto r = cluster_.admin(node, path, body.dump());
+  if (r.ec) return "admin " + path + " on " + node + " failed: " + r.ec.message();
+  if (r.status != 200) return "admin " + path + " on " + node + " answered " + std::to_string(r.status) + ": " + r.body;
+  return "ok";
+}
+
+std::string FaultDriver::apply(const TimelineEvent& e) {
+  const json& a = e.args;
+  Relay* r = e.target == "proxy" ? nullptr : relay(e.target);
+  const std::string& t = e.target;
+  try {
+    if (e.action == "kill") {
+      if (r) return r->kill(), "ok";
+      return admin(t, "/kill", json::object());
+    }
+    if (e.action == "restart") {
+      if (r) return r->restart(), "ok";
+      return admin(t, "/restart", json::object());
+    }
+    if (e.action == "pause") return admin(t, "/pause", json::object());
+    if (e.action == "resume") return admin(t, "/resume", json::object());
+    if (e.action == "lag") return admin(t, "/lag", {{"blocks", a.at("blocks")}});
+    if (e.action == "method_error") {
+      json error{{"code", a.value("code", -32000)}, {"message", a.value("message", std::string("injected error"))}};
+      return admin(t, "/method", {{"method", a.at("method")}, {"error", error}});
+    }
+    if (e.action == "method_delay") return admin(t, "/method", {{"method", a.at("method")}, {"delay_ms", a.at("delay_ms")}});
+    if (e.action == "method_clear") {
+      json body = a.contains("method") ? json{{"method", a.at("method")}} : json::object();
+      return admin(t, "/method/clear", body);
+    }
+    if (e.action == "latency") {
+      if (!r) return "no injector in front of " + t;
+      r->latency(std::chrono::milliseconds(a.value("ms", 0)), std::chrono::milliseconds(a.value("jitter_ms", 0)),
+                 a.value("direction", std::string("both")));
+      return "ok";
+    }
+    if (e.action == "blackhole") {
+      if (r) return r->blackhole(a.value("on", true)), "ok";
+      return admin(t, "/silent", {{"silent", a.value("on", true)}});
+    }
+    if (e.action == "reset") {
+      if (!r) return "no injector in front of " + t;
+      return r->reset(), "ok";
+    }
+    if (e.action == "close_all") {
+      if (r) return r->close_all(), "ok";
+      return admin(t, "/close-connections", json::object());
+    }
+    if (e.action == "clear") {
+      if (r) r->clear();
+      for (const auto& [path, body] : std::vector<std::pair<std::string, json>>{
+               {"/lag", {{"blocks", 0}}}, {"/silent", {{"silent", false}}}, {"/method/clear", json::object()}, {"/resume", json::object()}}) {
+        auto result = admin(t, path, body);
+        if (result != "ok") return result;
+      }
+      return "ok";
+    }
+    if (e.action == "proxy_signal") {
+      static const std::map<std::string, int> signals{
+          {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"HUP", SIGHUP}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
+      if (::kill(cluster_.proxy().pid(), signals.at(a.at("signal").get<std::string>())) != 0) return "kill() failed";
+      return "ok";
+    }
+  } catch (const std::exception& ex) {
+    return std::string("failed: ") + ex.what();
+  }
+  return "unknown action " + e.action;
+}
+
+}  // namespace vixy::chaos

@@ -1,0 +1,58 @@
+#pragma once
+// Carries out timeline actions: on a fake node's admin API, on the fault injector in front of the
+// node, or on the proxy process. The injector (chaos/injector.hpp, INJECTOR_API.md) plugs in
+// through the Relay seam below; a build without it still runs every action the admin API can do
+// and refuses, before the run starts, the ones only an injector can (latency, reset).
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "chaos/cluster.hpp"
+#include "chaos/scenario.hpp"
+
+namespace vixy::chaos {
+
+// A TCP relay in front of one node, with faults switched at run time.
+class Relay {
+ public:
+  virtual ~Relay() = default;
+  virtual std::uint16_t port() const = 0;
+  virtual void latency(std::chrono::milliseconds ms, std::chrono::milliseconds jitter, const std::string& direction) = 0;
+  virtual void blackhole(bool on) = 0;
+  virtual void reset() = 0;
+  virtual void close_all() = 0;
+  virtual void kill() = 0;
+  virtual void restart() = 0;
+  virtual void clear() = 0;
+  virtual nlohmann::json state() const = 0;
+};
+
+// Whether this build has the fault injector.
+bool relays_available();
+// A relay to 127.0.0.1:target_port; nullptr when the build has no injector.
+std::unique_ptr<Relay> make_relay(std::uint16_t target_port);
+
+// Throws ScenarioError naming the first timeline event this build (or topology) cannot carry out.
+void check_supported(const Scenario& scenario, bool relays);
+
+class FaultDriver {
+ public:
+  FaultDriver(Cluster& cluster, std::map<std::string, std::unique_ptr<Relay>>& relays)
+      : cluster_(cluster), relays_(relays) {}
+  // Applies one event; "ok" or what went wrong (a failed admin call is reported, not thrown).
+  std::string apply(const TimelineEvent& event);
+
+ private:
+  std::string admin(const std::string& node, const std::string& path, const nlohmann::json& body);
+  Relay* relay(const std::string& node);
+
+  Cluster& cluster_;
+  std::map<std::string, std::unique_ptr<Relay>>& relays_;
+};
+
+}  // namespace vixy::chaos

@@ -1,0 +1,368 @@
+#include "chaos/scenario.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace vixy::chaos {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kMethods{"eth_blockNumber", "eth_chainId",  "net_version",
+                                        "web3_clientVersion", "eth_syncing", "eth_getBlockByNumber",
+                                        "eth_getBalance", "eth_getLogs"};
+const std::vector<std::string> kKinds{"newHeads", "logs", "newPendingTransactions"};
+const std::vector<std::string> kInvariants{"I1", "I2", "I3", "I4", "I6"};
+const std::vector<std::string> kSignals{"STOP", "CONT", "HUP", "USR1", "USR2"};
+// action -> the args keys it accepts
+const std::map<std::string, std::set<std::string>> kActions{
+    {"kill", {}},          {"restart", {}},       {"pause", {}},
+    {"resume", {}},        {"reset", {}},         {"close_all", {}},
+    {"clear", {}},         {"lag", {"blocks"}},   {"method_error", {"method", "code", "message"}},
+    {"method_delay", {"method", "delay_ms"}},     {"method_clear", {"method"}},
+    {"latency", {"ms", "jitter_ms", "direction"}}, {"blackhole", {"on"}},
+    {"proxy_signal", {"signal"}}};
+
+[[noreturn]] void fail(const std::string& path, const std::string& why) { throw ScenarioError(path + ": " + why); }
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+std::string plain(double d) {
+  std::ostringstream out;
+  out << d;
+  return out.str();
+}
+
+std::string child(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+// An object whose keys are checked against the known ones; typed getters name the key on error.
+class Obj {
+ public:
+  Obj(const json& j, std::string path, const std::set<std::string>& known) : j_(j), path_(std::move(path)) {
+    if (!j.is_object()) fail(path_.empty() ? "(document)" : path_, "expected an object");
+    for (const auto& [key, value] : j.items()) {
+      if (!known.count(key)) {
+        fail(child(path_, key), "unknown key (known: " + join({known.begin(), known.end()}) + ")");
+      }
+    }
+  }
+  bool has(const std::string& key) const { return j_.contains(key); }
+  const json& at(const std::string& key) const { return j_.at(key); }
+  std::string path(const std::string& key) const { return child(path_, key); }
+
+  std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t min, std::int64_t max) const {
+    if (!has(key)) return fallback;
+    const json& v = j_.at(key);
+    if (!v.is_number_integer()) fail(path(key), "expected an integer, got " + v.dump());
+    auto n = v.get<std::int64_t>();
+    if (n < min || n > max) {
+      fail(path(key), "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v.dump());
+    }
+    return n;
+  }
+  double number(const std::string& key, double fallback, double min, double max) const {
+    if (!has(key)) return fallback;
+    const json& v = j_.at(key);
+    if (!v.is_number()) fail(path(key), "expected a number, got " + v.dump());
+    double d = v.get<double>();
+    if (d < min || d > max) fail(path(key), "must be between " + plain(min) + " and " + plain(max) + ", got " + v.dump());
+    return d;
+  }
+  std::string string(const std::string& key, std::string fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_.at(key).is_string()) fail(path(key), "expected a string, got " + j_.at(key).dump());
+    return j_.at(key).get<std::string>();
+  }
+  bool boolean(const std::string& key, bool fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_.at(key).is_boolean()) fail(path(key), "expected true or false, got " + j_.at(key).dump());
+    return j_.at(key).get<bool>();
+  }
+  std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback,
+                                   const std::vector<std::string>* allowed = nullptr) const {
+    if (!has(key)) return fallback;
+    const json& v = j_.at(key);
+    if (!v.is_array()) fail(path(key), "expected a list of strings");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      std::string p = path(key) + "[" + std::to_string(i) + "]";
+      if (!v[i].is_string() || v[i].get<std::string>().empty()) fail(p, "expected a non-empty string");
+      std::string s = v[i].get<std::string>();
+      if (allowed && std::find(allowed->begin(), allowed->end(), s) == allowed->end()) {
+        fail(p, "unknown value \"" + s + "\" (known: " + join(*allowed) + ")");
+      }
+      out.push_back(s);
+    }
+    return out;
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+};
+
+Topology parse_topology(const Obj& root) {
+  Topology t;
+  if (!root.has("topology")) return t;
+  Obj o(root.at("topology"), "topology",
+        {"el_primaries", "el_backups", "cl_nodes", "chain_seed", "block_time_ms", "injectors"});
+  t.el_primaries = o.strings("el_primaries", t.el_primaries);
+  t.el_backups = o.strings("el_backups", t.el_backups);
+  t.cl_nodes = o.strings("cl_nodes", t.cl_nodes);
+  if (t.el_primaries.empty()) fail("topology.el_primaries", "at least one primary is needed");
+  t.chain_seed = static_cast<std::uint64_t>(o.integer("chain_seed", 7, 0, INT64_MAX));
+  t.block_time_ms = static_cast<int>(o.integer("block_time_ms", t.block_time_ms, 10, 60'000));
+  t.injectors = o.boolean("injectors", t.injectors);
+  std::set<std::string> seen;
+  for (const auto* list : {&t.el_primaries, &t.el_backups, &t.cl_nodes}) {
+    for (const auto& name : *list) {
+      if (name == "proxy") fail("topology", "\"proxy\" is reserved for the proxy");
+      if (!seen.insert(name).second) fail("topology", "node name \"" + name + "\" is used twice");
+    }
+  }
+  return t;
+}
+
+ProxySettings parse_proxy(const Obj& root) {
+  ProxySettings p;
+  if (!root.has("proxy")) return p;
+  Obj o(root.at("proxy"), "proxy", {"global", "extra_toml"});
+  if (o.has("global")) {
+    const json& g = o.at("global");
+    if (!g.is_object()) fail("proxy.global", "expected an object of [global] keys");
+    for (const auto& [key, value] : g.items()) {
+      if (!(value.is_number() || value.is_boolean() || value.is_string())) {
+        fail("proxy.global." + key, "expected a number, boolean or string");
+      }
+      p.global.emplace_back(key, value);
+    }
+  }
+  p.extra_toml = o.string("extra_toml", "");
+  return p;
+}
+
+Workload parse_workload(const Obj& root) {
+  Workload w;
+  if (!root.has("workload")) return w;
+  Obj o(root.at("workload"), "workload",
+        {"duration_ms", "drain_ms", "ws_clients", "subscriptions_per_client", "subscription_kinds",
+         "requests_per_second", "method_mix", "id_style", "probe_interval_ms", "resubscribe_every_ms",
+         "reconnect_every_ms", "http_requests_per_second"});
+  w.duration_ms = static_cast<int>(o.integer("duration_ms", w.duration_ms, 500, 3'600'000));
+  w.drain_ms = static_cast<int>(o.integer("drain_ms", w.drain_ms, 0, 600'000));
+  w.ws_clients = static_cast<int>(o.integer("ws_clients", w.ws_clients, 0, 1000));
+  w.subscriptions_per_client = static_cast<int>(o.integer("subscriptions_per_client", w.subscriptions_per_client, 0, 100));
+  w.subscription_kinds = o.strings("subscription_kinds", w.subscription_kinds, &kKinds);
+  if (w.subscription_kinds.empty()) fail("workload.subscription_kinds", "at least one kind is needed");
+  w.requests_per_second = o.number("requests_per_second", w.requests_per_second, 0, 10'000);
+  if (o.has("method_mix")) {
+    const json& mix = o.at("method_mix");
+    if (!mix.is_object() || mix.empty()) fail("workload.method_mix", "expected an object of method: weight");
+    w.method_mix.clear();
+    for (const auto& [method, weight] : mix.items()) {
+      std::string p = "workload.method_mix." + method;
+      if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end()) {
+        fail(p, "unknown method (known: " + join(kMethods) + ")");
+      }
+      if (!weight.is_number() || weight.get<double>() <= 0) fail(p, "expected a positive weight");
+      w.method_mix.emplace_back(method, weight.get<double>());
+    }
+  }
+  std::string style = o.string("id_style", "sequential");
+  if (style == "sequential") w.id_style = IdStyle::sequential;
+  else if (style == "reused") w.id_style = IdStyle::reused;
+  else if (style == "string") w.id_style = IdStyle::string;
+  else fail("workload.id_style", "unknown id style \"" + style + "\" (known: sequential, reused, string)");
+  w.probe_interval_ms = static_cast<int>(o.integer("probe_interval_ms", w.probe_interval_ms, 0, 600'000));
+  w.resubscribe_every_ms = static_cast<int>(o.integer("resubscribe_every_ms", 0, 0, 600'000));
+  w.reconnect_every_ms = static_cast<int>(o.integer("reconnect_every_ms", 0, 0, 600'000));
+  w.http_requests_per_second = o.number("http_requests_per_second", 0, 0, 10'000);
+  return w;
+}
+
+TimelineEvent parse_event(const json& j, const std::string& path, const Scenario& s) {
+  Obj o(j, path, {"at_ms", "action", "target", "args"});
+  TimelineEvent e;
+  if (!o.has("at_ms")) fail(path + ".at_ms", "missing");
+  if (!o.has("action")) fail(path + ".action", "missing");
+  e.at_ms = static_cast<int>(o.integer("at_ms", 0, 0, s.workload.duration_ms - 1));
+  e.action = o.string("action", "");
+  auto known = kActions.find(e.action);
+  if (known == kActions.end()) {
+    std::vector<std::string> names;
+    for (const auto& [name, keys] : kActions) names.push_back(name);
+    fail(path + ".action", "unknown action \"" + e.action + "\" (known: " + join(names) + ")");
+  }
+  e.target = o.string("target", e.action == "proxy_signal" ? "proxy" : "");
+  if (e.action == "proxy_signal") {
+    if (e.target != "proxy") fail(path + ".target", "proxy_signal only targets \"proxy\"");
+  } else {
+    const auto& t = s.topology;
+    bool found = false;
+    for (const auto* list : {&t.el_primaries, &t.el_backups, &t.cl_nodes}) {
+      found = found || std::find(list->begin(), list->end(), e.target) != list->end();
+    }
+    if (!found) fail(path + ".target", "no node named \"" + e.target + "\" in the topology");
+  }
+  if (o.has("args")) e.args = o.at("args");
+  Obj args(e.args, path + ".args", known->second);
+  if (e.action == "lag") {
+    if (!args.has("blocks")) fail(path + ".args.blocks", "missing");
+    args.integer("blocks", 0, 0, 1'000'000);
+  } else if (e.action == "method_error" || e.action == "method_delay") {
+    if (args.string("method", "").empty()) fail(path + ".args.method", "expected a method name");
+    args.integer("code", -32000, INT32_MIN, INT32_MAX);
+    args.string("message", "");
+    if (e.action == "method_delay" && !args.has("delay_ms")) fail(path + ".args.delay_ms", "missing");
+    args.integer("delay_ms", 0, 0, 600'000);
+  } else if (e.action == "method_clear") {
+    args.string("method", "");
+  } else if (e.action == "latency") {
+    if (!args.has("ms")) fail(path + ".args.ms", "missing");
+    args.integer("ms", 0, 0, 60'000);
+    args.integer("jitter_ms", 0, 0, 60'000);
+    std::string d = args.string("direction", "both");
+    if (d != "both" && d != "to_node" && d != "to_client") {
+      fail(path + ".args.direction", "unknown direction \"" + d + "\" (known: both, to_node, to_client)");
+    }
+  } else if (e.action == "blackhole") {
+    args.boolean("on", true);
+  } else if (e.action == "proxy_signal") {
+    std::string sig = args.string("signal", "");
+    if (std::find(kSignals.begin(), kSignals.end(), sig) == kSignals.end()) {
+      fail(path + ".args.signal", "unknown signal \"" + sig + "\" (known: " + join(kSignals) + ")");
+    }
+  }
+  return e;
+}
+
+Expectations parse_expectations(const Obj& root) {
+  Expectations x;
+  if (!root.has("expectations")) return x;
+  Obj o(root.at("expectations"), "expectations", {"invariants", "failback_within_ms", "max_error_rate", "p99_ms"});
+  x.invariants = o.strings("invariants", x.invariants, &kInvariants);
+  x.failback_within_ms = static_cast<int>(o.integer("failback_within_ms", x.failback_within_ms, 0, 600'000));
+  if (o.has("max_error_rate")) x.max_error_rate = o.number("max_error_rate", 0, 0, 1);
+  if (o.has("p99_ms")) x.p99_ms = o.number("p99_ms", 0, 0, 3'600'000);
+  return x;
+}
+
+}  // namespace
+
+bool action_needs_injector(const std::string& action) { return action == "latency" || action == "reset"; }
+
+Scenario parse_scenario(const json& document) {
+  Obj root(document, "", {"name", "description", "topology", "proxy", "workload", "timeline", "expectations"});
+  Scenario s;
+  s.name = root.string("name", "");
+  if (s.name.empty()) fail("name", "missing (every scenario has a name)");
+  s.description = root.string("description", "");
+  s.topology = parse_topology(root);
+  s.proxy = parse_proxy(root);
+  s.workload = parse_workload(root);
+  if (root.has("timeline")) {
+    const json& t = root.at("timeline");
+    if (!t.is_array()) fail("timeline", "expected a list of events");
+    for (std::size_t i = 0; i < t.size(); ++i) s.timeline.push_back(parse_event(t[i], "timeline[" + std::to_string(i) + "]", s));
+    std::stable_sort(s.timeline.begin(), s.timeline.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
+  }
+  s.expectations = parse_expectations(root);
+  const auto& inv = s.expectations.invariants;
+  if (std::find(inv.begin(), inv.end(), "I6") != inv.end()) {
+    auto r = primaries_recovery(s);
+    if (r.healthy_from_ms && *r.healthy_from_ms + s.expectations.failback_within_ms + 500 > s.workload.duration_ms) {
+      fail("expectations.failback_within_ms",
+           "the workload ends (duration_ms " + std::to_string(s.workload.duration_ms) +
+               ") less than 500 ms after the failback deadline (primaries healthy from " +
+               std::to_string(*r.healthy_from_ms) + " ms + " + std::to_string(s.expectations.failback_within_ms) + " ms)");
+    }
+  }
+  return s;
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ScenarioError(path + ": cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  json document = json::parse(text.str(), nullptr, false);
+  if (document.is_discarded()) throw ScenarioError(path + ": not valid JSON");
+  try {
+    return parse_scenario(document);
+  } catch (const ScenarioError& e) {
+    throw ScenarioError(path + ": " + e.what());
+  }
+}
+
+json scenario_to_json(const Scenario& s) {
+  json global = json::object();
+  for (const auto& [key, value] : s.proxy.global) global[key] = value;
+  json mix = json::object();
+  for (const auto& [method, weight] : s.workload.method_mix) mix[method] = weight;
+  const char* styles[] = {"sequential", "reused", "string"};
+  const auto& w = s.workload;
+  json timeline = json::array();
+  for (const auto& e : s.timeline) {
+    timeline.push_back({{"at_ms", e.at_ms}, {"action", e.action}, {"target", e.target}, {"args", e.args}});
+  }
+  json x = {{"invariants", s.expectations.invariants}, {"failback_within_ms", s.expectations.failback_within_ms}};
+  if (s.expectations.max_error_rate) x["max_error_rate"] = *s.expectations.max_error_rate;
+  if (s.expectations.p99_ms) x["p99_ms"] = *s.expectations.p99_ms;
+  return {{"name", s.name},
+          {"description", s.description},
+          {"topology",
+           {{"el_primaries", s.topology.el_primaries}, {"el_backups", s.topology.el_backups},
+            {"cl_nodes", s.topology.cl_nodes}, {"chain_seed", s.topology.chain_seed},
+            {"block_time_ms", s.topology.block_time_ms}, {"injectors", s.topology.injectors}}},
+          {"proxy", {{"global", global}, {"extra_toml", s.proxy.extra_toml}}},
+          {"workload",
+           {{"duration_ms", w.duration_ms}, {"drain_ms", w.drain_ms}, {"ws_clients", w.ws_clients},
+            {"subscriptions_per_client", w.subscriptions_per_client}, {"subscription_kinds", w.subscription_kinds},
+            {"requests_per_second", w.requests_per_second}, {"method_mix", mix},
+            {"id_style", styles[static_cast<int>(w.id_style)]}, {"probe_interval_ms", w.probe_interval_ms},
+            {"resubscribe_every_ms", w.resubscribe_every_ms}, {"reconnect_every_ms", w.reconnect_every_ms},
+            {"http_requests_per_second", w.http_requests_per_second}}},
+          {"timeline", timeline},
+          {"expectations", x}};
+}
+
+Recovery primaries_recovery(const Scenario& s) {
+  std::map<std::string, std::set<std::string>> faults;  // target -> active faults
+  int last = 0;
+  for (const auto& e : s.timeline) {
+    bool relevant = e.target == "proxy" || std::find(s.topology.el_primaries.begin(), s.topology.el_primaries.end(),
+                                                     e.target) != s.topology.el_primaries.end();
+    if (!relevant) continue;
+    last = std::max(last, e.at_ms);
+    auto& f = faults[e.target];
+    const json& a = e.args;
+    auto set = [&](const std::string& name, bool on) { on ? (void)f.insert(name) : (void)f.erase(name); };
+    if (e.action == "kill" || e.action == "restart") set("killed", e.action == "kill");
+    else if (e.action == "pause" || e.action == "resume") set("paused", e.action == "pause");
+    else if (e.action == "lag") set("lagging", a.value("blocks", 0) > 0);
+    else if (e.action == "method_error") set("method " + a.value("method", std::string()) + " failing", true);
+    else if (e.action == "method_delay") set("method " + a.value("method", std::string()) + " delayed", a.value("delay_ms", 0) > 0);
+    else if (e.action == "latency") set("slow", a.value("ms", 0) > 0);
+    else if (e.action == "blackhole") set("blackholed", a.value("on", true));
+    else if (e.action == "proxy_signal" && a.value("signal", std::string()) == "STOP") set("stopped", true);
+    else if (e.action == "proxy_signal" && a.value("signal", std::string()) == "CONT") set("stopped", false);
+    if (e.action == "clear" || e.action == "method_clear") {
+      std::erase_if(f, [&](const std::string& x) {
+        return e.action == "clear" || (x.rfind("method ", 0) == 0 && (!a.contains("method") || x.find(" " + a.value("method", std::string()) + " ") != std::string::npos));
+      });
+    }
+  }
+  for (const auto& [target, f] : faults) {
+    if (!f.empty()) return {std::nullopt, target + " is still " + *f.begin() + " at the end of the timeline"};
+  }
+  return {last, ""};
+}
+
+}  // namespace vixy::chaos

@@ -1,0 +1,93 @@
+#pragma once
+// A scenario file (scenarios/*.json): topology, proxy settings, workload, fault timeline and
+// expectations. Parsing is strict: an unknown key or a bad value is rejected with a message that
+// names its path, e.g. `timeline[2].action: unknown action "kil"`. scenarios/README.md documents
+// the format with an annotated example.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vixy::chaos {
+
+struct ScenarioError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Topology {
+  std::vector<std::string> el_primaries{"el-primary"};
+  std::vector<std::string> el_backups{"el-backup"};
+  std::vector<std::string> cl_nodes;
+  std::uint64_t chain_seed = 7;
+  int block_time_ms = 250;
+  bool injectors = true;  // put a fault injector in front of every node (when the build has one)
+};
+
+struct ProxySettings {
+  std::vector<std::pair<std::string, nlohmann::json>> global;  // [global] keys, in file order
+  std::string extra_toml;                                       // further tables, verbatim
+};
+
+enum class IdStyle { sequential, reused, string };
+
+struct Workload {
+  int duration_ms = 10'000;
+  int drain_ms = 5'000;  // after the last request: how long answers may still arrive
+  int ws_clients = 4;
+  int subscriptions_per_client = 2;
+  std::vector<std::string> subscription_kinds{"newHeads"};  // used round-robin
+  double requests_per_second = 10;                          // per client
+  std::vector<std::pair<std::string, double>> method_mix{{"eth_blockNumber", 1}};
+  IdStyle id_style = IdStyle::sequential;
+  int probe_interval_ms = 200;      // web3_clientVersion per client, for failback (I6)
+  int resubscribe_every_ms = 0;     // per client: unsubscribe one subscription and subscribe anew
+  int reconnect_every_ms = 0;       // per client: close and reconnect (mass reconnection)
+  double http_requests_per_second = 0;  // POST /el, in total
+};
+
+struct TimelineEvent {
+  int at_ms = 0;  // since the workload started
+  std::string action;
+  std::string target;  // a node name, or "proxy" for proxy_signal
+  nlohmann::json args = nlohmann::json::object();
+};
+
+struct Expectations {
+  std::vector<std::string> invariants{"I1", "I2", "I3", "I6"};
+  int failback_within_ms = 3'000;
+  std::optional<double> max_error_rate;  // error answers / answers, WebSocket and HTTP together
+  std::optional<double> p99_ms;
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  Topology topology;
+  ProxySettings proxy;
+  Workload workload;
+  std::vector<TimelineEvent> timeline;  // sorted by at_ms (stable)
+  Expectations expectations;
+};
+
+Scenario parse_scenario(const nlohmann::json& document);
+// Reads and parses a file; errors are prefixed with the file name.
+Scenario load_scenario(const std::string& path);
+nlohmann::json scenario_to_json(const Scenario& scenario);
+
+// Actions that only a fault injector can carry out (the rest go through the fake nodes' admin API).
+bool action_needs_injector(const std::string& action);
+
+// When every EL primary (and the proxy) is fault-free for good, in ms since the workload started:
+// 0 when none ever had a fault; nullopt (with the reason) when one is still faulted at the end.
+struct Recovery {
+  std::optional<int> healthy_from_ms;
+  std::string reason;
+};
+Recovery primaries_recovery(const Scenario& scenario);
+
+}  // namespace vixy::chaos

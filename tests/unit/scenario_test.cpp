@@ -1,0 +1,185 @@
+// Scenario files: what a good file becomes, and that every kind of mistake is named by its path.
+#include "chaos/scenario.hpp"
+
+#include "chaos/fuzz.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace vixy::chaos {
+namespace {
+
+using nlohmann::json;
+
+json minimal() { return json{{"name", "t"}}; }
+
+json good() {
+  return json::parse(R"({
+    "name": "replay",
+    "topology": {"el_primaries": ["p1"], "el_backups": ["b1"], "chain_seed": 9, "block_time_ms": 100},
+    "proxy": {"global": {"health_check_interval_ms": 100, "max_retries": 1}, "extra_toml": "[metrics]\nenabled = true\n"},
+    "workload": {"duration_ms": 8000, "ws_clients": 3, "subscriptions_per_client": 5,
+                 "subscription_kinds": ["newHeads", "logs"], "requests_per_second": 20,
+                 "method_mix": {"eth_blockNumber": 3, "eth_getBalance": 1}, "id_style": "reused"},
+    "timeline": [{"at_ms": 3000, "action": "restart", "target": "p1"},
+                 {"at_ms": 1000, "action": "kill", "target": "p1"},
+                 {"at_ms": 2000, "action": "proxy_signal", "args": {"signal": "HUP"}}],
+    "expectations": {"invariants": ["I1", "I6"], "failback_within_ms": 2000, "max_error_rate": 0.1, "p99_ms": 500}
+  })");
+}
+
+std::string error_of(const json& j) {
+  try {
+    parse_scenario(j);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(Scenario, GoodFileParses) {
+  auto s = parse_scenario(good());
+  EXPECT_EQ(s.name, "replay");
+  EXPECT_EQ(s.topology.el_primaries, std::vector<std::string>{"p1"});
+  EXPECT_EQ(s.topology.chain_seed, 9u);
+  ASSERT_EQ(s.proxy.global.size(), 2u);
+  EXPECT_EQ(s.proxy.global[1].first, "max_retries");
+  EXPECT_EQ(s.workload.id_style, IdStyle::reused);
+  EXPECT_EQ(s.workload.method_mix.size(), 2u);
+  ASSERT_EQ(s.timeline.size(), 3u);
+  EXPECT_EQ(s.timeline[0].action, "kill");  // sorted by time
+  EXPECT_EQ(s.timeline[1].target, "proxy");
+  EXPECT_EQ(s.expectations.invariants, (std::vector<std::string>{"I1", "I6"}));
+  EXPECT_EQ(*s.expectations.p99_ms, 500);
+  auto r = primaries_recovery(s);
+  EXPECT_EQ(r.healthy_from_ms, 3000);
+}
+
+TEST(Scenario, DefaultsWhenSectionsAreLeftOut) {
+  auto s = parse_scenario(minimal());
+  EXPECT_EQ(s.topology.el_primaries, std::vector<std::string>{"el-primary"});
+  EXPECT_TRUE(s.timeline.empty());
+  EXPECT_EQ(primaries_recovery(s).healthy_from_ms, 0);
+}
+
+TEST(Scenario, RoundTripsThroughJson) {
+  auto s = parse_scenario(good());
+  auto again = parse_scenario(scenario_to_json(s));
+  EXPECT_EQ(scenario_to_json(again), scenario_to_json(s));
+}
+
+TEST(Scenario, ErrorsNameTheKeyPath) {
+  auto with = [](const char* pointer, json value) {
+    json j = good();
+    j[json::json_pointer(pointer)] = std::move(value);
+    return error_of(j);
+  };
+  EXPECT_EQ(with("/timeline/2/action", "kil").rfind("timeline[2].action: unknown action \"kil\"", 0), 0u)
+      << with("/timeline/2/action", "kil");
+  EXPECT_EQ(with("/bogus", 1).rfind("bogus: unknown key", 0), 0u);
+  EXPECT_EQ(with("/workload/ws_client", 1).rfind("workload.ws_client: unknown key", 0), 0u);
+  EXPECT_EQ(with("/workload/ws_clients", "3"), "workload.ws_clients: expected an integer, got \"3\"");
+  EXPECT_EQ(with("/workload/ws_clients", -1), "workload.ws_clients: must be between 0 and 1000, got -1");
+  EXPECT_EQ(with("/workload/id_style", "random").rfind("workload.id_style: unknown id style", 0), 0u);
+  EXPECT_EQ(with("/workload/method_mix/eth_call", 1).rfind("workload.method_mix.eth_call: unknown method", 0), 0u);
+  EXPECT_EQ(with("/workload/subscription_kinds/1", "blocks").rfind("workload.subscription_kinds[1]: unknown value", 0), 0u);
+  EXPECT_EQ(with("/timeline/0/target", "p2"), "timeline[0].target: no node named \"p2\" in the topology");
+  EXPECT_EQ(with("/timeline/0/at_ms", 9000), "timeline[0].at_ms: must be between 0 and 7999, got 9000");
+  EXPECT_EQ(with("/timeline/0/args", json{{"blocks", 1}}).rfind("timeline[0].args.blocks: unknown key", 0), 0u);
+  EXPECT_EQ(with("/timeline/2/args/signal", "TERM").rfind("timeline[2].args.signal: unknown signal \"TERM\"", 0), 0u);
+  EXPECT_EQ(with("/expectations/invariants/0", "I9").rfind("expectations.invariants[0]: unknown value \"I9\"", 0), 0u);
+  EXPECT_EQ(with("/expectations/max_error_rate", 2), "expectations.max_error_rate: must be between 0 and 1, got 2");
+  EXPECT_EQ(with("/topology/el_backups/0", "p1"), "topology: node name \"p1\" is used twice");
+  EXPECT_EQ(with("/topology/el_primaries", json::array()), "topology.el_primaries: at least one primary is needed");
+  EXPECT_EQ(with("/proxy/global/max_retries", json::array()), "proxy.global.max_retries: expected a number, boolean or string");
+  json lag = {{"at_ms", 1}, {"action", "lag"}, {"target", "b1"}};
+  EXPECT_EQ(with("/timeline/3", lag), "timeline[3].args.blocks: missing");
+  EXPECT_EQ(error_of(json{{"description", "x"}}), "name: missing (every scenario has a name)");
+  EXPECT_EQ(error_of(json::array()), "(document): expected an object");
+}
+
+TEST(Scenario, FailbackDeadlineMustFitTheRun) {
+  json j = good();
+  j["expectations"]["failback_within_ms"] = 5000;  // 3000 + 5000 + 500 > 8000
+  EXPECT_EQ(error_of(j).rfind("expectations.failback_within_ms: the workload ends", 0), 0u) << error_of(j);
+}
+
+TEST(Scenario, RecoveryFollowsEveryPrimaryFault) {
+  json j = minimal();
+  j["workload"] = {{"duration_ms", 10000}};
+  j["timeline"] = json::parse(R"([
+    {"at_ms": 100, "action": "lag", "target": "el-primary", "args": {"blocks": 10}},
+    {"at_ms": 200, "action": "kill", "target": "el-backup"},
+    {"at_ms": 300, "action": "method_error", "target": "el-primary", "args": {"method": "eth_blockNumber"}},
+    {"at_ms": 400, "action": "lag", "target": "el-primary", "args": {"blocks": 0}}
+  ])");
+  j["expectations"] = {{"invariants", {"I1"}}};
+  auto r = primaries_recovery(parse_scenario(j));
+  EXPECT_FALSE(r.healthy_from_ms.has_value());
+  EXPECT_EQ(r.reason, "el-primary is still method eth_blockNumber failing at the end of the timeline");
+  j["timeline"].push_back({{"at_ms", 500}, {"action", "method_clear"}, {"target", "el-primary"}});
+  EXPECT_EQ(primaries_recovery(parse_scenario(j)).healthy_from_ms, 500);
+  j["timeline"].push_back({{"at_ms", 600}, {"action", "proxy_signal"}, {"args", {{"signal", "STOP"}}}});
+  EXPECT_FALSE(primaries_recovery(parse_scenario(j)).healthy_from_ms.has_value());
+}
+
+TEST(Scenario, EveryFileInTheLibraryParses) {
+  namespace fs = std::filesystem;
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(VIXY_SOURCE_DIR) / "scenarios")) {
+    if (entry.path().extension() != ".json") continue;
+    ++count;
+    EXPECT_NO_THROW(load_scenario(entry.path().string())) << entry.path();
+  }
+  EXPECT_GE(count, 8);  // the library the issue asks for
+}
+
+TEST(Scenario, FileErrorsNameTheFile) {
+  try {
+    load_scenario("/nonexistent/x.json");
+    FAIL();
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(std::string(e.what()), "/nonexistent/x.json: cannot be read");
+  }
+}
+
+TEST(Fuzz, DrawsTheSameValidScenarioForTheSameSeed) {
+  auto a = draw_scenario(11, 3, 10'000, false);
+  EXPECT_EQ(scenario_to_json(a), scenario_to_json(draw_scenario(11, 3, 10'000, false)));
+  EXPECT_NE(scenario_to_json(a), scenario_to_json(draw_scenario(11, 4, 10'000, false)));
+  for (int i = 0; i < 50; ++i) {
+    auto s = draw_scenario(99, i, 8'000, i % 2 == 0);
+    EXPECT_NO_THROW(parse_scenario(scenario_to_json(s)));
+    // Every fault is undone, so failback is checkable in every drawn run.
+    auto r = primaries_recovery(s);
+    ASSERT_TRUE(r.healthy_from_ms.has_value()) << r.reason;
+    EXPECT_EQ(*r.healthy_from_ms, recovery_at_ms(8'000));
+    for (const auto& e : s.timeline) {
+      if (i % 2 == 1) {
+        EXPECT_FALSE(action_needs_injector(e.action)) << e.action;
+      }
+    }
+  }
+}
+
+TEST(Fuzz, ShrinkingDropsFaultsAndKeepsRecovery) {
+  auto s = draw_scenario(5, 0, 10'000, false);
+  int recover = recovery_at_ms(10'000);
+  s.timeline.erase(std::remove_if(s.timeline.begin(), s.timeline.end(), [&](const auto& e) { return e.at_ms < recover; }),
+                   s.timeline.end());
+  std::size_t recovery_events = s.timeline.size();
+  for (int at : {1000, 2000, 3000, 4000}) s.timeline.push_back({at, "kill", "p1", nlohmann::json::object()});
+  auto candidates = shrink_candidates(s);
+  ASSERT_EQ(candidates.size(), 2u + 4u);  // two halves, then each single fault
+  EXPECT_EQ(candidates[0].timeline.size(), recovery_events + 2);
+  EXPECT_EQ(candidates[2].timeline.size(), recovery_events + 3);
+  for (const auto& c : candidates) {
+    EXPECT_EQ(std::count_if(c.timeline.begin(), c.timeline.end(), [&](const auto& e) { return e.at_ms >= recover; }),
+              static_cast<long>(recovery_events));
+  }
+}
+
+}  // namespace
+}  // namespace vixy::chaos
