@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "log/log.hpp"
+#include "net/stable_port.hpp"
 
 namespace vixy::chaos::detail {
 namespace {
@@ -53,7 +54,10 @@ Relay::Relay(asio::io_context& io, std::string target_host, std::uint16_t target
   auto results = resolver.resolve(target_host_, std::to_string(target_port_), ec);
   if (ec) throw std::runtime_error("cannot resolve target " + target_host_ + ": " + ec.message());
   for (const auto& entry : results) targets_.push_back(entry.endpoint());
-  if (auto bind_error = open_listener(listen_port)) {
+  // The port outlives kill/restart, so a chosen one must be outside the ephemeral range.
+  auto open_at = [this](std::uint16_t port) { return open_listener(port); };
+  auto bind_error = listen_port == 0 ? net::bind_stable_port(open_at) : open_listener(listen_port);
+  if (bind_error) {
     throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(listen_port) + ": " + bind_error.message());
   }
 }

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,6 +49,9 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path) 
     ::dup2(log_fd, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    // Nothing else of the parent may live on in the child: an inherited listening socket (a fault
+    // injector's, say) would keep accepting after the parent closed it and block its restart.
+    ::syscall(SYS_close_range, 3U, ~0U, 0U);
     ::execv(args[0], args.data());
     const char msg[] = "exec failed\n";
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);

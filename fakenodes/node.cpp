@@ -1,5 +1,7 @@
 #include "fakenodes/node.hpp"
 
+#include "net/stable_port.hpp"
+
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -53,7 +55,12 @@ beast::error_code FakeNode::start() {
     return serve_admin(self->shared_from_this(), c, r);
   });
 
-  if (auto ec = rpc_server_->listen(options_.listen)) return ec;
+  // The RPC port is re-opened by /restart, so it must not be one the kernel may hand out meanwhile.
+  auto listen_rpc = [&](std::uint16_t port) {
+    return rpc_server_->listen(tcp::endpoint(options_.listen.address(), port));
+  };
+  auto rpc_ec = options_.listen.port() == 0 ? net::bind_stable_port(listen_rpc) : listen_rpc(options_.listen.port());
+  if (rpc_ec) return rpc_ec;
   rpc_bound_ = rpc_server_->local_endpoint();
   if (auto ec = admin_server_->listen(options_.admin)) return ec;
   if (options_.tls) {

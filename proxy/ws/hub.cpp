@@ -38,8 +38,12 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   settings_.max_pending_requests = ws.max_pending_requests;
   settings_.max_subscriptions = ws.max_subscriptions;
   settings_.request_timeout = std::chrono::milliseconds(config.global.proxy_timeout_ms);
-  settings_.reconnect_backoff = std::chrono::milliseconds(ws.reconnect_backoff_ms);
-  settings_.reconnect_backoff_max = std::chrono::milliseconds(ws.reconnect_backoff_max_ms);
+  // A node the monitor keeps reporting healthy is retried at least once per health interval, so
+  // failback is never held back longer than I6 allows by a backoff grown while it was down.
+  const auto interval = std::chrono::milliseconds(config.global.health_check_interval_ms);
+  settings_.reconnect_backoff_max = std::min(std::chrono::milliseconds(ws.reconnect_backoff_max_ms), interval);
+  settings_.reconnect_backoff =
+      std::min(std::chrono::milliseconds(ws.reconnect_backoff_ms), settings_.reconnect_backoff_max);
   socket_options_.connect_timeout = std::chrono::milliseconds(config.global.connect_timeout_ms);
   socket_options_.idle_timeout = std::chrono::milliseconds(ws.ping_interval_ms + ws.pong_timeout_ms);
   socket_options_.max_message_size = ws.max_upstream_message_size;

@@ -444,6 +444,7 @@ void SessionCore::open_link(std::size_t node, bool planned) {
 }
 
 void SessionCore::connect_best(TimePoint now) {
+  switch_checked_ = now;
   if (auto node = pick_node(now, std::nullopt)) open_link(*node, false);
 }
 
@@ -568,6 +569,7 @@ void SessionCore::health_changed(const std::vector<std::size_t>& candidates, Tim
 }
 
 void SessionCore::consider_switch(TimePoint now) {
+  switch_checked_ = now;
   if (active_ == 0) {
     connect_best(now);
     return;
@@ -657,7 +659,9 @@ std::optional<TimePoint> SessionCore::next_deadline() const {
   auto current = links_.find(active_);
   bool waiting_for_any = active_ == 0;
   for (std::size_t node : candidates_) {
-    if (node >= nodes_.size() || retry_[node].not_before <= now_) continue;
+    // Due until a switch decision has looked at it: other events may move time past a backoff's
+    // end without anyone considering the node again.
+    if (node >= nodes_.size() || retry_[node].not_before <= switch_checked_) continue;
     bool better = planned_ == 0 && current != links_.end() && rank(node) < rank(current->second.node);
     if (waiting_for_any || better) consider(retry_[node].not_before);
   }

@@ -195,6 +195,7 @@ class SessionCore {
   std::vector<std::size_t> candidates_;
   std::vector<NodeRetry> retry_;
   TimePoint now_{};
+  TimePoint switch_checked_{};  // when a failover/failback decision last looked at the candidates
 
   std::map<ConnectionId, Link> links_;
   ConnectionId active_ = 0;   // carries client traffic (connecting or open); 0: none

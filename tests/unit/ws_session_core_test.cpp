@@ -178,6 +178,29 @@ TEST_F(Core, FailsBackToTheRecoveredPrimaryMakeBeforeBreak) {
   EXPECT_EQ(core.counters().failbacks, 1u);
 }
 
+// A busy session keeps receiving notifications; time moving past the primary's backoff through
+// those events must not make the failback deadline disappear before anyone acted on it.
+TEST_F(Core, FailbackDeadlineSurvivesEventsThatPassIt) {
+  core.start({0, 1}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.upstream_lost(primary.connection, now);  // connections cut; the primary stays healthy
+  auto backup = expect_connect(1);
+  core.upstream_connected(backup.connection, now + 1ms);
+  take();
+  auto due = core.next_deadline();
+  ASSERT_TRUE(due);
+  core.client_text(R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId"})", *due + 5ms);  // an event after it
+  take();
+  auto still_due = core.next_deadline();
+  ASSERT_TRUE(still_due);
+  EXPECT_LE(*still_due, *due + 5ms);
+  core.tick(*due + 5ms);
+  auto actions = take();
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(std::get<ws::Connect>(actions[0]).node, 0u);
+}
+
 TEST_F(Core, BatchesAreAnsweredAsOneArrayInRequestOrder) {
   core.start({0}, now);
   auto primary = expect_connect(0);
