@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds, and runs the main job: fake EL/CL nodes and the real vixy binary on
-# loopback ports, requests through the proxy, a primary killed, the failover shown and summarised.
+# Sets up the machine, builds, and runs the main job: the incident replay scenario (fake EL nodes
+# behind fault injectors, the real vixy, WebSocket clients holding several subscriptions with
+# reused ids while the primary is killed, restarted and cut off four times) and prints its report.
+# Extra arguments go to `vixy-chaos run` (e.g. --report out.json).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
 build_dir="$("$root/scripts/build.sh" | tail -n 1)"
-exec "$build_dir/chaos/vixy-chaos" demo "$@"
+exec "$build_dir/chaos/vixy-chaos" run "$root/scenarios/incident-replay.json" "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine (scripts/bootstrap.sh), builds with AddressSanitizer + UndefinedBehaviorSanitizer
 # and warnings as errors, and runs every test (unit, property, integration against the real
-# binaries). Any sanitizer report fails the test that produced it.
+# binaries), then the whole chaos scenario library and a fuzz batch (a fixed seed and a fresh one)
+# against the real vixy. Any sanitizer report fails the test that produced it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
@@ -17,3 +18,9 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_retu
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build_dir"
 ctest --output-on-failure --timeout 300 -j "$(nproc)"
+
+chaos="$build_dir/chaos/vixy-chaos"
+"$chaos" run "$root"/scenarios/*.json --report "$build_dir/scenarios-report.json"
+# A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
+"$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
+"$chaos" fuzz --seed "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" --runs 3 --out "$build_dir/fuzz-failures"
