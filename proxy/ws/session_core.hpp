@@ -188,6 +188,7 @@ class SessionCore {
   std::optional<std::size_t> pick_node(TimePoint now, std::optional<std::size_t> better_than) const;
   std::size_t rank(std::size_t node) const;
   std::string mint_subscription_id();
+  static std::uint64_t mix(std::uint64_t x);
 
   std::vector<NodeInfo> nodes_;
   SessionSettings settings_;
