@@ -1,5 +1,6 @@
 #include "chaos/fuzz.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -151,6 +152,14 @@ int fuzz_command(const std::vector<std::string>& args, const Binaries& defaults)
   try {
     for (std::size_t i = 0; i < args.size(); ++i) {
       const auto& a = args[i];
+      if (a == "--help" || a == "-h") {
+        std::printf("usage: vixy-chaos fuzz [--seed S] [--runs N] [--duration MS] [--proxy-bin PATH] [--fakenode PATH] [--out DIR]\n");
+        return 0;
+      }
+      static const char* const known[] = {"--seed", "--runs", "--duration", "--proxy-bin", "--fakenode", "--out"};
+      if (std::find(std::begin(known), std::end(known), a) == std::end(known)) {
+        throw std::invalid_argument("unknown option \"" + a + "\"");
+      }
       if (i + 1 >= args.size()) throw std::invalid_argument("\"" + a + "\" needs a value");
       const auto& v = args[++i];
       if (a == "--seed") seed = std::stoull(v);

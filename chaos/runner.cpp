@@ -255,6 +255,11 @@ int run_command(const std::vector<std::string>& args, const Binaries& defaults) 
   std::vector<std::string> files;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("usage: vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]\n"
+                  "                      [--histories out.jsonl]\n(format: scenarios/README.md)\n");
+      return 0;
+    }
     if ((a == "--proxy-bin" || a == "--report" || a == "--fakenode" || a == "--seed" || a == "--histories") &&
         i + 1 < args.size()) {
       const auto& v = args[++i];
