@@ -102,7 +102,7 @@ void SessionCore::client_text(std::string_view text, TimePoint now) {
     return;
   }
   if (!document->is_array()) {
-    handle_message(text, 0, now);
+    handle_message(text, 0, now, std::move(document));
     return;
   }
   auto spans = raw::elements(text);
@@ -112,7 +112,14 @@ void SessionCore::client_text(std::string_view text, TimePoint now) {
   }
   std::uint64_t batch = next_batch_++;
   batches_[batch];
-  for (const auto& span : *spans) handle_message(span.of(text), batch, now);
+  // The parsed elements go along so no element is parsed twice (the spans and the parser agree on
+  // any valid array; if they ever did not, each element is parsed from its own span).
+  bool aligned = spans->size() == document->size();
+  for (std::size_t i = 0; i < spans->size(); ++i) {
+    std::optional<json> element;
+    if (aligned) element = std::move((*document)[i]);
+    handle_message((*spans)[i].of(text), batch, now, std::move(element));
+  }
   auto it = batches_.find(batch);
   it->second.building = false;
   if (it->second.slots.empty()) {
@@ -122,11 +129,12 @@ void SessionCore::client_text(std::string_view text, TimePoint now) {
   }
 }
 
-void SessionCore::handle_message(std::string_view text, std::uint64_t batch, TimePoint now) {
+void SessionCore::handle_message(std::string_view text, std::uint64_t batch, TimePoint now,
+                                 std::optional<jsonrpc::json> parsed) {
   Pending pending;
   pending.batch = batch;
   pending.deadline = now + settings_.request_timeout;
-  auto message = jsonrpc::parse(text);
+  auto message = parsed ? std::move(parsed) : jsonrpc::parse(text);
   bool has_id = message && message->is_object() && message->contains("id");
   if (has_id) {
     pending.id_span = raw::member(text, "id");

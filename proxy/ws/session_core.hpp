@@ -20,6 +20,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "config/config.hpp"
 #include "jsonrpc/raw.hpp"
 
@@ -163,7 +165,8 @@ class SessionCore {
     TimePoint not_before{};
   };
 
-  void handle_message(std::string_view text, std::uint64_t batch, TimePoint now);
+  void handle_message(std::string_view text, std::uint64_t batch, TimePoint now,
+                      std::optional<nlohmann::json> parsed);
   void handle_unsubscribe(Pending pending, const std::string& params_text);
   void admit(Pending pending);
   void unsubscribe_upstream(ConnectionId connection, const std::string& upstream_id);
