@@ -1,0 +1,76 @@
+#pragma once
+// Gapless subscriptions (invariant I7): what a client's subscription stream has delivered, so that
+// a switch of upstream neither skips nor repeats anything. One Stream per client subscription of a
+// kind that can be checked; the session core feeds it the subscription's notifications (already
+// carrying the client's subscription id) and carries out its Effects: texts for the client, and
+// requests (Fetch) to send, with proxy-owned ids, on the upstream the subscription is bound to.
+//
+// Like the session core this is sans-I/O, so the model-based test can drive it through switches.
+//
+//  * newHeads: the hashes of the last `depth` delivered heads. A head whose parent was not
+//    delivered starts a fill: the missing headers are fetched (by number, then by hash where a
+//    reorg makes numbers ambiguous) and delivered first, oldest first, shaped like the head that
+//    triggered it. Heads arriving meanwhile wait. A hash already delivered is dropped. A head that
+//    replaces a delivered one (a reorg) is delivered, as a node would.
+//  * logs: (blockHash, logIndex) of recent logs and how far the stream is known complete. After a
+//    switch, eth_getLogs with the subscription's filter covers the blocks in between; delivered logs
+//    that the new upstream's chain no longer has are sent again with "removed": true, as geth does.
+//  * newPendingTransactions: duplicates within a recent window are dropped; nothing can be fetched.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vixy::ws::gapless {
+
+enum class Kind : std::uint8_t { new_heads, logs, pending_transactions, other };
+inline constexpr std::size_t kCountedKinds = 3;  // every kind but `other`
+// The subscription name a metric's `kind` label carries ("newHeads", "logs", ...).
+const char* kind_label(Kind kind);
+
+// What an eth_subscribe's params ask for; `filter` is the logs filter object ({} when absent).
+struct Subscribed {
+  Kind kind = Kind::other;
+  nlohmann::json filter = nlohmann::json::object();
+};
+Subscribed classify(const nlohmann::json& params);
+
+struct Fetch {
+  std::uint64_t tag = 0;  // handed back with the answer
+  std::string method;
+  nlohmann::json params;
+};
+
+struct Effects {
+  std::vector<std::string> deliver;  // to the client, in order
+  std::vector<Fetch> fetch;          // to the subscription's current upstream
+  std::uint64_t backfilled = 0;      // heads or logs delivered from a fetch
+  std::uint64_t duplicates = 0;      // notifications dropped because the client had them
+  std::uint64_t gaps = 0;            // gaps that could not be filled (beyond the bound, errors)
+};
+
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // A notification of this subscription. `retired`: it came over the upstream the subscription
+  // just left (make-before-break); it is delivered only if it adds something.
+  virtual void notification(std::string text, bool retired, Effects& out) = 0;
+  // The result of a Fetch this stream asked for; nullptr for an error answer.
+  virtual void fetched(std::uint64_t tag, const nlohmann::json* result, Effects& out) = 0;
+  // The subscription is confirmed: first on its upstream (moved = false), or re-established on
+  // another one after a switch (moved = true).
+  virtual void established(bool moved, Effects& out) = 0;
+  // A Fetch will not be answered: its upstream is gone (lost), or it timed out.
+  virtual void abandoned(std::uint64_t tag, bool lost, Effects& out) = 0;
+};
+
+// nullptr for Kind::other: nothing is tracked, notifications pass as they are.
+std::unique_ptr<Stream> make_stream(const Subscribed& what, std::string client_subscription_id,
+                                    std::size_t depth);
+
+}  // namespace vixy::ws::gapless

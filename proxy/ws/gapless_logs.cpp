@@ -1,0 +1,256 @@
+// The logs stream: every log of the canonical chain once, across upstream switches (I7).
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "jsonrpc/jsonrpc.hpp"
+#include "ws/gapless_detail.hpp"
+
+namespace vixy::ws::gapless::detail {
+namespace {
+
+using nlohmann::json;
+
+struct LogKey {
+  Hash block{};
+  std::uint64_t index = 0;
+  bool operator==(const LogKey&) const = default;
+};
+struct LogKeyHash {
+  std::size_t operator()(const LogKey& key) const {
+    std::uint64_t prefix = 0;
+    std::memcpy(&prefix, key.block.data(), sizeof prefix);  // a hash's bytes are already uniform
+    return static_cast<std::size_t>(prefix ^ (key.index * 0x9e3779b97f4a7c15ULL));
+  }
+};
+
+struct LogFields {
+  LogKey key;
+  std::uint64_t number = 0;
+  bool removed = false;
+};
+
+std::optional<LogFields> log_fields(std::string_view object) {
+  auto block = hash_member(object, "blockHash");
+  auto index = quantity_member(object, "logIndex");
+  auto number = quantity_member(object, "blockNumber");
+  if (!block || !index || !number) return std::nullopt;
+  auto removed = jsonrpc::raw::member(object, "removed");
+  return LogFields{{*block, *index}, *number, removed && removed->of(object) == "true"};
+}
+
+// At most this many recent logs are remembered per subscription (with their text, to send them
+// again as removed after a reorg): about 1 MiB for a filter that matches everything.
+constexpr std::size_t kMaxRecent = 4096;
+constexpr std::size_t kMaxHeld = 16384;
+
+class LogStream final : public Stream {
+ public:
+  LogStream(json filter, std::string client_id, std::size_t depth)
+      : filter_(std::move(filter)), client_id_(std::move(client_id)), depth_(std::max<std::size_t>(depth, 1)) {}
+
+  void notification(std::string text, bool retired, Effects& out) override {
+    if (filling_) {
+      held_.push_back({std::move(text), retired});
+      if (held_.size() > kMaxHeld) {
+        ++out.gaps;
+        finish(out);
+      }
+      return;
+    }
+    accept(std::move(text), retired, out);
+  }
+
+  void fetched(std::uint64_t tag, const json* result, Effects& out) override {
+    auto asked = asked_.find(tag);
+    if (asked == asked_.end()) return;  // from a fill given up since
+    Phase phase = asked->second;
+    asked_.erase(asked);
+    std::optional<std::uint64_t> height;
+    if (result && result->is_string()) height = jsonrpc::from_quantity(result->get_ref<const std::string&>());
+    switch (phase) {
+      case Phase::mark:
+        // The head when the subscription was made: logs of blocks up to here predate it.
+        if (height) checked_ = std::max(checked_.value_or(0), *height);
+        return;
+      case Phase::head:
+        if (!height) return give_up(out);
+        return ask_logs(*height, out);
+      case Phase::logs:
+        if (!result || !result->is_array()) return give_up(out);
+        reconcile(*result, out);
+        return finish(out);
+    }
+  }
+
+  void established(bool moved, Effects& out) override {
+    if (!moved) {
+      ask(Phase::mark, "eth_blockNumber", json::array(), out);
+      return;
+    }
+    // Without a delivered log or the head at subscription time there is no telling where the
+    // stream stood; that only happens when a switch follows the subscribe at once.
+    if (!checked_ && !highest_) return;
+    std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
+    filling_ = true;
+    ask(Phase::head, "eth_blockNumber", json::array(), out);
+  }
+
+  void abandoned(std::uint64_t tag, bool lost, Effects& out) override {
+    auto asked = asked_.find(tag);
+    if (asked == asked_.end()) return;
+    Phase phase = asked->second;
+    asked_.erase(asked);
+    if (phase == Phase::mark || !filling_) return;
+    // Lost: the switch this forces fills the range again from the next upstream. Timed out: the
+    // range stays unfilled.
+    if (!lost) ++out.gaps;
+    finish(out);
+  }
+
+ private:
+  enum class Phase : std::uint8_t { mark, head, logs };
+  struct Entry {
+    LogKey key;
+    std::uint64_t number = 0;
+    std::string text;  // the log object, to send again as removed
+  };
+
+  void ask(Phase phase, const char* method, json params, Effects& out) {
+    std::uint64_t tag = next_tag_++;
+    asked_[tag] = phase;
+    out.fetch.push_back(Fetch{tag, method, std::move(params)});
+  }
+
+  void ask_logs(std::uint64_t head, Effects& out) {
+    // The highest block with a delivered log may have had more logs the old upstream never sent.
+    std::uint64_t from = checked_ ? *checked_ + 1 : *highest_;
+    if (highest_) from = std::max(from, *highest_);
+    if (from > head) return finish(out);
+    if (head - from + 1 > depth_) {
+      ++out.gaps;
+      from = head - depth_ + 1;
+    }
+    range_ = {from, head};
+    json filter = filter_;
+    filter["fromBlock"] = jsonrpc::to_quantity(from);
+    filter["toBlock"] = jsonrpc::to_quantity(head);
+    filter.erase("blockHash");
+    ask(Phase::logs, "eth_getLogs", json::array({std::move(filter)}), out);
+  }
+
+  void give_up(Effects& out) {
+    ++out.gaps;
+    finish(out);
+  }
+
+  // What the new upstream's chain says about the fill range: delivered logs it no longer has were
+  // reorged away (it would return them, they match the same filter), so the client is told they
+  // are removed; logs the client has not seen are delivered.
+  void reconcile(const json& logs, Effects& out) {
+    std::unordered_set<LogKey, LogKeyHash> present;
+    std::vector<std::pair<LogFields, std::string>> found;
+    for (const auto& log : logs) {
+      std::string text = log.dump();
+      auto fields = log_fields(text);
+      if (!fields || fields->removed) continue;
+      present.insert(fields->key);
+      found.emplace_back(*fields, std::move(text));
+    }
+    for (auto it = recent_.begin(); it != recent_.end();) {
+      bool in_range = it->number >= range_.first && it->number <= range_.second;
+      if (!in_range || present.contains(it->key)) {
+        ++it;
+        continue;
+      }
+      json removed = json::parse(it->text, nullptr, false);
+      if (removed.is_object()) {
+        removed["removed"] = true;
+        out.deliver.push_back(notification_text(client_id_, removed.dump()));
+      }
+      known_.erase(it->key);
+      it = recent_.erase(it);
+    }
+    for (auto& [fields, text] : found) {
+      if (known_.contains(fields.key)) {
+        ++out.duplicates;
+        continue;
+      }
+      out.deliver.push_back(notification_text(client_id_, text));
+      record(fields, std::move(text));
+      ++out.backfilled;
+    }
+    checked_ = std::max(checked_.value_or(0), range_.second);
+  }
+
+  void accept(std::string text, bool retired, Effects& out) {
+    auto span = result_span(text);
+    auto fields = span ? log_fields(span->of(text)) : std::nullopt;
+    if (!fields) {
+      if (!retired) out.deliver.push_back(std::move(text));  // not a log we can follow
+      return;
+    }
+    if (fields->removed) {
+      // A node's own reorg notice: passed on for a log the client has, dropped when it was
+      // already reported removed (by a fill) or never delivered.
+      bool remembered = highest_ && fields->number + depth_ >= *highest_;
+      if (known_.erase(fields->key) == 0 && remembered) {
+        ++out.duplicates;
+        return;
+      }
+      std::erase_if(recent_, [&](const Entry& entry) { return entry.key == fields->key; });
+      out.deliver.push_back(std::move(text));
+      return;
+    }
+    if (known_.contains(fields->key)) {
+      ++out.duplicates;
+      return;
+    }
+    record(*fields, std::string(span->of(text)));
+    out.deliver.push_back(std::move(text));
+  }
+
+  void record(const LogFields& fields, std::string text) {
+    highest_ = std::max(highest_.value_or(0), fields.number);
+    known_.insert(fields.key);
+    recent_.push_back(Entry{fields.key, fields.number, std::move(text)});
+    while (!recent_.empty() && (recent_.size() > kMaxRecent || recent_.front().number + depth_ < *highest_)) {
+      known_.erase(recent_.front().key);
+      recent_.pop_front();
+    }
+  }
+
+  void finish(Effects& out) {
+    filling_ = false;
+    std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
+    while (!filling_ && !held_.empty()) {
+      auto [text, retired] = std::move(held_.front());
+      held_.pop_front();
+      accept(std::move(text), retired, out);
+    }
+  }
+
+  json filter_;
+  std::string client_id_;
+  std::size_t depth_;
+  std::optional<std::uint64_t> checked_;  // every log up to this block was delivered or predates the subscription
+  std::optional<std::uint64_t> highest_;  // the highest block a delivered log came from
+  std::deque<Entry> recent_;
+  std::unordered_set<LogKey, LogKeyHash> known_;  // the keys of recent_
+
+  bool filling_ = false;
+  std::pair<std::uint64_t, std::uint64_t> range_{};
+  std::deque<std::pair<std::string, bool>> held_;
+  std::unordered_map<std::uint64_t, Phase> asked_;
+  std::uint64_t next_tag_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Stream> make_log_stream(json filter, std::string client_subscription_id, std::size_t depth) {
+  return std::make_unique<LogStream>(std::move(filter), std::move(client_subscription_id), depth);
+}
+
+}  // namespace vixy::ws::gapless::detail
