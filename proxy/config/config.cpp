@@ -308,7 +308,8 @@ class Reader {
     const std::string path = "websocket";
     reject_unknown_keys(t, path,
                         {"max_pending_requests", "max_subscriptions", "max_message_size", "max_upstream_message_size",
-                         "ping_interval_ms", "pong_timeout_ms", "reconnect_backoff_ms", "reconnect_backoff_max_ms"});
+                         "ping_interval_ms", "pong_timeout_ms", "reconnect_backoff_ms", "reconnect_backoff_max_ms",
+                         "backfill_blocks"});
     const Range count{1, 1'000'000};
     const Range bytes{1024, std::uint64_t{1} << 32};
     const Range duration{1, kMaxDurationMs};
@@ -320,6 +321,7 @@ class Reader {
     read_uint(t, "pong_timeout_ms", path, duration, ws.pong_timeout_ms);
     read_uint(t, "reconnect_backoff_ms", path, duration, ws.reconnect_backoff_ms);
     read_uint(t, "reconnect_backoff_max_ms", path, duration, ws.reconnect_backoff_max_ms);
+    read_uint(t, "backfill_blocks", path, Range{1, 8192}, ws.backfill_blocks);
     if (ws.reconnect_backoff_max_ms < ws.reconnect_backoff_ms) {
       fail(t.get("reconnect_backoff_max_ms") ? t.get("reconnect_backoff_max_ms")->source() : t.source(),
            "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms");

@@ -62,6 +62,7 @@ struct WebSocket {
   std::uint64_t pong_timeout_ms = 5000;   // ...and dropped when nothing came back this long after
   std::uint64_t reconnect_backoff_ms = 100;      // first delay before retrying a node that failed
   std::uint64_t reconnect_backoff_max_ms = 5000;  // the delay doubles per failure up to this
+  std::uint64_t backfill_blocks = 128;  // a subscription's gap after a switch is filled over at most this
 };
 
 struct Config {

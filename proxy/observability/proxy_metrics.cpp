@@ -4,7 +4,7 @@ namespace vixy::observability {
 
 namespace {
 
-enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome };
+enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind };
 
 std::vector<std::string> label_names(Labels labels) {
   switch (labels) {
@@ -15,6 +15,7 @@ std::vector<std::string> label_names(Labels labels) {
     case Labels::status: return {"status"};
     case Labels::endpoint_reason: return {"endpoint", "reason"};
     case Labels::layer_node_outcome: return {"layer", "node", "outcome"};
+    case Labels::kind: return {"kind"};
   }
   return {};
 }
@@ -92,6 +93,13 @@ constexpr Spec kWsFailbacks{T::counter, "vixy_ws_failbacks_total",
 constexpr Spec kWsStray{T::counter, "vixy_ws_stray_upstream_messages_total",
                         "Upstream messages nobody waited for (late answers, unknown subscriptions), dropped",
                         Labels::none};
+constexpr Spec kWsBackfilled{T::counter, "vixy_ws_backfilled_total",
+                             "Heads or logs a subscription missed during a switch, fetched and delivered", Labels::kind};
+constexpr Spec kWsDuplicates{T::counter, "vixy_ws_duplicates_dropped_total",
+                             "Subscription notifications dropped because the client already had them", Labels::kind};
+constexpr Spec kWsUnfilledGaps{T::counter, "vixy_ws_unfilled_gaps_total",
+                               "Subscription gaps left open (beyond websocket.backfill_blocks, or fetches failed)",
+                               Labels::kind};
 constexpr Spec kHealthChecks{T::counter, "vixy_health_checks_total", "Completed health checks by outcome",
                              Labels::layer_node_outcome};
 
@@ -104,7 +112,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kWsReconnectionAttempts, &kWsSubscriptionsActive, &kWsSubscriptionsTotal, &kWsUpstreamNode,
     &kElUpstreamErrors, &kClUpstreamErrors, &kProxyErrors,     &kHealthChecks,
     &kWsQueueDepth,   &kWsQueueFull,       &kWsReplayed,       &kWsResent,
-    &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,
+    &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,  &kWsBackfilled, &kWsDuplicates, &kWsUnfilledGaps,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -177,9 +185,17 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_request_timeouts_total(counter(registry, kWsTimeouts).get()),
       ws_failbacks_total(counter(registry, kWsFailbacks).get()),
       ws_stray_upstream_messages_total(counter(registry, kWsStray).get()),
+      ws_backfilled_total(counter(registry, kWsBackfilled)),
+      ws_duplicates_dropped_total(counter(registry, kWsDuplicates)),
+      ws_unfilled_gaps_total(counter(registry, kWsUnfilledGaps)),
       health_checks_total(counter(registry, kHealthChecks)) {
   for (const char* direction : {"client_to_upstream", "upstream_to_client"}) ws_messages_total.with({direction});
   for (const char* status : {"success", "failure"}) ws_reconnection_attempts_total.with({status});
+  for (const char* kind : {"newHeads", "logs", "newPendingTransactions"}) {
+    ws_backfilled_total.with({kind});
+    ws_duplicates_dropped_total.with({kind});
+    ws_unfilled_gaps_total.with({kind});
+  }
   // Children that exist from the first scrape: dashboards see every node, and rate() sees the
   // first increment of every counter.
   for (const auto& node : config.el) {

@@ -61,6 +61,9 @@ class ProxyMetrics {
   Counter& ws_request_timeouts_total;
   Counter& ws_failbacks_total;
   Counter& ws_stray_upstream_messages_total;
+  Family<Counter>& ws_backfilled_total;          // {kind}: newHeads, logs (I7)
+  Family<Counter>& ws_duplicates_dropped_total;  // {kind}: newHeads, logs, newPendingTransactions
+  Family<Counter>& ws_unfilled_gaps_total;       // {kind}: newHeads, logs
 
   // Health checks: {layer ("el"|"cl"), node, outcome ("ok"|"syncing"|"failed")}
   Family<Counter>& health_checks_total;

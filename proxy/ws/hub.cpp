@@ -37,6 +37,7 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   const auto& ws = config.websocket;
   settings_.max_pending_requests = ws.max_pending_requests;
   settings_.max_subscriptions = ws.max_subscriptions;
+  settings_.backfill_depth = ws.backfill_blocks;
   settings_.request_timeout = std::chrono::milliseconds(config.global.proxy_timeout_ms);
   // A node the monitor keeps reporting healthy is retried at least once per health interval, so
   // failback is never held back longer than I6 allows by a backoff grown while it was down.

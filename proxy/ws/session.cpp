@@ -313,6 +313,18 @@ void Session::publish_metrics() {
   grow(metrics.ws_request_timeouts_total, now.requests_timed_out, reported_.requests_timed_out);
   grow(metrics.ws_queue_full_errors_total, now.queue_full_errors, reported_.queue_full_errors);
   grow(metrics.ws_stray_upstream_messages_total, now.stray_upstream_messages, reported_.stray_upstream_messages);
+  for (std::size_t kind = 0; kind < gapless::kCountedKinds; ++kind) {
+    const auto& counts = now.gapless[kind];
+    auto& reported = reported_.gapless[kind];
+    const char* label = gapless::kind_label(static_cast<gapless::Kind>(kind));
+    if (counts.gaps > reported.gaps) {
+      log::warn("websocket subscription gap not filled: the client misses heads or logs",
+                {{"kind", label}, {"gaps", counts.gaps - reported.gaps}});
+    }
+    grow(metrics.ws_backfilled_total.with({label}), counts.backfilled, reported.backfilled);
+    grow(metrics.ws_duplicates_dropped_total.with({label}), counts.duplicates, reported.duplicates);
+    grow(metrics.ws_unfilled_gaps_total.with({label}), counts.gaps, reported.gaps);
+  }
 
   std::size_t subscriptions = core_.subscription_count();
   metrics.ws_subscriptions_active.add(static_cast<double>(subscriptions) - static_cast<double>(reported_subscriptions_));

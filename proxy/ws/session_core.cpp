@@ -320,6 +320,16 @@ void SessionCore::on_response(ConnectionId connection, std::uint64_t key, std::s
     case Purpose::client_notice:
       --pending_count_;  // the node answered a notification (vixy gave it an id): nobody to tell
       break;
+    case Purpose::backfill: {
+      auto sub = subscriptions_.find(pending.subscription);
+      if (sub == subscriptions_.end() || !sub->second.stream) break;  // unsubscribed meanwhile
+      auto result_span = raw::member(text, "result");
+      auto result = result_span ? jsonrpc::parse(result_span->of(text)) : std::nullopt;
+      gapless::Effects effects;
+      sub->second.stream->fetched(pending.tag, result ? &*result : nullptr, effects);
+      apply(pending.subscription, std::move(effects));
+      break;
+    }
     case Purpose::internal:
       break;
   }
@@ -339,10 +349,19 @@ void SessionCore::on_subscribed(ConnectionId connection, const Pending& pending,
   sub.client_id = mint_subscription_id();
   sub.subscribe_text = pending.text;
   sub.id_span = pending.id_span;
+  auto request = jsonrpc::parse(pending.text);
+  auto what = gapless::classify(request && request->contains("params") ? (*request)["params"] : json());
+  sub.kind = what.kind;
+  sub.stream = gapless::make_stream(what, sub.client_id, settings_.backfill_depth);
   subscription_by_client_id_[sub.client_id] = key;
   ++counters_.subscriptions_created;
   bind(key, connection, (*answer_json)["result"].get<std::string>());
   answer(pending, result_text(pending.client_id, json(sub.client_id).dump()));
+  if (sub.stream) {
+    gapless::Effects effects;
+    sub.stream->established(false, effects);
+    apply(key, std::move(effects));
+  }
   // Established on an upstream that is being left: re-establish it where traffic now goes.
   if (connection != active_) replay_subscriptions(active_, now_);
 }
@@ -361,6 +380,11 @@ void SessionCore::on_replayed(ConnectionId connection, const Pending& pending, s
   if (!ok) return;  // stays unbound; tried again on the next upstream
   ++counters_.subscriptions_replayed;
   bind(pending.subscription, connection, (*answer_json)["result"].get<std::string>());
+  if (it->second.stream) {
+    gapless::Effects effects;
+    it->second.stream->established(true, effects);
+    apply(pending.subscription, std::move(effects));
+  }
   // Traffic moved on while this replay was on its way (a second switch): follow it, or the
   // subscription stays on the old upstream and keeps it open for good.
   if (connection != active_) replay_subscriptions(active_, now_);
@@ -380,31 +404,91 @@ void SessionCore::on_notification(ConnectionId connection, std::string_view text
     return;
   }
   const Link& link = links_.at(connection);
-  auto found = link.subscriptions.find(upstream_id->get<std::string>());
-  auto sub = found == link.subscriptions.end() ? subscriptions_.end() : subscriptions_.find(found->second);
-  if (sub == subscriptions_.end() || sub->second.connection != connection) {
+  const std::string& name = upstream_id->get_ref<const std::string&>();
+  std::optional<std::uint64_t> key;
+  bool retired = false;
+  if (auto found = link.subscriptions.find(name); found != link.subscriptions.end()) {
+    key = found->second;
+  } else if (auto old = link.retired.find(name); old != link.retired.end()) {
+    key = old->second;
+    retired = true;
+  }
+  auto sub = key ? subscriptions_.find(*key) : subscriptions_.end();
+  if (sub == subscriptions_.end() || (!retired && sub->second.connection != connection) ||
+      (retired && !sub->second.stream)) {
     ++counters_.stray_upstream_messages;
     return;
   }
   raw::Span absolute{params->begin + sub_span->begin, params->begin + sub_span->end};
-  actions_.push_back(SendClient{splice(text, absolute, json(sub->second.client_id).dump())});
+  std::string client_text = splice(text, absolute, json(sub->second.client_id).dump());
+  if (!sub->second.stream) {
+    actions_.push_back(SendClient{std::move(client_text)});
+    return;
+  }
+  gapless::Effects effects;
+  sub->second.stream->notification(std::move(client_text), retired, effects);
+  apply(sub->first, std::move(effects));
+}
+
+void SessionCore::apply(std::uint64_t subscription, gapless::Effects effects) {
+  auto sub = subscriptions_.find(subscription);
+  if (sub == subscriptions_.end()) return;
+  if (sub->second.kind != gapless::Kind::other) {
+    auto& counts = counters_.gapless[static_cast<std::size_t>(sub->second.kind)];
+    counts.backfilled += effects.backfilled;
+    counts.duplicates += effects.duplicates;
+    counts.gaps += effects.gaps;
+  }
+  for (std::string& text : effects.deliver) actions_.push_back(SendClient{std::move(text)});
+  if (effects.fetch.empty()) return;
+  auto link = links_.find(sub->second.connection);
+  if (link != links_.end() && link->second.state == LinkState::open) {
+    for (gapless::Fetch& fetch : effects.fetch) {
+      send_internal(Purpose::backfill, link->first, fetch.method, std::move(fetch.params), subscription, fetch.tag);
+    }
+    return;
+  }
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> unsendable;
+  for (const gapless::Fetch& fetch : effects.fetch) unsendable.emplace_back(subscription, fetch.tag);
+  abandon_fetches(unsendable, true);
+}
+
+void SessionCore::abandon_fetches(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& fetches, bool lost) {
+  for (auto [subscription, tag] : fetches) {
+    auto sub = subscriptions_.find(subscription);
+    if (sub == subscriptions_.end() || !sub->second.stream) continue;
+    gapless::Effects effects;
+    sub->second.stream->abandoned(tag, lost, effects);
+    apply(subscription, std::move(effects));
+  }
 }
 
 void SessionCore::unsubscribe_upstream(ConnectionId connection, const std::string& upstream_id) {
-  Pending undo;
-  undo.purpose = Purpose::internal;
-  undo.method = "eth_unsubscribe";
-  undo.deadline = now_ + settings_.request_timeout;
-  undo.text = jsonrpc::make_request(nullptr, "eth_unsubscribe", json::array({upstream_id})).dump();
-  undo.id_span = raw::member(undo.text, "id");
+  send_internal(Purpose::internal, connection, "eth_unsubscribe", json::array({upstream_id}));
+}
+
+void SessionCore::send_internal(Purpose purpose, ConnectionId connection, const std::string& method, json params,
+                                std::uint64_t subscription, std::uint64_t tag) {
+  Pending internal;
+  internal.purpose = purpose;
+  internal.method = method;
+  internal.deadline = now_ + settings_.request_timeout;
+  internal.text = jsonrpc::make_request(nullptr, method, std::move(params)).dump();
+  internal.id_span = raw::member(internal.text, "id");
+  internal.subscription = subscription;
+  internal.tag = tag;
   std::uint64_t key = next_key_++;
-  pending_.emplace(key, std::move(undo));
+  pending_.emplace(key, std::move(internal));
   send(key, connection);
 }
 
 void SessionCore::bind(std::uint64_t subscription, ConnectionId connection, std::string upstream_id) {
-  unbind(subscription);
   Subscription& sub = subscriptions_.at(subscription);
+  if (sub.stream && sub.connection != 0 && sub.connection != connection) {
+    auto old = links_.find(sub.connection);
+    if (old != links_.end()) old->second.retired[sub.upstream_id] = subscription;
+  }
+  unbind(subscription);
   sub.connection = connection;
   sub.upstream_id = upstream_id;
   links_.at(connection).subscriptions[std::move(upstream_id)] = subscription;

@@ -8,11 +8,13 @@
 // (Connect). Events from a connection the core has already given up on are ignored, so the adapter
 // never needs to filter late callbacks itself.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +26,7 @@
 
 #include "config/config.hpp"
 #include "jsonrpc/raw.hpp"
+#include "ws/gapless.hpp"
 
 namespace vixy::ws {
 
@@ -41,6 +44,7 @@ struct SessionSettings {
   std::chrono::milliseconds request_timeout{30'000};  // proxy_timeout_ms
   std::chrono::milliseconds reconnect_backoff{100};      // first retry delay of a node that failed
   std::chrono::milliseconds reconnect_backoff_max{5'000};  // the delay doubles up to this
+  std::size_t backfill_depth = 128;  // blocks a subscription's gap is filled over (I7)
 };
 
 struct NodeInfo {
@@ -87,6 +91,12 @@ struct SessionCounters {
   std::uint64_t requests_timed_out = 0;
   std::uint64_t queue_full_errors = 0;
   std::uint64_t stray_upstream_messages = 0;   // answers or notifications nobody waits for
+  struct Gapless {
+    std::uint64_t backfilled = 0;  // heads or logs fetched and delivered to close a gap
+    std::uint64_t duplicates = 0;  // notifications dropped because the client had them
+    std::uint64_t gaps = 0;        // gaps left open (beyond backfill_depth, failed fetches)
+  };
+  std::array<Gapless, gapless::kCountedKinds> gapless{};  // by gapless::Kind
 };
 
 class SessionCore {
@@ -127,6 +137,7 @@ class SessionCore {
     client_notice,     // a client's JSON-RPC notification (no id): forwarded, never answered
     replay,            // a subscription re-issued on a new upstream: answer consumed internally
     internal,          // the proxy's own message (unsubscribe of a binding it dropped)
+    backfill,          // a subscription stream's fetch (I7): answer goes to the stream
   };
   struct Pending {
     Purpose purpose = Purpose::client_request;
@@ -136,7 +147,8 @@ class SessionCore {
     std::optional<jsonrpc::raw::Span> id_span;  // where the client's id is in `text`
     bool repeatable = false;
     TimePoint deadline{};
-    std::uint64_t subscription = 0;  // replay: the subscription it re-establishes
+    std::uint64_t subscription = 0;  // replay, backfill: the subscription it serves
+    std::uint64_t tag = 0;           // backfill: the stream's name for the fetch
     std::uint64_t batch = 0;         // 0: not part of a batch
     std::size_t batch_slot = 0;
     ConnectionId connection = 0;     // 0 while queued
@@ -153,12 +165,17 @@ class SessionCore {
     ConnectionId connection = 0;  // the upstream it is established on; 0: none
     std::string upstream_id;      // its id there
     bool replay_in_flight = false;
+    gapless::Kind kind = gapless::Kind::other;
+    std::unique_ptr<gapless::Stream> stream;  // what was delivered; null for kinds not tracked
   };
   enum class LinkState : std::uint8_t { connecting, open };
   struct Link {
     std::size_t node = 0;
     LinkState state = LinkState::connecting;
     std::unordered_map<std::string, std::uint64_t> subscriptions;  // upstream sub id -> key
+    // Subscriptions that moved to another upstream while this one still works (make-before-break):
+    // their notifications still count until the link is released, deduplicated by the stream.
+    std::unordered_map<std::string, std::uint64_t> retired;
   };
   struct NodeRetry {
     std::uint32_t failures = 0;
@@ -170,6 +187,10 @@ class SessionCore {
   void handle_unsubscribe(Pending pending, const std::string& params_text);
   void admit(Pending pending);
   void unsubscribe_upstream(ConnectionId connection, const std::string& upstream_id);
+  void send_internal(Purpose purpose, ConnectionId connection, const std::string& method, nlohmann::json params,
+                     std::uint64_t subscription = 0, std::uint64_t tag = 0);
+  void apply(std::uint64_t subscription, gapless::Effects effects);
+  void abandon_fetches(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& fetches, bool lost);
   void answer(const Pending& pending, std::string text);
   void answer_error(const Pending& pending, int code, std::string_view message);
   void deliver(std::uint64_t batch, std::size_t slot, std::string text);

@@ -17,7 +17,7 @@ void SessionCore::start(const std::vector<std::size_t>& candidates, TimePoint no
 
 void SessionCore::open_link(std::size_t node, bool planned) {
   ConnectionId connection = next_connection_++;
-  links_[connection] = Link{node, LinkState::connecting, {}};
+  links_[connection] = Link{node, LinkState::connecting, {}, {}};
   (planned ? planned_ : active_) = connection;
   actions_.push_back(Connect{connection, node});
 }
@@ -96,6 +96,7 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
     }
   }
   std::vector<std::uint64_t> requeue;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> lost_fetches;  // (subscription, tag)
   for (auto it = pending_.begin(); it != pending_.end();) {
     Pending& p = it->second;
     if (p.connection != connection) {
@@ -122,6 +123,8 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
     } else if (p.purpose == Purpose::replay) {
       auto sub = subscriptions_.find(p.subscription);
       if (sub != subscriptions_.end()) sub->second.replay_in_flight = false;
+    } else if (p.purpose == Purpose::backfill) {
+      lost_fetches.emplace_back(p.subscription, p.tag);
     }
     it = pending_.erase(it);
   }
@@ -132,6 +135,7 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
   links_.erase(connection);
   if (connection == active_) active_ = 0;
   if (connection == planned_) planned_ = 0;
+  abandon_fetches(lost_fetches, true);
   // Subscriptions that lived on the lost link go wherever traffic goes now.
   replay_subscriptions(active_, now);
 }
@@ -169,6 +173,7 @@ void SessionCore::tick(TimePoint now) {
   // it while its upstream is alive meant sending it again, after which whichever answer came
   // first was dropped as stray and the node's notifications on it were lost to the client. A
   // silent upstream is detected (and lost) by the adapter's keep-alive instead.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> expired_fetches;  // (subscription, tag)
   for (auto it = pending_.begin(); it != pending_.end() && it->second.deadline <= now;) {
     if (it->second.purpose == Purpose::replay) {
       ++it;
@@ -186,8 +191,11 @@ void SessionCore::tick(TimePoint now) {
       ++counters_.requests_timed_out;
       answer_error(p, kProxyError,
                    "vixy: request timed out after " + std::to_string(settings_.request_timeout.count()) + " ms");
+    } else if (p.purpose == Purpose::backfill) {
+      expired_fetches.emplace_back(p.subscription, p.tag);
     }
   }
+  abandon_fetches(expired_fetches, false);
   consider_switch(now);
   replay_subscriptions(active_, now);
   release_drained();
