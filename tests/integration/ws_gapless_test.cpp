@@ -1,0 +1,244 @@
+// Gapless subscriptions (I7) through the real binary: a client's newHeads and logs streams have no
+// missing block and no repeated one across failover and failback, with the fake nodes' chain as
+// the truth.
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "fakenodes/chain.hpp"
+#include "jsonrpc/jsonrpc.hpp"
+#include "support/harness.hpp"
+#include "support/ws_rpc.hpp"
+
+namespace vixy::testing {
+namespace {
+
+using chaos::Cluster;
+using chaos::ClusterOptions;
+using nlohmann::json;
+
+struct Head {
+  std::uint64_t number = 0;
+  std::string hash;
+  std::string parent;
+};
+
+std::uint64_t quantity(const json& value) {
+  return value.is_string() ? jsonrpc::from_quantity(value.get<std::string>()).value_or(0) : 0;
+}
+
+std::vector<Head> heads_of(const RpcWs& ws, const std::string& sub) {
+  std::vector<Head> out;
+  for (const json& result : ws.results_of(sub)) {
+    out.push_back({quantity(result.value("number", json())), result.value("hash", ""), result.value("parentHash", "")});
+  }
+  return out;
+}
+
+// Every head links to the one before it and no hash comes twice; `breaks` links may be missing
+// (a gap the proxy counted as unfillable).
+::testing::AssertionResult whole(const std::vector<Head>& heads, std::size_t breaks = 0) {
+  std::set<std::string> seen;
+  std::size_t found = 0;
+  std::string story;
+  for (std::size_t i = 0; i < heads.size(); ++i) {
+    story += std::to_string(heads[i].number) + " ";
+    if (!seen.insert(heads[i].hash).second) {
+      return ::testing::AssertionFailure() << "head " << heads[i].number << " delivered twice: " << story;
+    }
+    if (i > 0 && (heads[i].parent != heads[i - 1].hash || heads[i].number != heads[i - 1].number + 1)) ++found;
+  }
+  if (found != breaks) {
+    return ::testing::AssertionFailure() << found << " breaks in the chain (expected " << breaks << "): " << story;
+  }
+  return ::testing::AssertionSuccess() << story;
+}
+
+std::uint64_t node_head(Cluster& cluster, const std::string& node) {
+  auto body = parse_body(cluster.admin(node, "/state"));
+  return body.is_object() ? body["state"].value("head", std::uint64_t{0}) : 0;
+}
+
+// Receives until the client holds a head at `height` or above.
+bool heads_reach(RpcWs& ws, const std::string& sub, std::uint64_t height, std::chrono::milliseconds timeout = 15s) {
+  return ws.pump_until(
+      [&] {
+        auto heads = heads_of(ws, sub);
+        return !heads.empty() && heads.back().number >= height;
+      },
+      timeout);
+}
+
+std::string upstream_series(const std::string& node) { return "vixy_ws_upstream_node{node=\"" + node + "\"}"; }
+
+bool upstream_is(Cluster& cluster, const std::string& node, const std::string& other) {
+  auto metrics = cluster.proxy_get("/metrics", 2s).body;
+  return metric_sample(metrics, upstream_series(node)) == 1 && metric_sample(metrics, upstream_series(other)) != 1;
+}
+
+double gapless_metric(Cluster& cluster, const std::string& name, const std::string& kind) {
+  return proxy_metric(cluster, name + "{kind=\"" + kind + "\"}");
+}
+
+// The primary stops producing blocks (so the client falls behind the backup), then is killed.
+// A high lag bound keeps the health monitor out of it: the kill is what moves the session.
+ClusterOptions kill_options(const std::string& websocket_toml = "") {
+  ClusterOptions options;
+  options.global_toml = "max_el_lag_blocks = 100000\n";
+  options.extra_toml = websocket_toml;
+  return options;
+}
+
+void fall_behind_then_kill(Cluster& cluster, std::uint64_t blocks) {
+  ASSERT_EQ(cluster.admin("el-primary", "/pause").status, 200);
+  std::uint64_t paused_at = node_head(cluster, "el-primary");
+  ASSERT_TRUE(chaos::wait_until([&] { return node_head(cluster, "el-backup") >= paused_at + blocks; }, 20s));
+  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+}
+
+TEST(WsGapless, HeadsMinedWhileThePrimaryDiedAreDeliveredInOrder) {
+  Cluster cluster(binaries(), kill_options());
+  ASSERT_TRUE(wait_ready(cluster));
+  RpcWs ws;
+  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  std::string sub = ws.subscribe("1", {"newHeads"});
+  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
+
+  fall_behind_then_kill(cluster, 5);
+  std::uint64_t backup_head = node_head(cluster, "el-backup");
+  ASSERT_TRUE(heads_reach(ws, sub, backup_head + 3)) << whole(heads_of(ws, sub)).message();
+  EXPECT_TRUE(whole(heads_of(ws, sub)));
+  EXPECT_GE(gapless_metric(cluster, "vixy_ws_backfilled_total", "newHeads"), 5);
+  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "newHeads"), 0);
+  // Backfilled heads look like the node's own newHeads: no block-only fields.
+  for (const json& result : ws.results_of(sub)) {
+    EXPECT_FALSE(result.contains("transactions")) << result.dump();
+    EXPECT_FALSE(result.contains("size")) << result.dump();
+    EXPECT_TRUE(result.contains("stateRoot")) << result.dump();
+  }
+  EXPECT_EQ(ws.answers().size(), 1u) << "the proxy's own fetches must never reach the client";
+}
+
+TEST(WsGapless, ANodeThatFellBehindAndCaughtUpLeavesNoGapAndNoDuplicate) {
+  // The monitor moves the session off the stalled primary (lag above 5) and back once it has
+  // caught up: a gap on the way out, and on the way back the primary re-announces heights the
+  // client already had from the backup.
+  Cluster cluster(binaries(), {});
+  ASSERT_TRUE(wait_ready(cluster));
+  RpcWs ws;
+  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  std::string sub = ws.subscribe("1", {"newHeads"});
+  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 2));
+
+  ASSERT_EQ(cluster.admin("el-primary", "/pause").status, 200);
+  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-backup", "el-primary"); }, 15s));
+  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
+  ASSERT_EQ(cluster.admin("el-primary", "/resume").status, 200);
+  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary", "el-backup"); }, 15s));
+  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 3));
+
+  EXPECT_TRUE(whole(heads_of(ws, sub)));
+  EXPECT_GE(gapless_metric(cluster, "vixy_ws_backfilled_total", "newHeads"), 1);
+  EXPECT_EQ(ws.answers().size(), 1u);
+}
+
+TEST(WsGapless, FailbackToThePrimaryDeliversNoHeadTwice) {
+  // The primary comes back three blocks behind the backup (healthy: the bound is 5), so after the
+  // failback it announces heads the client already got from the backup.
+  Cluster cluster(binaries(), {});
+  ASSERT_TRUE(wait_ready(cluster));
+  RpcWs ws;
+  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  std::string sub = ws.subscribe("1", {"newHeads"});
+  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 2));
+
+  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-backup", "el-primary"); }, 10s));
+  ASSERT_TRUE(cluster.wait_for_status(
+      [](const json& s) { return !Cluster::find_node(s, "el-primary").value("is_healthy", true); }, 10s));
+  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
+  ASSERT_EQ(cluster.admin("el-primary", "/lag", R"({"blocks":3})").status, 200);
+  std::uint64_t lagged_at = node_head(cluster, "el-backup");
+  ASSERT_TRUE(heads_reach(ws, sub, lagged_at + 2));
+  ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
+  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary", "el-backup"); }, 10s));
+  // Past the backup's head: the primary has re-announced what the client already had.
+  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
+
+  EXPECT_TRUE(whole(heads_of(ws, sub)));
+  EXPECT_GE(gapless_metric(cluster, "vixy_ws_duplicates_dropped_total", "newHeads"), 1) << whole(heads_of(ws, sub)).message() << " primary " << node_head(cluster, "el-primary") << " lagged_at " << lagged_at;
+  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "newHeads"), 0);
+}
+
+TEST(WsGapless, AGapBeyondTheBackfillBoundIsCountedAndTheStreamGoesOn) {
+  Cluster cluster(binaries(), kill_options("[websocket]\nbackfill_blocks = 3\n"));
+  ASSERT_TRUE(wait_ready(cluster));
+  RpcWs ws;
+  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  std::string sub = ws.subscribe("1", {"newHeads"});
+  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
+
+  fall_behind_then_kill(cluster, 8);
+  std::uint64_t backup_head = node_head(cluster, "el-backup");
+  ASSERT_TRUE(heads_reach(ws, sub, backup_head + 3));
+  auto heads = heads_of(ws, sub);
+  EXPECT_TRUE(whole(heads, 1));
+  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "newHeads"), 1);
+  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_backfilled_total", "newHeads"), 3);
+  // The three heads below the one that came after the gap were filled: the break is right
+  // before them.
+  std::size_t jump = 0;
+  for (std::size_t i = 1; i < heads.size(); ++i) {
+    if (heads[i].parent != heads[i - 1].hash) jump = i;
+  }
+  ASSERT_GT(jump, 0u);
+  ASSERT_GE(heads.size(), jump + 4);
+  EXPECT_EQ(heads[jump + 3].parent, heads[jump + 2].hash);
+}
+
+TEST(WsGapless, LogsWithAnAddressFilterAreCompleteAcrossASwitch) {
+  Cluster cluster(binaries(), kill_options());
+  ASSERT_TRUE(wait_ready(cluster));
+  RpcWs ws;
+  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  const std::string address(fakenodes::kLogAddresses[0]);
+  std::string logs = ws.subscribe("1", {"logs", {{"address", address}}});
+  std::string heads = ws.subscribe("2", {"newHeads"});
+  ASSERT_TRUE(heads_reach(ws, heads, node_head(cluster, "el-backup") + 3));
+
+  fall_behind_then_kill(cluster, 6);
+  std::uint64_t backup_head = node_head(cluster, "el-backup");
+  ASSERT_TRUE(heads_reach(ws, heads, backup_head + 4));
+  ASSERT_TRUE(whole(heads_of(ws, heads)));
+  ASSERT_TRUE(ws.pump_until([&] {
+    auto got = ws.results_of(logs);
+    return !got.empty() && quantity(got.back()["blockNumber"]) >= backup_head + 3;
+  }));
+
+  // Truth: the deterministic chain every fake node serves (the cluster's seed), filtered here.
+  fakenodes::Chain chain({.seed = 42, .block_time_ms = 200, .chain_id = 1});
+  auto got = ws.results_of(logs);
+  std::uint64_t first = quantity(got.front()["blockNumber"]);
+  std::uint64_t last = quantity(got.back()["blockNumber"]);
+  std::set<std::pair<std::uint64_t, std::uint64_t>> expected;
+  for (std::uint64_t h = first; h <= last; ++h) {
+    for (std::uint64_t i = 0; i < fakenodes::kLogsPerBlock; ++i) {
+      if (fakenodes::Chain::log_address(h, i) == address) expected.insert({h, i});
+    }
+  }
+  std::set<std::pair<std::uint64_t, std::uint64_t>> delivered;
+  for (const json& log : got) {
+    std::uint64_t h = quantity(log["blockNumber"]);
+    EXPECT_EQ(log["address"], address) << log.dump();
+    EXPECT_EQ(log["blockHash"], chain.block_hash(h)) << log.dump();
+    EXPECT_EQ(log["removed"], false) << log.dump();
+    EXPECT_TRUE(delivered.insert({h, quantity(log["logIndex"])}).second) << "delivered twice: " << log.dump();
+  }
+  EXPECT_EQ(delivered, expected);
+  EXPECT_GE(gapless_metric(cluster, "vixy_ws_backfilled_total", "logs"), 1);
+  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "logs"), 0);
+}
+
+}  // namespace
+}  // namespace vixy::testing
