@@ -55,6 +55,7 @@ struct LogStream {
 
 struct HeadStream {
   std::optional<std::uint64_t> last;
+  std::string last_hash;
   std::set<std::string> seen;
 };
 
@@ -184,8 +185,14 @@ class Checker {
     } else if (s.last && *number <= *s.last) {
       ++r_.reorgs;
       if (*s.last - *number + 1 > spec_.bound) ++r_.deep_reorgs;
+    } else if (const json& parent = field(head, "parentHash");
+               s.last && (!parent.is_string() || lower(parent.get<std::string>()) != s.last_hash)) {
+      // No height is missing, yet the client never saw this head's parent: a reorg it was not
+      // told of. Logs show it (two blocks' logs at a height); for heads it is only counted.
+      ++r_.unlinked;
     }
     s.last = *number;
+    s.last_hash = hash;
   }
 
   void on_log(LogStream& s, const json& log, SteadyTime at) {
@@ -302,6 +309,7 @@ std::string GaplessReport::note() const {
                     std::to_string(reorgs) + " reorg(s) seen, " + std::to_string(deep_reorgs) +
                     " deeper than " + std::to_string(bound) + "; " + std::to_string(unfilled_gaps) +
                     " gap(s) wider than " + std::to_string(bound);
+  if (unlinked > 0) out += "; " + std::to_string(unlinked) + " head(s) whose parent was not the head before";
   if (unjudged_filters > 0) {
     out += "; " + std::to_string(unjudged_filters) +
            " logs subscription(s) checked for duplicates only (a filter on topics past the first, and no chain given)";

@@ -46,6 +46,7 @@ struct GaplessReport {
   std::size_t removed_logs = 0;
   std::size_t reorgs = 0;          // heads at or below the last delivered height
   std::size_t deep_reorgs = 0;     // of those, deeper than the bound
+  std::size_t unlinked = 0;        // heads one above the last whose parent is not the last head
   std::size_t unfilled_gaps = 0;   // gaps wider than the bound
   std::size_t unjudged_filters = 0;  // logs subscriptions whose completeness could not be judged
   std::uint64_t bound = 0;

@@ -121,6 +121,10 @@ TEST(CheckerGapless, AReorgIsAllowedAndTheStreamContinuesFromIt) {
   EXPECT_TRUE(r.violations.empty()) << messages(r);
   EXPECT_EQ(r.reorgs, 1u);
   EXPECT_EQ(r.deep_reorgs, 0u);
+  EXPECT_EQ(r.unlinked, 0u);
+  auto untold = check(Stream(kHeads).heads(base(), H, H + 3).heads(forked(), H + 4, H + 5).done());
+  EXPECT_TRUE(untold.violations.empty()) << "no height missing, no hash repeated";
+  EXPECT_EQ(untold.unlinked, 1u) << "but the fork's head at H + 3 was never delivered";
 
   GaplessSpec shallow;
   shallow.bound = 1;
