@@ -286,7 +286,8 @@ const InvariantResult* CheckReport::find(const std::string& name) const {
 }
 
 CheckReport check_histories(const std::vector<ConnectionHistory>& histories, SteadyTime start,
-                            const FailbackSpec& failback, const std::vector<std::string>& wanted) {
+                            const FailbackSpec& failback, const std::vector<std::string>& wanted,
+                            const GaplessSpec& gapless) {
   Collector collector(start, wanted);
   CheckReport report;
   bool any_probe_after_deadline = false;
@@ -309,6 +310,12 @@ CheckReport check_histories(const std::vector<ConnectionHistory>& histories, Ste
       r->status = "not checked";
       r->note = "no web3_clientVersion probe was answered after the failback deadline";
     }
+  }
+  if (auto* r = collector.result("I7")) {
+    GaplessReport g = check_gapless(histories, gapless);
+    for (auto& v : g.violations) collector.add("I7", *v.history, v.at, std::move(v.message));
+    r->note = g.note();
+    if (g.head_subscriptions + g.log_subscriptions == 0) r->status = "not checked";
   }
   report.invariants = collector.finish();
   return report;

@@ -14,6 +14,7 @@
 //  I4  the order requests reach the upstream cannot be seen end-to-end: reported "not checked".
 //  I6  after every primary is healthy again (a time the runner knows), web3_clientVersion probes
 //      (the fake node's answer ends in "/<node name>") are answered by a primary within a bound.
+//  I7  newHeads and logs subscriptions are gapless and duplicate-free (chaos/checker_gapless.hpp).
 
 #include <chrono>
 #include <cstddef>
@@ -24,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chaos/checker_gapless.hpp"
 #include "chaos/history.hpp"
 
 namespace vixy::chaos {
@@ -71,9 +73,10 @@ struct CheckReport {
   const InvariantResult* find(const std::string& name) const;
 };
 
-// `wanted` lists the invariants to report ("I1", "I2", "I3", "I4", "I6"), in that order.
+// `wanted` lists the invariants to report ("I1", "I2", "I3", "I4", "I6", "I7"), in that order.
 CheckReport check_histories(const std::vector<ConnectionHistory>& histories, SteadyTime start,
-                            const FailbackSpec& failback, const std::vector<std::string>& wanted);
+                            const FailbackSpec& failback, const std::vector<std::string>& wanted,
+                            const GaplessSpec& gapless = {});
 
 // Whether `result` can be the answer to `method` (known methods of the fake node only).
 bool answer_fits(const std::string& method, const nlohmann::json& result);

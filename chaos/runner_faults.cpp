@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #if __has_include("chaos/injector.hpp")
 #include "chaos/injector.hpp"
 #define VIXY_HAVE_INJECTOR 1
@@ -63,6 +65,28 @@ std::string FaultDriver::admin(const std::string& node, const std::string& path,
   return "ok";
 }
 
+// Reorg events at the same at_ms with the same fork seed are one network-wide reorg: the first
+// node forks `depth` blocks below its head, every other one takes the same fork at the same height
+// (its head may have moved on by a block meanwhile), so all of them agree on the new chain.
+std::string FaultDriver::reorg(const TimelineEvent& e) {
+  std::uint64_t fork_seed = e.args.value("fork_seed", static_cast<std::uint64_t>(e.at_ms) + 1);
+  json body{{"depth", e.args.at("depth")}, {"fork_seed", fork_seed}};
+  for (const auto& r : reorgs_) {
+    if (r.at_ms == e.at_ms && r.fork_seed == fork_seed) body = {{"from_height", r.from_height}, {"fork_seed", fork_seed}};
+  }
+  auto reply = cluster_.admin(e.target, "/reorg", body.dump());
+  if (reply.ec) return "admin /reorg on " + e.target + " failed: " + reply.ec.message();
+  if (reply.status != 200) return "admin /reorg on " + e.target + " answered " + std::to_string(reply.status) + ": " + reply.body;
+  json state = json::parse(reply.body, nullptr, false);
+  if (state.is_discarded() || !state.contains("state") || !state["state"].contains("forks") ||
+      state["state"]["forks"].empty()) {
+    return "admin /reorg on " + e.target + " did not report the fork: " + reply.body;
+  }
+  const json& fork = state["state"]["forks"].back();
+  reorgs_.push_back({e.target, e.at_ms, fork.at("from_height").get<std::uint64_t>(), fork_seed});
+  return "ok";
+}
+
 std::string FaultDriver::apply(const TimelineEvent& e) {
   const json& a = e.args;
   Relay* r = e.target == "proxy" ? nullptr : relay(e.target);
@@ -115,6 +139,7 @@ std::string FaultDriver::apply(const TimelineEvent& e) {
       }
       return "ok";
     }
+    if (e.action == "reorg") return reorg(e);
     if (e.action == "proxy_signal") {
       static const std::map<std::string, int> signals{
           {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"HUP", SIGHUP}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
@@ -125,6 +150,25 @@ std::string FaultDriver::apply(const TimelineEvent& e) {
     return std::string("failed: ") + ex.what();
   }
   return "unknown action " + e.action;
+}
+
+GaplessSpec gapless_spec(const Scenario& s, const std::vector<AppliedReorg>& reorgs) {
+  GaplessSpec spec;
+  std::size_t el_nodes = s.topology.el_primaries.size() + s.topology.el_backups.size();
+  std::vector<fakenodes::Fork> forks;
+  std::map<std::pair<int, std::uint64_t>, std::size_t> nodes_per_reorg;  // (at_ms, fork_seed)
+  for (const auto& r : reorgs) {
+    fakenodes::Fork fork{r.from_height, r.fork_seed};
+    if (std::find(forks.begin(), forks.end(), fork) == forks.end()) forks.push_back(fork);
+    ++nodes_per_reorg[{r.at_ms, r.fork_seed}];
+  }
+  // Every reorg event group took all EL nodes, each to the same fork (one from_height per group).
+  bool network_wide = forks.size() == nodes_per_reorg.size();
+  for (const auto& [key, count] : nodes_per_reorg) network_wide = network_wide && count == el_nodes;
+  if (!network_wide) return spec;
+  spec.chain_seed = s.topology.chain_seed;
+  spec.forks = std::move(forks);
+  return spec;
 }
 
 }  // namespace vixy::chaos

@@ -9,9 +9,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "chaos/checker_gapless.hpp"
 #include "chaos/cluster.hpp"
 #include "chaos/scenario.hpp"
 
@@ -40,19 +42,37 @@ std::unique_ptr<Relay> make_relay(std::uint16_t target_port);
 // Throws ScenarioError naming the first timeline event this build (or topology) cannot carry out.
 void check_supported(const Scenario& scenario, bool relays);
 
+// A reorg the timeline applied to a node, as the node reported it.
+struct AppliedReorg {
+  std::string node;
+  int at_ms = 0;  // the event's time in the timeline
+  std::uint64_t from_height = 0;
+  std::uint64_t fork_seed = 0;
+};
+
 class FaultDriver {
  public:
   FaultDriver(Cluster& cluster, std::map<std::string, std::unique_ptr<Relay>>& relays)
       : cluster_(cluster), relays_(relays) {}
   // Applies one event; "ok" or what went wrong (a failed admin call is reported, not thrown).
   std::string apply(const TimelineEvent& event);
+  // Every reorg applied so far, in order (the chain's forks, for checking I7 against it).
+  const std::vector<AppliedReorg>& reorgs() const { return reorgs_; }
 
  private:
+  std::string reorg(const TimelineEvent& event);
   std::string admin(const std::string& node, const std::string& path, const nlohmann::json& body);
   Relay* relay(const std::string& node);
 
   Cluster& cluster_;
   std::map<std::string, std::unique_ptr<Relay>>& relays_;
+  std::vector<AppliedReorg> reorgs_;
 };
+
+// What I7 can be checked against after a run: the topology's chain and, when every reorg was
+// network-wide (each took every EL node to the same fork), those forks in order. A reorg of some
+// nodes only leaves the nodes on different chains: then no chain is given and I7 checks the
+// streams' own consistency.
+GaplessSpec gapless_spec(const Scenario& scenario, const std::vector<AppliedReorg>& reorgs);
 
 }  // namespace vixy::chaos

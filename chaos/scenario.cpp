@@ -1,5 +1,7 @@
 #include "chaos/scenario.hpp"
 
+#include "fakenodes/filters.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -15,7 +17,7 @@ const std::vector<std::string> kMethods{"eth_blockNumber", "eth_chainId",  "net_
                                         "web3_clientVersion", "eth_syncing", "eth_getBlockByNumber",
                                         "eth_getBalance", "eth_getLogs"};
 const std::vector<std::string> kKinds{"newHeads", "logs", "newPendingTransactions"};
-const std::vector<std::string> kInvariants{"I1", "I2", "I3", "I4", "I6"};
+const std::vector<std::string> kInvariants{"I1", "I2", "I3", "I4", "I6", "I7"};
 const std::vector<std::string> kSignals{"STOP", "CONT", "HUP", "USR1", "USR2"};
 // action -> the args keys it accepts
 const std::map<std::string, std::set<std::string>> kActions{
@@ -24,7 +26,7 @@ const std::map<std::string, std::set<std::string>> kActions{
     {"clear", {}},         {"lag", {"blocks"}},   {"method_error", {"method", "code", "message"}},
     {"method_delay", {"method", "delay_ms"}},     {"method_clear", {"method"}},
     {"latency", {"ms", "jitter_ms", "direction"}}, {"blackhole", {"on"}},
-    {"proxy_signal", {"signal"}}};
+    {"proxy_signal", {"signal"}},                  {"reorg", {"depth", "fork_seed"}}};
 
 [[noreturn]] void fail(const std::string& path, const std::string& why) { throw ScenarioError(path + ": " + why); }
 
@@ -154,7 +156,7 @@ Workload parse_workload(const Obj& root) {
   Obj o(root.at("workload"), "workload",
         {"duration_ms", "drain_ms", "ws_clients", "subscriptions_per_client", "subscription_kinds",
          "requests_per_second", "method_mix", "id_style", "probe_interval_ms", "resubscribe_every_ms",
-         "reconnect_every_ms", "http_requests_per_second"});
+         "reconnect_every_ms", "http_requests_per_second", "logs_filter"});
   w.duration_ms = static_cast<int>(o.integer("duration_ms", w.duration_ms, 500, 3'600'000));
   w.drain_ms = static_cast<int>(o.integer("drain_ms", w.drain_ms, 0, 600'000));
   w.ws_clients = static_cast<int>(o.integer("ws_clients", w.ws_clients, 0, 1000));
@@ -184,6 +186,13 @@ Workload parse_workload(const Obj& root) {
   w.resubscribe_every_ms = static_cast<int>(o.integer("resubscribe_every_ms", 0, 0, 600'000));
   w.reconnect_every_ms = static_cast<int>(o.integer("reconnect_every_ms", 0, 0, 600'000));
   w.http_requests_per_second = o.number("http_requests_per_second", 0, 0, 10'000);
+  if (o.has("logs_filter")) {
+    w.logs_filter = o.at("logs_filter");
+    Obj keys(w.logs_filter, "workload.logs_filter", {"address", "topics"});
+    (void)keys;
+    std::string why;
+    if (!fakenodes::parse_log_filter(w.logs_filter, &why)) fail("workload.logs_filter", why);
+  }
   return w;
 }
 
@@ -234,6 +243,14 @@ TimelineEvent parse_event(const json& j, const std::string& path, const Scenario
     }
   } else if (e.action == "blackhole") {
     args.boolean("on", true);
+  } else if (e.action == "reorg") {
+    const auto& t = s.topology;
+    if (std::find(t.cl_nodes.begin(), t.cl_nodes.end(), e.target) != t.cl_nodes.end()) {
+      fail(path + ".target", "only an EL node reorgs");
+    }
+    if (!args.has("depth")) fail(path + ".args.depth", "missing");
+    args.integer("depth", 1, 1, 1024);
+    args.integer("fork_seed", 0, 0, INT64_MAX);
   } else if (e.action == "proxy_signal") {
     std::string sig = args.string("signal", "");
     if (std::find(kSignals.begin(), kSignals.end(), sig) == kSignals.end()) {
@@ -328,7 +345,7 @@ json scenario_to_json(const Scenario& s) {
             {"requests_per_second", w.requests_per_second}, {"method_mix", mix},
             {"id_style", styles[static_cast<int>(w.id_style)]}, {"probe_interval_ms", w.probe_interval_ms},
             {"resubscribe_every_ms", w.resubscribe_every_ms}, {"reconnect_every_ms", w.reconnect_every_ms},
-            {"http_requests_per_second", w.http_requests_per_second}}},
+            {"http_requests_per_second", w.http_requests_per_second}, {"logs_filter", w.logs_filter}}},
           {"timeline", timeline},
           {"expectations", x}};
 }

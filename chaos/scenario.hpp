@@ -41,6 +41,7 @@ struct Workload {
   int ws_clients = 4;
   int subscriptions_per_client = 2;
   std::vector<std::string> subscription_kinds{"newHeads"};  // used round-robin
+  nlohmann::json logs_filter = nlohmann::json::object();    // of every logs subscription: address, topics
   double requests_per_second = 10;                          // per client
   std::vector<std::pair<std::string, double>> method_mix{{"eth_blockNumber", 1}};
   IdStyle id_style = IdStyle::sequential;

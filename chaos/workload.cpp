@@ -34,8 +34,8 @@ json params_for(const std::string& method) {
   return json::array();
 }
 
-json subscribe_params(const std::string& kind) {
-  if (kind == "logs") return json::array({"logs", json::object()});
+json subscribe_params(const std::string& kind, const json& logs_filter) {
+  if (kind == "logs") return json::array({"logs", logs_filter});
   return json::array({kind});
 }
 
@@ -187,7 +187,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     pump(conn);
   }
 
-  void subscribe(const std::string& kind) { send_request("eth_subscribe", subscribe_params(kind), kind); }
+  void subscribe(const std::string& kind) { send_request("eth_subscribe", subscribe_params(kind, w_.spec.logs_filter), kind); }
 
   void pump(const std::shared_ptr<Conn>& conn) {
     if (conn->writing) return;

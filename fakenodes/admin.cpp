@@ -79,6 +79,41 @@ AdminReply set_flag(FakeNode& node, const json& body, const char* key, void (Fak
   return {};
 }
 
+// {"depth": k} replaces the last k blocks (the head's included); {"from_height": h} replaces every
+// block from h on (what a harness sends to make a second node take the same fork as the first).
+// "fork_seed" names the fork; by default the node's own count of forks plus one, so that nodes
+// given the same reorgs agree.
+AdminReply reorg(FakeNode& node, const json& body) {
+  if (node.options().kind != NodeKind::el) return bad("only an EL node reorgs");
+  auto depth = body.find("depth");
+  auto from = body.find("from_height");
+  if ((depth == body.end()) == (from == body.end())) return bad("give \"depth\" or \"from_height\" (one of them)");
+  std::uint64_t fork_seed = node.chain().forks().size() + 1;
+  if (auto seed = body.find("fork_seed"); seed != body.end()) {
+    if (!seed->is_number_unsigned()) return bad("\"fork_seed\" must be a non-negative integer");
+    fork_seed = seed->get<std::uint64_t>();
+  }
+  std::uint64_t from_height = 0;
+  const char* key = "from_height";
+  if (depth != body.end()) {
+    key = "depth";
+    if (!depth->is_number_unsigned() || depth->get<std::uint64_t>() == 0 ||
+        depth->get<std::uint64_t>() > kMaxReorgDepth) {
+      return bad("\"depth\" must be an integer from 1 to " + std::to_string(kMaxReorgDepth));
+    }
+    std::uint64_t head = node.head();
+    if (depth->get<std::uint64_t>() > head) return bad("\"depth\" is deeper than the chain");
+    from_height = head - depth->get<std::uint64_t>() + 1;
+  } else {
+    if (!from->is_number_unsigned()) return bad("\"from_height\" must be a positive integer");
+    from_height = from->get<std::uint64_t>();
+  }
+  if (auto error = node.reorg(from_height, fork_seed); !error.empty()) {
+    return bad(std::string("\"") + key + "\" " + error);
+  }
+  return {};
+}
+
 const std::map<std::string, Command, std::less<>>& post_commands() {
   static const std::map<std::string, Command, std::less<>> commands = {
       {"/lag",
@@ -102,6 +137,7 @@ const std::map<std::string, Command, std::less<>>& post_commands() {
        }},
       {"/method", set_method},
       {"/method/clear", clear_method},
+      {"/reorg", reorg},
       {"/syncing",
        [](FakeNode& n, const json& b) { return set_flag(n, b, "syncing", &FakeNode::set_syncing); }},
       {"/healthy",

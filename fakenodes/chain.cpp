@@ -65,8 +65,26 @@ std::int64_t now_ms() {
       .count();
 }
 
-Chain::Chain(ChainParams params) : params_(params) {
+Chain::Chain(ChainParams params, const std::vector<Fork>& forks) : params_(params) {
   if (params_.block_time_ms == 0) throw std::invalid_argument("block time must be positive");
+  versions_.push_back({std::to_string(params_.seed), 0, 0});
+  for (const auto& f : forks) fork(f);
+}
+
+void Chain::fork(Fork fork) {
+  if (fork.from_height == 0) throw std::invalid_argument("a fork starts at height 1 or above");
+  // The fork's identity is its parent block's hash and its seed: the same fork on the same chain
+  // gives the same blocks on every node, and a fork on another ancestry gives other blocks.
+  std::string parent_hash = block_hash(fork.from_height - 1);
+  auto digest = sha256("vixy-fork:" + parent_hash + ":" + std::to_string(fork.fork_seed));
+  std::string tag = std::to_string(params_.seed) + "/" + to_hex(digest.data(), 8).substr(2);
+  versions_.push_back({std::move(tag), fork.from_height, tip()});
+  forks_.push_back(fork);
+}
+
+std::size_t Chain::owner(std::size_t version, std::uint64_t height) const {
+  while (version != 0 && height < versions_[version].from) version = versions_[version].parent;
+  return version;
 }
 
 std::int64_t Chain::next_block_ms(std::uint64_t height) const {
@@ -74,15 +92,22 @@ std::int64_t Chain::next_block_ms(std::uint64_t height) const {
   return kEpochMs + static_cast<std::int64_t>(blocks * params_.block_time_ms);
 }
 
-std::string Chain::block_hash(std::uint64_t height) const {
-  auto digest = sha256("vixy-block:" + std::to_string(params_.seed) + ":" + std::to_string(height));
+std::string Chain::block_hash(BlockRef block) const {
+  const std::string& tag = versions_[owner(block.version, block.height)].tag;
+  auto digest = sha256("vixy-block:" + tag + ":" + std::to_string(block.height));
   std::array<unsigned char, 32> hash{};
   std::copy_n(digest.begin(), 24, hash.begin());
-  for (int i = 0; i < 8; ++i) hash[24 + i] = static_cast<unsigned char>(height >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) hash[24 + i] = static_cast<unsigned char>(block.height >> (56 - 8 * i));
   return to_hex(hash.data(), hash.size());
 }
 
 std::optional<std::uint64_t> Chain::height_of_hash(std::string_view hash) const {
+  auto found = find_block(hash);
+  if (!found || owner(tip(), found->height) != found->version) return std::nullopt;
+  return found->height;
+}
+
+std::optional<Chain::BlockRef> Chain::find_block(std::string_view hash) const {
   if (hash.size() != 66 || hash[0] != '0' || (hash[1] != 'x' && hash[1] != 'X')) return std::nullopt;
   std::uint64_t height = 0;
   for (std::size_t i = 50; i < 66; ++i) {
@@ -90,9 +115,14 @@ std::optional<std::uint64_t> Chain::height_of_hash(std::string_view hash) const 
     if (digit < 0) return std::nullopt;
     height = (height << 4) | static_cast<std::uint64_t>(digit);
   }
-  // The suffix only names a candidate; the hash is ours only if recomputing gives it back.
-  if (block_hash(height) != lowercase(hash)) return std::nullopt;
-  return height;
+  // The suffix only names a candidate height; the hash is ours only if recomputing gives it back.
+  std::string wanted = lowercase(hash);
+  for (std::size_t v = versions_.size(); v-- > 0;) {
+    std::size_t own = owner(v, height);
+    if (own != v && v != tip()) continue;  // that block is checked under its own version
+    if (block_hash(BlockRef{height, own}) == wanted) return BlockRef{height, own};
+  }
+  return std::nullopt;
 }
 
 std::uint64_t Chain::timestamp(std::uint64_t height) const {
@@ -101,30 +131,34 @@ std::uint64_t Chain::timestamp(std::uint64_t height) const {
   return seconds < 0 ? 0 : static_cast<std::uint64_t>(seconds);
 }
 
-std::string Chain::derived(std::string_view domain, std::uint64_t height, std::uint64_t index) const {
+std::string Chain::derived(std::size_t version, std::string_view domain, std::uint64_t height,
+                           std::uint64_t index) const {
   std::string input = "vixy-";
   input += domain;
-  input += ":" + std::to_string(params_.seed) + ":" + std::to_string(height) + ":" + std::to_string(index);
+  input += ":" + versions_[version].tag + ":" + std::to_string(height) + ":" + std::to_string(index);
   auto digest = sha256(input);
   return to_hex(digest.data(), digest.size());
 }
 
 std::vector<std::string> Chain::transaction_hashes(std::uint64_t height) const {
   std::vector<std::string> hashes;
-  for (std::uint64_t i = 0; i < kTxsPerBlock; ++i) hashes.push_back(derived("tx", height, i));
+  std::size_t own = owner(tip(), height);
+  for (std::uint64_t i = 0; i < kTxsPerBlock; ++i) hashes.push_back(derived(own, "tx", height, i));
   return hashes;
 }
 
 std::vector<std::string> Chain::pending_transaction_hashes(std::uint64_t height) const {
   std::vector<std::string> hashes;
-  for (std::uint64_t i = 0; i < kPendingTxsPerBlock; ++i) hashes.push_back(derived("pending-tx", height, i));
+  // Pending transactions are not in any block yet: no fork changes them.
+  for (std::uint64_t i = 0; i < kPendingTxsPerBlock; ++i) hashes.push_back(derived(0, "pending-tx", height, i));
   return hashes;
 }
 
-json Chain::transaction(std::uint64_t height, std::uint64_t index) const {
+json Chain::transaction(std::size_t own, std::uint64_t height, std::uint64_t index) const {
   // An address is the last 20 bytes of a derived 32-byte value.
-  auto address = [&](std::string_view domain) { return "0x" + derived(domain, height, index).substr(26); };
-  return json{{"blockHash", block_hash(height)},
+  auto address = [&](std::string_view domain) { return "0x" + derived(own, domain, height, index).substr(26); };
+  auto own_derived = [&](std::string_view domain) { return derived(own, domain, height, index); };
+  return json{{"blockHash", block_hash(BlockRef{height, own})},
               {"blockNumber", to_quantity(height)},
               {"chainId", to_quantity(params_.chain_id)},
               {"from", address("tx-from")},
@@ -132,7 +166,7 @@ json Chain::transaction(std::uint64_t height, std::uint64_t index) const {
               {"gasPrice", to_quantity(kBaseFee)},
               {"maxFeePerGas", to_quantity(2 * kBaseFee)},
               {"maxPriorityFeePerGas", to_quantity(1)},
-              {"hash", derived("tx", height, index)},
+              {"hash", own_derived("tx")},
               {"input", "0x"},
               {"nonce", to_quantity(height)},
               {"to", address("tx-to")},
@@ -141,38 +175,43 @@ json Chain::transaction(std::uint64_t height, std::uint64_t index) const {
               {"type", "0x2"},
               {"accessList", json::array()},
               {"v", "0x0"},
-              {"r", derived("tx-r", height, index)},
-              {"s", derived("tx-s", height, index)}};
+              {"r", own_derived("tx-r")},
+              {"s", own_derived("tx-s")}};
 }
 
-json Chain::header(std::uint64_t height) const {
+json Chain::header(BlockRef ref) const {
+  std::uint64_t height = ref.height;
+  std::size_t own = owner(ref.version, height);
+  auto own_derived = [&](std::string_view domain) { return derived(own, domain, height); };
   return json{{"number", to_quantity(height)},
-              {"hash", block_hash(height)},
-              {"parentHash", block_hash(height == 0 ? 0 : height - 1)},
+              {"hash", block_hash(BlockRef{height, own})},
+              {"parentHash", block_hash(BlockRef{height == 0 ? 0 : height - 1, own})},
               {"nonce", "0x0000000000000000"},
               {"sha3Uncles", kEmptyUnclesHash},
               {"logsBloom", "0x" + std::string(512, '0')},
-              {"transactionsRoot", derived("transactions-root", height)},
-              {"stateRoot", derived("state-root", height)},
-              {"receiptsRoot", derived("receipts-root", height)},
-              {"miner", "0x" + derived("miner", 0).substr(26)},
+              {"transactionsRoot", own_derived("transactions-root")},
+              {"stateRoot", own_derived("state-root")},
+              {"receiptsRoot", own_derived("receipts-root")},
+              {"miner", "0x" + derived(0, "miner", 0).substr(26)},
               {"difficulty", "0x0"},
               {"extraData", "0x"},
               {"gasLimit", to_quantity(kGasLimit)},
               {"gasUsed", to_quantity(kGasPerTx * kTxsPerBlock)},
               {"timestamp", to_quantity(timestamp(height))},
               {"baseFeePerGas", to_quantity(kBaseFee)},
-              {"mixHash", derived("mix", height)}};
+              {"mixHash", own_derived("mix")}};
 }
 
-json Chain::block(std::uint64_t height, bool full_transactions) const {
-  json block = header(height);
+json Chain::block(BlockRef ref, bool full_transactions) const {
+  std::uint64_t height = ref.height;
+  std::size_t own = owner(ref.version, height);
+  json block = header(ref);
   json transactions = json::array();
   for (std::uint64_t i = 0; i < kTxsPerBlock; ++i) {
     if (full_transactions) {
-      transactions.push_back(transaction(height, i));
+      transactions.push_back(transaction(own, height, i));
     } else {
-      transactions.push_back(derived("tx", height, i));
+      transactions.push_back(derived(own, "tx", height, i));
     }
   }
   block["transactions"] = std::move(transactions);
@@ -181,21 +220,23 @@ json Chain::block(std::uint64_t height, bool full_transactions) const {
   return block;
 }
 
-json Chain::log(std::uint64_t height, std::uint64_t index) const {
+json Chain::log(BlockRef ref, std::uint64_t index) const {
+  std::uint64_t height = ref.height;
+  std::size_t own = owner(ref.version, height);
   return json{{"address", log_address(height, index)},
-              {"topics", json::array({log_signature(index), derived("log-topic", height, index)})},
-              {"data", derived("log-data", height, index)},
+              {"topics", json::array({log_signature(index), derived(own, "log-topic", height, index)})},
+              {"data", derived(own, "log-data", height, index)},
               {"blockNumber", to_quantity(height)},
-              {"blockHash", block_hash(height)},
-              {"transactionHash", derived("tx", height, index % kTxsPerBlock)},
+              {"blockHash", block_hash(BlockRef{height, own})},
+              {"transactionHash", derived(own, "tx", height, index % kTxsPerBlock)},
               {"transactionIndex", to_quantity(index % kTxsPerBlock)},
               {"logIndex", to_quantity(index)},
               {"removed", false}};
 }
 
-std::vector<json> Chain::logs(std::uint64_t height) const {
+std::vector<json> Chain::logs(BlockRef block) const {
   std::vector<json> logs;
-  for (std::uint64_t i = 0; i < kLogsPerBlock; ++i) logs.push_back(log(height, i));
+  for (std::uint64_t i = 0; i < kLogsPerBlock; ++i) logs.push_back(log(block, i));
   return logs;
 }
 
@@ -207,7 +248,7 @@ std::string Chain::balance(std::string_view address) const {
 }
 
 std::string Chain::beacon_root(std::string_view what, std::uint64_t slot) const {
-  return derived(std::string("beacon-") + std::string(what), slot);
+  return derived(0, std::string("beacon-") + std::string(what), slot);
 }
 
 }  // namespace vixy::fakenodes

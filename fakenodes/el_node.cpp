@@ -168,9 +168,10 @@ json ElNode::call(const std::string& method, const json& params, const json& id,
   if (method == "eth_getBlockByHash") {
     const auto& hash = string_param(params, 0, "block hash");
     bool full = bool_param(params, 1);
-    auto height = chain().height_of_hash(hash);
-    if (!height || *height > head_now) return make_result(id, nullptr);
-    return make_result(id, chain().block(*height, full));
+    // A block a reorg replaced is still found by its hash, as geth finds side-chain blocks.
+    auto block = chain().find_block(hash);
+    if (!block || block->height > head_now) return make_result(id, nullptr);
+    return make_result(id, chain().block(*block, full));
   }
   if (method == "eth_getLogs") {
     const json& filter_json = param(params, 0);
@@ -185,7 +186,7 @@ json ElNode::call(const std::string& method, const json& params, const json& id,
         for (std::uint64_t i = 0; i < kLogsPerBlock; ++i) {
           // Most of a wide range is usually filtered out: skip those logs before building them.
           if (!may_match(*filter, Chain::log_address(h, i), Chain::log_signature(i))) continue;
-          json log = chain().log(h, i);
+          json log = chain().log(Chain::BlockRef{h, range.version}, i);
           if (matches(*filter, log)) logs.push_back(std::move(log));
         }
       }
@@ -226,6 +227,22 @@ void ElNode::on_new_head(std::uint64_t height) {
   BlockEvents block{height, chain().header(height), chain().logs(height),
                     chain().pending_transaction_hashes(height)};
   for (WsSession* session : sessions_) session->publish(block);
+}
+
+void ElNode::on_reorg(std::size_t old_tip, std::uint64_t from, std::uint64_t removed_to, std::uint64_t added_to) {
+  if (silent() || sessions_.empty()) return;
+  ReorgEvents events;
+  for (std::uint64_t h = from; h <= removed_to; ++h) {
+    for (auto& log : chain().logs(Chain::BlockRef{h, old_tip})) {
+      log["removed"] = true;
+      events.removed_logs.push_back(std::move(log));
+    }
+  }
+  for (std::uint64_t h = from; h <= added_to; ++h) {
+    for (auto& log : chain().logs(h)) events.added_logs.push_back(std::move(log));
+  }
+  if (added_to >= from) events.new_head = chain().header(added_to);
+  for (WsSession* session : sessions_) session->publish(events);
 }
 
 void ElNode::drop_subscriptions() {

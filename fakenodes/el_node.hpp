@@ -37,6 +37,7 @@ class ElNode final : public FakeNode {
  protected:
   asio::awaitable<void> handle(HttpConnection& connection, Request& request) override;
   void on_new_head(std::uint64_t height) override;
+  void on_reorg(std::size_t old_tip, std::uint64_t from, std::uint64_t removed_to, std::uint64_t added_to) override;
 
  private:
   std::optional<json> answer(const json& request, WsSession* session);

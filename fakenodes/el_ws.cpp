@@ -181,6 +181,20 @@ void WsSession::publish(const BlockEvents& block) {
   }
 }
 
+void WsSession::publish(const ReorgEvents& reorg) {
+  for (const auto& [id, subscription] : subscriptions_) {
+    if (subscription.kind == Subscription::Kind::new_heads && reorg.new_head) {
+      send(jsonrpc::make_notification(id, *reorg.new_head).dump());
+    } else if (subscription.kind == Subscription::Kind::logs) {
+      for (const auto* logs : {&reorg.removed_logs, &reorg.added_logs}) {
+        for (const auto& log : *logs) {
+          if (matches(subscription.filter, log)) send(jsonrpc::make_notification(id, log).dump());
+        }
+      }
+    }
+  }
+}
+
 asio::awaitable<void> serve_websocket(std::shared_ptr<ElNode> node, server::HttpConnection& connection,
                                       server::Request& request) {
   connection.take_over();

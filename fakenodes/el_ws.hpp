@@ -36,6 +36,20 @@ struct BlockEvents {
   std::vector<std::string> pending_transactions;
 };
 
+// What a reorg means to subscribers, in the order geth sends it (core/blockchain.go reorg() and
+// SetCanonical(), eth/filters/filter_system.go):
+//  * logs: the replaced blocks' logs again with "removed": true, oldest block first (geth's
+//    RemovedLogsEvent goes out "in forward order", kept for legacy reasons), then the new blocks'
+//    logs, oldest first, the new head's last;
+//  * newHeads: only the new head (geth sends ChainEvent for the block that becomes the head, not
+//    for the fork blocks below it), so a subscriber sees a head at a height it already saw, whose
+//    parent it never saw.
+struct ReorgEvents {
+  std::vector<json> removed_logs;
+  std::vector<json> added_logs;
+  std::optional<json> new_head;
+};
+
 class WsSession {
  public:
   explicit WsSession(boost::asio::any_io_executor executor);
@@ -43,6 +57,7 @@ class WsSession {
   // Queues a text message; the writer sends queued messages in order.
   void send(std::string text);
   void publish(const BlockEvents& block);
+  void publish(const ReorgEvents& reorg);
   void close();  // the connection is over: the writer stops, later sends are dropped
   bool closed() const { return closed_; }
   void discard_queued() { outbox_.clear(); }

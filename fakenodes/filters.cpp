@@ -104,9 +104,10 @@ RangeResult resolve_log_range(const json& filter, std::uint64_t head, const Chai
       return fail(jsonrpc::kInvalidParams, "cannot specify both BlockHash and FromBlock/ToBlock");
     }
     if (!block_hash->is_string()) return fail(jsonrpc::kInvalidParams, "blockHash must be a string");
-    auto height = chain.height_of_hash(block_hash->get<std::string>());
-    if (!height || *height > head) return fail(jsonrpc::kServerError, "unknown block");
-    result.range = BlockRange{*height, *height};
+    auto block = chain.find_block(block_hash->get<std::string>());
+    if (!block || block->height > head) return fail(jsonrpc::kServerError, "unknown block");
+    result.range = BlockRange{block->height, block->height};
+    result.version = block->version;
     return result;
   }
 
@@ -124,6 +125,7 @@ RangeResult resolve_log_range(const json& filter, std::uint64_t head, const Chai
     return fail(-32005, "query exceeds max block range " + std::to_string(max_blocks));
   }
   result.range = BlockRange{*from, *to};
+  result.version = chain.tip();
   return result;
 }
 

@@ -35,11 +35,13 @@ std::optional<std::uint64_t> resolve_block_tag(const json& tag, std::uint64_t he
 
 struct RangeResult {
   std::optional<BlockRange> range;  // nullopt with error empty: nothing to return (empty result)
+  std::size_t version = 0;          // the chain version whose blocks are meant (a blockHash may name a replaced one)
   int error_code = 0;
   std::string error;
 };
 // The range of an eth_getLogs filter: fromBlock/toBlock (default "latest") or blockHash. toBlock
-// beyond the head is cut to the head; more than max_blocks blocks is an error (-32005).
+// beyond the head is cut to the head; more than max_blocks blocks is an error (-32005). A blockHash
+// of a block a reorg replaced still names it, as on geth.
 RangeResult resolve_log_range(const json& filter, std::uint64_t head, const Chain& chain,
                               std::uint64_t max_blocks);
 

@@ -161,6 +161,26 @@ const MethodOverride* FakeNode::find_override(std::string_view method) const {
   return it == overrides_.end() ? nullptr : &it->second;
 }
 
+std::string FakeNode::reorg(std::uint64_t from_height, std::uint64_t fork_seed) {
+  std::uint64_t now_head = head();
+  if (from_height == 0 || from_height > now_head) {
+    return "must be between 1 and the head (" + std::to_string(now_head) + ")";
+  }
+  if (now_head - from_height + 1 > kMaxReorgDepth) {
+    return "replaces more than " + std::to_string(kMaxReorgDepth) + " blocks below the head (" +
+           std::to_string(now_head) + ")";
+  }
+  std::size_t old_tip = chain_.tip();
+  chain_.fork(Fork{from_height, fork_seed});
+  // Subscribers were told of heights up to announced_; a lagging node's head may be below that,
+  // and the heights above its head are announced again, on the fork, when the head passes them.
+  std::uint64_t told = announced_;
+  announced_ = std::min(announced_, now_head);
+  log::info("reorg", {{"from_height", from_height}, {"fork_seed", fork_seed}, {"head", now_head}});
+  on_reorg(old_tip, from_height, told, announced_);
+  return {};
+}
+
 void FakeNode::close_connections() {
   if (rpc_server_) rpc_server_->close_connections();
   if (tls_front_) tls_front_->close_connections();
@@ -190,6 +210,12 @@ beast::error_code FakeNode::restart() {
 
 bool FakeNode::listening() const { return rpc_server_ && rpc_server_->listening(); }
 
+json FakeNode::forks_json() const {
+  json forks = json::array();
+  for (const auto& f : chain_.forks()) forks.push_back({{"from_height", f.from_height}, {"fork_seed", f.fork_seed}});
+  return forks;
+}
+
 json FakeNode::state() const {
   json overrides = json::object();
   for (const auto& [method, override] : overrides_) overrides[method] = override.to_json();
@@ -208,6 +234,7 @@ json FakeNode::state() const {
               {"connections", connections},
               {"in_flight", in_flight_},
               {"subscriptions", subscription_count()},
+              {"forks", forks_json()},
               {"overrides", std::move(overrides)}};
 }
 

@@ -32,6 +32,10 @@ using server::Response;
 
 class TlsFront;
 
+// A reorg replaces at most this many blocks below the head (geth's own limit on reorgs is far
+// higher, but nothing the harness does needs more, and each replaced block is re-sent).
+inline constexpr std::uint64_t kMaxReorgDepth = 1024;
+
 // How the admin told the node to answer one method (EL: JSON-RPC method; CL: request path).
 struct MethodOverride {
   std::chrono::milliseconds delay{0};
@@ -85,6 +89,12 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   bool silent() const { return silent_; }
   bool stopped() const { return stopped_; }
 
+  // Replaces the chain from from_height on with the fork fork_seed: blocks up to the head get new
+  // hashes and every later block continues on the fork. Subscribers hear of it as from a node
+  // (on_reorg). An error text (naming what is wrong) when from_height is 0, above the head or more
+  // than kMaxReorgDepth blocks below it; empty on success.
+  std::string reorg(std::uint64_t from_height, std::uint64_t fork_seed);
+
   void close_connections();     // RPC and TLS connections; listeners stay
   void kill();                  // stop listening and close every RPC connection
   beast::error_code restart();  // listen again on the same ports
@@ -102,6 +112,12 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   virtual asio::awaitable<void> handle(HttpConnection& connection, Request& request) = 0;
   // Called once for every new head height, in ascending order, from the block clock.
   virtual void on_new_head(std::uint64_t height) = 0;
+  // Called after a reorg: the blocks from..removed_to of chain version old_tip (the ones subscribers
+  // were told of) were replaced, and from..added_to of the current chain are now owed to them (the
+  // block clock announces the heights above). Either range may be empty (to < from).
+  virtual void on_reorg(std::size_t old_tip, std::uint64_t from, std::uint64_t removed_to, std::uint64_t added_to) {
+    (void)old_tip, (void)from, (void)removed_to, (void)added_to;
+  }
   virtual void on_stop() {}
 
   // Silent mode for an HTTP request: keep reading what the client sends, never answer.
@@ -125,6 +141,7 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
                                          Request& request);
   static asio::awaitable<void> block_clock(std::shared_ptr<FakeNode> self);
   void notify_change();
+  json forks_json() const;
   void listening_log(const char* what, const tcp::endpoint& endpoint) const;
 
   asio::any_io_executor executor_;

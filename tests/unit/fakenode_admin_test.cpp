@@ -244,5 +244,85 @@ TEST(FakeAdmin, StopUnwindsEverything) {
   EXPECT_TRUE(node.stop()) << "every coroutine ended and io_context::run returned by itself";
 }
 
+// ---- reorg ----
+
+constexpr std::uint64_t kStillBlocks = 600'000;  // no new block during a test
+
+json block_at(const RunningNode& node, std::uint64_t height) {
+  return node.rpc("eth_getBlockByNumber", {jsonrpc::to_quantity(height), false})["result"];
+}
+
+TEST(FakeAdmin, ReorgReplacesTheLastBlocksAndEveryAnswerFollowsTheFork) {
+  RunningNode node(NodeKind::el, 7, kStillBlocks);
+  std::uint64_t head = block_number(node);
+  json below = block_at(node, head - 2), old_parent = block_at(node, head - 1), old_head = block_at(node, head);
+
+  json state = node.admin("/reorg", {{"depth", 2}, {"fork_seed", 9}})["state"];
+  EXPECT_EQ(state["forks"], json::parse(R"([{"from_height":)" + std::to_string(head - 1) + R"(,"fork_seed":9}])"));
+  EXPECT_EQ(block_number(node), head) << "same heights";
+  EXPECT_EQ(block_at(node, head - 2), below);
+  json parent = block_at(node, head - 1), top = block_at(node, head);
+  EXPECT_NE(parent["hash"], old_parent["hash"]);
+  EXPECT_NE(top["hash"], old_head["hash"]);
+  EXPECT_EQ(parent["parentHash"], below["hash"]) << "the fork starts on the old chain";
+  EXPECT_EQ(top["parentHash"], parent["hash"]);
+  EXPECT_EQ(node.rpc("eth_getBlockByHash", {top["hash"], false})["result"], top);
+  EXPECT_EQ(node.rpc("eth_getBlockByHash", {old_head["hash"], false})["result"], old_head)
+      << "a replaced block is still found by hash, as on geth";
+
+  json logs = node.rpc("eth_getLogs", {{{"fromBlock", jsonrpc::to_quantity(head - 2)},
+                                        {"toBlock", jsonrpc::to_quantity(head)}}})["result"];
+  ASSERT_EQ(logs.size(), 9u);
+  for (std::size_t i = 0; i < 9; ++i) {
+    EXPECT_EQ(logs[i]["blockHash"], (i < 3 ? below : i < 6 ? parent : top)["hash"]) << i;
+  }
+  json old_logs = node.rpc("eth_getLogs", {{{"blockHash", old_head["hash"]}}})["result"];
+  ASSERT_EQ(old_logs.size(), 3u);
+  EXPECT_EQ(old_logs[0]["blockHash"], old_head["hash"]);
+}
+
+TEST(FakeAdmin, TwoNodesGivenTheSameReorgAgreeAndOthersKeepTheOldChain) {
+  RunningNode a(NodeKind::el, 7, kStillBlocks);
+  RunningNode b(NodeKind::el, 7, kStillBlocks);
+  RunningNode untouched(NodeKind::el, 7, kStillBlocks);
+  std::uint64_t head = block_number(a);
+  json old_head = block_at(a, head);
+  json fork = a.admin("/reorg", {{"depth", 3}, {"fork_seed", 4}})["state"]["forks"][0];
+  EXPECT_EQ(fork["from_height"], head - 2);
+  b.admin("/reorg", {{"from_height", fork["from_height"]}, {"fork_seed", 4}});
+  for (std::uint64_t h = head - 3; h <= head; ++h) EXPECT_EQ(block_at(a, h), block_at(b, h)) << h;
+  EXPECT_NE(block_at(a, head)["hash"], old_head["hash"]);
+  EXPECT_EQ(block_at(untouched, head), old_head);
+
+  // The default fork seed counts the node's forks, so the same admin calls agree too.
+  a.admin("/reorg", {{"depth", 1}});
+  b.admin("/reorg", {{"depth", 1}});
+  EXPECT_EQ(a.state()["forks"][1]["fork_seed"], 2);
+  EXPECT_EQ(block_at(a, head), block_at(b, head));
+}
+
+TEST(FakeAdmin, BadReorgsAreRejectedNamingTheKey) {
+  RunningNode node(NodeKind::el, 7, kStillBlocks);
+  std::uint64_t head = block_number(node);
+  auto rejected = [&](const json& body, const std::string& key) {
+    auto result = node.admin_raw("/reorg", body.dump());
+    EXPECT_EQ(result.status, 400) << body.dump();
+    EXPECT_NE(json::parse(result.body).value("error", "").find(key), std::string::npos) << result.body;
+  };
+  rejected(json::object(), "depth");
+  rejected({{"depth", 0}}, "depth");
+  rejected({{"depth", 5000}}, "depth");
+  rejected({{"depth", "2"}}, "depth");
+  rejected({{"depth", 2}, {"from_height", head}}, "from_height");
+  rejected({{"from_height", 0}}, "from_height");
+  rejected({{"from_height", head + 1}}, "from_height");
+  rejected({{"from_height", head - 2000}}, "from_height");
+  rejected({{"depth", 1}, {"fork_seed", -1}}, "fork_seed");
+  EXPECT_TRUE(node.state()["forks"].empty()) << "nothing was applied";
+
+  RunningNode cl(NodeKind::cl);
+  EXPECT_EQ(cl.admin_raw("/reorg", R"({"depth":1})").status, 400);
+}
+
 }  // namespace
 }  // namespace vixy::testing

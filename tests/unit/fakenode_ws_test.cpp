@@ -199,5 +199,92 @@ TEST(FakeElWs, TwoClientsOfTwoSameSeedNodesSeeTheSameHeads) {
   EXPECT_GT(common, 0) << "the two streams overlap in height";
 }
 
+// ---- reorg ----
+
+json block_at(const RunningNode& node, std::uint64_t height) {
+  return node.rpc("eth_getBlockByNumber", {jsonrpc::to_quantity(height), false})["result"];
+}
+
+TEST(FakeElWs, ReorgSendsRemovedLogsOldestFirstThenTheForkLogsAndOnlyTheNewHead) {
+  RunningNode node(NodeKind::el, 7, 600'000);  // no new block during the test
+  chaos::WsClient ws;
+  ASSERT_FALSE(ws.connect("127.0.0.1", node.rpc_port()));
+  std::string logs_id = subscribe(ws, {"logs"}, 1);
+  std::string address = "0x3333333333333333333333333333333333333333";
+  std::string filtered_id = subscribe(ws, {"logs", {{"address", address}}}, 2);
+  std::string heads_id = subscribe(ws, {"newHeads"}, 3);
+  std::uint64_t head = *jsonrpc::from_quantity(node.rpc("eth_blockNumber")["result"].get<std::string>());
+  std::string old_hashes[2] = {block_at(node, head - 1)["hash"], block_at(node, head)["hash"]};
+
+  node.admin("/reorg", {{"depth", 2}, {"fork_seed", 5}});
+  std::string new_hashes[2] = {block_at(node, head - 1)["hash"], block_at(node, head)["hash"]};
+  // Log i of block h comes from address (h + i) % 4 + 1 (chain.hpp): the filter's share of each half.
+  std::size_t selected = 0;
+  for (std::uint64_t h = head - 1; h <= head; ++h) {
+    for (std::uint64_t i = 0; i < 3; ++i) selected += (h + i) % 4 == 2 ? 1 : 0;
+  }
+  std::vector<json> logs, filtered, heads;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while ((logs.size() < 12 || filtered.size() < 2 * selected || heads.empty()) &&
+         std::chrono::steady_clock::now() < deadline) {
+    auto text = ws.receive(1s);
+    if (!text) continue;
+    json m = json::parse(*text);
+    if (m.value("method", "") != "eth_subscription") continue;
+    const json& sub = m["params"]["subscription"];
+    (sub == logs_id ? logs : sub == filtered_id ? filtered : heads).push_back(m["params"]["result"]);
+  }
+  ASSERT_EQ(logs.size(), 12u) << "3 logs of each of the 2 replaced blocks, then of the 2 new ones";
+  for (std::size_t i = 0; i < 12; ++i) {
+    bool removed = i < 6;
+    std::size_t block = (i % 6) / 3;  // older block first, in both halves
+    EXPECT_EQ(logs[i]["removed"], removed) << i;
+    EXPECT_EQ(logs[i]["blockHash"], removed ? old_hashes[block] : new_hashes[block]) << i;
+    EXPECT_EQ(logs[i]["blockNumber"], jsonrpc::to_quantity(head - 1 + block)) << i;
+    EXPECT_EQ(logs[i]["logIndex"], jsonrpc::to_quantity(i % 3)) << i;
+  }
+  ASSERT_GT(selected, 0u) << "one of two consecutive blocks has a log from every address";
+  ASSERT_EQ(filtered.size(), 2 * selected);
+  for (std::size_t i = 0; i < filtered.size(); ++i) {
+    EXPECT_EQ(filtered[i]["address"], address);
+    EXPECT_EQ(filtered[i]["removed"], i < selected) << i;
+  }
+
+  ASSERT_EQ(heads.size(), 1u) << "geth announces only the new head";
+  EXPECT_EQ(heads[0]["number"], jsonrpc::to_quantity(head));
+  EXPECT_EQ(heads[0]["hash"], new_hashes[1]);
+  EXPECT_EQ(heads[0]["parentHash"], new_hashes[0]);
+}
+
+TEST(FakeElWs, HeadsContinueOnTheForkAfterAReorg) {
+  RunningNode node(NodeKind::el, 7, kFastBlocks);
+  chaos::WsClient ws;
+  ASSERT_FALSE(ws.connect("127.0.0.1", node.rpc_port()));
+  std::string id = subscribe(ws, {"newHeads"});
+  auto before = notifications_for(ws, id, 2);
+  ASSERT_EQ(before.size(), 2u);
+  node.admin("/reorg", {{"depth", 3}, {"fork_seed", 8}});
+  auto after = notifications_for(ws, id, 12);
+  ASSERT_EQ(after.size(), 12u);
+  // Somewhere in the stream a head comes at a height already seen: the fork's new head. Every head
+  // from there on links to the one before it and is the node's block at its height.
+  std::vector<json> heads = before;
+  heads.insert(heads.end(), after.begin(), after.end());
+  std::size_t reorg_at = 0;
+  for (std::size_t i = 1; i < heads.size() && reorg_at == 0; ++i) {
+    if (*jsonrpc::from_quantity(heads[i]["number"].get<std::string>()) <=
+        *jsonrpc::from_quantity(heads[i - 1]["number"].get<std::string>())) {
+      reorg_at = i;
+    }
+  }
+  ASSERT_NE(reorg_at, 0u) << "the new head repeats a height";
+  ASSERT_LT(reorg_at + 2, heads.size());
+  for (std::size_t i = reorg_at + 1; i < heads.size(); ++i) EXPECT_EQ(heads[i]["parentHash"], heads[i - 1]["hash"]);
+  for (std::size_t i = reorg_at; i < heads.size(); ++i) {
+    json block = block_at(node, *jsonrpc::from_quantity(heads[i]["number"].get<std::string>()));
+    EXPECT_EQ(block["hash"], heads[i]["hash"]) << i;
+  }
+}
+
 }  // namespace
 }  // namespace vixy::testing
