@@ -225,7 +225,8 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
   } else {
     failback.not_checkable_reason = recovery.reason;
   }
-  report.check = check_histories(workload.histories(), start, failback, s.expectations.invariants);
+  report.check = check_histories(workload.histories(), start, failback, s.expectations.invariants,
+                                 gapless_spec(s, faults.reorgs()));
   if (!o.histories_path.empty()) write_histories(o.histories_path, workload.histories(), start);
   for (const auto& h : workload.http_samples()) {
     ++report.http_requests;
