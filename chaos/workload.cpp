@@ -366,6 +366,9 @@ void WorkloadRunner::start() {
   ws_->guard.emplace(ws_->io.get_executor());
   ws_thread_ = std::thread([this] { ws_->io.run(); });
   if (spec_.http_requests_per_second > 0) http_thread_ = std::thread([this] { http_loop(); });
+  listening_ = true;
+  sse_per_listener_.resize(static_cast<std::size_t>(spec_.sse_listeners));
+  for (int i = 0; i < spec_.sse_listeners; ++i) sse_threads_.emplace_back([this, i] { sse_loop(i); });
 }
 
 void WorkloadRunner::stop_sending() {
@@ -381,6 +384,15 @@ void WorkloadRunner::finish() {
   finished_ = true;
   sending_ = false;
   if (http_thread_.joinable()) http_thread_.join();
+  // Listeners listen through the drain too: events keep coming while the last answers arrive.
+  listening_ = false;
+  for (auto& t : sse_threads_) t.join();
+  sse_threads_.clear();
+  if (!sse_per_listener_.empty()) sse_stopped_ = SteadyClock::now();
+  for (auto& streams : sse_per_listener_) {
+    sse_histories_.insert(sse_histories_.end(), std::make_move_iterator(streams.begin()), std::make_move_iterator(streams.end()));
+  }
+  sse_per_listener_.clear();
   if (!ws_thread_.joinable()) return;
   asio::post(ws_->io, [w = ws_.get()] {
     w->sending = false;
@@ -392,6 +404,43 @@ void WorkloadRunner::finish() {
   ws_thread_.join();
   ws_->clients.clear();
   histories_.assign(std::make_move_iterator(ws_->histories.begin()), std::make_move_iterator(ws_->histories.end()));
+}
+
+// One CL listener, as a browser EventSource behaves: open the stream, read events until it ends,
+// wait the retry delay, open again; a failed open is retried the same way.
+void WorkloadRunner::sse_loop(int listener) {
+  std::string target = "/cl/eth/v1/events?topics=";
+  for (std::size_t i = 0; i < spec_.sse_topics.size(); ++i) target += (i ? "," : "") + spec_.sse_topics[i];
+  auto& streams = sse_per_listener_[static_cast<std::size_t>(listener)];
+  int attempt = 0;
+  while (listening_) {
+    SseStreamHistory h;
+    h.listener = listener;
+    h.stream = attempt++;
+    h.opened = SteadyClock::now();
+    SseReader reader;
+    auto ec = reader.open("127.0.0.1", port_, target, Ms(5000));
+    if (ec) {
+      h.error = ec.message();
+    } else {
+      h.status = reader.status();
+      h.content_type = reader.content_type();
+      if (h.status == 200 && !reader.closed()) ++counters_.sse_streams;
+      while (listening_ && !reader.closed()) {
+        auto event = reader.next(Ms(200));
+        if (!event) continue;
+        ++counters_.sse_events;
+        h.events.push_back({SteadyClock::now(), std::move(event->event), std::move(event->data)});
+      }
+    }
+    h.ended = SteadyClock::now();
+    h.ended_by_peer = listening_.load();
+    streams.push_back(std::move(h));
+    if (!listening_) break;
+    // EventSource's reconnection delay: pacing like a real client, not waiting for a condition.
+    auto resume = SteadyClock::now() + Ms(spec_.sse_retry_ms);
+    while (listening_ && SteadyClock::now() < resume) std::this_thread::sleep_for(Ms(20));
+  }
 }
 
 void WorkloadRunner::http_loop() {

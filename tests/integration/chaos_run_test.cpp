@@ -139,6 +139,28 @@ TEST(ChaosRun, RealVixyHoldsTheInvariantsThroughFailoverAndFailback) {
   for (const char* name : {"I1", "I2", "I3", "I6"}) EXPECT_EQ(invariant_status(r.report, name), "held") << name;
 }
 
+// The library's CL story end to end: listeners on /cl/eth/v1/events through the real vixy while
+// the CL node they stream from is killed and restarted. Every stream the kill ended must be
+// followed by another that delivers head events within the file's gap bound.
+TEST(ChaosRun, ClListenersGetHeadEventsAgainAfterTheirNodeDies) {
+  TempDir dir("vixy-chaos-run");
+  std::ifstream in(std::string(VIXY_SOURCE_DIR) + "/scenarios/cl-failover-sse.json");
+  json scenario = json::parse(in, nullptr, false);
+  ASSERT_TRUE(scenario.is_object());
+  auto r = run_chaos(dir, scenario);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(invariant_status(r.report, "SSE"), "held") << r.output;
+  ASSERT_TRUE(r.report.contains("sse")) << r.output;
+  const json& sse = r.report["sse"];
+  int listeners = scenario["workload"]["sse_listeners"];
+  EXPECT_EQ(sse["listeners"], listeners);
+  // The first kill ends every listener's stream (all start on the first CL node): each comes back.
+  EXPECT_GE(sse["ended_by_proxy"].get<int>(), listeners);
+  EXPECT_GE(sse["reconnections"].get<int>(), listeners);
+  EXPECT_GT(sse["head_events"].get<int>(), 0);
+  EXPECT_LE(sse["longest_gap_ms"].get<double>(), scenario["expectations"]["sse_max_gap_ms"].get<double>());
+}
+
 // The test-only broken proxy (a relay with one deliberate bug per flag), when the build has it.
 std::string standin_bin() {
 #ifdef VIXY_STANDIN_BIN
