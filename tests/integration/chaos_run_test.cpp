@@ -85,13 +85,15 @@ RunResult run_chaos(const TempDir& dir, const json& scenario, std::vector<std::s
 
 // Both nodes are down for a second (so a proxy has a real window with no upstream), the backup
 // returns first, then the primary: failover, queueing and failback in eight seconds. The failback
-// bound is generous because sanitizer builds on a shared 2-core machine answer in seconds.
+// bound is generous because sanitizer builds on a shared 2-core machine answer in seconds; for the
+// same reason the proxy's request timeout is below the drain window, so I1 judges the proxy's own
+// promise (an answer or a timeout error) rather than the machine's speed.
 json small_scenario() {
   return json::parse(R"({
     "name": "small-failover",
     "topology": {"el_primaries": ["el-primary"], "el_backups": ["el-backup"], "block_time_ms": 200},
-    "proxy": {"global": {"health_check_interval_ms": 100, "health_check_max_failures": 2}},
-    "workload": {"duration_ms": 8000, "drain_ms": 3000, "ws_clients": 3, "subscriptions_per_client": 4,
+    "proxy": {"global": {"health_check_interval_ms": 100, "health_check_max_failures": 2, "proxy_timeout_ms": 2500}},
+    "workload": {"duration_ms": 8000, "drain_ms": 4500, "ws_clients": 3, "subscriptions_per_client": 4,
                  "subscription_kinds": ["newHeads", "logs"], "requests_per_second": 10, "id_style": "reused",
                  "method_mix": {"eth_blockNumber": 2, "eth_getBalance": 1}, "probe_interval_ms": 100},
     "timeline": [{"at_ms": 1500, "action": "kill", "target": "el-primary"},
