@@ -79,8 +79,12 @@ class ConnectionCheck {
       : h_(h), c_(c), stats_(stats), probes_(probes) {}
 
   void run() {
+    std::optional<SteadyTime> closed_at;
     for (const auto& e : h_.events) {
-      if (e.kind == EventKind::closed_by_peer || e.kind == EventKind::closed_by_client) break;
+      if (e.kind == EventKind::closed_by_peer || e.kind == EventKind::closed_by_client) {
+        closed_at = e.at;
+        break;
+      }
       json message = json::parse(e.text, nullptr, false);
       if (e.kind == EventKind::sent) {
         for_each_element(message, [&](const json& m) { on_sent(m, e.at); });
@@ -93,7 +97,13 @@ class ConnectionCheck {
     bool by_peer = h_.ended_by_peer();
     std::vector<std::pair<SteadyTime, std::string>> unanswered;  // reported oldest first
     for (const auto& [id, queue] : outstanding_) {
-      for (const auto& p : queue) unanswered.emplace_back(p.at, "request id " + id + " (" + p.method + ") never got an answer");
+      for (const auto& p : queue) {
+        // How long the client waited tells a slow proxy from one that forgot the request.
+        std::string waited = closed_at ? "; the client waited " + std::to_string(std::lround(c_.ms(*closed_at) - c_.ms(p.at))) +
+                                             " ms before it closed the connection"
+                                       : "";
+        unanswered.emplace_back(p.at, "request id " + id + " (" + p.method + ") never got an answer" + waited);
+      }
     }
     std::sort(unanswered.begin(), unanswered.end());
     for (auto& [at, message] : unanswered) {

@@ -14,4 +14,8 @@ std::string ConnectionHistory::label() const {
   return "client " + std::to_string(client) + " connection " + std::to_string(connection);
 }
 
+std::string SseStreamHistory::label() const {
+  return "listener " + std::to_string(listener) + " stream " + std::to_string(stream);
+}
+
 }  // namespace vixy::chaos

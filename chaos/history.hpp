@@ -46,4 +46,26 @@ struct ConnectionHistory {
   std::string label() const;  // "client 3 connection 1"
 };
 
+// What one CL event-stream listener (GET /cl/eth/v1/events, like a browser EventSource) saw on
+// one stream: the response it got, every event with its arrival time, and how the stream ended.
+// A listener opens stream after stream (it reconnects whenever one ends); each is one record.
+struct SseEventRecord {
+  SteadyTime at;
+  std::string event;  // the event's name ("message" when the stream gave none)
+  std::string data;
+};
+
+struct SseStreamHistory {
+  int listener = 0;
+  int stream = 0;           // the listener's n-th attempt (0 first)
+  SteadyTime opened{};      // when the request was sent
+  int status = 0;           // HTTP status; 0: no response (refused, reset, timed out)
+  std::string content_type;
+  std::string error;        // why there was no response
+  std::vector<SseEventRecord> events;
+  SteadyTime ended{};
+  bool ended_by_peer = false;  // the proxy ended the stream (false: the listener stopped at the end of the run)
+  std::string label() const;   // "listener 1 stream 2"
+};
+
 }  // namespace vixy::chaos

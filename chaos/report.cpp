@@ -63,6 +63,13 @@ json report_to_json(const RunReport& r) {
              {"probe_answers_by_node", s.probe_answers_by_node}}},
            {"proxy_metrics", r.proxy_metrics},
            {"timeline", timeline}};
+  if (r.sse) {
+    const auto& e = *r.sse;
+    out["sse"] = {{"listeners", e.listeners}, {"streams", e.streams}, {"failed_opens", e.failed_opens},
+                  {"ended_by_proxy", e.ended_by_proxy}, {"reconnections", e.reconnections}, {"events", e.events},
+                  {"head_events", e.head_events}, {"longest_gap_ms", e.longest_gap_ms},
+                  {"longest_gap_where", e.longest_gap_where}};
+  }
   if (!r.proxy_log_tail.empty()) out["proxy_log_tail"] = r.proxy_log_tail;
   return out;
 }
@@ -100,6 +107,12 @@ void print_report(const RunReport& r, std::FILE* out) {
   if (s.failback_ms) std::fprintf(out, "; failback after %.0f ms", *s.failback_ms);
   if (s.never_failed_back > 0) std::fprintf(out, "; %zu connection(s) ended on a backup", s.never_failed_back);
   std::fputc('\n', out);
+  if (r.sse) {
+    const auto& e = *r.sse;
+    std::fprintf(out, "  cl event streams: %zu listener(s), %zu stream(s) (%zu reconnection(s), %zu ended by the proxy, %zu failed open(s)), %zu event(s); longest gap without a head %.0f ms%s%s\n",
+                 e.listeners, e.streams, e.reconnections, e.ended_by_proxy, e.failed_opens, e.events, e.longest_gap_ms,
+                 e.longest_gap_where.empty() ? "" : " at ", e.longest_gap_where.c_str());
+  }
   if (!r.proxy_metrics.empty()) std::fprintf(out, "  proxy metrics: %s\n", r.proxy_metrics.dump().c_str());
 }
 

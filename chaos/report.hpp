@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/checker.hpp"
+#include "chaos/checker_sse.hpp"
 #include "chaos/scenario.hpp"
 
 namespace vixy::chaos {
@@ -40,6 +41,7 @@ struct RunReport {
   std::size_t http_errors = 0;
   std::vector<double> http_latencies_ms;
   std::uint64_t connect_failures = 0;
+  std::optional<SseStats> sse;  // when the workload had CL event-stream listeners
   double duration_s = 0;
   nlohmann::json proxy_metrics = nlohmann::json::object();  // selected counters from /metrics
   std::string proxy_log_tail;                               // kept when the run failed

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <climits>
 #include <cstdarg>
 #include <cstring>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "chaos/checker_sse.hpp"
 #include "chaos/runner_faults.hpp"
 #include "chaos/workload.hpp"
 
@@ -103,6 +105,32 @@ void write_histories(const std::string& path, const std::vector<ConnectionHistor
   }
 }
 
+// One line per CL listener stream: {"listener","stream","opened_ms","status","events":[[ms,event,data]],"ended_ms",...}.
+void write_sse_histories(const std::string& path, const std::vector<SseStreamHistory>& streams, SteadyTime start) {
+  std::ofstream out(path, std::ios::app);
+  for (const auto& h : streams) {
+    json events = json::array();
+    for (const auto& e : h.events) events.push_back({ms_since(start, e.at), e.event, e.data});
+    out << json{{"listener", h.listener}, {"stream", h.stream}, {"opened_ms", ms_since(start, h.opened)},
+                {"status", h.status}, {"content_type", h.content_type}, {"error", h.error}, {"events", events},
+                {"ended_ms", ms_since(start, h.ended)}, {"ended_by_proxy", h.ended_by_peer}}.dump() << "\n";
+  }
+}
+
+// The CL outages of the timeline at the times their events were actually applied.
+std::vector<std::pair<SteadyTime, SteadyTime>> applied_outages(const Scenario& s, const RunReport& r, SteadyTime start) {
+  auto at = [&](int planned) {
+    if (planned == INT_MAX) return SteadyTime::max();
+    for (const auto& a : r.timeline) {
+      if (a.event.at_ms == planned) return start + std::chrono::microseconds(static_cast<long long>(a.actual_ms * 1000));
+    }
+    return start + Ms(planned);
+  };
+  std::vector<std::pair<SteadyTime, SteadyTime>> out;
+  for (const auto& [from, to] : cl_outages(s)) out.emplace_back(at(from), at(to));
+  return out;
+}
+
 void judge_thresholds(const Scenario& s, RunReport& r) {
   const auto& st = r.check.stats;
   double answers = static_cast<double>(st.answers + r.http_requests);
@@ -189,12 +217,12 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
     }
     if (now >= next_progress) {
       next_progress += Ms(1000);
-      progress(o, "[%s] %6.2fs  connections %llu (closed by proxy %llu), requests %llu, answers %llu, notifications %llu, waiting %lld, http %llu (%llu errors)\n",
+      progress(o, "[%s] %6.2fs  connections %llu (closed by proxy %llu), requests %llu, answers %llu, notifications %llu, waiting %lld, http %llu (%llu errors), cl streams %llu (%llu events)\n",
                s.name.c_str(), ms_since(start) / 1000, u(c.connections.load()),
                u(c.closed_by_peer.load()), u(c.requests.load()),
                u(c.answers.load()), u(c.notifications.load()),
                static_cast<long long>(c.outstanding.load()), u(c.http_requests.load()),
-               u(c.http_errors.load()));
+               u(c.http_errors.load()), u(c.sse_streams.load()), u(c.sse_events.load()));
     }
     auto wake = std::min(end, next_progress);
     if (next_event < s.timeline.size()) wake = std::min(wake, start + Ms(s.timeline[next_event].at_ms));
@@ -228,6 +256,16 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
   report.check = check_histories(workload.histories(), start, failback, s.expectations.invariants,
                                  gapless_spec(s, faults.reorgs()));
   if (!o.histories_path.empty()) write_histories(o.histories_path, workload.histories(), start);
+  if (w.sse_listeners > 0) {
+    SseCheckSpec sse;
+    sse.topics = w.sse_topics;
+    if (s.expectations.sse_max_gap_ms) sse.max_gap = Ms(*s.expectations.sse_max_gap_ms);
+    sse.outages = applied_outages(s, report, start);
+    sse.stopped = workload.sse_stopped();
+    report.sse.emplace();
+    report.check.invariants.push_back(check_sse(workload.sse_histories(), start, sse, *report.sse));
+    if (!o.histories_path.empty()) write_sse_histories(o.histories_path, workload.sse_histories(), start);
+  }
   for (const auto& h : workload.http_samples()) {
     ++report.http_requests;
     if (h.error) ++report.http_errors;

@@ -3,6 +3,7 @@
 #include "fakenodes/filters.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <fstream>
 #include <map>
 #include <set>
@@ -18,6 +19,7 @@ const std::vector<std::string> kMethods{"eth_blockNumber", "eth_chainId",  "net_
                                         "eth_getBalance", "eth_getLogs"};
 const std::vector<std::string> kKinds{"newHeads", "logs", "newPendingTransactions"};
 const std::vector<std::string> kInvariants{"I1", "I2", "I3", "I4", "I6", "I7"};
+const std::vector<std::string> kTopics{"head", "block", "finalized_checkpoint", "chain_reorg"};
 const std::vector<std::string> kSignals{"STOP", "CONT", "HUP", "USR1", "USR2"};
 // action -> the args keys it accepts
 const std::map<std::string, std::set<std::string>> kActions{
@@ -156,7 +158,8 @@ Workload parse_workload(const Obj& root) {
   Obj o(root.at("workload"), "workload",
         {"duration_ms", "drain_ms", "ws_clients", "subscriptions_per_client", "subscription_kinds",
          "requests_per_second", "method_mix", "id_style", "probe_interval_ms", "resubscribe_every_ms",
-         "reconnect_every_ms", "http_requests_per_second", "logs_filter"});
+         "reconnect_every_ms", "http_requests_per_second", "logs_filter", "sse_listeners", "sse_topics",
+         "sse_retry_ms"});
   w.duration_ms = static_cast<int>(o.integer("duration_ms", w.duration_ms, 500, 3'600'000));
   w.drain_ms = static_cast<int>(o.integer("drain_ms", w.drain_ms, 0, 600'000));
   w.ws_clients = static_cast<int>(o.integer("ws_clients", w.ws_clients, 0, 1000));
@@ -193,6 +196,13 @@ Workload parse_workload(const Obj& root) {
     std::string why;
     if (!fakenodes::parse_log_filter(w.logs_filter, &why)) fail("workload.logs_filter", why);
   }
+  w.sse_listeners = static_cast<int>(o.integer("sse_listeners", 0, 0, 100));
+  w.sse_topics = o.strings("sse_topics", w.sse_topics, &kTopics);
+  // The checks judge head events: a listener without them would have nothing to be judged on.
+  if (std::find(w.sse_topics.begin(), w.sse_topics.end(), "head") == w.sse_topics.end()) {
+    fail("workload.sse_topics", "must include \"head\" (the events the checks follow)");
+  }
+  w.sse_retry_ms = static_cast<int>(o.integer("sse_retry_ms", w.sse_retry_ms, 0, 60'000));
   return w;
 }
 
@@ -263,12 +273,36 @@ TimelineEvent parse_event(const json& j, const std::string& path, const Scenario
 Expectations parse_expectations(const Obj& root) {
   Expectations x;
   if (!root.has("expectations")) return x;
-  Obj o(root.at("expectations"), "expectations", {"invariants", "failback_within_ms", "max_error_rate", "p99_ms"});
+  Obj o(root.at("expectations"), "expectations",
+        {"invariants", "failback_within_ms", "max_error_rate", "p99_ms", "sse_max_gap_ms"});
   x.invariants = o.strings("invariants", x.invariants, &kInvariants);
   x.failback_within_ms = static_cast<int>(o.integer("failback_within_ms", x.failback_within_ms, 0, 600'000));
   if (o.has("max_error_rate")) x.max_error_rate = o.number("max_error_rate", 0, 0, 1);
   if (o.has("p99_ms")) x.p99_ms = o.number("p99_ms", 0, 0, 3'600'000);
+  if (o.has("sse_max_gap_ms")) x.sse_max_gap_ms = static_cast<int>(o.integer("sse_max_gap_ms", 0, 1, 600'000));
   return x;
+}
+
+// vixy relays an event stream from one node until either side leaves; it does not move a live
+// stream off a node that stays connected but goes quiet. A gap bound is a promise only for faults
+// that end the stream's connection (kill, close_all, reset), so other CL faults cannot have one.
+void check_sse(const Scenario& s) {
+  const auto& w = s.workload;
+  if (w.sse_listeners > 0 && s.topology.cl_nodes.empty()) {
+    fail("workload.sse_listeners", "needs at least one node in topology.cl_nodes");
+  }
+  if (!s.expectations.sse_max_gap_ms) return;
+  if (w.sse_listeners == 0) fail("expectations.sse_max_gap_ms", "needs workload.sse_listeners");
+  static const std::set<std::string> kEnding{"kill", "restart", "close_all", "reset", "clear"};
+  const auto& cl = s.topology.cl_nodes;
+  for (std::size_t i = 0; i < s.timeline.size(); ++i) {
+    const auto& e = s.timeline[i];
+    if (std::find(cl.begin(), cl.end(), e.target) == cl.end() || kEnding.count(e.action)) continue;
+    fail("expectations.sse_max_gap_ms",
+         "the timeline has " + e.action + " on CL node \"" + e.target + "\" at " + std::to_string(e.at_ms) +
+             " ms; vixy keeps relaying a stream from a node that stays connected, so no gap bound holds (only "
+             "kill, restart, close_all, reset and clear may touch CL nodes)");
+  }
 }
 
 }  // namespace
@@ -291,6 +325,7 @@ Scenario parse_scenario(const json& document) {
     std::stable_sort(s.timeline.begin(), s.timeline.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
   }
   s.expectations = parse_expectations(root);
+  check_sse(s);
   const auto& inv = s.expectations.invariants;
   if (std::find(inv.begin(), inv.end(), "I6") != inv.end()) {
     auto r = primaries_recovery(s);
@@ -332,6 +367,7 @@ json scenario_to_json(const Scenario& s) {
   json x = {{"invariants", s.expectations.invariants}, {"failback_within_ms", s.expectations.failback_within_ms}};
   if (s.expectations.max_error_rate) x["max_error_rate"] = *s.expectations.max_error_rate;
   if (s.expectations.p99_ms) x["p99_ms"] = *s.expectations.p99_ms;
+  if (s.expectations.sse_max_gap_ms) x["sse_max_gap_ms"] = *s.expectations.sse_max_gap_ms;
   return {{"name", s.name},
           {"description", s.description},
           {"topology",
@@ -346,6 +382,8 @@ json scenario_to_json(const Scenario& s) {
             {"id_style", styles[static_cast<int>(w.id_style)]}, {"probe_interval_ms", w.probe_interval_ms},
             {"resubscribe_every_ms", w.resubscribe_every_ms}, {"reconnect_every_ms", w.reconnect_every_ms},
             {"http_requests_per_second", w.http_requests_per_second}, {"logs_filter", w.logs_filter}}},
+            {"http_requests_per_second", w.http_requests_per_second}, {"sse_listeners", w.sse_listeners},
+            {"sse_topics", w.sse_topics}, {"sse_retry_ms", w.sse_retry_ms}}},
           {"timeline", timeline},
           {"expectations", x}};
 }
@@ -380,6 +418,27 @@ Recovery primaries_recovery(const Scenario& s) {
     if (!f.empty()) return {std::nullopt, target + " is still " + *f.begin() + " at the end of the timeline"};
   }
   return {last, ""};
+}
+
+std::vector<std::pair<int, int>> cl_outages(const Scenario& s) {
+  const auto& cl = s.topology.cl_nodes;
+  std::vector<std::pair<int, int>> out;
+  if (cl.empty()) return out;
+  std::set<std::string> down;
+  int since = -1;  // when the current outage began
+  for (const auto& e : s.timeline) {
+    if (std::find(cl.begin(), cl.end(), e.target) == cl.end()) continue;
+    if (e.action == "kill") down.insert(e.target);
+    if (e.action == "restart") down.erase(e.target);
+    bool all = down.size() == cl.size();
+    if (all && since < 0) since = e.at_ms;
+    if (!all && since >= 0) {
+      out.emplace_back(since, e.at_ms);
+      since = -1;
+    }
+  }
+  if (since >= 0) out.emplace_back(since, INT_MAX);
+  return out;
 }
 
 }  // namespace vixy::chaos

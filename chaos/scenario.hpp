@@ -49,6 +49,11 @@ struct Workload {
   int resubscribe_every_ms = 0;     // per client: unsubscribe one subscription and subscribe anew
   int reconnect_every_ms = 0;       // per client: close and reconnect (mass reconnection)
   double http_requests_per_second = 0;  // POST /el, in total
+  // CL event-stream listeners: each GETs /cl/eth/v1/events?topics=... and, like a browser
+  // EventSource, opens a new stream sse_retry_ms after one ends or fails to open.
+  int sse_listeners = 0;
+  std::vector<std::string> sse_topics{"head"};
+  int sse_retry_ms = 1000;
 };
 
 struct TimelineEvent {
@@ -63,6 +68,9 @@ struct Expectations {
   int failback_within_ms = 3'000;
   std::optional<double> max_error_rate;  // error answers / answers, WebSocket and HTTP together
   std::optional<double> p99_ms;
+  // Longest a CL listener may go without a head event (across its reconnections), except while
+  // every CL node is down; nullopt: the longest gap is reported, not judged.
+  std::optional<int> sse_max_gap_ms;
 };
 
 struct Scenario {
@@ -90,5 +98,9 @@ struct Recovery {
   std::string reason;
 };
 Recovery primaries_recovery(const Scenario& scenario);
+
+// The periods (ms since the workload started, [from, to)) in which every CL node is killed; `to`
+// is INT_MAX when they stay down. A CL listener cannot be owed events then.
+std::vector<std::pair<int, int>> cl_outages(const Scenario& scenario);
 
 }  // namespace vixy::chaos

@@ -366,6 +366,9 @@ void WorkloadRunner::start() {
   ws_->guard.emplace(ws_->io.get_executor());
   ws_thread_ = std::thread([this] { ws_->io.run(); });
   if (spec_.http_requests_per_second > 0) http_thread_ = std::thread([this] { http_loop(); });
+  listening_ = true;
+  sse_per_listener_.resize(static_cast<std::size_t>(spec_.sse_listeners));
+  for (int i = 0; i < spec_.sse_listeners; ++i) sse_threads_.emplace_back([this, i] { sse_loop(i); });
 }
 
 void WorkloadRunner::stop_sending() {
@@ -381,6 +384,15 @@ void WorkloadRunner::finish() {
   finished_ = true;
   sending_ = false;
   if (http_thread_.joinable()) http_thread_.join();
+  // Listeners listen through the drain too: events keep coming while the last answers arrive.
+  listening_ = false;
+  for (auto& t : sse_threads_) t.join();
+  sse_threads_.clear();
+  if (!sse_per_listener_.empty()) sse_stopped_ = SteadyClock::now();
+  for (auto& streams : sse_per_listener_) {
+    sse_histories_.insert(sse_histories_.end(), std::make_move_iterator(streams.begin()), std::make_move_iterator(streams.end()));
+  }
+  sse_per_listener_.clear();
   if (!ws_thread_.joinable()) return;
   asio::post(ws_->io, [w = ws_.get()] {
     w->sending = false;

@@ -26,6 +26,8 @@ struct WorkloadCounters {
   std::atomic<std::uint64_t> connect_failures{0};
   std::atomic<std::uint64_t> http_requests{0};
   std::atomic<std::uint64_t> http_errors{0};
+  std::atomic<std::uint64_t> sse_streams{0};  // event streams opened (a 200 event-stream answer)
+  std::atomic<std::uint64_t> sse_events{0};
 };
 
 struct HttpSample {
@@ -54,9 +56,13 @@ class WorkloadRunner {
   const WorkloadCounters& counters() const { return counters_; }
   const std::vector<ConnectionHistory>& histories() const { return histories_; }
   const std::vector<HttpSample>& http_samples() const { return http_samples_; }
+  const std::vector<SseStreamHistory>& sse_histories() const { return sse_histories_; }
+  // When the listeners stopped listening (valid after finish() when there were listeners).
+  SteadyTime sse_stopped() const { return sse_stopped_; }
 
  private:
   void http_loop();
+  void sse_loop(int listener);
 
   Workload spec_;
   std::uint16_t port_;
@@ -69,6 +75,11 @@ class WorkloadRunner {
   std::atomic<bool> sending_{false};
   std::vector<ConnectionHistory> histories_;
   std::vector<HttpSample> http_samples_;
+  std::atomic<bool> listening_{false};
+  std::vector<std::thread> sse_threads_;
+  std::vector<std::vector<SseStreamHistory>> sse_per_listener_;  // each written by its own thread
+  std::vector<SseStreamHistory> sse_histories_;
+  SteadyTime sse_stopped_{};
 };
 
 }  // namespace vixy::chaos

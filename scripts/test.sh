@@ -20,14 +20,8 @@ cd "$build_dir"
 ctest --output-on-failure --timeout 300 -j "$(nproc)"
 
 chaos="$build_dir/chaos/vixy-chaos"
-# mass-reconnection.json is left out until its sporadic I1/I6 reports under ASan are understood
-# (clients that close their own connection every 3 s race the checker, or a real bug: see the
-# issue notes); run it by hand with the same command.
-scenarios=()
-for f in "$root"/scenarios/*.json; do
-  [ "$(basename "$f")" = mass-reconnection.json ] || scenarios+=("$f")
-done
-"$chaos" run "${scenarios[@]}" --report "$build_dir/scenarios-report.json"
+# The whole library; scenarios/extended/ (full-size variants, minutes each) is run by hand.
+"$chaos" run "$root"/scenarios/*.json --report "$build_dir/scenarios-report.json"
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
 "$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
 "$chaos" fuzz --seed "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" --runs 3 --out "$build_dir/fuzz-failures"

@@ -85,13 +85,15 @@ RunResult run_chaos(const TempDir& dir, const json& scenario, std::vector<std::s
 
 // Both nodes are down for a second (so a proxy has a real window with no upstream), the backup
 // returns first, then the primary: failover, queueing and failback in eight seconds. The failback
-// bound is generous because sanitizer builds on a shared 2-core machine answer in seconds.
+// bound is generous because sanitizer builds on a shared 2-core machine answer in seconds; for the
+// same reason the proxy's request timeout is below the drain window, so I1 judges the proxy's own
+// promise (an answer or a timeout error) rather than the machine's speed.
 json small_scenario() {
   return json::parse(R"({
     "name": "small-failover",
     "topology": {"el_primaries": ["el-primary"], "el_backups": ["el-backup"], "block_time_ms": 200},
-    "proxy": {"global": {"health_check_interval_ms": 100, "health_check_max_failures": 2}},
-    "workload": {"duration_ms": 8000, "drain_ms": 3000, "ws_clients": 3, "subscriptions_per_client": 4,
+    "proxy": {"global": {"health_check_interval_ms": 100, "health_check_max_failures": 2, "proxy_timeout_ms": 2500}},
+    "workload": {"duration_ms": 8000, "drain_ms": 4500, "ws_clients": 3, "subscriptions_per_client": 4,
                  "subscription_kinds": ["newHeads", "logs"], "requests_per_second": 10, "id_style": "reused",
                  "method_mix": {"eth_blockNumber": 2, "eth_getBalance": 1}, "probe_interval_ms": 100},
     "timeline": [{"at_ms": 1500, "action": "kill", "target": "el-primary"},
@@ -137,6 +139,28 @@ TEST(ChaosRun, RealVixyHoldsTheInvariantsThroughFailoverAndFailback) {
   auto r = run_chaos(dir, small_scenario());
   EXPECT_EQ(r.code, 0) << r.output;
   for (const char* name : {"I1", "I2", "I3", "I6"}) EXPECT_EQ(invariant_status(r.report, name), "held") << name;
+}
+
+// The library's CL story end to end: listeners on /cl/eth/v1/events through the real vixy while
+// the CL node they stream from is killed and restarted. Every stream the kill ended must be
+// followed by another that delivers head events within the file's gap bound.
+TEST(ChaosRun, ClListenersGetHeadEventsAgainAfterTheirNodeDies) {
+  TempDir dir("vixy-chaos-run");
+  std::ifstream in(std::string(VIXY_SOURCE_DIR) + "/scenarios/cl-failover-sse.json");
+  json scenario = json::parse(in, nullptr, false);
+  ASSERT_TRUE(scenario.is_object());
+  auto r = run_chaos(dir, scenario);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(invariant_status(r.report, "SSE"), "held") << r.output;
+  ASSERT_TRUE(r.report.contains("sse")) << r.output;
+  const json& sse = r.report["sse"];
+  int listeners = scenario["workload"]["sse_listeners"];
+  EXPECT_EQ(sse["listeners"], listeners);
+  // The first kill ends every listener's stream (all start on the first CL node): each comes back.
+  EXPECT_GE(sse["ended_by_proxy"].get<int>(), listeners);
+  EXPECT_GE(sse["reconnections"].get<int>(), listeners);
+  EXPECT_GT(sse["head_events"].get<int>(), 0);
+  EXPECT_LE(sse["longest_gap_ms"].get<double>(), scenario["expectations"]["sse_max_gap_ms"].get<double>());
 }
 
 // The test-only broken proxy (a relay with one deliberate bug per flag), when the build has it.

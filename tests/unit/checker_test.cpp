@@ -1,7 +1,10 @@
 // The invariant checks on hand-written histories: each invariant shown to hold and to be broken.
 #include "chaos/checker.hpp"
+#include "chaos/checker_sse.hpp"
 
 #include <gtest/gtest.h>
+
+#include <functional>
 
 namespace vixy::chaos {
 namespace {
@@ -78,7 +81,8 @@ TEST(Checker, I1MissingAnswerIsAViolationUnlessTheProxyClosed) {
   auto r = run({history(lines)});
   EXPECT_EQ(status(r, "I1"), "violated");
   ASSERT_EQ(r.find("I1")->first.size(), 1u);
-  EXPECT_NE(r.find("I1")->first[0].message.find("never got an answer"), std::string::npos);
+  EXPECT_EQ(r.find("I1")->first[0].message,
+            "request id 1 (eth_blockNumber) never got an answer; the client waited 5 ms before it closed the connection");
   EXPECT_DOUBLE_EQ(r.find("I1")->first[0].at_ms, 1.0);
 
   auto closed = run({history(lines, /*closed_by_peer=*/true)});
@@ -223,6 +227,117 @@ TEST(Checker, Percentiles) {
   EXPECT_EQ(percentile({5, 1, 3, 2, 4}, 50), 3);
   EXPECT_EQ(percentile({5, 1, 3, 2, 4}, 100), 5);
   EXPECT_EQ(percentile({5, 1, 3, 2, 4}, 0), 1);
+}
+
+// ---- CL event-stream listeners ----
+
+std::string root(char c) { return "0x" + std::string(64, c); }
+std::string head(int slot, char block = 'b') {
+  return R"({"slot":")" + std::to_string(slot) + R"(","block":")" + root(block) + R"(","state":")" + root('5') + R"("})";
+}
+
+// A 200 event stream opened at `opened` ms with head events (ms, slot), ended at `ended` ms.
+SseStreamHistory stream(int listener, int n, int opened, std::vector<std::pair<int, int>> heads, int ended,
+                        bool by_peer = true) {
+  SseStreamHistory h;
+  h.listener = listener;
+  h.stream = n;
+  h.opened = t0 + std::chrono::milliseconds(opened);
+  h.status = 200;
+  h.content_type = "text/event-stream";
+  for (auto [ms, slot] : heads) h.events.push_back({t0 + std::chrono::milliseconds(ms), "head", head(slot)});
+  h.ended = t0 + std::chrono::milliseconds(ended);
+  h.ended_by_peer = by_peer;
+  return h;
+}
+
+SseCheckSpec sse_spec(int stopped_ms, std::optional<int> max_gap_ms = 2000) {
+  SseCheckSpec spec;
+  spec.stopped = t0 + std::chrono::milliseconds(stopped_ms);
+  if (max_gap_ms) spec.max_gap = std::chrono::milliseconds(*max_gap_ms);
+  return spec;
+}
+
+TEST(CheckerSse, ReconnectingListenerWithinTheBoundHolds) {
+  // The node dies at 1200 ms: the stream ends, the listener comes back 1000 ms later on another node.
+  std::vector<SseStreamHistory> streams{stream(0, 0, 0, {{500, 10}, {1000, 11}}, 1200),
+                                        stream(0, 1, 2200, {{2400, 14}, {2900, 15}}, 3000, false)};
+  SseStats stats;
+  auto r = check_sse(streams, t0, sse_spec(3000), stats);
+  EXPECT_EQ(r.name, "SSE");
+  EXPECT_EQ(r.status, "held") << (r.first.empty() ? "" : r.first[0].message);
+  EXPECT_EQ(stats.listeners, 1u);
+  EXPECT_EQ(stats.streams, 2u);
+  EXPECT_EQ(stats.reconnections, 1u);
+  EXPECT_EQ(stats.ended_by_proxy, 1u);
+  EXPECT_EQ(stats.head_events, 4u);
+  EXPECT_DOUBLE_EQ(stats.longest_gap_ms, 1400);  // 1000 -> 2400
+  EXPECT_EQ(stats.longest_gap_where, "listener 0, 1000-2400 ms");
+}
+
+TEST(CheckerSse, AGapBeyondTheBoundIsAViolationUnlessEveryNodeWasDown) {
+  std::vector<SseStreamHistory> streams{stream(0, 0, 0, {{500, 10}}, 600), stream(0, 1, 1600, {}, 1600),
+                                        stream(0, 2, 2600, {{3600, 17}}, 4000, false)};
+  SseStats stats;
+  auto r = check_sse(streams, t0, sse_spec(4000), stats);
+  EXPECT_EQ(r.status, "violated");
+  ASSERT_EQ(r.first.size(), 1u);
+  EXPECT_EQ(r.first[0].message, "no head event for 3100 ms (until 3600 ms; bound 2000 ms)");
+  EXPECT_DOUBLE_EQ(r.first[0].at_ms, 500);
+  EXPECT_EQ(stats.failed_opens, 0u);
+  // Every CL node down from 400 to 2000 ms: only 2000 -> 3600 is owed, within the bound.
+  auto spec = sse_spec(4000);
+  spec.outages = {{t0 + 400ms, t0 + 2000ms}};
+  SseStats again;
+  EXPECT_EQ(check_sse(streams, t0, spec, again).status, "held");
+  EXPECT_DOUBLE_EQ(again.longest_gap_ms, 1600);
+  // Without a bound the gap is reported, not judged.
+  SseStats unbounded;
+  auto free = check_sse(streams, t0, sse_spec(4000, std::nullopt), unbounded);
+  EXPECT_EQ(free.status, "held");
+  EXPECT_DOUBLE_EQ(unbounded.longest_gap_ms, 3100);
+}
+
+TEST(CheckerSse, AListenerThatNeverHearsAgainIsCaughtAtTheEnd) {
+  // The stream ended and every later attempt failed to open: nothing until the listeners stopped.
+  SseStreamHistory refused;
+  refused.listener = 0;
+  refused.stream = 1;
+  refused.opened = t0 + 1500ms;
+  refused.error = "Connection refused";
+  refused.ended = refused.opened;
+  refused.ended_by_peer = true;
+  std::vector<SseStreamHistory> streams{stream(0, 0, 0, {{500, 10}}, 1000), refused};
+  SseStats stats;
+  auto r = check_sse(streams, t0, sse_spec(6000), stats);
+  EXPECT_EQ(r.status, "violated");
+  ASSERT_FALSE(r.first.empty());
+  EXPECT_EQ(r.first[0].message, "no head event for 5500 ms (until 6000 ms; bound 2000 ms)");
+  EXPECT_EQ(stats.failed_opens, 1u);
+}
+
+TEST(CheckerSse, MalformedAndInconsistentEventsAreViolations) {
+  auto bad = [](std::function<void(SseStreamHistory&)> change) {
+    std::vector<SseStreamHistory> streams{stream(0, 0, 0, {{100, 10}, {400, 11}}, 500, false),
+                                          stream(1, 0, 0, {{150, 10}, {450, 11}}, 500, false)};
+    change(streams[1]);
+    SseStats stats;
+    auto r = check_sse(streams, t0, sse_spec(500), stats);
+    return r.first.empty() ? std::string("(held)") : r.first[0].message;
+  };
+  EXPECT_EQ(bad([](SseStreamHistory&) {}), "(held)");
+  EXPECT_EQ(bad([](SseStreamHistory& h) { h.events[1].data = "{not json"; }),
+            "a head event whose data is not a JSON object: {not json");
+  EXPECT_EQ(bad([](SseStreamHistory& h) { h.events[1].data = R"({"slot":11,"block":"0x1","state":"0x2"})"; }),
+            R"(a malformed head event: {"slot":11,"block":"0x1","state":"0x2"})");
+  EXPECT_EQ(bad([](SseStreamHistory& h) { h.events[1].event = "chain_reorg"; }).rfind(
+                "an event of topic \"chain_reorg\", which the listener did not ask for", 0),
+            0u);
+  EXPECT_EQ(bad([](SseStreamHistory& h) { h.events[1].data = head(10); }), "head slot 10 after slot 10 on the same stream");
+  EXPECT_EQ(bad([](SseStreamHistory& h) { h.events[1].data = head(11, 'c'); }),
+            "head slot 11 with block " + root('c') + ", another stream had " + root('b'));
+  EXPECT_EQ(bad([](SseStreamHistory& h) { h.content_type = "application/json"; }),
+            "a 200 answer of type \"application/json\", not an event stream");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <climits>
 #include <filesystem>
 
 namespace vixy::chaos {
@@ -125,10 +126,77 @@ TEST(Scenario, RecoveryFollowsEveryPrimaryFault) {
   EXPECT_FALSE(primaries_recovery(parse_scenario(j)).healthy_from_ms.has_value());
 }
 
+json with_listeners() {
+  json j = minimal();
+  j["topology"] = {{"cl_nodes", {"cl-a", "cl-b"}}};
+  j["workload"] = {{"duration_ms", 10000}, {"sse_listeners", 3}, {"sse_topics", {"head", "block"}}, {"sse_retry_ms", 250}};
+  j["timeline"] = json::parse(R"([
+    {"at_ms": 1000, "action": "kill", "target": "cl-a"},
+    {"at_ms": 2000, "action": "kill", "target": "cl-b"},
+    {"at_ms": 3000, "action": "restart", "target": "cl-a"},
+    {"at_ms": 3500, "action": "restart", "target": "cl-b"},
+    {"at_ms": 4000, "action": "close_all", "target": "cl-b"},
+    {"at_ms": 5000, "action": "kill", "target": "cl-a"}
+  ])");
+  j["expectations"] = {{"invariants", {"I1"}}, {"sse_max_gap_ms", 4000}};
+  return j;
+}
+
+TEST(Scenario, SseListenerKeys) {
+  auto s = parse_scenario(with_listeners());
+  EXPECT_EQ(s.workload.sse_listeners, 3);
+  EXPECT_EQ(s.workload.sse_topics, (std::vector<std::string>{"head", "block"}));
+  EXPECT_EQ(s.workload.sse_retry_ms, 250);
+  EXPECT_EQ(s.expectations.sse_max_gap_ms, 4000);
+  EXPECT_EQ(scenario_to_json(parse_scenario(scenario_to_json(s))), scenario_to_json(s));
+  auto d = parse_scenario(minimal());
+  EXPECT_EQ(d.workload.sse_listeners, 0);
+  EXPECT_EQ(d.workload.sse_topics, std::vector<std::string>{"head"});
+  EXPECT_EQ(d.workload.sse_retry_ms, 1000);
+  EXPECT_FALSE(d.expectations.sse_max_gap_ms.has_value());
+}
+
+TEST(Scenario, SseListenerErrorsNameTheKey) {
+  auto with = [](const char* pointer, json value) {
+    json j = with_listeners();
+    j[json::json_pointer(pointer)] = std::move(value);
+    return error_of(j);
+  };
+  EXPECT_EQ(with("/workload/sse_listeners", 101), "workload.sse_listeners: must be between 0 and 100, got 101");
+  EXPECT_EQ(with("/workload/sse_topics/1", "blocks").rfind("workload.sse_topics[1]: unknown value \"blocks\"", 0), 0u);
+  EXPECT_EQ(with("/workload/sse_topics", json{"block"}), "workload.sse_topics: must include \"head\" (the events the checks follow)");
+  EXPECT_EQ(with("/workload/sse_retry_ms", "1s"), "workload.sse_retry_ms: expected an integer, got \"1s\"");
+  EXPECT_EQ(with("/expectations/sse_max_gap_ms", 0), "expectations.sse_max_gap_ms: must be between 1 and 600000, got 0");
+  EXPECT_EQ(with("/topology/cl_nodes", json::array()).rfind("timeline[0].target: no node named \"cl-a\"", 0), 0u);
+  json no_cl = with_listeners();
+  no_cl["topology"]["cl_nodes"] = json::array();
+  no_cl["timeline"] = json::array();
+  EXPECT_EQ(error_of(no_cl), "workload.sse_listeners: needs at least one node in topology.cl_nodes");
+  EXPECT_EQ(with("/workload/sse_listeners", 0), "expectations.sse_max_gap_ms: needs workload.sse_listeners");
+  // A node that stays connected but goes quiet keeps its streams: no gap bound can be promised.
+  json pause = {{"at_ms", 6000}, {"action", "pause"}, {"target", "cl-b"}};
+  EXPECT_EQ(with("/timeline/6", pause).rfind("expectations.sse_max_gap_ms: the timeline has pause on CL node \"cl-b\" at 6000 ms", 0), 0u)
+      << with("/timeline/6", pause);
+  json relaxed = with_listeners();
+  relaxed["expectations"].erase("sse_max_gap_ms");
+  relaxed["timeline"].push_back(pause);
+  EXPECT_EQ(error_of(relaxed), "(accepted)");
+}
+
+TEST(Scenario, ClOutagesAreWhenEveryClNodeIsKilled) {
+  auto s = parse_scenario(with_listeners());
+  EXPECT_EQ(cl_outages(s), (std::vector<std::pair<int, int>>{{2000, 3000}}));
+  json j = with_listeners();
+  j["timeline"].push_back({{"at_ms", 6000}, {"action", "kill"}, {"target", "cl-b"}});  // both down to the end
+  EXPECT_EQ(cl_outages(parse_scenario(j)), (std::vector<std::pair<int, int>>{{2000, 3000}, {6000, INT_MAX}}));
+  EXPECT_TRUE(cl_outages(parse_scenario(minimal())).empty());
+}
+
 TEST(Scenario, EveryFileInTheLibraryParses) {
   namespace fs = std::filesystem;
   int count = 0;
-  for (const auto& entry : fs::directory_iterator(fs::path(VIXY_SOURCE_DIR) / "scenarios")) {
+  // extended/ holds the bigger variants CI does not run; they must stay valid all the same.
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(VIXY_SOURCE_DIR) / "scenarios")) {
     if (entry.path().extension() != ".json") continue;
     ++count;
     EXPECT_NO_THROW(load_scenario(entry.path().string())) << entry.path();
