@@ -381,9 +381,8 @@ json scenario_to_json(const Scenario& s) {
             {"requests_per_second", w.requests_per_second}, {"method_mix", mix},
             {"id_style", styles[static_cast<int>(w.id_style)]}, {"probe_interval_ms", w.probe_interval_ms},
             {"resubscribe_every_ms", w.resubscribe_every_ms}, {"reconnect_every_ms", w.reconnect_every_ms},
-            {"http_requests_per_second", w.http_requests_per_second}, {"logs_filter", w.logs_filter}}},
-            {"http_requests_per_second", w.http_requests_per_second}, {"sse_listeners", w.sse_listeners},
-            {"sse_topics", w.sse_topics}, {"sse_retry_ms", w.sse_retry_ms}}},
+            {"http_requests_per_second", w.http_requests_per_second}, {"logs_filter", w.logs_filter},
+            {"sse_listeners", w.sse_listeners}, {"sse_topics", w.sse_topics}, {"sse_retry_ms", w.sse_retry_ms}}},
           {"timeline", timeline},
           {"expectations", x}};
 }
