@@ -240,5 +240,86 @@ TEST(WsGapless, LogsWithAnAddressFilterAreCompleteAcrossASwitch) {
   EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "logs"), 0);
 }
 
+// A reorg two blocks deep, network-wide, while the session moves from a dead primary to the
+// backup: the client gets the new branch (its blocks filled by hash, since by height they are
+// ambiguous), the replaced blocks' logs again as removed, and nothing twice.
+TEST(WsGapless, AReorgTwoBlocksDeepDuringASwitchIsFollowed) {
+  Cluster cluster(binaries(), kill_options());
+  ASSERT_TRUE(wait_ready(cluster));
+  RpcWs ws;
+  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  // Every block has a log from this address or the next one: the filter selects logs of most blocks.
+  const std::string address(fakenodes::kLogAddresses[0]);
+  std::string logs = ws.subscribe("1", {"logs", {{"address", address}}});
+  std::string heads = ws.subscribe("2", {"newHeads"});
+  ASSERT_TRUE(heads_reach(ws, heads, node_head(cluster, "el-backup") + 3));
+
+  ASSERT_EQ(cluster.admin("el-primary", "/pause").status, 200);
+  std::uint64_t client_head = node_head(cluster, "el-primary");
+  ASSERT_TRUE(heads_reach(ws, heads, client_head));
+  // The last two blocks the client has are replaced on every node.
+  fakenodes::Fork fork{client_head - 1, 77};
+  std::string body = json{{"from_height", fork.from_height}, {"fork_seed", fork.fork_seed}}.dump();
+  ASSERT_EQ(cluster.admin("el-backup", "/reorg", body).status, 200);
+  ASSERT_EQ(cluster.admin("el-primary", "/reorg", body).status, 200);
+  ASSERT_TRUE(chaos::wait_until([&] { return node_head(cluster, "el-backup") >= client_head + 3; }, 20s));
+  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+  std::uint64_t backup_head = node_head(cluster, "el-backup");
+  ASSERT_TRUE(heads_reach(ws, heads, backup_head + 3));
+  ASSERT_TRUE(ws.pump_until([&] {
+    auto got = ws.results_of(logs);
+    return !got.empty() && quantity(got.back()["blockNumber"]) >= backup_head + 2;
+  }));
+
+  fakenodes::Chain forked({.seed = 42, .block_time_ms = 200, .chain_id = 1}, {fork});
+  // Heads: each one's parent was delivered before it, no hash twice, and the stream ends on the
+  // new branch.
+  auto got_heads = heads_of(ws, heads);
+  std::set<std::string> seen;
+  std::size_t reorgs = 0;
+  for (std::size_t i = 0; i < got_heads.size(); ++i) {
+    const Head& h = got_heads[i];
+    EXPECT_TRUE(seen.insert(h.hash).second) << "head " << h.number << " twice";
+    if (i == 0) continue;
+    EXPECT_TRUE(seen.contains(h.parent)) << "head " << h.number << " came before its parent";
+    if (h.number != got_heads[i - 1].number + 1) {
+      EXPECT_LE(h.number, got_heads[i - 1].number) << "heights skipped before " << h.number;
+      ++reorgs;
+    }
+  }
+  EXPECT_EQ(reorgs, 1u);
+  for (const Head& h : got_heads) {
+    if (h.number > client_head) {
+      EXPECT_EQ(h.hash, forked.block_hash(h.number)) << "a head above the old branch from the old branch";
+    }
+  }
+  EXPECT_EQ(got_heads.back().hash, forked.block_hash(got_heads.back().number));
+
+  // Logs: what stands after the removals is every matching log of the new branch, once.
+  std::set<std::pair<std::string, std::uint64_t>> standing;
+  std::size_t removed = 0;
+  for (const json& log : ws.results_of(logs)) {
+    std::pair<std::string, std::uint64_t> key{log["blockHash"], quantity(log["logIndex"])};
+    if (log["removed"] == true) {
+      EXPECT_EQ(standing.erase(key), 1u) << "removed without being delivered: " << log.dump();
+      ++removed;
+    } else {
+      EXPECT_TRUE(standing.insert(key).second) << "delivered twice: " << log.dump();
+    }
+  }
+  EXPECT_GE(removed, 1u);
+  auto got_logs = ws.results_of(logs);
+  std::uint64_t first = quantity(got_logs.front()["blockNumber"]);
+  std::uint64_t last = quantity(got_logs.back()["blockNumber"]);
+  std::set<std::pair<std::string, std::uint64_t>> expected;
+  for (std::uint64_t h = first; h <= last; ++h) {
+    for (std::uint64_t i = 0; i < fakenodes::kLogsPerBlock; ++i) {
+      if (fakenodes::Chain::log_address(h, i) == address) expected.insert({forked.block_hash(h), i});
+    }
+  }
+  EXPECT_EQ(standing, expected);
+  EXPECT_EQ(ws.answers().size(), 2u);
+}
+
 }  // namespace
 }  // namespace vixy::testing
