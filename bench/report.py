@@ -11,6 +11,7 @@ def pick(results, **match):
 
 
 def spread(values, digits=0):
+    values = [v for v in values if v == v]  # NaN: not measured for this contestant
     if not values:
         return "—"
     f = f"{{:,.{digits}f}}"
@@ -21,6 +22,7 @@ def spread(values, digits=0):
 
 
 def med(values):
+    values = [v for v in values if v == v]
     return statistics.median(values) if values else None
 
 
@@ -155,9 +157,11 @@ def bottleneck_section(results):
         vals = []
         for r in results["runs"]:
             try:
-                vals.append(get(r))
+                v = get(r)
             except (KeyError, TypeError):
-                pass
+                continue
+            if v is not None:
+                vals.append(v)
         return f"{max(vals):.2f}" if vals else "—"
 
     return [
