@@ -309,15 +309,20 @@ http {{
         backup = self.fakenode("backup", a.block_time_ms)
         vixy = self.vixy(primary, backup)
         proxies = [("vixy", vixy)]
-        if a.nginx:
+        if a.nginx and "http" in a.only:
             proxies.append(("nginx", self.nginx(primary.rpc)))
-        self.http_phase(primary, proxies)
-        self.ws_phase(primary, vixy)
-        self.failover_phase(primary, backup, vixy)
+        if "http" in a.only:
+            self.http_phase(primary, proxies)
+        if "ws" in a.only:
+            self.ws_phase(primary, vixy)
+        if "failover" in a.only:
+            self.failover_phase(primary, backup, vixy)
         for _, proc in proxies:
             proc.stop()
-        self.memory_phase(primary, backup)
-        self.micro_phase()
+        if "memory" in a.only:
+            self.memory_phase(primary, backup)
+        if "micro" in a.only:
+            self.micro_phase()
         self.results["load_after"] = os.getloadavg()
         self.results["seconds"] = time.time() - started
 
@@ -351,6 +356,8 @@ def main():
     p.add_argument("--down", type=float, default=1.5)
     p.add_argument("--micro-min-time", type=float, default=0.5)
     p.add_argument("--nginx", default="/usr/sbin/nginx", help="the nginx binary; '' leaves nginx out")
+    p.add_argument("--only", nargs="+", default=["http", "ws", "failover", "memory", "micro"],
+                   choices=["http", "ws", "failover", "memory", "micro"], help="run only these parts")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--json", help="also write every raw result here")
     p.add_argument("--out", help="also write the markdown report here")
