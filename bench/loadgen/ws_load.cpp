@@ -195,6 +195,7 @@ int run_ws_idle(const Options& options) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
   io.run();
+  run.sessions.clear();  // while their io_context still exists
   return 0;
 }
 
