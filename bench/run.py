@@ -346,7 +346,8 @@ def main():
     p.add_argument("--duration", type=float, default=3.0, help="seconds measured per run")
     p.add_argument("--warmup", type=float, default=0.5)
     p.add_argument("--concurrency", type=int, default=32, help="connections of the closed-loop runs")
-    p.add_argument("--rate", type=float, default=2000, help="offered requests/s of the latency runs")
+    p.add_argument("--rate", type=float, default=1000,
+                   help="offered requests/s of the latency runs: well below every contestant's throughput, or it measures a queue")
     p.add_argument("--rate-connections", type=int, default=16)
     p.add_argument("--subscribers", type=int, default=200, help="newHeads subscribers of the notification run")
     p.add_argument("--block-time-ms", type=int, default=10, help="the fake nodes' block time")
