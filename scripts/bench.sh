@@ -8,7 +8,7 @@
 # Other options go to bench/run.py (--help lists them), e.g. --out report.md --json raw.json.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-command_line="scripts/bench.sh $*"
+command_line="scripts/bench.sh${*:+ $*}"
 "$root/scripts/bootstrap.sh"
 
 # nginx is the comparison's reverse proxy, needed only here. Installing it must not start Debian's
