@@ -25,3 +25,7 @@ chaos="$build_dir/chaos/vixy-chaos"
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
 "$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
 "$chaos" fuzz --seed "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" --runs 3 --out "$build_dir/fuzz-failures"
+
+# Benchmarks (bench/README.md) are not tests: built in this tree and each run once briefly to prove
+# it works; nothing about speed is asserted. The report goes to a file, not into the test log.
+"$root/scripts/bench.sh" --quick --build-dir "$build_dir" --out "$build_dir/bench-quick.md" >/dev/null

@@ -1,0 +1,224 @@
+// WebSocket load: request/response round trips per second, notification throughput to many
+// newHeads subscribers, and a crowd of idle sessions held open while the script measures the
+// proxy's resident memory.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iostream>
+
+#include "common.hpp"
+
+namespace vixy::loadgen {
+
+asio::awaitable<bool> ws_open(WsStream& ws, const tcp::endpoint& target, const std::string& path) {
+  auto [connect_ec] = co_await beast::get_lowest_layer(ws).async_connect(target, use_tuple);
+  if (connect_ec) co_return false;
+  beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true));
+  auto [handshake_ec] = co_await ws.async_handshake("127.0.0.1", path, use_tuple);
+  if (handshake_ec) co_return false;
+  ws.text(true);
+  co_return true;
+}
+
+namespace {
+
+Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+// The clock starts once every session is open (and subscribed): opening hundreds of sessions on a
+// slow (sanitized, loaded) build must not eat into the measured time.
+struct WsRun {
+  tcp::endpoint target;
+  std::string path;
+  int sessions = 0;
+  double warmup = 0.5, duration = 3;
+  Clock::time_point start, measure_from, end;
+  std::uint64_t ok = 0, errors = 0, failed_sessions = 0;
+  Latencies latencies;
+  double cpu_at_start = 0;
+  int arrived = 0;
+  std::unique_ptr<asio::steady_timer> go;
+
+  asio::awaitable<void> all_open() {
+    if (!go) go = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor, Clock::time_point::max());
+    if (++arrived == sessions) {
+      start = Clock::now();
+      cpu_at_start = cpu_seconds();
+      measure_from = start + seconds(warmup);
+      end = measure_from + seconds(duration);
+      go->cancel();
+      co_return;
+    }
+    co_await go->async_wait(use_tuple);
+  }
+};
+
+asio::awaitable<void> rtt_worker(WsRun& run) {
+  WsStream ws(co_await asio::this_coro::executor);
+  bool opened = co_await ws_open(ws, run.target, run.path);
+  co_await run.all_open();
+  if (!opened) {
+    ++run.failed_sessions;
+    co_return;
+  }
+  const std::string request = body_of("blockNumber");
+  beast::flat_buffer buffer;
+  while (Clock::now() < run.end) {
+    auto sent = Clock::now();
+    auto [write_ec, written] = co_await ws.async_write(asio::buffer(request), use_tuple);
+    if (write_ec) break;
+    buffer.clear();
+    auto [read_ec, read] = co_await ws.async_read(buffer, use_tuple);
+    if (read_ec) break;
+    auto done = Clock::now();
+    if (done < run.measure_from) continue;
+    std::string_view answer(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (answer.find("\"result\"") == std::string_view::npos) {
+      ++run.errors;
+    } else {
+      ++run.ok;
+      run.latencies.add(done - sent);
+    }
+  }
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws).socket().close(ignored);
+}
+
+asio::awaitable<void> notify_worker(WsRun& run) {
+  WsStream ws(co_await asio::this_coro::executor);
+  bool opened = co_await ws_open(ws, run.target, run.path);
+  if (!opened) {
+    ++run.failed_sessions;
+    co_await run.all_open();
+    co_return;
+  }
+  const std::string subscribe = R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]})";
+  auto [write_ec, written] = co_await ws.async_write(asio::buffer(subscribe), use_tuple);
+  beast::flat_buffer buffer;
+  auto [answer_ec, answer_size] = co_await ws.async_read(buffer, use_tuple);
+  co_await run.all_open();
+  if (write_ec || answer_ec) {
+    ++run.failed_sessions;
+    co_return;
+  }
+  // Reads stop at the end of the run: the deadline closes the socket under a pending read.
+  beast::get_lowest_layer(ws).expires_at(run.end);
+  while (true) {
+    buffer.clear();
+    auto [read_ec, read] = co_await ws.async_read(buffer, use_tuple);
+    if (read_ec) break;
+    if (Clock::now() < run.measure_from) continue;
+    std::string_view message(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (message.find("eth_subscription") != std::string_view::npos) ++run.ok;
+  }
+}
+
+}  // namespace
+
+int run_ws_rtt(const Options& options) {
+  WsRun run;
+  run.target = options.endpoint("target");
+  run.path = options.text("path", "/el/ws");
+  int concurrency = static_cast<int>(options.number("concurrency", 32));
+  double duration = run.duration = options.number("duration", 3);
+  run.warmup = options.number("warmup", 0.5);
+  run.sessions = concurrency;
+  asio::io_context io(1);
+  for (int i = 0; i < concurrency; ++i) asio::co_spawn(io, rtt_worker(run), asio::detached);
+  io.run();
+  run.go.reset();
+  double wall = std::chrono::duration<double>(Clock::now() - run.start).count();
+  json out{{"mode", "ws-rtt"},           {"concurrency", concurrency},
+           {"ok", run.ok},               {"errors", run.errors},
+           {"failed_sessions", run.failed_sessions},
+           {"per_second", static_cast<double>(run.ok) / duration},
+           {"latency", run.latencies.summary()},
+           {"loadgen_cpu", (cpu_seconds() - run.cpu_at_start) / wall}};
+  std::cout << out.dump() << std::endl;
+  return run.ok > 0 && run.failed_sessions == 0 ? 0 : 1;
+}
+
+int run_ws_notify(const Options& options) {
+  WsRun run;
+  run.target = options.endpoint("target");
+  run.path = options.text("path", "/el/ws");
+  int subscribers = static_cast<int>(options.number("subscribers", 100));
+  double duration = run.duration = options.number("duration", 3);
+  run.warmup = options.number("warmup", 0.5);
+  run.sessions = subscribers;
+  asio::io_context io(1);
+  for (int i = 0; i < subscribers; ++i) asio::co_spawn(io, notify_worker(run), asio::detached);
+  io.run();
+  run.go.reset();
+  double wall = std::chrono::duration<double>(Clock::now() - run.start).count();
+  json out{{"mode", "ws-notify"},
+           {"subscribers", subscribers},
+           {"ok", run.ok},
+           {"failed_sessions", run.failed_sessions},
+           {"per_second", static_cast<double>(run.ok) / duration},
+           {"loadgen_cpu", (cpu_seconds() - run.cpu_at_start) / wall}};
+  std::cout << out.dump() << std::endl;
+  return run.ok > 0 && run.failed_sessions == 0 ? 0 : 1;
+}
+
+namespace {
+
+struct IdleRun {
+  tcp::endpoint target;
+  std::string path;
+  int remaining = 0;  // sessions still opening
+  int ready = 0, failed = 0;
+  std::vector<std::unique_ptr<WsStream>> sessions;
+};
+
+// One request per session proves the proxy has connected it upstream before memory is measured.
+asio::awaitable<void> idle_opener(IdleRun& run, int count) {
+  const std::string request = body_of("blockNumber");
+  for (int i = 0; i < count; ++i) {
+    auto ws = std::make_unique<WsStream>(co_await asio::this_coro::executor);
+    bool ok = co_await ws_open(*ws, run.target, run.path);
+    if (ok) {
+      auto [write_ec, written] = co_await ws->async_write(asio::buffer(request), use_tuple);
+      beast::flat_buffer buffer;
+      auto [read_ec, read] = co_await ws->async_read(buffer, use_tuple);
+      ok = !write_ec && !read_ec;
+    }
+    if (ok) {
+      ++run.ready;
+      run.sessions.push_back(std::move(ws));
+    } else {
+      ++run.failed;
+    }
+  }
+  if (--run.remaining == 0) {
+    json out{{"mode", "ws-idle"}, {"ready", run.ready}, {"failed", run.failed}};
+    std::cout << out.dump() << std::endl;
+  }
+}
+
+}  // namespace
+
+int run_ws_idle(const Options& options) {
+  IdleRun run;
+  run.target = options.endpoint("target");
+  run.path = options.text("path", "/el/ws");
+  int sessions = static_cast<int>(options.number("sessions", 1000));
+  int openers = std::min(sessions, 64);
+  asio::io_context io(1);
+  run.remaining = openers;
+  for (int i = 0; i < openers; ++i) {
+    int count = sessions / openers + (i < sessions % openers ? 1 : 0);
+    asio::co_spawn(io, idle_opener(run, count), asio::detached);
+  }
+  // Held until the script has measured and sends SIGTERM; the sessions then close with the process.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+  io.run();
+  run.sessions.clear();  // while their io_context still exists
+  return 0;
+}
+
+}  // namespace vixy::loadgen

@@ -1,0 +1,160 @@
+// The WebSocket session core's hot paths (ws/session_core.cpp): a client request rewritten to the
+// proxy's id and sent upstream, the node's answer mapped back to the client's id, and a
+// subscription notification translated to the client's subscription id. The core is driven
+// exactly as the socket adapter drives it; only the node's answers are made up here.
+#include <benchmark/benchmark.h>
+
+#include <stdexcept>
+#include <variant>
+
+#include "jsonrpc/raw.hpp"
+#include "messages.hpp"
+#include "ws/session_core.hpp"
+
+namespace {
+
+namespace ws = vixy::ws;
+namespace raw = vixy::jsonrpc::raw;
+
+// Requests are answered in chunks outside the timed region, so pending state stays as small as a
+// busy real session's and the bound on pending requests is never reached.
+constexpr std::size_t kChunk = 256;
+
+// A newHeads notification as geth sends it (a full header, ~600 bytes).
+const std::string kHeader =
+    R"({"parentHash":"0x1e77d8f1267348b516ebc4f4da1e2aa59f85f0cbd853949500ffac8bfc38ba14","sha3Uncles":"0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347",)"
+    R"("miner":"0x95222290dd7278aa3ddd389cc1e1d165cc4bafe5","stateRoot":"0x7d8a8d0b4a1fa6e4b87ad0d2b4f2c2c0a9f9b1c0e5e0c4f4b4a4e2b3c2d1e0f9",)"
+    R"("transactionsRoot":"0x3c1b5c0e2f5d3b3a1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a","receiptsRoot":"0x4d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c",)"
+    R"("logsBloom":"0x00","difficulty":"0x0","number":"0x12a05f2","gasLimit":"0x1c9c380","gasUsed":"0xe4e1c0","timestamp":"0x65f1a2b3",)"
+    R"("extraData":"0x6265617665726275696c642e6f7267","mixHash":"0x5e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d",)"
+    R"("nonce":"0x0000000000000000","baseFeePerGas":"0x3b9aca00","hash":"0x9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e"})";
+
+struct Session {
+  ws::SessionCore core{{{"primary", vixy::config::Tier::primary}, {"backup", vixy::config::Tier::backup}},
+                       ws::SessionSettings{},
+                       7};
+  ws::TimePoint now = ws::Clock::now();
+  ws::ConnectionId connection = 0;
+
+  Session() {
+    core.start({0, 1}, now);
+    for (auto& action : core.take_actions()) {
+      if (auto* connect = std::get_if<ws::Connect>(&action)) connection = connect->connection;
+    }
+    if (connection == 0) throw std::runtime_error("the session core asked for no upstream");
+    core.upstream_connected(connection, now);
+    core.take_actions();
+  }
+
+  // Sends `text` from the client and appends what went upstream to `sent`.
+  void request(const std::string& text, std::vector<std::string>& sent) {
+    core.client_text(text, now);
+    for (auto& action : core.take_actions()) {
+      if (auto* send = std::get_if<ws::SendUpstream>(&action)) sent.push_back(std::move(send->text));
+    }
+  }
+  // What a node answers to one request the core sent it.
+  static std::string answer_to(std::string_view upstream_request, std::string_view result) {
+    auto id = raw::member(upstream_request, "id");
+    if (!id) throw std::runtime_error("the core sent a request without an id");
+    return std::string(R"({"jsonrpc":"2.0","id":)") + std::string(id->of(upstream_request)) + R"(,"result":)" +
+           std::string(result) + "}";
+  }
+  void answer_all(std::vector<std::string>& sent) {
+    for (const auto& text : sent) {
+      core.upstream_text(connection, answer_to(text, R"("0x12a05f2")"), now);
+      core.take_actions();
+    }
+    sent.clear();
+  }
+};
+
+void client_to_upstream(benchmark::State& state, const std::string& request) {
+  Session session;
+  std::vector<std::string> sent;
+  for (auto _ : state) {
+    session.request(request, sent);
+    if (sent.size() >= kChunk) {
+      state.PauseTiming();
+      session.answer_all(sent);
+      state.ResumeTiming();
+    }
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * request.size()));
+}
+
+void BM_WsClientToUpstream_BlockNumber(benchmark::State& state) {
+  client_to_upstream(state, vixy::bench::block_number_request(42));
+}
+void BM_WsClientToUpstream_EthCall4K(benchmark::State& state) {
+  client_to_upstream(state, vixy::bench::eth_call_request(42));
+}
+void BM_WsClientToUpstream_Batch10(benchmark::State& state) {
+  client_to_upstream(state, vixy::bench::batch_request(10));
+}
+
+// One iteration: the node's answers to one client message (1 or `batch` requests) mapped back.
+void upstream_to_client(benchmark::State& state, const std::string& request, std::string_view result) {
+  Session session;
+  std::vector<std::string> sent;
+  std::vector<std::string> answers;
+  std::size_t per_message = 0;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    if (next == answers.size()) {
+      state.PauseTiming();
+      answers.clear();
+      next = 0;
+      for (std::size_t i = 0; i < kChunk; ++i) session.request(request, sent);
+      per_message = sent.size() / kChunk;
+      for (const auto& text : sent) answers.push_back(Session::answer_to(text, result));
+      sent.clear();
+      state.ResumeTiming();
+    }
+    for (std::size_t i = 0; i < per_message; ++i) {
+      session.core.upstream_text(session.connection, answers[next++], session.now);
+    }
+    auto actions = session.core.take_actions();
+    benchmark::DoNotOptimize(actions);
+  }
+}
+
+void BM_WsUpstreamToClient_BlockNumber(benchmark::State& state) {
+  upstream_to_client(state, vixy::bench::block_number_request(42), R"("0x12a05f2")");
+}
+// A 4 KiB answer to a 4 KiB eth_call: the id is spliced, the result is not parsed.
+void BM_WsUpstreamToClient_EthCall4K(benchmark::State& state) {
+  upstream_to_client(state, vixy::bench::eth_call_request(42), "\"0x" + std::string(4090, 'b') + "\"");
+}
+void BM_WsUpstreamToClient_Batch10(benchmark::State& state) {
+  upstream_to_client(state, vixy::bench::batch_request(10), R"("0x12a05f2")");
+}
+
+void BM_WsNotification_NewHeads(benchmark::State& state) {
+  Session session;
+  std::vector<std::string> sent;
+  session.request(R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]})", sent);
+  session.core.upstream_text(session.connection, Session::answer_to(sent.at(0), R"("0x9cef478923ff08bf67fde6c64013158d")"),
+                             session.now);
+  session.core.take_actions();
+  const std::string notification =
+      R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x9cef478923ff08bf67fde6c64013158d","result":)" +
+      kHeader + "}}";
+  for (auto _ : state) {
+    session.core.upstream_text(session.connection, notification, session.now);
+    auto actions = session.core.take_actions();
+    if (actions.size() != 1) state.SkipWithError("the notification was not delivered");
+    benchmark::DoNotOptimize(actions);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * notification.size()));
+}
+
+}  // namespace
+
+BENCHMARK(BM_WsClientToUpstream_BlockNumber);
+BENCHMARK(BM_WsClientToUpstream_EthCall4K);
+BENCHMARK(BM_WsClientToUpstream_Batch10);
+BENCHMARK(BM_WsUpstreamToClient_BlockNumber);
+BENCHMARK(BM_WsUpstreamToClient_EthCall4K);
+BENCHMARK(BM_WsUpstreamToClient_Batch10);
+BENCHMARK(BM_WsNotification_NewHeads);

@@ -1,0 +1,247 @@
+"""The markdown report of bench/run.py: every figure as median (min–max) over the repeats, with
+its ratio to the baseline measured in the same run."""
+
+import statistics
+
+BODIES = (("blockNumber", "eth_blockNumber"), ("call4k", "eth_call, 4 KiB body"), ("batch10", "batch of 10"))
+
+
+def pick(results, **match):
+    return [r for r in results["runs"] if all(r.get(k) == v for k, v in match.items())]
+
+
+def spread(values, digits=0):
+    values = [v for v in values if v == v]  # NaN: not measured for this contestant
+    if not values:
+        return "—"
+    f = f"{{:,.{digits}f}}"
+    med = statistics.median(values)
+    if len(values) == 1:
+        return f.format(med)
+    return f"{f.format(med)} ({f.format(min(values))}–{f.format(max(values))})"
+
+
+def med(values):
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else None
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a is not None and b else "—"
+
+
+def http_values(results, kind, body, contestant, get):
+    return [get(r["result"]) for r in pick(results, phase="http", kind=kind, body=body, contestant=contestant)]
+
+
+def cpu_per_request(r):
+    # µs of the proxy's CPU per HTTP request: throughput per core, independent of what else limits the run
+    return r["cpu"]["proxy"] * 1e6 / r["per_second"] if r["per_second"] else 0
+
+
+def http_section(results, contestants):
+    lines = ["| HTTP JSON-RPC | " + " | ".join(contestants) + " | vixy / direct" +
+             (" | vixy / nginx |" if "nginx" in contestants else " |"),
+             "|---" * (len(contestants) + 2 + ("nginx" in contestants)) + "|"]
+
+    def row(label, kind, body, get, digits=0, lower_is_better=False):
+        cells, medians = [], {}
+        for c in contestants:
+            v = http_values(results, kind, body, c, get)
+            cells.append(spread(v, digits))
+            medians[c] = med(v)
+        line = f"| {label} | " + " | ".join(cells) + f" | {ratio(medians.get('vixy'), medians.get('direct'))}"
+        if "nginx" in contestants:
+            line += f" | {ratio(medians.get('vixy'), medians.get('nginx'))}"
+        lines.append(line + " |")
+
+    a = results["args"]
+    for body, label in BODIES:
+        row(f"{label}: requests/s, {a['concurrency']} connections", "throughput", body, lambda r: r["per_second"])
+    for body, label in BODIES:
+        row(f"{label}: proxy CPU µs per request", "throughput", body,
+            lambda r: cpu_per_request(r) if "proxy" in r["cpu"] else float("nan"), 1)
+    for body, label in BODIES:
+        for p in ("p50", "p99", "p999"):
+            row(f"{label}: {p} µs at {a['rate']:,.0f}/s", "latency", body, lambda r, p=p: r["latency"][f"{p}_us"])
+    lines.append("")
+    lines.append("Added median latency over direct at the fixed rate (µs, difference of the medians):")
+    lines.append("")
+    lines.append("| body | " + " | ".join(c for c in contestants if c != "direct") + " |")
+    lines.append("|---" * len(contestants) + "|")
+    for body, label in BODIES:
+        base = med(http_values(results, "latency", body, "direct", lambda r: r["latency"]["p50_us"]))
+        cells = []
+        for c in contestants:
+            if c == "direct":
+                continue
+            v = med(http_values(results, "latency", body, c, lambda r: r["latency"]["p50_us"]))
+            cells.append(f"{v - base:+.0f}" if v is not None and base is not None else "—")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def ws_section(results):
+    a = results["args"]
+    offered = a["subscribers"] * 1000 / a["block_time_ms"]
+    lines = ["| WebSocket | direct | vixy | vixy / direct |", "|---|---|---|---|"]
+    for phase, label, get, digits in (
+            ("ws-rtt", f"round trips/s, {a['concurrency']} sessions", lambda r: r["per_second"], 0),
+            ("ws-rtt", "round trip p50 µs (closed loop)", lambda r: r["latency"]["p50_us"], 0),
+            ("ws-rtt", "proxy CPU µs per round trip", lambda r: r["cpu"].get("proxy", float("nan")) * 1e6 / r["per_second"], 1),
+            ("ws-notify", f"newHeads notifications/s, {a['subscribers']} subscribers (offered {offered:,.0f}/s)",
+             lambda r: r["per_second"], 0),
+            ("ws-notify", "proxy CPU µs per notification",
+             lambda r: r["cpu"].get("proxy", float("nan")) * 1e6 / r["per_second"], 1)):
+        d = [get(r["result"]) for r in pick(results, phase=phase, contestant="direct")]
+        v = [get(r["result"]) for r in pick(results, phase=phase, contestant="vixy")]
+        direct_cell = spread(d, digits) if "CPU" not in label else "—"
+        lines.append(f"| {label} | {direct_cell} | {spread(v, digits)} | "
+                     f"{ratio(med(v), med(d)) if 'CPU' not in label else '—'} |")
+    return lines
+
+
+def memory_section(results):
+    lines = ["| idle WebSocket sessions | vixy RSS before (MiB) | with sessions (MiB) | KiB per session |",
+             "|---|---|---|---|"]
+    for wanted in results["args"]["sessions"]:
+        runs = pick(results, phase="memory", wanted=wanted)
+        if not runs:
+            continue
+        n = runs[0]["sessions"]
+        label = f"{n:,}" + (f" (of {wanted:,} asked: fd limit {runs[0]['fd_limit']:,}, 2 sockets per session)"
+                            if n != wanted else "")
+        lines.append(f"| {label} | {spread([r['result']['base_kib'] / 1024 for r in runs], 1)} | "
+                     f"{spread([r['result']['rss_kib'] / 1024 for r in runs], 1)} | "
+                     f"{spread([r['result']['per_session_kib'] for r in runs], 1)} |")
+    return lines
+
+
+def failover_section(results):
+    runs = [r["result"] for r in pick(results, phase="failover")]
+    a = results["args"]
+
+    def vals(get):
+        out = []
+        for r in runs:
+            try:
+                out.append(get(r))
+            except (KeyError, TypeError):
+                pass
+        return out
+
+    rows = [
+        ("primary killed → first good HTTP answer (ms)", lambda r: r["http_after_kill"]["first_ok_ms"], 1),
+        ("primary killed → first good WebSocket answer (ms)", lambda r: r["ws_after_kill"]["first_ok_ms"], 1),
+        ("primary killed → first newHeads notification (ms)", lambda r: r["first_head_after_kill_ms"], 1),
+        ("worst HTTP request latency while primary down (ms)", lambda r: r["http_after_kill"]["worst_ms"], 1),
+        ("worst WebSocket request latency while primary down (ms)", lambda r: r["ws_after_kill"]["worst_ms"], 1),
+        ("failed HTTP / WebSocket requests while down", lambda r: r["http_after_kill"]["failed"] + r["ws_after_kill"]["failed"], 0),
+        ("primary restarted → all sessions back on it (ms)", lambda r: r["failback_ms"], 0),
+        ("failed requests after restart", lambda r: r["http_after_restart"]["failed"] + r["ws_after_restart"]["failed"], 0),
+        ("newHeads: heights missed / repeated over the run", None, 0),
+    ]
+    lines = [f"| disturbance (block time {a['block_time_ms']} ms, health interval {a['health_interval_ms']} ms, "
+             f"requests every 2 ms) | vixy |", "|---|---|"]
+    for label, get, digits in rows:
+        if get is None:
+            lines.append(f"| {label} | {spread(vals(lambda r: r['heads_missed']))} / "
+                         f"{spread(vals(lambda r: r['heads_repeated']))} |")
+        else:
+            lines.append(f"| {label} | {spread(vals(get), digits)} |")
+    return lines
+
+
+def bottleneck_section(results):
+    def most(get):
+        vals = []
+        for r in results["runs"]:
+            try:
+                v = get(r)
+            except (KeyError, TypeError):
+                continue
+            if v is not None:
+                vals.append(v)
+        return f"{max(vals):.2f}" if vals else "—"
+
+    return [
+        "| CPU share of one core, highest over all runs | load generator | fake node | proxy |",
+        "|---|---|---|---|",
+        f"| HTTP throughput runs | {most(lambda r: r['result']['loadgen_cpu'] if r['kind'] == 'throughput' else None)}"
+        f" | {most(lambda r: r['result']['cpu']['fake'] if r['kind'] == 'throughput' else None)}"
+        f" | {most(lambda r: r['result']['cpu']['proxy'] if r['kind'] == 'throughput' else None)} |",
+        f"| WebSocket runs | {most(lambda r: r['result']['loadgen_cpu'] if r['phase'].startswith('ws') else None)}"
+        f" | {most(lambda r: r['result']['cpu']['fake'] if r['phase'].startswith('ws') else None)}"
+        f" | {most(lambda r: r['result']['cpu']['proxy'] if r['phase'].startswith('ws') else None)} |",
+    ]
+
+
+def micro_section(results):
+    micro = results.get("micro")
+    if not micro:
+        return []
+    lines = ["| micro-benchmark | ns per operation (CPU) | iterations |", "|---|---|---|"]
+    for b in micro["benchmarks"]:
+        lines.append(f"| {b['name']} | {b['cpu_time']:,.0f} | {b['iterations']:,} |")
+    return lines
+
+
+def targets_section(results, contestants):
+    lines = ["| target (issue 6) | measured (medians) | met |", "|---|---|---|"]
+    for body, label in BODIES:
+        v = med(http_values(results, "throughput", body, "vixy", lambda r: r["per_second"]))
+        n = med(http_values(results, "throughput", body, "nginx", lambda r: r["per_second"]))
+        vc = med(http_values(results, "throughput", body, "vixy", cpu_per_request))
+        nc = med(http_values(results, "throughput", body, "nginx", cpu_per_request))
+        if v is None or n is None:
+            continue
+        lines.append(f"| HTTP throughput ≥ nginx ({label}) | {v:,.0f} vs {n:,.0f} req/s; CPU per request "
+                     f"{vc:.1f} vs {nc:.1f} µs | {'yes' if v >= n else 'no'} |")
+    for body, label in BODIES:
+        base = med(http_values(results, "latency", body, "direct", lambda r: r["latency"]["p50_us"]))
+        v = med(http_values(results, "latency", body, "vixy", lambda r: r["latency"]["p50_us"]))
+        if base is None or v is None:
+            continue
+        lines.append(f"| added median latency < 100 µs ({label}) | {v - base:+.0f} µs | {'yes' if v - base < 100 else 'no'} |")
+    for r in pick(results, phase="memory", repeat=0):
+        per = med([x["result"]["per_session_kib"] for x in pick(results, phase="memory", wanted=r["wanted"])])
+        lines.append(f"| < 64 KiB per idle WebSocket session ({r['sessions']:,}) | {per:.1f} KiB | "
+                     f"{'yes' if per < 64 else 'no'} |")
+    fo = [x["result"] for x in pick(results, phase="failover")]
+    worst = []
+    for x in fo:
+        try:
+            worst.append(max(x["http_after_kill"]["first_ok_ms"], x["ws_after_kill"]["first_ok_ms"],
+                             x["first_head_after_kill_ms"]))
+        except KeyError:
+            pass
+    if worst:
+        m = med(worst)
+        lines.append(f"| failover disturbance < 100 ms (slowest of first HTTP/WS answer and first head) | "
+                     f"{m:.1f} ms | {'yes' if m < 100 else 'no'} |")
+    return lines
+
+
+def markdown(meta, results):
+    results = dict(results)
+    results["args"] = meta["args"]
+    contestants = ["direct", "vixy"] + (["nginx"] if pick(results, contestant="nginx") else [])
+    lb, la = results.get("load_before", (0, 0, 0)), results.get("load_after", (0, 0, 0))
+    out = [
+        f"Measured {meta['date']} at commit {meta['commit']} on {meta['cpus']} cores ({meta['machine']}), "
+        f"load average {lb[0]:.2f} before and {la[0]:.2f} after ({results.get('seconds', 0):.0f} s); "
+        + ("proxy pinned to core 1, load generator and fake node to core 0." if meta["pinned"] else "no pinning.")
+        + f" Each figure: median (min–max) over {meta['args']['repeats']} runs of "
+        f"{meta['args']['duration']} s, contestants alternating.",
+        "",
+        f"Command: `{meta['command']}`",
+        "",
+        "### Targets", "", *targets_section(results, contestants), "",
+        "### HTTP", "", *http_section(results, contestants), "",
+        "### WebSocket", "", *ws_section(results), "",
+        "### Memory", "", *memory_section(results), "",
+        "### Failover", "", *failover_section(results), "",
+        "### Is the load generator the bottleneck?", "", *bottleneck_section(results), "",
+        "### Micro-benchmarks", "", *micro_section(results), "",
+    ]
+    return "\n".join(out)

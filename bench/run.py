@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""The load comparison of bench/README.md, in one run: HTTP JSON-RPC through a direct connection
+to a fake EL node, through vixy and through nginx; WebSocket round trips and notifications, vixy
+against direct; vixy's memory per idle WebSocket session; failover disturbance; and the
+micro-benchmarks. Prints one markdown report (the table of bench/RESULTS.md).
+
+Every process is started here on 127.0.0.1 with ports the processes pick (port 0, read back from
+their logs; nginx gets a port this script picks by binding port 0) and stopped by its PID, also on
+failure and Ctrl-C. Run it through scripts/bench.sh, which builds what it needs.
+"""
+
+import argparse
+import atexit
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402  (bench/report.py: the markdown tables)
+
+CHILDREN = []  # every process started, stopped by PID on exit
+
+
+class Child:
+    def __init__(self, name, argv, workdir, cpus=None, stdin=None):
+        self.name = name
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        if cpus is not None:
+            argv = ["taskset", "-c", cpus] + argv
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, stdin=stdin or subprocess.DEVNULL,
+                                     text=True)
+        self.pid = self.proc.pid
+        CHILDREN.append(self)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self in CHILDREN:
+            CHILDREN.remove(self)
+        self.log.close()
+
+    def cpu_seconds(self):
+        """user + system CPU of this process so far (a taskset wrapper execs, so the PID is the program's)."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kib(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise RuntimeError(f"{self.name}: no VmRSS")
+
+    def wait_log(self, pattern, timeout=20):
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while time.monotonic() < deadline:
+            with open(self.log_path) as f:
+                match = regex.search(f.read())
+            if match:
+                return match
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.proc.returncode}); see {self.log_path}")
+            time.sleep(0.02)
+        raise RuntimeError(f"{self.name}: no '{pattern}' in its log within {timeout} s; see {self.log_path}")
+
+
+def stop_all():
+    for child in reversed(list(CHILDREN)):
+        try:
+            child.stop()
+        except Exception as e:  # keep stopping the others
+            print(f"bench: stopping {child.name} (pid {child.pid}): {e}", file=sys.stderr)
+
+
+def on_signal(number, _frame):
+    stop_all()
+    sys.exit(128 + number)
+
+
+def listening(child, what):
+    match = child.wait_log(rf"msg=listening what={what} addr=(127\.0\.0\.1:\d+)")
+    return match.group(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.bin = args.build_dir
+        self.work = tempfile.mkdtemp(prefix="vixy-bench-")
+        two = os.cpu_count() >= 2 and not args.no_pin
+        # The proxy under test gets a core of its own; load generator and fake node share the other,
+        # identically for every contestant, so the proxy's own CPU per request is measured cleanly.
+        self.cpu_proxy = "1" if two else None
+        self.cpu_rest = "0" if two else None
+        self.results = {"runs": [], "micro": None}
+
+    # ---- processes ----
+    def fakenode(self, name, block_time_ms):
+        child = Child(name, [f"{self.bin}/fakenodes/vixy-fakenode", "el", "--listen", "127.0.0.1:0", "--admin",
+                             "127.0.0.1:0", "--chain-seed", "7", "--block-time-ms", str(block_time_ms), "--name", name,
+                             "--log-level", "info"], self.work, self.cpu_rest)
+        child.rpc = listening(child, "rpc")
+        child.admin = listening(child, "admin")
+        return child
+
+    def vixy(self, primary, backup, name="vixy"):
+        config = os.path.join(self.work, f"{name}.toml")
+        with open(config, "w") as f:
+            f.write(f"""[global]
+health_check_interval_ms = {self.args.health_interval_ms}
+health_check_timeout_ms = 1000
+max_el_lag_blocks = 100000
+
+[[el.primary]]
+name = "primary"
+http_url = "http://{primary.rpc}"
+ws_url = "ws://{primary.rpc}"
+
+[[el.backup]]
+name = "backup"
+http_url = "http://{backup.rpc}"
+ws_url = "ws://{backup.rpc}"
+""")
+        child = Child(name, [f"{self.bin}/proxy/vixy", "--config", config, "--listen", "127.0.0.1:0", "--log-level",
+                             "info"], self.work, self.cpu_proxy)
+        child.addr = listening(child, "proxy")
+        self.wait_ready(child.addr)
+        return child
+
+    def wait_ready(self, addr, timeout=20):
+        """vixy answers /ready 200 once a health round found a healthy node."""
+        host, port = addr.split(":")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, int(port)), timeout=1) as s:
+                    s.sendall(b"GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    if s.recv(64).startswith(b"HTTP/1.1 200"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"vixy at {addr} not ready within {timeout} s")
+
+    def nginx(self, upstream):
+        port = free_port()
+        root = os.path.join(self.work, "nginx")
+        os.makedirs(root, exist_ok=True)
+        config = os.path.join(root, "nginx.conf")
+        # One process, like vixy's one thread; upstream keep-alive, HTTP/1.1 both sides, no logging.
+        with open(config, "w") as f:
+            f.write(f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/proxy;
+  fastcgi_temp_path {root}/fastcgi;
+  uwsgi_temp_path {root}/uwsgi;
+  scgi_temp_path {root}/scgi;
+  client_body_buffer_size 64k;
+  upstream el {{ server {upstream}; keepalive 128; }}
+  server {{
+    listen 127.0.0.1:{port} backlog=4096;
+    keepalive_requests 1000000;
+    location / {{
+      proxy_pass http://el;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+""")
+        child = Child("nginx", [self.args.nginx, "-p", root, "-e", f"{root}/error.log", "-c", config], self.work,
+                      self.cpu_proxy)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                child.addr = f"127.0.0.1:{port}"
+                return child
+            except OSError:
+                if child.proc.poll() is not None:
+                    raise RuntimeError(f"nginx exited; see {root}/error.log")
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not listen within 10 s")
+
+    def loadgen(self, mode, options, watch=()):
+        """Runs one load generator mode; returns its JSON plus the CPU share of each watched process."""
+        argv = [f"{self.bin}/bench/vixy-loadgen", mode]
+        for key, value in options.items():
+            argv += [f"--{key}", str(value)]
+        before = {name: child.cpu_seconds() for name, child in watch}
+        started = time.monotonic()
+        child = Child("loadgen", argv, self.work, self.cpu_rest)
+        out, _ = child.proc.communicate(timeout=600)
+        wall = time.monotonic() - started
+        after = {name: c.cpu_seconds() for name, c in watch}
+        child.stop()
+        if child.proc.returncode != 0:
+            with open(child.log_path) as f:
+                raise RuntimeError(f"vixy-loadgen {mode} failed ({child.proc.returncode}): {out.strip()} {f.read()}")
+        result = json.loads(out.strip().splitlines()[-1])
+        result["cpu"] = {name: (after[name] - before[name]) / wall for name in before}
+        return result
+
+    def record(self, **fields):
+        self.results["runs"].append(fields)
+        if self.args.verbose:
+            print(json.dumps(fields), file=sys.stderr)
+
+    # ---- phases ----
+    def http_phase(self, fake, proxies):
+        a = self.args
+        contestants = [("direct", fake.rpc, "/", None)] + [(n, c.addr, "/el", c) for n, c in proxies]
+        for repeat in range(a.repeats):
+            for body in ("blockNumber", "call4k", "batch10"):
+                for kind, extra in (("throughput", {"concurrency": a.concurrency}),
+                                    ("latency", {"rate": a.rate, "concurrency": a.rate_connections})):
+                    for name, addr, path, proc in contestants:  # alternating, so drift hits all alike
+                        watch = [("fake", fake)] + ([("proxy", proc)] if proc else [])
+                        r = self.loadgen("http", {"target": addr, "path": path, "body": body,
+                                                  "duration": a.duration, "warmup": a.warmup, **extra}, watch)
+                        if r["errors"]:
+                            raise RuntimeError(f"{name} {body} {kind}: {r['errors']} errors")
+                        self.record(phase="http", kind=kind, body=body, contestant=name, repeat=repeat, result=r)
+
+    def ws_phase(self, fake, vixy):
+        a = self.args
+        for repeat in range(a.repeats):
+            for name, addr, path, proc in (("direct", fake.rpc, "/", None), ("vixy", vixy.addr, "/el/ws", vixy)):
+                watch = [("fake", fake)] + ([("proxy", proc)] if proc else [])
+                r = self.loadgen("ws-rtt", {"target": addr, "path": path, "concurrency": a.concurrency,
+                                            "duration": a.duration, "warmup": a.warmup}, watch)
+                self.record(phase="ws-rtt", contestant=name, repeat=repeat, result=r)
+                r = self.loadgen("ws-notify", {"target": addr, "path": path, "subscribers": a.subscribers,
+                                               "duration": a.duration, "warmup": a.warmup}, watch)
+                self.record(phase="ws-notify", contestant=name, repeat=repeat, result=r)
+
+    def memory_phase(self, fake, backup):
+        fd_limit = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)[0]
+        for wanted in self.args.sessions:
+            # vixy holds two sockets per session (client and upstream); stay under its descriptor limit.
+            sessions = min(wanted, (fd_limit - 200) // 2)
+            for repeat in range(self.args.repeats):
+                vixy = self.vixy(fake, backup, name="vixy-memory")
+                time.sleep(0.3)
+                base = vixy.rss_kib()
+                holder = Child("ws-idle", [f"{self.bin}/bench/vixy-loadgen", "ws-idle", "--target", vixy.addr,
+                                           "--sessions", str(sessions)], self.work, self.cpu_rest)
+                line = holder.proc.stdout.readline()
+                ready = json.loads(line) if line else {"ready": 0, "failed": sessions}
+                time.sleep(0.5)  # let the last sessions' buffers settle
+                rss = vixy.rss_kib()
+                holder.stop()
+                vixy.stop()
+                if ready["ready"] != sessions:
+                    raise RuntimeError(f"only {ready['ready']} of {sessions} idle sessions opened")
+                self.record(phase="memory", wanted=wanted, sessions=sessions, repeat=repeat, fd_limit=fd_limit,
+                            result={"base_kib": base, "rss_kib": rss,
+                                    "per_session_kib": (rss - base) / sessions})
+
+    def failover_phase(self, fake, backup, vixy):
+        a = self.args
+        for repeat in range(a.repeats):
+            r = self.loadgen("failover", {"target": vixy.addr, "primary-admin": fake.admin, "settle": a.settle,
+                                          "down": a.down, "failback-timeout": 15})
+            self.record(phase="failover", repeat=repeat, result=r)
+
+    def micro_phase(self):
+        out = os.path.join(self.work, "micro.json")
+        subprocess.run([f"{self.bin}/bench/vixy_micro_bench", f"--benchmark_min_time={self.args.micro_min_time}",
+                        "--benchmark_format=json", f"--benchmark_out={out}", "--benchmark_out_format=json"],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            self.results["micro"] = json.load(f)
+
+    def run(self):
+        a = self.args
+        self.results["load_before"] = os.getloadavg()
+        started = time.time()
+        primary = self.fakenode("primary", a.block_time_ms)
+        backup = self.fakenode("backup", a.block_time_ms)
+        vixy = self.vixy(primary, backup)
+        proxies = [("vixy", vixy)]
+        if a.nginx and "http" in a.only:
+            proxies.append(("nginx", self.nginx(primary.rpc)))
+        if "http" in a.only:
+            self.http_phase(primary, proxies)
+        if "ws" in a.only:
+            self.ws_phase(primary, vixy)
+        if "failover" in a.only:
+            self.failover_phase(primary, backup, vixy)
+        for _, proc in proxies:
+            proc.stop()
+        if "memory" in a.only:
+            self.memory_phase(primary, backup)
+        if "micro" in a.only:
+            self.micro_phase()
+        self.results["load_after"] = os.getloadavg()
+        self.results["seconds"] = time.time() - started
+
+
+def commit_of(root):
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build-dir", required=True)
+    p.add_argument("--quick", action="store_true", help="each measurement once and briefly: proves it works")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--duration", type=float, default=3.0, help="seconds measured per run")
+    p.add_argument("--warmup", type=float, default=0.5)
+    p.add_argument("--concurrency", type=int, default=32, help="connections of the closed-loop runs")
+    p.add_argument("--rate", type=float, default=1000,
+                   help="offered requests/s of the latency runs: well below every contestant's throughput, or it measures a queue")
+    p.add_argument("--rate-connections", type=int, default=16)
+    p.add_argument("--subscribers", type=int, default=200, help="newHeads subscribers of the notification run")
+    p.add_argument("--block-time-ms", type=int, default=10, help="the fake nodes' block time")
+    p.add_argument("--health-interval-ms", type=int, default=100, help="vixy's health_check_interval_ms")
+    p.add_argument("--sessions", type=int, nargs="+", default=[1000, 10000], help="idle WebSocket sessions")
+    p.add_argument("--settle", type=float, default=1.5)
+    p.add_argument("--down", type=float, default=1.5)
+    p.add_argument("--micro-min-time", type=float, default=0.5)
+    p.add_argument("--nginx", default="/usr/sbin/nginx", help="the nginx binary; '' leaves nginx out")
+    p.add_argument("--only", nargs="+", default=["http", "ws", "failover", "memory", "micro"],
+                   choices=["http", "ws", "failover", "memory", "micro"], help="run only these parts")
+    p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    p.add_argument("--json", help="also write every raw result here")
+    p.add_argument("--out", help="also write the markdown report here")
+    p.add_argument("--verbose", action="store_true")
+    p.add_argument("--command", default="scripts/bench.sh", help="the command line to print in the report")
+    a = p.parse_args()
+    if a.quick:
+        a.repeats, a.duration, a.warmup, a.subscribers = 1, 0.3, 0.1, 10
+        a.sessions, a.settle, a.down, a.micro_min_time = [20, 50], 0.5, 0.5, 0.01
+    atexit.register(stop_all)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    bench = Bench(a)
+    bench.run()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit_of(root),
+            "cpus": os.cpu_count(), "machine": platform.machine(), "command": a.command,
+            "pinned": bench.cpu_proxy is not None, "args": vars(a)}
+    text = report.markdown(meta, bench.results)
+    print(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"meta": meta, **bench.results}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
