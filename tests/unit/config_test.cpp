@@ -106,6 +106,7 @@ TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_EQ(config.websocket.pong_timeout_ms, 5000u);
   EXPECT_EQ(config.websocket.reconnect_backoff_ms, 100u);
   EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 5000u);
+  EXPECT_EQ(config.websocket.backfill_blocks, 128u);
   EXPECT_TRUE(config.cl.empty());
   ASSERT_EQ(config.el.size(), 1u);
   EXPECT_EQ(config.el[0].tier, Tier::primary);
@@ -143,6 +144,7 @@ ping_interval_ms = 25
 pong_timeout_ms = 26
 reconnect_backoff_ms = 27
 reconnect_backoff_max_ms = 28
+backfill_blocks = 29
 
 [el]
 [[el.primary]]
@@ -181,6 +183,7 @@ url = "http://[::1]:5052"
   EXPECT_EQ(config.websocket.pong_timeout_ms, 26u);
   EXPECT_EQ(config.websocket.reconnect_backoff_ms, 27u);
   EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 28u);
+  EXPECT_EQ(config.websocket.backfill_blocks, 29u);
   ASSERT_EQ(config.cl.size(), 2u);
   EXPECT_EQ(config.cl[0].name, "c1");
   EXPECT_EQ(config.cl[1].name, "c2");
@@ -431,6 +434,10 @@ const ErrorCase kErrorCases[] = {
      "websocket.max_message_size", "1024"},
     {"BackoffMaxBelowBackoff", with_primary("[websocket]\nreconnect_backoff_ms = 500\nreconnect_backoff_max_ms = 100\n"),
      "cfg.toml:3: ", "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms"},
+    {"ZeroBackfill", with_primary("[websocket]\nbackfill_blocks = 0\n"), "cfg.toml:2: ", "websocket.backfill_blocks",
+     "must be greater than 0"},
+    {"HugeBackfill", with_primary("[websocket]\nbackfill_blocks = 100000\n"), "cfg.toml:2: ",
+     "websocket.backfill_blocks", "8192"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Config, ConfigErrors, ::testing::ValuesIn(kErrorCases),
@@ -558,6 +565,7 @@ TEST(ConfigFile, ShippedExampleParsesAndShowsTheDefaults) {
   EXPECT_EQ(config.websocket.max_message_size, 4u * 1024 * 1024);
   EXPECT_EQ(config.websocket.ping_interval_ms, 5000u);
   EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 5000u);
+  EXPECT_EQ(config.websocket.backfill_blocks, 128u);
 
   ASSERT_GE(config.el.size(), 2u);
   EXPECT_EQ(config.el.front().tier, Tier::primary);
