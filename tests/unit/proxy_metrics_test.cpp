@@ -76,6 +76,9 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_ws_request_timeouts_total counter",
       "vixy_ws_failbacks_total counter",
       "vixy_ws_stray_upstream_messages_total counter",
+      "vixy_ws_backfilled_total counter",
+      "vixy_ws_duplicates_dropped_total counter",
+      "vixy_ws_unfilled_gaps_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
