@@ -85,13 +85,18 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   } else {
     client_stream.expires_at(deadline);
   }
-  auto [cec, cn] = co_await bhttp::async_write_header(client_stream, serializer, use_tuple);
-  (void)cn;
-  if (cec) {
-    result.error = cec;
-    client.responded(false);
-    co_return result;
+  if (streaming) {
+    // An event stream's client waits for the header before any event comes.
+    auto [cec, cn] = co_await bhttp::async_write_header(client_stream, serializer, use_tuple);
+    (void)cn;
+    if (cec) {
+      result.error = cec;
+      client.responded(false);
+      co_return result;
+    }
   }
+  // Otherwise the header goes out with the first piece of the body: one write (one packet) for a
+  // typical small answer instead of two.
 
   std::array<char, kChunk> chunk;
   bool upstream_ok = true;
