@@ -74,6 +74,11 @@ class LogStream final : public Stream {
       case Phase::mark:
         // The head when the subscription was made: logs of blocks up to here predate it.
         if (height) checked_ = std::max(checked_.value_or(0), *height);
+        if (fill_after_mark_) {
+          fill_after_mark_ = false;
+          if (!checked_ && !highest_) return unanchored(out);
+          start_fill(out);
+        }
         return;
       case Phase::head:
         if (!height) return give_up(out);
@@ -90,12 +95,19 @@ class LogStream final : public Stream {
       ask(Phase::mark, "eth_blockNumber", json::array(), out);
       return;
     }
-    // Without a delivered log or the head at subscription time there is no telling where the
-    // stream stood; that only happens when a switch follows the subscribe at once.
-    if (!checked_ && !highest_) return;
-    std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
-    filling_ = true;
-    ask(Phase::head, "eth_blockNumber", json::array(), out);
+    if (!checked_ && !highest_) {
+      // Without a delivered log or the head at subscription time there is no telling where the
+      // stream stood: wait for the head at subscription time if it is still coming (a switch
+      // right after the subscribe), else the logs the switch missed are a gap, counted.
+      bool marking = std::any_of(asked_.begin(), asked_.end(), [](const auto& entry) { return entry.second == Phase::mark; });
+      if (marking) {
+        fill_after_mark_ = true;
+      } else {
+        unanchored(out);
+      }
+      return;
+    }
+    start_fill(out);
   }
 
   void abandoned(std::uint64_t tag, bool lost, Effects& out) override {
@@ -103,7 +115,14 @@ class LogStream final : public Stream {
     if (asked == asked_.end()) return;
     Phase phase = asked->second;
     asked_.erase(asked);
-    if (phase == Phase::mark || !filling_) return;
+    if (phase == Phase::mark) {
+      if (fill_after_mark_) {
+        fill_after_mark_ = false;
+        unanchored(out);  // a switch is waiting for a head at subscription time that will not come
+      }
+      return;
+    }
+    if (!filling_) return;
     // Lost: the switch this forces fills the range again from the next upstream. Timed out: the
     // range stays unfilled.
     if (!lost) ++out.gaps;
@@ -122,6 +141,19 @@ class LogStream final : public Stream {
     std::uint64_t tag = next_tag_++;
     asked_[tag] = phase;
     out.fetch.push_back(Fetch{tag, method, std::move(params)});
+  }
+
+  // A switch with no telling what the old upstream missed: the gap is counted, and the new
+  // upstream's head becomes the point the stream is complete from, so the next switch can fill.
+  void unanchored(Effects& out) {
+    ++out.gaps;
+    ask(Phase::mark, "eth_blockNumber", json::array(), out);
+  }
+
+  void start_fill(Effects& out) {
+    std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
+    filling_ = true;
+    ask(Phase::head, "eth_blockNumber", json::array(), out);
   }
 
   void ask_logs(std::uint64_t head, Effects& out) {
@@ -241,6 +273,7 @@ class LogStream final : public Stream {
   std::unordered_set<LogKey, LogKeyHash> known_;  // the keys of recent_
 
   bool filling_ = false;
+  bool fill_after_mark_ = false;  // a switch came before the head at subscription time
   std::pair<std::uint64_t, std::uint64_t> range_{};
   std::deque<std::pair<std::string, bool>> held_;
   std::unordered_map<std::uint64_t, Phase> asked_;

@@ -323,6 +323,57 @@ TEST(GaplessLogs, AFailedFetchCountsAGapAndReleasesHeldLogs) {
   EXPECT_EQ(logs_of(fx).back(), (SeenLog{105, 0, hash(105), false}));
 }
 
+// Found by the session model (a logs subscription, its upstream lost before the head at
+// subscription time came, a block mined meanwhile): the switch filled nothing and counted nothing.
+TEST(GaplessLogs, ASwitchBeforeTheHeadAtSubscriptionTimeWaitsForItOrCountsAGap) {
+  {
+    auto stream = logs();
+    Effects fx;
+    stream->established(false, fx);
+    stream->established(true, fx);  // the mark is still on its way (old upstream still open)
+    ASSERT_EQ(fx.fetch.size(), 1u);
+    json mark = "0x64";
+    stream->fetched(fx.fetch[0].tag, &mark, fx);
+    ASSERT_EQ(fx.fetch.size(), 2u);
+    EXPECT_EQ(fx.fetch[1].method, "eth_blockNumber");
+    json head = "0x66";
+    stream->fetched(fx.fetch[1].tag, &head, fx);
+    ASSERT_EQ(fx.fetch.size(), 3u);
+    EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x65");
+    EXPECT_EQ(fx.gaps, 0u);
+  }
+  {
+    auto stream = logs();
+    Effects fx;
+    stream->established(false, fx);
+    stream->abandoned(fx.fetch[0].tag, true, fx);  // the mark's upstream is lost
+    stream->established(true, fx);
+    EXPECT_EQ(fx.gaps, 1u);
+    // The new upstream's head is where the stream is complete from: the next switch fills from there.
+    ASSERT_EQ(fx.fetch.size(), 2u);
+    EXPECT_EQ(fx.fetch[1].method, "eth_blockNumber");
+    json mark = "0x70";
+    stream->fetched(fx.fetch[1].tag, &mark, fx);
+    stream->established(true, fx);
+    ASSERT_EQ(fx.fetch.size(), 3u);
+    json head = "0x71";
+    stream->fetched(fx.fetch[2].tag, &head, fx);
+    ASSERT_EQ(fx.fetch.size(), 4u);
+    EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x71");
+    EXPECT_EQ(fx.gaps, 1u);
+  }
+  {
+    auto stream = logs();
+    Effects fx;
+    stream->established(false, fx);
+    stream->established(true, fx);
+    stream->abandoned(fx.fetch[0].tag, false, fx);  // the mark timed out after the switch
+    EXPECT_EQ(fx.gaps, 1u);
+    ASSERT_EQ(fx.fetch.size(), 2u);
+    EXPECT_EQ(fx.fetch[1].method, "eth_blockNumber");
+  }
+}
+
 TEST(GaplessPending, TheSameTransactionTwiceReachesTheClientOnce) {
   auto stream = make_stream(classify(json::array({"newPendingTransactions"})), "0xc3", 128);
   ASSERT_NE(stream, nullptr);
