@@ -160,6 +160,12 @@ class LogStream final : public Stream {
     // The highest block with a delivered log may have had more logs the old upstream never sent.
     std::uint64_t from = checked_ ? *checked_ + 1 : *highest_;
     if (highest_) from = std::max(from, *highest_);
+    if (verify_from_) from = std::min(from, *verify_from_);
+    // Logs the client got above this upstream's head (from an upstream that was ahead) cannot be
+    // checked against its chain yet: they are, once it reaches them (a reorg may have replaced
+    // those blocks, and this upstream will never say "removed" for blocks it never had).
+    verify_from_.reset();
+    if (highest_ && *highest_ > head) verify_from_ = head + 1;
     if (from > head) return finish(out);
     if (head - from + 1 > depth_) {
       ++out.gaps;
@@ -224,6 +230,13 @@ class LogStream final : public Stream {
       if (!retired) out.deliver.push_back(std::move(text));  // not a log we can follow
       return;
     }
+    if (verify_from_ && !retired && !fields->removed && fields->number >= *verify_from_) {
+      // This upstream reached blocks the client got from another: check them now (see ask_logs).
+      verify_from_.reset();
+      held_.push_front({std::move(text), retired});
+      start_fill(out);
+      return;
+    }
     if (fields->removed) {
       // A node's own reorg notice: passed on for a log the client has, dropped when it was
       // already reported removed (by a fill) or never delivered.
@@ -274,6 +287,7 @@ class LogStream final : public Stream {
 
   bool filling_ = false;
   bool fill_after_mark_ = false;  // a switch came before the head at subscription time
+  std::optional<std::uint64_t> verify_from_;  // logs above the upstream's head, not yet checked
   std::pair<std::uint64_t, std::uint64_t> range_{};
   std::deque<std::pair<std::string, bool>> held_;
   std::unordered_map<std::uint64_t, Phase> asked_;

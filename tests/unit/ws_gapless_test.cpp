@@ -374,6 +374,34 @@ TEST(GaplessLogs, ASwitchBeforeTheHeadAtSubscriptionTimeWaitsForItOrCountsAGap) 
   }
 }
 
+// Found by the session model: logs of block 6 delivered, the upstream lost, block 6 reorged
+// away, and the new upstream still at 5 (lagging): the fill had nothing to fetch, and when the new
+// upstream reached the new block 6 the client still held the old block's logs, never removed.
+TEST(GaplessLogs, LogsAboveABehindUpstreamsHeadAreCheckedOnceItGetsThere) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  json mark = "0x5";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->notification(log_note(6, 0), false, fx);
+  stream->established(true, fx);
+  json behind = "0x5";
+  stream->fetched(fx.fetch[1].tag, &behind, fx);
+  EXPECT_EQ(fx.fetch.size(), 2u);  // nothing to fetch up to 5
+  stream->notification(log_note(6, 0, 1), false, fx);  // block 6 of the new upstream's chain
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].method, "eth_blockNumber");
+  json head = "0x6";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
+  json answer = json::array({json::parse(log_json(6, 0, 1))});
+  stream->fetched(fx.fetch[3].tag, &answer, fx);
+  std::vector<SeenLog> expected{{6, 0, hash(6), false}, {6, 0, hash(6), true}, {6, 0, hash(6, 1), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
 TEST(GaplessPending, TheSameTransactionTwiceReachesTheClientOnce) {
   auto stream = make_stream(classify(json::array({"newPendingTransactions"})), "0xc3", 128);
   ASSERT_NE(stream, nullptr);
