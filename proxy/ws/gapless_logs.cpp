@@ -123,9 +123,15 @@ class LogStream final : public Stream {
       return;
     }
     if (!filling_) return;
-    // Lost: the switch this forces fills the range again from the next upstream. Timed out: the
-    // range stays unfilled.
-    if (!lost) ++out.gaps;
+    if (lost) {
+      // The switch this forces fills the range again from the next upstream, and what waited
+      // for this fill with it: delivering it now would move the stream past the unfilled range.
+      held_.clear();
+      filling_ = false;
+      std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
+      return;
+    }
+    ++out.gaps;  // timed out: the range stays unfilled
     finish(out);
   }
 

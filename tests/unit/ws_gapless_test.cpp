@@ -402,6 +402,28 @@ TEST(GaplessLogs, LogsAboveABehindUpstreamsHeadAreCheckedOnceItGetsThere) {
   EXPECT_EQ(fx.gaps, 0u);
 }
 
+// Found by the session model: a fill's upstream lost while block 7's logs waited for it; they were
+// delivered, so the next switch filled from 7 and block 6's logs never came.
+TEST(GaplessLogs, AFillWhoseUpstreamIsLostLeavesItsRangeAndWhatWaitedToTheNextFill) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  json mark = "0x5";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->notification(log_note(7, 0), false, fx);  // waits for the fill
+  stream->abandoned(fx.fetch[1].tag, true, fx);
+  EXPECT_TRUE(fx.deliver.empty());
+  EXPECT_EQ(fx.gaps, 0u);
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  json head = "0x7";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
+}
+
 TEST(GaplessPending, TheSameTransactionTwiceReachesTheClientOnce) {
   auto stream = make_stream(classify(json::array({"newPendingTransactions"})), "0xc3", 128);
   ASSERT_NE(stream, nullptr);
