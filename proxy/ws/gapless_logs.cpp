@@ -45,6 +45,9 @@ std::optional<LogFields> log_fields(std::string_view object) {
 // again as removed after a reorg): about 1 MiB for a filter that matches everything.
 constexpr std::size_t kMaxRecent = 4096;
 constexpr std::size_t kMaxHeld = 16384;
+// Blocks below the first one a switch may have missed that are fetched again after it (within the
+// backfill depth): deeper than any reorg seen on mainnet since the merge.
+constexpr std::uint64_t kRecheck = 16;
 
 class LogStream final : public Stream {
  public:
@@ -74,6 +77,7 @@ class LogStream final : public Stream {
       case Phase::mark:
         // The head when the subscription was made: logs of blocks up to here predate it.
         if (height) checked_ = std::max(checked_.value_or(0), *height);
+        if (height) lower_floor(*height);
         if (fill_after_mark_) {
           fill_after_mark_ = false;
           if (!checked_ && !highest_) return unanchored(out);
@@ -172,11 +176,20 @@ class LogStream final : public Stream {
     // those blocks, and this upstream will never say "removed" for blocks it never had).
     verify_from_.reset();
     if (highest_ && *highest_ > head) verify_from_ = head + 1;
-    if (from > head) return finish(out);
-    if (head - from + 1 > depth_) {
+    from = std::min(from, head + 1);
+    std::uint64_t missing = head + 1 - from;
+    if (missing > depth_) {
       ++out.gaps;
-      from = head - depth_ + 1;
+      from = head + 1 - depth_;
+    } else {
+      // The upstreams may disagree below `from` too: a reorg on either may have replaced blocks
+      // whose logs the client holds (or lacks). The last few are checked again, never below the
+      // subscription's start: its logs before that are not the client's.
+      std::uint64_t back = std::min<std::uint64_t>({kRecheck, depth_, from});
+      from -= back;
+      if (floor_) from = std::max(from, *floor_ + 1);
     }
+    if (from > head) return finish(out);
     range_ = {from, head};
     json filter = filter_;
     filter["fromBlock"] = jsonrpc::to_quantity(from);
@@ -263,7 +276,11 @@ class LogStream final : public Stream {
     out.deliver.push_back(std::move(text));
   }
 
+  // The mark can come after the first logs (it is answered late): whichever is lower counts.
+  void lower_floor(std::uint64_t height) { floor_ = std::min(floor_.value_or(height), height); }
+
   void record(const LogFields& fields, std::string text) {
+    if (fields.number > 0) lower_floor(fields.number - 1);
     highest_ = std::max(highest_.value_or(0), fields.number);
     known_.insert(fields.key);
     recent_.push_back(Entry{fields.key, fields.number, std::move(text)});
@@ -286,6 +303,7 @@ class LogStream final : public Stream {
   json filter_;
   std::string client_id_;
   std::size_t depth_;
+  std::optional<std::uint64_t> floor_;  // the head at subscription time: nothing below is the client's
   std::optional<std::uint64_t> checked_;  // every log up to this block was delivered or predates the subscription
   std::optional<std::uint64_t> highest_;  // the highest block a delivered log came from
   std::deque<Entry> recent_;

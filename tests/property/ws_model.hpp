@@ -151,6 +151,7 @@ struct ClientSub {
   // I7, logs: (blockHash, logIndex) -> whether the client holds it (delivered, not removed since).
   std::map<std::pair<std::string, std::uint64_t>, bool> logs;
   std::uint64_t log_gaps_at_start = 0;  // the core's logs gap count when the client got the id
+  bool deep_reorg = false;              // a reorg deeper than backfill_depth happened in its life
 };
 
 enum class ConnState { connecting, open, dead };

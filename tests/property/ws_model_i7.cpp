@@ -21,7 +21,9 @@
 //   * the core counts no more logs gaps than reasons: a failed or unanswered fetch (eth_blockNumber
 //     or eth_getLogs), a connection lost with one of them unanswered (the head at subscription
 //     time may then be unknown), or a range longer than backfill_depth to fetch;
-//   * after a drain and one more block, when no logs gap was counted in the subscription's life:
+//   * after a drain and one more block, when no logs gap was counted in the subscription's life
+//     and no reorg deeper than backfill_depth happened in it (a fill checks that many blocks
+//     below the first one it may have missed; deeper reorgs are excepted, not counted):
 //     every log of the canonical chain above the subscribing node's head at subscription time that
 //     the filter selects is held by the client, and no log of a block off the canonical chain is.
 #include <algorithm>
@@ -119,6 +121,9 @@ void World::catch_up(unsigned node, bool every_head) {
 
 void World::reorg(unsigned depth, unsigned which, bool every_head) {
   const auto node = which % 4 == 3 ? std::nullopt : std::optional<std::size_t>(which % 4);
+  if (depth > kBackfillDepth) {
+    for (auto& [tag, sub] : subs_) sub.deep_reorg = true;
+  }
   emit(chain_.reorg(depth, node), every_head);
 }
 
@@ -276,7 +281,8 @@ void World::check_chain_live(const std::vector<std::uint64_t>& tags) {
       if (sub.branch.empty() || sub.branch.rbegin()->second != canonical.back()) {
         return fail("I7: newHeads subscription " + sub.id + " did not reach the head " + std::to_string(canonical.size() - 1));
       }
-    } else if (meta.kind == SubKind::logs && meta.start && core_.counters().gapless[1].gaps == sub.log_gaps_at_start) {
+    } else if (meta.kind == SubKind::logs && meta.start && !sub.deep_reorg &&
+               core_.counters().gapless[1].gaps == sub.log_gaps_at_start) {
       for (auto n = *meta.start + 1; n < canonical.size(); ++n) {
         for (const auto& log : chain_.logs(chain_.block(canonical[n]))) {
           const auto index = *parse_quantity(log["logIndex"]);

@@ -424,6 +424,31 @@ TEST(GaplessLogs, AFillWhoseUpstreamIsLostLeavesItsRangeAndWhatWaitedToTheNextFi
   EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
 }
 
+// Found by the session model: block 6's logs delivered, then the (backup) node reorged 6 away on
+// its own (removed, and the new 6's logs), then failback to a primary whose chain has the old 6.
+// The fill started above 6: the client kept the new 6's logs and never got the canonical ones.
+TEST(GaplessLogs, ASwitchChecksTheLastBlocksBelowTheFillAgainButNothingBeforeTheSubscription) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  stream->notification(log_note(6, 0), false, fx);
+  json mark = "0x6";  // answered after block 6's logs came
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->notification(log_note(6, 0, 0, true), false, fx);
+  stream->notification(log_note(6, 0, 1), false, fx);
+  stream->established(true, fx);
+  json head = "0x7";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x6");  // not below the subscription (block 5)
+  json answer = json::array({json::parse(log_json(6, 0)), json::parse(log_json(7, 0))});
+  stream->fetched(fx.fetch[2].tag, &answer, fx);
+  std::vector<SeenLog> expected{{6, 0, hash(6), false},    {6, 0, hash(6), true}, {6, 0, hash(6, 1), false},
+                                {6, 0, hash(6, 1), true},  {6, 0, hash(6), false}, {7, 0, hash(7), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
 TEST(GaplessPending, TheSameTransactionTwiceReachesTheClientOnce) {
   auto stream = make_stream(classify(json::array({"newPendingTransactions"})), "0xc3", 128);
   ASSERT_NE(stream, nullptr);
