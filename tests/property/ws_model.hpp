@@ -3,8 +3,11 @@
 // that remembers what it asked and checks everything it receives (I1–I3, I5), and fake upstream
 // nodes that see the core's SendUpstream texts, answer them in any order, allocate colliding
 // subscription ids ("0x1", "0x2", … on every connection) and check what reaches them (I4, no
-// repeat of an unsafe request). Nothing here is computed by the code under test: expectations come
-// from the contract in ws/session_core.hpp and ARCHITECTURE §4–5.
+// repeat of an unsafe request). The nodes share a chain model (ws_model_chain.hpp): they send
+// newHeads and logs notifications as their chains move, and answer the proxy's own fetches from
+// it; the client checks I7 on what those subscriptions deliver (rules in ws_model_i7.cpp). Nothing
+// here is computed by the code under test: expectations come from the contract in
+// ws/session_core.hpp, ws/gapless.hpp and ARCHITECTURE §4–5.
 
 #include <chrono>
 #include <cstring>

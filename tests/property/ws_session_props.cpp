@@ -1,7 +1,8 @@
 // Model-based test of the WebSocket session core (ARCHITECTURE §4–5, issue 3): random sequences of
 // client requests, subscribes, unsubscribes, batches and garbage, interleaved with upstream
-// answers in any order, notifications, losses, connects, health changes and time, with the
-// invariants I1–I5 checked after every step and after draining (see ws_model.hpp for the checks).
+// answers in any order, notifications, losses, connects, health changes, time, and a chain that
+// grows, lags, catches up and reorgs under newHeads and logs subscriptions, with the invariants
+// I1–I5 and I7 checked after every step and after draining (see ws_model.hpp and ws_model_i7.cpp).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
