@@ -449,6 +449,23 @@ TEST(GaplessLogs, ASwitchChecksTheLastBlocksBelowTheFillAgainButNothingBeforeThe
   EXPECT_EQ(fx.gaps, 0u);
 }
 
+// Found by the session model: a node's reorg sent logs of blocks far below its head (the new
+// branch), the fill after a switch went back below the logs the stream still remembers and sent
+// block 2's logs to the client a second time.
+TEST(GaplessLogs, TheRecheckAfterASwitchStaysWithinWhatTheStreamRemembers) {
+  auto stream = logs(4);
+  Effects fx;
+  stream->established(false, fx);
+  for (std::uint64_t h : {2, 3, 4, 5, 6, 7}) stream->notification(log_note(h, 0), false, fx);
+  json mark = "0x7";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->established(true, fx);
+  json head = "0x5";  // the new upstream is behind
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x4");  // 7 - 4 + 1: 2 and 3 are forgotten
+}
+
 TEST(GaplessPending, TheSameTransactionTwiceReachesTheClientOnce) {
   auto stream = make_stream(classify(json::array({"newPendingTransactions"})), "0xc3", 128);
   ASSERT_NE(stream, nullptr);
