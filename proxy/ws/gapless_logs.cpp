@@ -45,6 +45,9 @@ std::optional<LogFields> log_fields(std::string_view object) {
 // again as removed after a reorg): about 1 MiB for a filter that matches everything.
 constexpr std::size_t kMaxRecent = 4096;
 constexpr std::size_t kMaxHeld = 16384;
+// Blocks below the first one a switch may have missed that are fetched again after it (within the
+// backfill depth): deeper than any reorg seen on mainnet since the merge.
+constexpr std::uint64_t kRecheck = 16;
 
 class LogStream final : public Stream {
  public:
@@ -74,6 +77,12 @@ class LogStream final : public Stream {
       case Phase::mark:
         // The head when the subscription was made: logs of blocks up to here predate it.
         if (height) checked_ = std::max(checked_.value_or(0), *height);
+        if (height) lower_floor(*height);
+        if (fill_after_mark_) {
+          fill_after_mark_ = false;
+          if (!checked_ && !highest_) return unanchored(out);
+          start_fill(out);
+        }
         return;
       case Phase::head:
         if (!height) return give_up(out);
@@ -90,12 +99,19 @@ class LogStream final : public Stream {
       ask(Phase::mark, "eth_blockNumber", json::array(), out);
       return;
     }
-    // Without a delivered log or the head at subscription time there is no telling where the
-    // stream stood; that only happens when a switch follows the subscribe at once.
-    if (!checked_ && !highest_) return;
-    std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
-    filling_ = true;
-    ask(Phase::head, "eth_blockNumber", json::array(), out);
+    if (!checked_ && !highest_) {
+      // Without a delivered log or the head at subscription time there is no telling where the
+      // stream stood: wait for the head at subscription time if it is still coming (a switch
+      // right after the subscribe), else the logs the switch missed are a gap, counted.
+      bool marking = std::any_of(asked_.begin(), asked_.end(), [](const auto& entry) { return entry.second == Phase::mark; });
+      if (marking) {
+        fill_after_mark_ = true;
+      } else {
+        unanchored(out);
+      }
+      return;
+    }
+    start_fill(out);
   }
 
   void abandoned(std::uint64_t tag, bool lost, Effects& out) override {
@@ -103,10 +119,23 @@ class LogStream final : public Stream {
     if (asked == asked_.end()) return;
     Phase phase = asked->second;
     asked_.erase(asked);
-    if (phase == Phase::mark || !filling_) return;
-    // Lost: the switch this forces fills the range again from the next upstream. Timed out: the
-    // range stays unfilled.
-    if (!lost) ++out.gaps;
+    if (phase == Phase::mark) {
+      if (fill_after_mark_) {
+        fill_after_mark_ = false;
+        unanchored(out);  // a switch is waiting for a head at subscription time that will not come
+      }
+      return;
+    }
+    if (!filling_) return;
+    if (lost) {
+      // The switch this forces fills the range again from the next upstream, and what waited
+      // for this fill with it: delivering it now would move the stream past the unfilled range.
+      held_.clear();
+      filling_ = false;
+      std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
+      return;
+    }
+    ++out.gaps;  // timed out: the range stays unfilled
     finish(out);
   }
 
@@ -124,15 +153,45 @@ class LogStream final : public Stream {
     out.fetch.push_back(Fetch{tag, method, std::move(params)});
   }
 
+  // A switch with no telling what the old upstream missed: the gap is counted, and the new
+  // upstream's head becomes the point the stream is complete from, so the next switch can fill.
+  void unanchored(Effects& out) {
+    ++out.gaps;
+    ask(Phase::mark, "eth_blockNumber", json::array(), out);
+  }
+
+  void start_fill(Effects& out) {
+    std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
+    filling_ = true;
+    ask(Phase::head, "eth_blockNumber", json::array(), out);
+  }
+
   void ask_logs(std::uint64_t head, Effects& out) {
     // The highest block with a delivered log may have had more logs the old upstream never sent.
     std::uint64_t from = checked_ ? *checked_ + 1 : *highest_;
     if (highest_) from = std::max(from, *highest_);
-    if (from > head) return finish(out);
-    if (head - from + 1 > depth_) {
+    if (verify_from_) from = std::min(from, *verify_from_);
+    // Logs the client got above this upstream's head (from an upstream that was ahead) cannot be
+    // checked against its chain yet: they are, once it reaches them (a reorg may have replaced
+    // those blocks, and this upstream will never say "removed" for blocks it never had).
+    verify_from_.reset();
+    if (highest_ && *highest_ > head) verify_from_ = head + 1;
+    from = std::min(from, head + 1);
+    std::uint64_t missing = head + 1 - from;
+    if (missing > depth_) {
       ++out.gaps;
-      from = head - depth_ + 1;
+      from = head + 1 - depth_;
+    } else {
+      // The upstreams may disagree below `from` too: a reorg on either may have replaced blocks
+      // whose logs the client holds (or lacks). The last few are checked again, never below the
+      // subscription's start: its logs before that are not the client's.
+      // Nor below what the stream remembers (recent_): logs there could not be told from new ones.
+      std::uint64_t back = std::min<std::uint64_t>({kRecheck, depth_, from});
+      from -= back;
+      if (floor_) from = std::max(from, *floor_ + 1);
+      if (highest_ && *highest_ + 1 > depth_) from = std::max(from, *highest_ + 1 - depth_);
     }
+    if (from > head) return finish(out);
     range_ = {from, head};
     json filter = filter_;
     filter["fromBlock"] = jsonrpc::to_quantity(from);
@@ -192,6 +251,13 @@ class LogStream final : public Stream {
       if (!retired) out.deliver.push_back(std::move(text));  // not a log we can follow
       return;
     }
+    if (verify_from_ && !retired && !fields->removed && fields->number >= *verify_from_) {
+      // This upstream reached blocks the client got from another: check them now (see ask_logs).
+      verify_from_.reset();
+      held_.push_front({std::move(text), retired});
+      start_fill(out);
+      return;
+    }
     if (fields->removed) {
       // A node's own reorg notice: passed on for a log the client has, dropped when it was
       // already reported removed (by a fill) or never delivered.
@@ -212,7 +278,11 @@ class LogStream final : public Stream {
     out.deliver.push_back(std::move(text));
   }
 
+  // The mark can come after the first logs (it is answered late): whichever is lower counts.
+  void lower_floor(std::uint64_t height) { floor_ = std::min(floor_.value_or(height), height); }
+
   void record(const LogFields& fields, std::string text) {
+    if (fields.number > 0) lower_floor(fields.number - 1);
     highest_ = std::max(highest_.value_or(0), fields.number);
     known_.insert(fields.key);
     recent_.push_back(Entry{fields.key, fields.number, std::move(text)});
@@ -235,12 +305,15 @@ class LogStream final : public Stream {
   json filter_;
   std::string client_id_;
   std::size_t depth_;
+  std::optional<std::uint64_t> floor_;  // the head at subscription time: nothing below is the client's
   std::optional<std::uint64_t> checked_;  // every log up to this block was delivered or predates the subscription
   std::optional<std::uint64_t> highest_;  // the highest block a delivered log came from
   std::deque<Entry> recent_;
   std::unordered_set<LogKey, LogKeyHash> known_;  // the keys of recent_
 
   bool filling_ = false;
+  bool fill_after_mark_ = false;  // a switch came before the head at subscription time
+  std::optional<std::uint64_t> verify_from_;  // logs above the upstream's head, not yet checked
   std::pair<std::uint64_t, std::uint64_t> range_{};
   std::deque<std::pair<std::string, bool>> held_;
   std::unordered_map<std::uint64_t, Phase> asked_;

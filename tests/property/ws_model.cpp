@@ -21,6 +21,8 @@ std::string hex(std::uint64_t value) {
 
 std::vector<Action> World::pump() {
   auto actions = core_.take_actions();
+  // I7: a head may skip its parent only in an event in which the core counted a newHeads gap.
+  heads_gap_now_ = core_.counters().gapless[0].gaps > gaps_seen_[0];
   // WS_MODEL_TRACE=1 prints every action: with RC_PARAMS="reproduce=…" it shows what the core did.
   static const bool trace = std::getenv("WS_MODEL_TRACE") != nullptr;
   for (const auto& action : actions) {
@@ -68,6 +70,7 @@ std::vector<Action> World::pump() {
   if (core_.queued_messages() > settings_.max_pending_requests) {
     fail("I5: queued_messages() " + std::to_string(core_.queued_messages()) + " > max_pending_requests");
   }
+  check_gaps();
   return actions;
 }
 
@@ -89,6 +92,15 @@ void World::on_upstream(ConnectionId connection, const std::string& text) {
   const auto doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !(doc.is_object() || doc.is_array())) return fail("upstream got invalid JSON: " + text);
   auto& conn = conns_[connection];
+  if (doc.is_object()) {
+    if (const auto kind = internal_kind(conn, doc)) {
+      if (!doc.contains("id") || !doc["id"].is_number_unsigned() || !conn.inbox_ids.insert(doc["id"].get<std::uint64_t>()).second) {
+        return fail("I2: an internal fetch without a fresh proxy-owned id: " + text);
+      }
+      conn.inbox.push_back({doc, now_, kind});
+      return;
+    }
+  }
   bool answerable = false;
   const auto each = [&](const json& request) {
     if (!request.is_object()) return fail("upstream got a batch element that is not an object: " + text);
@@ -100,7 +112,7 @@ void World::on_upstream(ConnectionId connection, const std::string& text) {
   } else {
     each(doc);
   }
-  if (answerable) conn.inbox.push_back(doc);
+  if (answerable) conn.inbox.push_back({doc, now_, std::nullopt});
 }
 
 void World::on_upstream_request(FakeConn& conn, ConnectionId connection, const json& request) {
@@ -146,7 +158,11 @@ json World::node_answer(FakeConn& conn, const json& request) {
   json result;
   if (method == "eth_subscribe") {
     const auto id = hex(conn.next_sub++);
-    conn.subscriptions[id] = seq_of(request).value_or(0);
+    const auto seq = seq_of(request).value_or(0);
+    conn.subscriptions[id] = seq;
+    auto& meta = meta_[seq];
+    conn.kinds.insert(meta.kind);
+    if (!meta.start) meta.start = chain_.head_of(conn.node);
     result = id;
   } else if (method == "eth_unsubscribe") {
     const auto target = request["params"][0].get<std::string>();
@@ -158,7 +174,7 @@ json World::node_answer(FakeConn& conn, const json& request) {
   return {{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", std::move(result)}};
 }
 
-void World::answer(unsigned pick) {
+void World::answer(unsigned pick, unsigned mode) {
   std::vector<std::pair<ConnectionId, std::size_t>> waiting;
   for (const auto& [id, conn] : conns_) {
     if (conn.state != ConnState::open) continue;
@@ -167,10 +183,17 @@ void World::answer(unsigned pick) {
   if (waiting.empty()) return;
   const auto [connection, index] = waiting[pick % waiting.size()];
   auto& conn = conns_[connection];
-  const json request = conn.inbox[index];
+  const Inbox entry = conn.inbox[index];
   conn.inbox.erase(conn.inbox.begin() + static_cast<std::ptrdiff_t>(index));
+  const json& request = entry.doc;
   json reply;
-  if (request.is_array()) {
+  if (entry.internal) {
+    if (mode % 8 == 6) {
+      conn.swallowed.push_back(entry);
+      return;
+    }
+    reply = internal_answer(conn, request, *entry.internal, mode);
+  } else if (request.is_array()) {
     reply = json::array();
     for (const auto& element : request) {
       if (auto one = node_answer(conn, element); !one.is_null()) reply.push_back(std::move(one));
@@ -188,7 +211,7 @@ void World::notify(unsigned pick) {
   for (const auto& [id, conn] : conns_) {
     if (conn.state != ConnState::open) continue;
     for (const auto& [sub, tag] : conn.subscriptions) {
-      if (conn.retiring.count(sub) == 0) live.emplace_back(id, sub);
+      if (conn.retiring.count(sub) == 0 && meta_[tag].kind == SubKind::other) live.emplace_back(id, sub);
     }
   }
   if (live.empty()) return;
@@ -263,6 +286,11 @@ void World::lose(unsigned pick) {
   auto& conn = conns_[connection];
   conn.state = ConnState::dead;
   failed_at_[conn.node] = now_;
+  // A logs stream whose head-at-subscription fetch dies with its connection cannot know where its
+  // stream stood (I7): a reason for a gap.
+  for (const auto* list : {&conn.inbox, &conn.swallowed}) {
+    for (const auto& entry : *list) excuses_[1] += entry.internal == SubKind::logs ? 1 : 0;
+  }
   step_client_.clear();
   core_.upstream_lost(connection, now_);
   const auto actions = pump();
@@ -315,6 +343,7 @@ void World::advance(milliseconds by) {
     if (!deadline || *deadline > target) break;
     if (i == 1000) return fail("next_deadline() does not move forward after tick()");
     now_ = std::max(now_, *deadline);
+    excuse_timeouts();
     core_.tick(now_);
     pump();
   }

@@ -3,8 +3,11 @@
 // that remembers what it asked and checks everything it receives (I1–I3, I5), and fake upstream
 // nodes that see the core's SendUpstream texts, answer them in any order, allocate colliding
 // subscription ids ("0x1", "0x2", … on every connection) and check what reaches them (I4, no
-// repeat of an unsafe request). Nothing here is computed by the code under test: expectations come
-// from the contract in ws/session_core.hpp and ARCHITECTURE §4–5.
+// repeat of an unsafe request). The nodes share a chain model (ws_model_chain.hpp): they send
+// newHeads and logs notifications as their chains move, and answer the proxy's own fetches from
+// it; the client checks I7 on what those subscriptions deliver (rules in ws_model_i7.cpp). Nothing
+// here is computed by the code under test: expectations come from the contract in
+// ws/session_core.hpp, ws/gapless.hpp and ARCHITECTURE §4–5.
 
 #include <chrono>
 #include <cstring>
@@ -19,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ws/session_core.hpp"
+#include "ws_model_chain.hpp"
 
 namespace vixy::ws::model {
 
@@ -129,19 +133,45 @@ struct BatchExpect {
   TimePoint sent{};
 };
 
+// What a subscription asks for: newHeads and logs go through the core's gapless streams (I7);
+// `other` ("syncing" here) is passed through untouched, with opaque {tag, n} notifications.
+enum class SubKind { heads, logs, other };
+
+struct SubMeta {  // by the seq of the client's eth_subscribe; known to client and nodes alike
+  SubKind kind = SubKind::other;
+  json filter = json::object();  // logs: what eth_getLogs gets besides fromBlock/toBlock
+  std::optional<std::uint64_t> start;  // logs: head of the node that first answered the subscribe
+};
+
 struct ClientSub {
   std::uint64_t tag = 0;  // seq of the client's eth_subscribe
   std::string id;         // minted by the proxy, as the client was given it
   bool unsubscribe_sent = false;
   bool unsubscribe_answered = false;
+  // I7, newHeads: the branch as the client sees it (height -> hash): a head replaces everything
+  // at its height and above, as a reorg does.
+  std::map<std::uint64_t, std::string> branch;
+  // I7, logs: (blockHash, logIndex) -> whether the client holds it (delivered, not removed since).
+  std::map<std::pair<std::string, std::uint64_t>, bool> logs;
+  std::uint64_t log_gaps_at_start = 0;  // the core's logs gap count when the client got the id
+  bool deep_reorg = false;              // a reorg deeper than backfill_depth happened in its life
 };
 
 enum class ConnState { connecting, open, dead };
 
+struct Inbox {  // a request (or batch) a fake node has not answered yet
+  json doc;
+  TimePoint sent{};
+  std::optional<SubKind> internal;  // the proxy's own fetch (I7), and for which kind of stream
+  bool excused = false;             // its timeout was already counted as a reason for a gap
+};
+
 struct FakeConn {
   std::size_t node = 0;
   ConnState state = ConnState::connecting;
-  std::vector<json> inbox;                            // requests (or batches) not answered yet
+  std::vector<Inbox> inbox;                           // requests (or batches) not answered yet
+  std::vector<Inbox> swallowed;                       // internal fetches it will never answer
+  std::set<SubKind> kinds;                            // kinds of subscription it ever handed out
   std::set<std::uint64_t> inbox_ids;                  // upstream ids waiting for an answer here
   std::set<std::uint64_t> seqs;                       // client messages seen on this connection
   std::map<std::string, std::uint64_t> subscriptions; // upstream sub id -> tag
@@ -155,9 +185,10 @@ class World {
  public:
   static constexpr std::size_t kNodes = 3;  // 0, 1: primaries; 2: backup (best first = index order)
   static constexpr milliseconds kTimeout{1'000}, kBackoff{100}, kBackoffMax{800};
+  static constexpr std::size_t kBackfillDepth = 4;  // small, so gaps beyond it happen
 
   World(std::size_t max_pending, std::size_t max_subscriptions, std::vector<std::size_t> candidates)
-      : settings_{max_pending, max_subscriptions, kTimeout, kBackoff, kBackoffMax},
+      : settings_{max_pending, max_subscriptions, kTimeout, kBackoff, kBackoffMax, kBackfillDepth},
         core_(nodes(), settings_, 7),
         candidates_(std::move(candidates)) {
     core_.start(candidates_, now_);
@@ -175,7 +206,7 @@ class World {
   // ---- the client ----
   void request(std::string_view method, unsigned id_style, unsigned layout);
   void client_notification(std::string_view method);
-  void subscribe(unsigned layout);
+  void subscribe(unsigned kind, unsigned layout);
   void unsubscribe(unsigned target);
   void batch(unsigned size, unsigned styles);
   void garbage(unsigned which);
@@ -184,8 +215,14 @@ class World {
   void connect_outcome(unsigned pick, bool ok);
   void lose(unsigned pick);
   void lose_active();
-  void answer(unsigned pick);
+  // `mode` decides the fate of an internal fetch: 6 never answered, 7 a JSON-RPC error.
+  void answer(unsigned pick, unsigned mode = 0);
   void notify(unsigned pick);
+  // ---- the chain (ws_model_chain.hpp), I7 ----
+  void produce(bool every_head);
+  void lag(unsigned node);
+  void catch_up(unsigned node, bool every_head);
+  void reorg(unsigned depth, unsigned which, bool every_head);
   void stray(unsigned which);
   void health(unsigned mask);
   void advance(milliseconds by);
@@ -213,6 +250,15 @@ class World {
   void on_client_batch(const std::string& text, const json& message);
   void on_client_notification(const json& message);
   json node_answer(FakeConn& conn, const json& request);
+  std::optional<SubKind> internal_kind(const FakeConn& conn, const json& request);
+  json internal_answer(FakeConn& conn, const json& request, SubKind kind, unsigned mode);
+  void emit(const std::array<Change, Chain::kNodes>& changes, bool every_head);
+  void check_head(ClientSub& sub, const json& result);
+  void check_log(ClientSub& sub, const json& result);
+  void check_gaps();
+  void excuse_timeouts();
+  void excuse_depth(std::uint64_t tag, const Block& head);
+  void check_chain_live(const std::vector<std::uint64_t>& tags);
   void check_expired();
   std::string fresh_id(unsigned style, std::uint64_t seq);
   std::string request_text(const std::string& id, std::string_view method, const std::string& params,
@@ -264,6 +310,15 @@ class World {
   std::uint64_t first_sent_ = 0;                         // highest seq sent upstream for the first time
   std::map<std::uint64_t, std::vector<ConnectionId>> sent_on_;  // seq -> connections it went to
   std::uint64_t next_note_ = 1;
+
+  // I7
+  Chain chain_;
+  std::map<std::uint64_t, SubMeta> meta_;  // by seq of the eth_subscribe
+  // Per kind (heads, logs): gaps the model gave the core a reason for (a failed or unanswered
+  // fetch, a gap or reorg deeper than kBackfillDepth); the core may count at most that many.
+  std::array<std::uint64_t, 2> excuses_{};
+  std::array<std::uint64_t, 2> gaps_seen_{};  // the core's gap counts after the last pump
+  bool heads_gap_now_ = false;                // the current pump counted a newHeads gap
 };
 
 }  // namespace vixy::ws::model

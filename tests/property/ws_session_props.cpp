@@ -1,7 +1,8 @@
 // Model-based test of the WebSocket session core (ARCHITECTURE §4–5, issue 3): random sequences of
 // client requests, subscribes, unsubscribes, batches and garbage, interleaved with upstream
-// answers in any order, notifications, losses, connects, health changes and time, with the
-// invariants I1–I5 checked after every step and after draining (see ws_model.hpp for the checks).
+// answers in any order, notifications, losses, connects, health changes, time, and a chain that
+// grows, lags, catches up and reorgs under newHeads and logs subscriptions, with the invariants
+// I1–I5 and I7 checked after every step and after draining (see ws_model.hpp and ws_model_i7.cpp).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -53,12 +54,14 @@ struct Plan {};  // the rc::state model holds nothing: every choice resolves aga
 enum class Op {
   request, notification, subscribe, unsubscribe, batch, garbage, binary,
   answer, notify, lose, connect_ok, connect_fail, health, advance, stray,
+  produce, lag, catch_up, reorg,
 };
 
 constexpr std::string_view op_name(Op op) {
   constexpr std::string_view names[] = {"request", "notification", "subscribe", "unsubscribe", "batch",
                                         "garbage", "binary",       "answer",    "notify",      "lose",
-                                        "connect_ok", "connect_fail", "health", "advance",     "stray"};
+                                        "connect_ok", "connect_fail", "health", "advance",     "stray",
+                                        "produce",  "lag",          "catch_up", "reorg"};
   return names[static_cast<int>(op)];
 }
 
@@ -83,7 +86,11 @@ struct Step : rc::state::Command<Plan, World> {
                                           {1, Op::connect_fail},
                                           {2, Op::health},
                                           {3, Op::advance},
-                                          {1, Op::stray}})),
+                                          {1, Op::stray},
+                                          {4, Op::produce},
+                                          {1, Op::lag},
+                                          {1, Op::catch_up},
+                                          {1, Op::reorg}})),
         a(*rc::gen::inRange(0U, 1024U)),
         b(*rc::gen::inRange(0U, 1U << 16)),
         c(*rc::gen::inRange(0U, 8U)) {}
@@ -93,12 +100,12 @@ struct Step : rc::state::Command<Plan, World> {
     switch (op) {
       case Op::request: world.request(kMethods[a % std::size(kMethods)], b, c); break;
       case Op::notification: world.client_notification(kMethods[a % std::size(kMethods)]); break;
-      case Op::subscribe: world.subscribe(c); break;
+      case Op::subscribe: world.subscribe(a, c); break;
       case Op::unsubscribe: world.unsubscribe(a); break;
       case Op::batch: world.batch(a, b); break;
       case Op::garbage: world.garbage(a); break;
       case Op::binary: world.binary(); break;
-      case Op::answer: world.answer(a); break;
+      case Op::answer: world.answer(a, c); break;
       case Op::notify: world.notify(a); break;
       case Op::lose: world.lose(a); break;
       case Op::connect_ok: world.connect_outcome(a, true); break;
@@ -106,6 +113,11 @@ struct Step : rc::state::Command<Plan, World> {
       case Op::health: world.health(a); break;
       case Op::advance: world.advance(milliseconds(kAdvanceMs[a % std::size(kAdvanceMs)])); break;
       case Op::stray: world.stray(a); break;
+      case Op::produce: world.produce(c % 2 == 0); break;
+      case Op::lag: world.lag(a); break;
+      case Op::catch_up: world.catch_up(a, c % 2 == 0); break;
+      // Depth 1 .. backfill_depth + 1: a reorg a fill can follow, and one it cannot.
+      case Op::reorg: world.reorg(1 + a % (World::kBackfillDepth + 1), b, c % 2 == 0); break;
     }
     if (!world.violation().empty()) RC_FAIL(world.violation());
   }
@@ -147,7 +159,7 @@ TEST(WsSessionModel, ReplayedSubscriptionsDeliverAfterEverySwitch) {
       }
     };
     settle();
-    for (int i = 0; i < subscriptions; ++i) world.subscribe(static_cast<unsigned>(i));
+    for (int i = 0; i < subscriptions; ++i) world.subscribe(static_cast<unsigned>(i), static_cast<unsigned>(i));
     settle();
     const auto switches = *rc::gen::container<std::vector<bool>>(*rc::gen::inRange<std::size_t>(1, 5),
                                                                  rc::gen::arbitrary<bool>());
