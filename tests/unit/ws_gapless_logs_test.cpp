@@ -1,0 +1,282 @@
+// The gapless logs stream (I7) on its own: fills after a switch with the subscription's filter,
+// removed logs after reorgs, duplicates, lost upstreams and the backfill bound.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "unit/gapless_fixture.hpp"
+#include "ws/gapless.hpp"
+
+namespace vixy::ws::gapless {
+namespace {
+
+using nlohmann::json;
+using testing::hash;
+using testing::hex;
+
+std::string log_json(std::uint64_t h, std::uint64_t index, int fork = 0, bool removed = false) {
+  return json{{"address", "0x1111"},         {"blockNumber", hex(h)},   {"blockHash", hash(h, fork)},
+              {"logIndex", hex(index)},      {"data", "0x"},            {"removed", removed}}
+      .dump();
+}
+std::string log_note(std::uint64_t h, std::uint64_t index, int fork = 0, bool removed = false) {
+  return R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0xc2","result":)" +
+         log_json(h, index, fork, removed) + "}}";
+}
+struct SeenLog {
+  std::uint64_t height;
+  std::uint64_t index;
+  std::string block;
+  bool removed;
+  bool operator==(const SeenLog&) const = default;
+};
+std::vector<SeenLog> logs_of(const Effects& fx) {
+  std::vector<SeenLog> out;
+  for (const auto& text : fx.deliver) {
+    json note = json::parse(text);
+    EXPECT_EQ(note["method"], "eth_subscription");
+    EXPECT_EQ(note["params"]["subscription"], "0xc2");
+    const json& log = note["params"]["result"];
+    out.push_back({std::stoull(log["blockNumber"].get<std::string>(), nullptr, 16),
+                   std::stoull(log["logIndex"].get<std::string>(), nullptr, 16), log["blockHash"], log["removed"]});
+  }
+  return out;
+}
+
+std::unique_ptr<Stream> logs(std::size_t depth = 128) {
+  return make_stream(classify(json::array({"logs", {{"address", "0x1111"}}})), "0xc2", depth);
+}
+
+TEST(GaplessLogs, ASwitchFetchesTheMissedRangeWithTheFilterAndDropsWhatWasDelivered) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  ASSERT_EQ(fx.fetch.size(), 1u);
+  EXPECT_EQ(fx.fetch[0].method, "eth_blockNumber");
+  json mark = "0x64";  // subscribed at head 100
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->notification(log_note(101, 0), false, fx);
+  stream->notification(log_note(101, 0), false, fx);
+  EXPECT_EQ(fx.duplicates, 1u);
+
+  stream->established(true, fx);  // re-established on another upstream
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  EXPECT_EQ(fx.fetch[1].method, "eth_blockNumber");
+  json head = "0x67";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].method, "eth_getLogs");
+  // From the block of the last delivered log (it may have had more), to the new upstream's head.
+  EXPECT_EQ(fx.fetch[2].params, json::array({{{"address", "0x1111"}, {"fromBlock", "0x65"}, {"toBlock", "0x67"}}}));
+  stream->notification(log_note(104, 0), false, fx);  // live on the new upstream: waits for the fill
+  json answer = json::array({json::parse(log_json(101, 0)), json::parse(log_json(101, 1)),
+                             json::parse(log_json(103, 0))});
+  stream->fetched(fx.fetch[2].tag, &answer, fx);
+  std::vector<SeenLog> expected{{101, 0, hash(101), false}, {101, 1, hash(101), false},
+                                {103, 0, hash(103), false}, {104, 0, hash(104), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.backfilled, 2u);
+  EXPECT_EQ(fx.duplicates, 2u);
+}
+
+TEST(GaplessLogs, LogsOfABlockTheNewUpstreamReorgedAwayAreSentAgainAsRemoved) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  json mark = "0x64";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->notification(log_note(101, 0), false, fx);
+  stream->notification(log_note(102, 0), false, fx);
+  stream->established(true, fx);
+  json head = "0x66";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  json answer = json::array({json::parse(log_json(101, 0)), json::parse(log_json(102, 0, 1))});
+  stream->fetched(fx.fetch[2].tag, &answer, fx);
+  std::vector<SeenLog> expected{{101, 0, hash(101), false}, {102, 0, hash(102), false},
+                                {102, 0, hash(102), true},  {102, 0, hash(102, 1), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+}
+
+TEST(GaplessLogs, ARangeBeyondTheBoundIsCutAndCounted) {
+  auto stream = logs(2);
+  Effects fx;
+  stream->established(false, fx);
+  json mark = "0x64";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->established(true, fx);
+  json head = "0x6e";  // 110: blocks 101..110 missed, only 109..110 are fetched
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x6d");
+  EXPECT_EQ(fx.gaps, 1u);
+}
+
+TEST(GaplessLogs, ANodesOwnRemovedNoticePassesOnceForADeliveredLog) {
+  auto stream = logs();
+  Effects fx;
+  stream->notification(log_note(101, 0), false, fx);
+  stream->notification(log_note(101, 0, 0, true), false, fx);
+  stream->notification(log_note(101, 0, 0, true), false, fx);
+  std::vector<SeenLog> expected{{101, 0, hash(101), false}, {101, 0, hash(101), true}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.duplicates, 1u);
+}
+
+TEST(GaplessLogs, AFailedFetchCountsAGapAndReleasesHeldLogs) {
+  auto stream = logs();
+  Effects fx;
+  stream->notification(log_note(101, 0), false, fx);
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 1u);
+  stream->notification(log_note(105, 0), false, fx);
+  EXPECT_EQ(fx.deliver.size(), 1u);
+  stream->fetched(fx.fetch[0].tag, nullptr, fx);
+  EXPECT_EQ(fx.gaps, 1u);
+  EXPECT_EQ(logs_of(fx).back(), (SeenLog{105, 0, hash(105), false}));
+}
+
+// Found by the session model (a logs subscription, its upstream lost before the head at
+// subscription time came, a block mined meanwhile): the switch filled nothing and counted nothing.
+TEST(GaplessLogs, ASwitchBeforeTheHeadAtSubscriptionTimeWaitsForItOrCountsAGap) {
+  {
+    auto stream = logs();
+    Effects fx;
+    stream->established(false, fx);
+    stream->established(true, fx);  // the mark is still on its way (old upstream still open)
+    ASSERT_EQ(fx.fetch.size(), 1u);
+    json mark = "0x64";
+    stream->fetched(fx.fetch[0].tag, &mark, fx);
+    ASSERT_EQ(fx.fetch.size(), 2u);
+    EXPECT_EQ(fx.fetch[1].method, "eth_blockNumber");
+    json head = "0x66";
+    stream->fetched(fx.fetch[1].tag, &head, fx);
+    ASSERT_EQ(fx.fetch.size(), 3u);
+    EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x65");
+    EXPECT_EQ(fx.gaps, 0u);
+  }
+  {
+    auto stream = logs();
+    Effects fx;
+    stream->established(false, fx);
+    stream->abandoned(fx.fetch[0].tag, true, fx);  // the mark's upstream is lost
+    stream->established(true, fx);
+    EXPECT_EQ(fx.gaps, 1u);
+    // The new upstream's head is where the stream is complete from: the next switch fills from there.
+    ASSERT_EQ(fx.fetch.size(), 2u);
+    EXPECT_EQ(fx.fetch[1].method, "eth_blockNumber");
+    json mark = "0x70";
+    stream->fetched(fx.fetch[1].tag, &mark, fx);
+    stream->established(true, fx);
+    ASSERT_EQ(fx.fetch.size(), 3u);
+    json head = "0x71";
+    stream->fetched(fx.fetch[2].tag, &head, fx);
+    ASSERT_EQ(fx.fetch.size(), 4u);
+    EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x71");
+    EXPECT_EQ(fx.gaps, 1u);
+  }
+  {
+    auto stream = logs();
+    Effects fx;
+    stream->established(false, fx);
+    stream->established(true, fx);
+    stream->abandoned(fx.fetch[0].tag, false, fx);  // the mark timed out after the switch
+    EXPECT_EQ(fx.gaps, 1u);
+    ASSERT_EQ(fx.fetch.size(), 2u);
+    EXPECT_EQ(fx.fetch[1].method, "eth_blockNumber");
+  }
+}
+
+// Found by the session model: logs of block 6 delivered, the upstream lost, block 6 reorged
+// away, and the new upstream still at 5 (lagging): the fill had nothing to fetch, and when the new
+// upstream reached the new block 6 the client still held the old block's logs, never removed.
+TEST(GaplessLogs, LogsAboveABehindUpstreamsHeadAreCheckedOnceItGetsThere) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  json mark = "0x5";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->notification(log_note(6, 0), false, fx);
+  stream->established(true, fx);
+  json behind = "0x5";
+  stream->fetched(fx.fetch[1].tag, &behind, fx);
+  EXPECT_EQ(fx.fetch.size(), 2u);  // nothing to fetch up to 5
+  stream->notification(log_note(6, 0, 1), false, fx);  // block 6 of the new upstream's chain
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].method, "eth_blockNumber");
+  json head = "0x6";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
+  json answer = json::array({json::parse(log_json(6, 0, 1))});
+  stream->fetched(fx.fetch[3].tag, &answer, fx);
+  std::vector<SeenLog> expected{{6, 0, hash(6), false}, {6, 0, hash(6), true}, {6, 0, hash(6, 1), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
+// Found by the session model: a fill's upstream lost while block 7's logs waited for it; they were
+// delivered, so the next switch filled from 7 and block 6's logs never came.
+TEST(GaplessLogs, AFillWhoseUpstreamIsLostLeavesItsRangeAndWhatWaitedToTheNextFill) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  json mark = "0x5";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->notification(log_note(7, 0), false, fx);  // waits for the fill
+  stream->abandoned(fx.fetch[1].tag, true, fx);
+  EXPECT_TRUE(fx.deliver.empty());
+  EXPECT_EQ(fx.gaps, 0u);
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  json head = "0x7";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
+}
+
+// Found by the session model: block 6's logs delivered, then the (backup) node reorged 6 away on
+// its own (removed, and the new 6's logs), then failback to a primary whose chain has the old 6.
+// The fill started above 6: the client kept the new 6's logs and never got the canonical ones.
+TEST(GaplessLogs, ASwitchChecksTheLastBlocksBelowTheFillAgainButNothingBeforeTheSubscription) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  stream->notification(log_note(6, 0), false, fx);
+  json mark = "0x6";  // answered after block 6's logs came
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->notification(log_note(6, 0, 0, true), false, fx);
+  stream->notification(log_note(6, 0, 1), false, fx);
+  stream->established(true, fx);
+  json head = "0x7";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x6");  // not below the subscription (block 5)
+  json answer = json::array({json::parse(log_json(6, 0)), json::parse(log_json(7, 0))});
+  stream->fetched(fx.fetch[2].tag, &answer, fx);
+  std::vector<SeenLog> expected{{6, 0, hash(6), false},    {6, 0, hash(6), true}, {6, 0, hash(6, 1), false},
+                                {6, 0, hash(6, 1), true},  {6, 0, hash(6), false}, {7, 0, hash(7), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
+// Found by the session model: a node's reorg sent logs of blocks far below its head (the new
+// branch), the fill after a switch went back below the logs the stream still remembers and sent
+// block 2's logs to the client a second time.
+TEST(GaplessLogs, TheRecheckAfterASwitchStaysWithinWhatTheStreamRemembers) {
+  auto stream = logs(4);
+  Effects fx;
+  stream->established(false, fx);
+  for (std::uint64_t h : {2, 3, 4, 5, 6, 7}) stream->notification(log_note(h, 0), false, fx);
+  json mark = "0x7";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->established(true, fx);
+  json head = "0x5";  // the new upstream is behind
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x4");  // 7 - 4 + 1: 2 and 3 are forgotten
+}
+
+}  // namespace
+}  // namespace vixy::ws::gapless
