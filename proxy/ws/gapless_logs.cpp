@@ -167,6 +167,11 @@ class LogStream final : public Stream {
   }
 
   void ask_logs(std::uint64_t head, Effects& out) {
+    // A node that sent a log of block N has block N, whatever its eth_blockNumber said (a node
+    // answering from behind its own notifications): without this, the log that started a check
+    // would start it again, forever.
+    if (reached_) head = std::max(head, *reached_);
+    reached_.reset();
     // The highest block with a delivered log may have had more logs the old upstream never sent.
     std::uint64_t from = checked_ ? *checked_ + 1 : *highest_;
     if (highest_) from = std::max(from, *highest_);
@@ -254,6 +259,7 @@ class LogStream final : public Stream {
     if (verify_from_ && !retired && !fields->removed && fields->number >= *verify_from_) {
       // This upstream reached blocks the client got from another: check them now (see ask_logs).
       verify_from_.reset();
+      reached_ = fields->number;
       held_.push_front({std::move(text), retired});
       start_fill(out);
       return;
@@ -314,6 +320,7 @@ class LogStream final : public Stream {
   bool filling_ = false;
   bool fill_after_mark_ = false;  // a switch came before the head at subscription time
   std::optional<std::uint64_t> verify_from_;  // logs above the upstream's head, not yet checked
+  std::optional<std::uint64_t> reached_;      // the block of the log that started that check
   std::pair<std::uint64_t, std::uint64_t> range_{};
   std::deque<std::pair<std::string, bool>> held_;
   std::unordered_map<std::uint64_t, Phase> asked_;

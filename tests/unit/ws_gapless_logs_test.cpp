@@ -214,6 +214,35 @@ TEST(GaplessLogs, LogsAboveABehindUpstreamsHeadAreCheckedOnceItGetsThere) {
   EXPECT_EQ(fx.gaps, 0u);
 }
 
+// Found by the session model (a node whose eth_blockNumber lags its own notifications): the check
+// the log of block 6 started saw head 5 again and started itself again, without end.
+TEST(GaplessLogs, ACheckStartedByALogCoversItsBlockEvenIfTheNodeSaysItIsBehind) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  json mark = "0x4";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  stream->notification(log_note(7, 0), false, fx);
+  stream->established(true, fx);
+  json behind = "0x5";
+  stream->fetched(fx.fetch[1].tag, &behind, fx);  // logs up to 5 are fetched, 6..7 wait for the node
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  json none = json::array();
+  stream->fetched(fx.fetch[2].tag, &none, fx);
+  stream->notification(log_note(6, 0), false, fx);  // the node got to 6...
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  json still_behind = "0x5";                         // ...but says 5
+  stream->fetched(fx.fetch[3].tag, &still_behind, fx);
+  ASSERT_EQ(fx.fetch.size(), 5u);
+  EXPECT_EQ(fx.fetch[4].method, "eth_getLogs");
+  EXPECT_EQ(fx.fetch[4].params[0]["toBlock"], "0x6");
+  json answer = json::array({json::parse(log_json(6, 0))});
+  stream->fetched(fx.fetch[4].tag, &answer, fx);
+  EXPECT_EQ(fx.fetch.size(), 5u) << "the log of block 6 started another check";
+  std::vector<SeenLog> expected{{7, 0, hash(7), false}, {6, 0, hash(6), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+}
+
 // Found by the session model: a fill's upstream lost while block 7's logs waited for it; they were
 // delivered, so the next switch filled from 7 and block 6's logs never came.
 TEST(GaplessLogs, AFillWhoseUpstreamIsLostLeavesItsRangeAndWhatWaitedToTheNextFill) {
