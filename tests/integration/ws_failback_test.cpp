@@ -16,13 +16,6 @@ using nlohmann::json;
 
 constexpr auto kQuietWindow = 700ms;
 
-std::string upstream_series(const std::string& node) { return "vixy_ws_upstream_node{node=\"" + node + "\"}"; }
-
-bool upstream_is(Cluster& cluster, const std::string& node, const std::string& other) {
-  auto metrics = cluster.proxy_get("/metrics", 2s).body;
-  return metric_sample(metrics, upstream_series(node)) == 1 && metric_sample(metrics, upstream_series(other)) != 1;
-}
-
 TEST(WsFailback, TheSessionMovesBackToTheRecoveredPrimaryAndKeepsWorking) {
   Cluster cluster(binaries(), {});
   ASSERT_TRUE(wait_ready(cluster));
@@ -31,18 +24,18 @@ TEST(WsFailback, TheSessionMovesBackToTheRecoveredPrimaryAndKeepsWorking) {
   std::string sub = ws.subscribe("1", {"newHeads"});
   ASSERT_TRUE(is_proxy_subscription_id(sub)) << sub;
   ASSERT_EQ(ws.upstream_name("2"), "el-primary");
-  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary", "el-backup"); }, 5s));
+  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-primary", "el-backup"); }, 5s));
 
   ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
   ASSERT_EQ(ws.upstream_name("3"), "el-backup");
-  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-backup", "el-primary"); }, 5s));
+  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-backup", "el-primary"); }, 5s));
   // The monitor's view goes down and up: failback is then driven by the health push.
   ASSERT_TRUE(cluster.wait_for_status(
       [](const json& s) { return !Cluster::find_node(s, "el-primary").value("is_healthy", true); }, 10s));
 
   ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
   // One health interval (100 ms) plus a connect; the bound leaves room for a loaded CI machine.
-  EXPECT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary", "el-backup"); }, 5s))
+  EXPECT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-primary", "el-backup"); }, 5s))
       << "vixy_ws_upstream_node never went back to el-primary";
   EXPECT_EQ(ws.upstream_name("4"), "el-primary");
   std::size_t mark = ws.notifications().size();
@@ -72,7 +65,7 @@ TEST(WsFailback, APrimaryBackBeforeTheMonitorNoticedIsFailedBackToo) {
   ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
   ASSERT_EQ(ws.upstream_name("3"), "el-backup");
   ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
-  EXPECT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary", "el-backup"); }, 5s))
+  EXPECT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-primary", "el-backup"); }, 5s))
       << "the session stayed on the backup while the primary was healthy";
   EXPECT_EQ(ws.upstream_name("4"), "el-primary");
   std::size_t mark = ws.notifications().size();

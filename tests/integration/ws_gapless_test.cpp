@@ -70,13 +70,6 @@ bool heads_reach(RpcWs& ws, const std::string& sub, std::uint64_t height, std::c
       timeout);
 }
 
-std::string upstream_series(const std::string& node) { return "vixy_ws_upstream_node{node=\"" + node + "\"}"; }
-
-bool upstream_is(Cluster& cluster, const std::string& node, const std::string& other) {
-  auto metrics = cluster.proxy_get("/metrics", 2s).body;
-  return metric_sample(metrics, upstream_series(node)) == 1 && metric_sample(metrics, upstream_series(other)) != 1;
-}
-
 double gapless_metric(Cluster& cluster, const std::string& name, const std::string& kind) {
   return proxy_metric(cluster, name + "{kind=\"" + kind + "\"}");
 }
@@ -132,10 +125,10 @@ TEST(WsGapless, ANodeThatFellBehindAndCaughtUpLeavesNoGapAndNoDuplicate) {
   ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 2));
 
   ASSERT_EQ(cluster.admin("el-primary", "/pause").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-backup", "el-primary"); }, 15s));
+  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-backup", "el-primary"); }, 15s));
   ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
   ASSERT_EQ(cluster.admin("el-primary", "/resume").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary", "el-backup"); }, 15s));
+  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-primary", "el-backup"); }, 15s));
   ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 3));
 
   EXPECT_TRUE(whole(heads_of(ws, sub)));
@@ -154,7 +147,7 @@ TEST(WsGapless, FailbackToThePrimaryDeliversNoHeadTwice) {
   ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 2));
 
   ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-backup", "el-primary"); }, 10s));
+  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-backup", "el-primary"); }, 10s));
   ASSERT_TRUE(cluster.wait_for_status(
       [](const json& s) { return !Cluster::find_node(s, "el-primary").value("is_healthy", true); }, 10s));
   ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
@@ -162,7 +155,7 @@ TEST(WsGapless, FailbackToThePrimaryDeliversNoHeadTwice) {
   std::uint64_t lagged_at = node_head(cluster, "el-backup");
   ASSERT_TRUE(heads_reach(ws, sub, lagged_at + 2));
   ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return upstream_is(cluster, "el-primary", "el-backup"); }, 10s));
+  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-primary", "el-backup"); }, 10s));
   // Past the backup's head: the primary has re-announced what the client already had.
   ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
 

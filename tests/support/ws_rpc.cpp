@@ -192,4 +192,10 @@ double proxy_metric(chaos::Cluster& cluster, const std::string& series) {
   return metric_sample(r.body, series);
 }
 
+bool ws_upstream_is(chaos::Cluster& cluster, const std::string& node, const std::string& other) {
+  auto series = [](const std::string& name) { return "vixy_ws_upstream_node{node=\"" + name + "\"}"; };
+  auto metrics = cluster.proxy_get("/metrics", std::chrono::seconds(2)).body;
+  return metric_sample(metrics, series(node)) == 1 && metric_sample(metrics, series(other)) != 1;
+}
+
 }  // namespace vixy::testing

@@ -82,5 +82,7 @@ class RpcWs {
 // One sample of the Prometheus text, e.g. `vixy_ws_upstream_node{node="el-primary"}`; -1 when absent.
 double metric_sample(const std::string& metrics, const std::string& series);
 double proxy_metric(chaos::Cluster& cluster, const std::string& series);
+// vixy's metrics say its WebSocket sessions use `node` and not `other` (vixy_ws_upstream_node).
+bool ws_upstream_is(chaos::Cluster& cluster, const std::string& node, const std::string& other);
 
 }  // namespace vixy::testing
