@@ -161,6 +161,7 @@ void SessionCore::handle_message(std::string_view text, std::uint64_t batch, Tim
     pending.purpose = Purpose::client_notice;
   } else if (pending.method == "eth_subscribe") {
     pending.purpose = Purpose::client_subscribe;
+    pending.subscribed = gapless::classify(message->contains("params") ? (*message)["params"] : json());
   } else if (pending.method == "eth_unsubscribe") {
     std::string params = message->contains("params") ? (*message)["params"].dump() : "[]";
     handle_unsubscribe(std::move(pending), params);
@@ -349,10 +350,8 @@ void SessionCore::on_subscribed(ConnectionId connection, const Pending& pending,
   sub.client_id = mint_subscription_id();
   sub.subscribe_text = pending.text;
   sub.id_span = pending.id_span;
-  auto request = jsonrpc::parse(pending.text);
-  auto what = gapless::classify(request && request->contains("params") ? (*request)["params"] : json());
-  sub.kind = what.kind;
-  sub.stream = gapless::make_stream(what, sub.client_id, settings_.backfill_depth);
+  sub.kind = pending.subscribed.kind;
+  sub.stream = gapless::make_stream(pending.subscribed, sub.client_id, settings_.backfill_depth);
   subscription_by_client_id_[sub.client_id] = key;
   ++counters_.subscriptions_created;
   bind(key, connection, (*answer_json)["result"].get<std::string>());

@@ -149,6 +149,7 @@ class SessionCore {
     TimePoint deadline{};
     std::uint64_t subscription = 0;  // replay, backfill: the subscription it serves
     std::uint64_t tag = 0;           // backfill: the stream's name for the fetch
+    gapless::Subscribed subscribed;  // client_subscribe: what it asks for, read when it was parsed
     std::uint64_t batch = 0;         // 0: not part of a batch
     std::size_t batch_slot = 0;
     ConnectionId connection = 0;     // 0 while queued
