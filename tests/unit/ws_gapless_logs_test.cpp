@@ -43,6 +43,15 @@ std::vector<SeenLog> logs_of(const Effects& fx) {
   return out;
 }
 
+// The subscription is confirmed and its upstream says the head was `head` at that moment.
+void subscribed_at(Stream& stream, Effects& fx, const char* head) {
+  stream.established(false, fx);
+  ASSERT_FALSE(fx.fetch.empty());
+  EXPECT_EQ(fx.fetch.back().method, "eth_blockNumber");
+  json mark = head;
+  stream.fetched(fx.fetch.back().tag, &mark, fx);
+}
+
 std::unique_ptr<Stream> logs(std::size_t depth = 128) {
   return make_stream(classify(json::array({"logs", {{"address", "0x1111"}}})), "0xc2", depth);
 }
@@ -82,9 +91,7 @@ TEST(GaplessLogs, ASwitchFetchesTheMissedRangeWithTheFilterAndDropsWhatWasDelive
 TEST(GaplessLogs, LogsOfABlockTheNewUpstreamReorgedAwayAreSentAgainAsRemoved) {
   auto stream = logs();
   Effects fx;
-  stream->established(false, fx);
-  json mark = "0x64";
-  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  subscribed_at(*stream, fx, "0x64");
   stream->notification(log_note(101, 0), false, fx);
   stream->notification(log_note(102, 0), false, fx);
   stream->established(true, fx);
@@ -100,9 +107,7 @@ TEST(GaplessLogs, LogsOfABlockTheNewUpstreamReorgedAwayAreSentAgainAsRemoved) {
 TEST(GaplessLogs, ARangeBeyondTheBoundIsCutAndCounted) {
   auto stream = logs(2);
   Effects fx;
-  stream->established(false, fx);
-  json mark = "0x64";
-  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  subscribed_at(*stream, fx, "0x64");
   stream->established(true, fx);
   json head = "0x6e";  // 110: blocks 101..110 missed, only 109..110 are fetched
   stream->fetched(fx.fetch[1].tag, &head, fx);
@@ -192,9 +197,7 @@ TEST(GaplessLogs, ASwitchBeforeTheHeadAtSubscriptionTimeWaitsForItOrCountsAGap) 
 TEST(GaplessLogs, LogsAboveABehindUpstreamsHeadAreCheckedOnceItGetsThere) {
   auto stream = logs();
   Effects fx;
-  stream->established(false, fx);
-  json mark = "0x5";
-  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  subscribed_at(*stream, fx, "0x5");
   stream->notification(log_note(6, 0), false, fx);
   stream->established(true, fx);
   json behind = "0x5";
@@ -219,9 +222,7 @@ TEST(GaplessLogs, LogsAboveABehindUpstreamsHeadAreCheckedOnceItGetsThere) {
 TEST(GaplessLogs, ACheckStartedByALogCoversItsBlockEvenIfTheNodeSaysItIsBehind) {
   auto stream = logs();
   Effects fx;
-  stream->established(false, fx);
-  json mark = "0x4";
-  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  subscribed_at(*stream, fx, "0x4");
   stream->notification(log_note(7, 0), false, fx);
   stream->established(true, fx);
   json behind = "0x5";
@@ -248,9 +249,7 @@ TEST(GaplessLogs, ACheckStartedByALogCoversItsBlockEvenIfTheNodeSaysItIsBehind) 
 TEST(GaplessLogs, AFillWhoseUpstreamIsLostLeavesItsRangeAndWhatWaitedToTheNextFill) {
   auto stream = logs();
   Effects fx;
-  stream->established(false, fx);
-  json mark = "0x5";
-  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  subscribed_at(*stream, fx, "0x5");
   stream->established(true, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);
   stream->notification(log_note(7, 0), false, fx);  // waits for the fill
