@@ -1,5 +1,7 @@
 #include "jsonrpc/raw.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace vixy::jsonrpc::raw {
 namespace {
 
@@ -60,25 +62,65 @@ std::optional<std::size_t> skip_value(std::string_view text, std::size_t pos) {
   return std::nullopt;
 }
 
-std::optional<Span> member(std::string_view text, std::string_view key) {
+namespace {
+
+// Calls visit(name, value span) for each top-level member of the object `text`, in order; false
+// when `text` is not an object or ends early.
+template <typename Visit>
+bool for_each_member(std::string_view text, Visit&& visit) {
   std::size_t pos = skip_space(text, 0);
-  if (pos >= text.size() || text[pos] != '{') return std::nullopt;
+  if (pos >= text.size() || text[pos] != '{') return false;
   pos = skip_space(text, pos + 1);
-  std::optional<Span> found;
   while (pos < text.size() && text[pos] == '"') {
     auto key_end = skip_string(text, pos);
-    if (!key_end) return std::nullopt;
+    if (!key_end) return false;
     std::string_view name = text.substr(pos + 1, *key_end - pos - 2);
     pos = skip_space(text, *key_end);
-    if (pos >= text.size() || text[pos] != ':') return std::nullopt;
+    if (pos >= text.size() || text[pos] != ':') return false;
     std::size_t value_begin = skip_space(text, pos + 1);
     auto value_end = skip_value(text, value_begin);
-    if (!value_end) return std::nullopt;
-    if (name == key) found = Span{value_begin, *value_end};
+    if (!value_end) return false;
+    visit(name, Span{value_begin, *value_end});
     pos = skip_space(text, *value_end);
     if (pos < text.size() && text[pos] == ',') pos = skip_space(text, pos + 1);
   }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Span> member(std::string_view text, std::string_view key) {
+  std::optional<Span> found;
+  bool object = for_each_member(text, [&](std::string_view name, Span value) {
+    if (name == key) found = value;
+  });
+  if (!object) return std::nullopt;
   return found;
+}
+
+MessageView view_message(std::string_view text) {
+  MessageView view;
+  view.object = for_each_member(text, [&](std::string_view name, Span value) {
+    if (name == "id") {
+      view.id = value;
+    } else if (name == "method") {
+      view.method = value;
+    } else if (name == "params") {
+      view.params = value;
+    }
+  });
+  if (!view.object) view = MessageView{};
+  return view;
+}
+
+std::optional<std::string> string_value(std::string_view quoted) {
+  if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') return std::nullopt;
+  std::string_view inner = quoted.substr(1, quoted.size() - 2);
+  if (inner.find('\\') == std::string_view::npos) return std::string(inner);
+  // Escapes are rare in the strings the proxy reads (method names, ids); the parser resolves them.
+  auto value = nlohmann::json::parse(quoted, nullptr, /*allow_exceptions=*/false);
+  if (!value.is_string()) return std::nullopt;
+  return value.get<std::string>();
 }
 
 std::optional<std::vector<Span>> elements(std::string_view text) {

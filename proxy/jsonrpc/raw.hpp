@@ -4,10 +4,12 @@
 // 123456789012345678901234567890 does not survive a round trip through a double), and splicing
 // an id is far cheaper than parsing and dumping a node's multi-megabyte answer.
 //
-// These functions only locate values; validating a document is the parser's job (jsonrpc::parse).
+// `valid` checks a whole document as strictly as the parser (jsonrpc::parse); the other functions
+// only locate values and expect text that is valid, or at least tolerate garbage without crashing.
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +21,10 @@ struct Span {
   std::string_view of(std::string_view text) const { return text.substr(begin, end - begin); }
 };
 
+// True when `text` is exactly one JSON value (RFC 8259, UTF-8) with only whitespace around it: what
+// jsonrpc::parse accepts, found without building a tree or allocating.
+bool valid(std::string_view text);
+
 // End of the JSON value that starts at `pos` (leading whitespace skipped); nullopt when the text
 // there is not a complete value.
 std::optional<std::size_t> skip_value(std::string_view text, std::size_t pos);
@@ -29,5 +35,19 @@ std::optional<Span> member(std::string_view text, std::string_view key);
 
 // The elements of the array `text`; nullopt when `text` is not an array.
 std::optional<std::vector<Span>> elements(std::string_view text);
+
+// The members of a JSON-RPC message that the proxy reads, located in one pass over valid JSON
+// text. A member that appears twice is the last one, as with the parser.
+struct MessageView {
+  bool object = false;  // the text is an object; the spans are empty otherwise
+  std::optional<Span> id;
+  std::optional<Span> method;
+  std::optional<Span> params;
+};
+MessageView view_message(std::string_view text);
+
+// The value of a JSON string `quoted` (with its quotes), escapes resolved; nullopt when it is not
+// a string.
+std::optional<std::string> string_value(std::string_view quoted);
 
 }  // namespace vixy::jsonrpc::raw

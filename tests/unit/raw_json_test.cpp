@@ -47,4 +47,65 @@ TEST(RawJson, SplitsArrayElements) {
   EXPECT_FALSE(raw::elements("{}"));
 }
 
+TEST(RawJsonValid, AcceptsEveryKindOfValue) {
+  for (std::string_view text :
+       {"0", "-0", "-12.5e+3", "1E-2", "true", "false", "null", R"("")", " \t\r\n[] ", "{}",
+        R"({"a":[1,{"b":null}],"c":"\"\\\/\b\f\n\r\t\u00e9"})", R"("\ud83d\ude00")",
+        "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",  // é € 😀 as UTF-8
+        "\"\xf4\x8f\xbf\xbf\"",                      // U+10FFFF
+        "123456789012345678901234567890"}) {
+    EXPECT_TRUE(raw::valid(text)) << text;
+  }
+}
+
+TEST(RawJsonValid, RefusesWhatTheParserRefuses) {
+  for (std::string_view text :
+       {"", " ", "01", "-", "1.", ".5", "1e", "+1", "tru", "nul", "True", "[1,]", "{\"a\":1,}", "[1 2]",
+        "{\"a\" 1}", "{1:2}", "[", "]", "{}}", "[]x", R"("\x")", R"("\u12")", "\"tab\there\"",
+        R"("\udc00")",          // a low surrogate alone
+        R"("\ud83d")",          // a high surrogate alone
+        R"("\ud83d\u0041")",   // a high surrogate with a non-surrogate
+        "\"\xc0\xaf\"",        // an overlong '/'
+        "\"\xed\xa0\x80\"",    // a surrogate in UTF-8
+        "\"\xf4\x90\x80\x80\"",  // above U+10FFFF
+        "\"\xe2\x82\"",         // a truncated sequence
+        "\"\x80\"", "// comment\n1", "\"unterminated"}) {
+    EXPECT_FALSE(raw::valid(text)) << text;
+  }
+  EXPECT_FALSE(raw::valid(std::string_view("\"a\0b\"", 5)));  // a raw control byte in a string
+  EXPECT_FALSE(raw::valid(std::string_view("1\0", 2)));
+}
+
+TEST(RawJsonValid, NestingDepthIsNotLimitedByTheStack) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_TRUE(raw::valid(deep));
+  std::string mixed;
+  for (int i = 0; i < 3000; ++i) mixed += i % 2 == 0 ? "{\"k\":" : "[";
+  mixed += "1";
+  for (int i = 2999; i >= 0; --i) mixed += i % 2 == 0 ? "}" : "]";
+  EXPECT_TRUE(raw::valid(mixed));
+  mixed.back() = ']';  // the outermost object closed as an array
+  EXPECT_FALSE(raw::valid(mixed));
+  EXPECT_FALSE(raw::valid(std::string(100000, '[') + std::string(99999, ']')));
+}
+
+TEST(RawJsonView, ReadsTheMembersARequestNeeds) {
+  std::string_view text = R"({"params":[{"id":9}],"id":"a","method":"eth_call","method":"eth_subscribe"})";
+  auto view = raw::view_message(text);
+  EXPECT_TRUE(view.object);
+  ASSERT_TRUE(view.id && view.method && view.params);
+  EXPECT_EQ(view.id->of(text), R"("a")");
+  EXPECT_EQ(view.method->of(text), R"("eth_subscribe")");
+  EXPECT_EQ(view.params->of(text), R"([{"id":9}])");
+  EXPECT_FALSE(raw::view_message("[1]").object);
+  EXPECT_FALSE(raw::view_message(R"({"jsonrpc":"2.0"})").id);
+}
+
+TEST(RawJsonView, StringValuesResolveEscapes) {
+  EXPECT_EQ(raw::string_value(R"("eth_call")"), "eth_call");
+  EXPECT_EQ(raw::string_value(R"("eth_\u0063all")"), "eth_call");
+  EXPECT_EQ(raw::string_value(R"("a\"b")"), "a\"b");
+  EXPECT_FALSE(raw::string_value("12"));
+}
+
 }  // namespace
