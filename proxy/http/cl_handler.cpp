@@ -45,7 +45,7 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
   }
   upstream.body() = std::move(request.body());
   auto deadline = started + std::chrono::milliseconds(context.config.global.proxy_timeout_ms);
-  auto outcome = co_await relay(connection, std::move(upstream), targets, context.config.global.max_retries, deadline);
+  auto outcome = co_await relay(connection, upstream, targets, context.config.global.max_retries, deadline);
 
   for (const auto& failure : outcome.failures) {
     const auto& node = context.config.cl[failure.node_index];

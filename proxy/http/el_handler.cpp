@@ -15,19 +15,21 @@ asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpCo
   co_await connection.respond(server::make_response(request, status, body.dump()));
 }
 
+// The body is valid JSON here (checked first), so the tree always parses.
+jsonrpc::json body_tree(std::string_view body) { return jsonrpc::parse(body).value_or(nullptr); }
+
 }  // namespace
 
 asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConnection& connection,
                                 server::Request& request) {
   auto started = Clock::now();
-  auto document = jsonrpc::parse(request.body());
-  if (!document) {
+  auto shape = jsonrpc::inspect_request_body(request.body());
+  if (shape.kind == jsonrpc::RequestShape::Kind::parse_error) {
     co_await answer_error(context, connection, request, bhttp::status::bad_request,
-                          jsonrpc::make_error(nullptr, jsonrpc::kParseError, "parse error: body is not valid JSON"),
+                          jsonrpc::make_error(nullptr, jsonrpc::kParseError, "parse error: " + shape.problem),
                           "parse_error");
     co_return;
   }
-  auto shape = jsonrpc::inspect_request(*document);
   if (shape.kind == jsonrpc::RequestShape::Kind::invalid_request) {
     co_await answer_error(context, connection, request, bhttp::status::bad_request,
                           jsonrpc::make_error(nullptr, jsonrpc::kInvalidRequest, "invalid request: " + shape.problem),
@@ -43,7 +45,8 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
   }
   if (targets.empty()) {
     co_await answer_error(context, connection, request, bhttp::status::service_unavailable,
-                          jsonrpc::error_for_each(*document, jsonrpc::kServerError, "no healthy EL node available"),
+                          jsonrpc::error_for_each(body_tree(request.body()), jsonrpc::kServerError,
+                                                  "no healthy EL node available"),
                           "no_healthy_node");
     co_return;
   }
@@ -53,7 +56,7 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
   upstream.set(bhttp::field::accept, "application/json");
   upstream.body() = std::move(request.body());
   auto deadline = started + std::chrono::milliseconds(context.config.global.proxy_timeout_ms);
-  auto outcome = co_await relay(connection, std::move(upstream), targets, context.config.global.max_retries, deadline);
+  auto outcome = co_await relay(connection, upstream, targets, context.config.global.max_retries, deadline);
 
   for (const auto& failure : outcome.failures) {
     const auto& node = context.config.el[failure.node_index];
@@ -71,16 +74,16 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
     co_return;
   }
   // Nothing reached the client yet, so it gets a proper JSON-RPC answer for every request.
-  request.body().clear();
+  auto document = body_tree(upstream.body());
   if (outcome.kind == RelayOutcome::Kind::timeout) {
     co_await answer_error(context, connection, request, bhttp::status::gateway_timeout,
-                          jsonrpc::error_for_each(*document, jsonrpc::kServerError,
+                          jsonrpc::error_for_each(document, jsonrpc::kServerError,
                                                   "upstream timeout after " +
                                                       std::to_string(context.config.global.proxy_timeout_ms) + " ms"),
                           "timeout");
   } else {
     co_await answer_error(context, connection, request, bhttp::status::bad_gateway,
-                          jsonrpc::error_for_each(*document, jsonrpc::kServerError,
+                          jsonrpc::error_for_each(document, jsonrpc::kServerError,
                                                   "every EL node tried failed (" +
                                                       std::to_string(outcome.failures.size()) + " attempts)"),
                           "upstream_failed");

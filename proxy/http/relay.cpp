@@ -165,7 +165,7 @@ bool is_hop_by_hop(bhttp::field field) {
   }
 }
 
-asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body> request,
+asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
                                     Clock::time_point deadline) {
   RelayOutcome outcome;

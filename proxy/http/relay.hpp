@@ -38,9 +38,9 @@ struct RelayOutcome {
 
 // Tries `targets` in order, at most 1 + max_retries of them, moving on only when a node fails
 // before any response byte. `request` is the request to send (method, fields, body), its target
-// and Host are set per node. Response bodies are bounded by `deadline` except event streams,
+// and Host are set per node; it keeps its body, so a caller can still read it afterwards. Response bodies are bounded by `deadline` except event streams,
 // which flow until either side leaves.
-asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body> request,
+asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
                                     Clock::time_point deadline);
 

@@ -30,34 +30,73 @@ json make_notification(std::string_view subscription_id, json result) {
               {"params", {{"subscription", subscription_id}, {"result", std::move(result)}}}};
 }
 
+namespace {
+
+// Both forms of the request check report the same problems.
+constexpr const char* kNotObject = "request must be a JSON object";
+constexpr const char* kNoMethod = "request needs a string \"method\"";
+constexpr const char* kBadId = "\"id\" must be a number, a string or null";
+constexpr const char* kBadParams = "\"params\" must be an array or an object";
+
+bool fail(std::string* problem, const char* why) {
+  if (problem != nullptr) *problem = why;
+  return false;
+}
+
+}  // namespace
+
 bool is_valid_request(const json& message, std::string* problem) {
-  auto fail = [&](const char* why) {
-    if (problem != nullptr) *problem = why;
-    return false;
-  };
-  if (!message.is_object()) return fail("request must be a JSON object");
+  if (!message.is_object()) return fail(problem, kNotObject);
   auto method = message.find("method");
-  if (method == message.end() || !method->is_string()) return fail("request needs a string \"method\"");
+  if (method == message.end() || !method->is_string()) return fail(problem, kNoMethod);
   auto id = message.find("id");
   if (id != message.end() && !(id->is_null() || id->is_number() || id->is_string())) {
-    return fail("\"id\" must be a number, a string or null");
+    return fail(problem, kBadId);
   }
   auto params = message.find("params");
   if (params != message.end() && !(params->is_array() || params->is_object())) {
-    return fail("\"params\" must be an array or an object");
+    return fail(problem, kBadParams);
   }
   return true;
 }
 
+// In valid JSON a value's first byte tells its type.
+bool is_id_text(std::string_view text) {
+  char c = text.empty() ? '\0' : text.front();
+  return c == 'n' || c == '"' || c == '-' || (c >= '0' && c <= '9');
+}
+
+bool is_valid_request(std::string_view text, const raw::MessageView& view, std::string* problem) {
+  auto first = [&](const raw::Span& span) { return text[span.begin]; };
+  if (!view.object) return fail(problem, kNotObject);
+  if (!view.method || first(*view.method) != '"') return fail(problem, kNoMethod);
+  if (view.id && !is_id_text(view.id->of(text))) return fail(problem, kBadId);
+  if (view.params && first(*view.params) != '[' && first(*view.params) != '{') return fail(problem, kBadParams);
+  return true;
+}
+
 RequestShape inspect_request_body(std::string_view body) {
-  auto parsed = parse(body);
-  if (!parsed) {
-    RequestShape shape;
+  RequestShape shape;
+  if (!raw::valid(body)) {
     shape.kind = RequestShape::Kind::parse_error;
     shape.problem = "body is not valid JSON";
     return shape;
   }
-  return inspect_request(*parsed);
+  char first = body[body.find_first_not_of(" \t\n\r")];
+  if (first == '{') {
+    shape.kind = RequestShape::Kind::single;
+    shape.count = 1;
+    return shape;
+  }
+  if (first == '[') {
+    shape.count = raw::elements(body)->size();
+    shape.kind = shape.count == 0 ? RequestShape::Kind::invalid_request : RequestShape::Kind::batch;
+    if (shape.count == 0) shape.problem = "empty batch";
+    return shape;
+  }
+  shape.kind = RequestShape::Kind::invalid_request;
+  shape.problem = "request must be a JSON object or a batch array";
+  return shape;
 }
 
 json error_for_each(const json& document, int code, std::string_view message) {
@@ -76,39 +115,6 @@ json error_for_each(const json& document, int code, std::string_view message) {
   }
   if (document.is_object()) return one(document).value_or(make_error(nullptr, code, message));
   return make_error(nullptr, code, message);
-}
-
-RequestShape inspect_request(const json& document) {
-  RequestShape shape;
-  const json* parsed = &document;
-  auto method_of = [](const json& m) -> std::string {
-    if (m.is_object()) {
-      auto it = m.find("method");
-      if (it != m.end() && it->is_string()) return it->get<std::string>();
-    }
-    return {};
-  };
-  if (parsed->is_array()) {
-    if (parsed->empty()) {
-      shape.kind = RequestShape::Kind::invalid_request;
-      shape.problem = "empty batch";
-      return shape;
-    }
-    shape.kind = RequestShape::Kind::batch;
-    shape.count = parsed->size();
-    shape.methods.reserve(parsed->size());
-    for (const auto& m : *parsed) shape.methods.push_back(method_of(m));
-    return shape;
-  }
-  if (parsed->is_object()) {
-    shape.kind = RequestShape::Kind::single;
-    shape.count = 1;
-    shape.methods.push_back(method_of(*parsed));
-    return shape;
-  }
-  shape.kind = RequestShape::Kind::invalid_request;
-  shape.problem = "request must be a JSON object or a batch array";
-  return shape;
 }
 
 std::string to_quantity(std::uint64_t value) {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jsonrpc/raw.hpp"
+
 namespace vixy::jsonrpc {
 
 using json = nlohmann::json;
@@ -34,15 +36,15 @@ json make_request(const json& id, std::string_view method, json params = json::a
 // {"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":..,"result":..}}
 json make_notification(std::string_view subscription_id, json result);
 
-// The shape of a client's HTTP request body, checked without touching a node.
+// The shape of a client's HTTP request body, checked without touching a node and without
+// building a tree: the proxy forwards the body's bytes unchanged, and needs a tree only to answer
+// with errors (error_for_each).
 struct RequestShape {
   enum class Kind { single, batch, parse_error, invalid_request } kind = Kind::parse_error;
-  std::size_t count = 0;              // requests in the body (1 for single)
-  std::vector<std::string> methods;   // method names, in order; "" where absent or not a string
-  std::string problem;                // why it is invalid, for the error message
+  std::size_t count = 0;  // requests in the body (1 for single)
+  std::string problem;    // why it is invalid, for the error message
 };
 RequestShape inspect_request_body(std::string_view body);
-RequestShape inspect_request(const json& document);
 
 // The error answer a client expects for `document` when the proxy cannot serve it: one error per
 // request carrying that request's id (an array for a batch; requests without an id get none),
@@ -52,6 +54,10 @@ json error_for_each(const json& document, int code, std::string_view message);
 // True when `message` is a well-formed request object: "method" a string, "id" absent
 // (notification), null, a number or a string, "params" absent, an array or an object.
 bool is_valid_request(const json& message, std::string* problem = nullptr);
+// True when the JSON value `text` (valid JSON) may be a request's id: null, a number or a string.
+bool is_id_text(std::string_view text);
+// The same check on valid JSON text, from its members' spans (raw::view_message), without a tree.
+bool is_valid_request(std::string_view text, const raw::MessageView& view, std::string* problem = nullptr);
 
 // Formats a quantity as Ethereum's hex ("0x1a"), and reads one back.
 std::string to_quantity(std::uint64_t value);

@@ -1,0 +1,150 @@
+// The proxy decides "valid JSON or not" and "valid request or not" from text alone (jsonrpc::raw);
+// these properties hold it to the parser's answers on generated documents, near-misses of them,
+// and arbitrary bytes.
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include "jsonrpc/jsonrpc.hpp"
+#include "jsonrpc/raw.hpp"
+
+namespace vixy::jsonrpc {
+namespace {
+
+std::string pick(std::initializer_list<const char*> options) {
+  return *rc::gen::elementOf(std::vector<std::string>(options.begin(), options.end()));
+}
+
+std::string space() { return pick({"", "", "", " ", "\n", "\t ", "\r\n  "}); }
+
+// `huge`: also numbers beyond a double, which the parser refuses.
+std::string number_text(bool huge) {
+  std::string text = pick({"", "", "-"});
+  text += pick({"0", "1", "7", "42", "1234567890123456789012345"});
+  if (*rc::gen::inRange(0, 3) == 0) text += pick({".5", ".0", ".25"});
+  if (*rc::gen::inRange(0, 4) == 0) text += huge ? pick({"e1", "E+2", "e-999", "e308", "e999"}) : pick({"e1", "E+2", "e-3"});
+  return text;
+}
+
+std::string string_text() {
+  std::string text = "\"";
+  auto pieces = *rc::gen::inRange(0, 6);
+  for (int i = 0; i < pieces; ++i) {
+    text += pick({"a", "eth_call", "0x1f", " ", "\\\"", "\\\\", "\\/", "\\n", "\\t", "\\u0041", "\\u00e9",
+                  "\\ud83d\\ude00", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "{", "]", ":"});
+  }
+  return text + "\"";
+}
+
+std::string key_text() { return pick({"\"id\"", "\"method\"", "\"params\"", "\"jsonrpc\"", "\"x\""}); }
+
+// Any JSON document, with the request members likely so that the request checks see every case.
+std::string value_text(int depth, bool huge) {
+  int kind = *rc::gen::inRange(0, depth > 3 ? 6 : 8);
+  switch (kind) {
+    case 0: return number_text(huge);
+    case 1: return string_text();
+    case 2: return pick({"true", "false", "null"});
+    case 3: return string_text();
+    case 4: return pick({"\"eth_subscribe\"", "\"eth_call\""});
+    case 5: return number_text(huge);
+    case 6: {
+      std::string text = "[" + space();
+      auto n = *rc::gen::inRange(0, 4);
+      for (int i = 0; i < n; ++i) text += (i ? "," + space() : "") + value_text(depth + 1, huge) + space();
+      return text + "]";
+    }
+    default: {
+      std::string text = "{" + space();
+      auto n = *rc::gen::inRange(0, 5);
+      for (int i = 0; i < n; ++i) {
+        text += (i ? "," + space() : "") + key_text() + space() + ":" + space() + value_text(depth + 1, huge) + space();
+      }
+      return text + "}";
+    }
+  }
+}
+
+std::string document_text(bool huge = false) { return space() + value_text(0, huge) + space(); }
+
+// Small edits that turn valid documents into the near-misses a validator gets wrong.
+std::string mutated(std::string text) {
+  static const std::vector<std::string> bytes = {"{", "}", "[", "]", ",", ":", "\"", "\\", "u", "0", "1", "e",
+                                                 "-", ".", "t", "n", " ", "\x01", "\xc3", "\xa9", "\xed",
+                                                 "\xa0", "\x80", "\xf4", "\x90", "d", "8", "\x7f", std::string(1, '\0')};
+  auto edits = *rc::gen::inRange(1, 4);
+  for (int i = 0; i < edits; ++i) {
+    auto at = *rc::gen::inRange<std::size_t>(0, text.size() + 1);
+    switch (*rc::gen::inRange(0, 3)) {
+      case 0:
+        if (at < text.size()) text.erase(at, 1);
+        break;
+      case 1: text.insert(at, *rc::gen::elementOf(bytes)); break;
+      default:
+        if (at < text.size()) text.replace(at, 1, *rc::gen::elementOf(bytes));
+        break;
+    }
+  }
+  return text;
+}
+
+// The parser's verdict, except that its lexer takes a NUL byte outside a string for the end of the
+// input and ignores the rest ("1\0garbage" passes); the scan refuses a NUL byte anywhere.
+bool parser_accepts(const std::string& text) { return json::accept(text) && text.find('\0') == std::string::npos; }
+
+RC_GTEST_PROP(RawJsonProps, GeneratedDocumentsAreValid, ()) {
+  auto text = document_text();
+  RC_ASSERT(parser_accepts(text));
+  RC_ASSERT(raw::valid(text));
+}
+
+RC_GTEST_PROP(RawJsonProps, NearMissesAreJudgedLikeTheParser, ()) {
+  auto text = mutated(document_text(true));
+  RC_ASSERT(raw::valid(text) == parser_accepts(text));
+}
+
+RC_GTEST_PROP(RawJsonProps, ArbitraryBytesAreJudgedLikeTheParser, (std::string text)) {
+  RC_ASSERT(raw::valid(text) == parser_accepts(text));
+}
+
+// On valid text, the request check from spans agrees with the check on the tree: the same verdict,
+// the same problem, and the id, method and params the tree holds.
+RC_GTEST_PROP(RawJsonProps, RequestViewAgreesWithTheTree, ()) {
+  auto text = document_text();
+  auto tree = json::parse(text);
+  auto view = raw::view_message(text);
+  std::string raw_problem;
+  std::string tree_problem;
+  RC_ASSERT(is_valid_request(text, view, &raw_problem) == is_valid_request(tree, &tree_problem));
+  RC_ASSERT(raw_problem == tree_problem);
+  RC_ASSERT(view.object == tree.is_object());
+  if (!tree.is_object()) return;
+  RC_ASSERT(view.id.has_value() == tree.contains("id"));
+  if (view.id) RC_ASSERT(json::parse(view.id->of(text)) == tree["id"]);
+  RC_ASSERT(view.params.has_value() == tree.contains("params"));
+  if (view.params) RC_ASSERT(json::parse(view.params->of(text)) == tree["params"]);
+  if (view.method && tree["method"].is_string()) {
+    RC_ASSERT(raw::string_value(view.method->of(text)) == tree["method"].get<std::string>());
+  }
+}
+
+// The HTTP body check: same verdict as parsing, and the batch size the tree has.
+RC_GTEST_PROP(RawJsonProps, BodyShapeAgreesWithTheTree, ()) {
+  auto text = *rc::gen::inRange(0, 2) == 0 ? document_text(true) : mutated(document_text(true));
+  auto shape = inspect_request_body(text);
+  auto tree = parser_accepts(text) ? parse(text) : std::nullopt;
+  RC_ASSERT((shape.kind == RequestShape::Kind::parse_error) == !tree.has_value());
+  if (!tree) return;
+  if (tree->is_object()) RC_ASSERT(shape.kind == RequestShape::Kind::single);
+  if (tree->is_array() && !tree->empty()) {
+    RC_ASSERT(shape.kind == RequestShape::Kind::batch);
+    RC_ASSERT(shape.count == tree->size());
+  }
+  if ((tree->is_array() && tree->empty()) || tree->is_primitive()) {
+    RC_ASSERT(shape.kind == RequestShape::Kind::invalid_request);
+  }
+}
+
+}  // namespace
+}  // namespace vixy::jsonrpc
