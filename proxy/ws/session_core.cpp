@@ -96,30 +96,24 @@ void SessionCore::client_binary(TimePoint now) {
 void SessionCore::client_text(std::string_view text, TimePoint now) {
   now_ = now;
   ++counters_.client_messages;
-  auto document = jsonrpc::parse(text);
-  if (!document) {
+  // Checked whole first, then read in place: the text goes upstream as it is (with its id
+  // spliced), so a tree of it would be built only to be thrown away.
+  if (!raw::valid(text)) {
     actions_.push_back(SendClient{error_text("null", jsonrpc::kParseError, "parse error: not valid JSON")});
     return;
   }
-  if (!document->is_array()) {
-    handle_message(text, 0, now, std::move(document));
+  auto spans = raw::elements(text);
+  if (!spans) {
+    handle_message(text, 0, now);
     return;
   }
-  auto spans = raw::elements(text);
-  if (!spans || spans->empty()) {
+  if (spans->empty()) {
     actions_.push_back(SendClient{error_text("null", jsonrpc::kInvalidRequest, "invalid request: empty batch")});
     return;
   }
   std::uint64_t batch = next_batch_++;
   batches_[batch];
-  // The parsed elements go along so no element is parsed twice (the spans and the parser agree on
-  // any valid array; if they ever did not, each element is parsed from its own span).
-  bool aligned = spans->size() == document->size();
-  for (std::size_t i = 0; i < spans->size(); ++i) {
-    std::optional<json> element;
-    if (aligned) element = std::move((*document)[i]);
-    handle_message((*spans)[i].of(text), batch, now, std::move(element));
-  }
+  for (const auto& span : *spans) handle_message(span.of(text), batch, now);
   auto it = batches_.find(batch);
   it->second.building = false;
   if (it->second.slots.empty()) {
@@ -129,48 +123,46 @@ void SessionCore::client_text(std::string_view text, TimePoint now) {
   }
 }
 
-void SessionCore::handle_message(std::string_view text, std::uint64_t batch, TimePoint now,
-                                 std::optional<jsonrpc::json> parsed) {
+void SessionCore::handle_message(std::string_view text, std::uint64_t batch, TimePoint now) {
   Pending pending;
   pending.batch = batch;
   pending.deadline = now + settings_.request_timeout;
-  auto message = parsed ? std::move(parsed) : jsonrpc::parse(text);
-  bool has_id = message && message->is_object() && message->contains("id");
-  if (has_id) {
-    pending.id_span = raw::member(text, "id");
-    pending.client_id = pending.id_span ? std::string(pending.id_span->of(text)) : (*message)["id"].dump();
-    const json& id = (*message)["id"];
-    if (!id.is_null() && !id.is_number() && !id.is_string()) pending.client_id = "null";
+  auto view = raw::view_message(text);
+  std::string problem;
+  bool valid = jsonrpc::is_valid_request(text, view, &problem);
+  if (view.id) {
+    pending.id_span = view.id;
+    std::string_view id = view.id->of(text);
+    pending.client_id = jsonrpc::is_id_text(id) ? std::string(id) : "null";
   }
-  if (batch != 0 && (has_id || !message || !jsonrpc::is_valid_request(*message))) {
+  if (batch != 0 && (view.id || !valid)) {
     auto& slots = batches_[batch];
     pending.batch_slot = slots.slots.size();
     slots.slots.emplace_back();
     ++slots.waiting;
   }
-  std::string problem;
-  if (!message || !jsonrpc::is_valid_request(*message, &problem)) {
+  if (!valid) {
     if (pending.client_id.empty()) pending.client_id = "null";
     answer_error(pending, jsonrpc::kInvalidRequest, "invalid request: " + problem);
     return;
   }
-  pending.method = (*message)["method"].get<std::string>();
+  pending.method = raw::string_value(view.method->of(text)).value_or("");
   pending.text = std::string(text);
   pending.repeatable = safe_to_repeat(pending.method);
-  if (!has_id) {
+  if (!view.id) {
     pending.purpose = Purpose::client_notice;
   } else if (pending.method == "eth_subscribe") {
     pending.purpose = Purpose::client_subscribe;
-    pending.subscribed = gapless::classify(message->contains("params") ? (*message)["params"] : json());
+    pending.subscribed = gapless::classify(view.params ? jsonrpc::parse(view.params->of(text)).value_or(json()) : json());
   } else if (pending.method == "eth_unsubscribe") {
-    std::string params = message->contains("params") ? (*message)["params"].dump() : "[]";
+    std::string_view params = view.params ? view.params->of(text) : std::string_view("[]");
     handle_unsubscribe(std::move(pending), params);
     return;
   }
   admit(std::move(pending));
 }
 
-void SessionCore::handle_unsubscribe(Pending pending, const std::string& params_text) {
+void SessionCore::handle_unsubscribe(Pending pending, std::string_view params_text) {
   // Answered by the proxy: the client's subscription ids exist only here, and the client must get
   // exactly one answer whether or not an upstream is connected right now.
   auto params = json::parse(params_text, nullptr, false);

@@ -183,9 +183,8 @@ class SessionCore {
     TimePoint not_before{};
   };
 
-  void handle_message(std::string_view text, std::uint64_t batch, TimePoint now,
-                      std::optional<nlohmann::json> parsed);
-  void handle_unsubscribe(Pending pending, const std::string& params_text);
+  void handle_message(std::string_view text, std::uint64_t batch, TimePoint now);
+  void handle_unsubscribe(Pending pending, std::string_view params_text);
   void admit(Pending pending);
   void unsubscribe_upstream(ConnectionId connection, const std::string& upstream_id);
   void send_internal(Purpose purpose, ConnectionId connection, const std::string& method, nlohmann::json params,
