@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "http/event_stream.hpp"
 #include "http/upstream_pool.hpp"
 #include "server/http_server.hpp"
 
@@ -39,10 +40,11 @@ struct RelayOutcome {
 // Tries `targets` in order, at most 1 + max_retries of them, moving on only when a node fails
 // before any response byte. `request` is the request to send (method, fields, body), its target
 // and Host are set per node. Response bodies are bounded by `deadline` except event streams,
-// which flow until either side leaves.
+// which flow until either side leaves, or, with `streams` (CL only), until their node stops being
+// routable: then the client's response is ended cleanly so that it reconnects elsewhere.
 asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body> request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
-                                    Clock::time_point deadline);
+                                    Clock::time_point deadline, EventStreams* streams = nullptr);
 
 bool is_hop_by_hop(bhttp::field field);
 
