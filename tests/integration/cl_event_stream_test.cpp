@@ -85,6 +85,14 @@ TEST(ClEventStream, StalledNodeLosesItsStreamsToTheHealthyNode) {
   EXPECT_FALSE(Cluster::find_node(status, "cl-a").value("is_healthy", true)) << status.dump();
   EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-a"})"), 1);
   EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-b"})"), 0);
+  EXPECT_TRUE(chaos::wait_until(
+      [&] {
+        auto log = cluster.proxy().log();
+        auto at = log.find("cl event streams ended");
+        return at != std::string::npos && log.find("node=cl-a", at) < log.find('\n', at);
+      },
+      seconds(5)))
+      << "no log line naming the node";
   // vixy let go of its upstream stream, not only of the client's.
   EXPECT_TRUE(chaos::wait_until([&] { return streams_on(cluster, "cl-a") == 0; }, seconds(5)));
 
