@@ -103,6 +103,22 @@ TEST(ClEventStream, StalledNodeLosesItsStreamsToTheHealthyNode) {
   EXPECT_EQ(event->event, "head");
 }
 
+// The same over https: ending the stream cancels a read inside the TLS layer.
+TEST(ClEventStream, StalledNodeOverTlsLosesItsStreams) {
+  ClusterOptions options = two_beacon_nodes();
+  options.tls = true;
+  Cluster cluster(binaries(), options);
+  ASSERT_TRUE(both_healthy(cluster));
+  chaos::SseReader first;
+  open_on(cluster, first, "cl-a", "cl-b");
+  ASSERT_EQ(cluster.admin("cl-a", "/pause").status, 200);
+  EXPECT_TRUE(ends_within(first, seconds(15))) << "the stream from the stalled node was never ended";
+  EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-a"})"), 1);
+  EXPECT_TRUE(chaos::wait_until([&] { return streams_on(cluster, "cl-a") == 0; }, seconds(5)));
+  chaos::SseReader second;
+  open_on(cluster, second, "cl-b", "cl-a");
+}
+
 // A node that reports syncing keeps sending events, but is not routable: its streams move too.
 TEST(ClEventStream, SyncingNodeLosesItsStreamsAlthoughEventsStillFlow) {
   Cluster cluster(binaries(), two_beacon_nodes());
