@@ -1,13 +1,16 @@
 #pragma once
 // Checks on what CL event-stream listeners saw (GET /cl/eth/v1/events through the proxy). vixy
-// relays a stream from one healthy CL node byte for byte until either side leaves; when that node
-// dies the client's stream ends and a new request goes to a healthy node. So, per listener:
+// relays a stream from one healthy CL node byte for byte until either side leaves or the node stops
+// being routable (it stalls, lags or fails its checks while connected, and vixy ends the stream);
+// when that node dies or is dropped the client's stream ends and a new request goes to a healthy
+// node. So, per listener:
 //  * every event is well formed: a topic it asked for; a head event's data is a JSON object with a
 //    decimal slot and 32-byte hex block and state roots; a 200 answer is text/event-stream;
 //  * on one stream head slots only rise (one node's stream, never two glued together or replayed);
 //  * every head event for a slot names the same block root (all fake CL nodes share one chain);
 //  * with a bound: the time without a head event (from its first request, across reconnections,
-//    to the end of listening) stays within it, except while every CL node is down.
+//    to the end of listening) stays within it, except while every CL node is down (killed, paused
+//    or blackholed: see cl_outages).
 // Pure: it judges recorded histories, the unit tests feed it hand-written ones.
 
 #include <chrono>

@@ -283,9 +283,12 @@ Expectations parse_expectations(const Obj& root) {
   return x;
 }
 
-// vixy relays an event stream from one node until either side leaves; it does not move a live
-// stream off a node that stays connected but goes quiet. A gap bound is a promise only for faults
-// that end the stream's connection (kill, close_all, reset), so other CL faults cannot have one.
+// vixy relays an event stream from one node until either side leaves or the node stops being
+// routable. A gap bound is a promise for faults that end the stream's connection (kill, close_all,
+// reset) and for stalls that make the node unroutable while it stays connected (pause: it falls
+// behind; lag: it reports being behind; blackhole: its checks time out), each within the bound the
+// scenario sets for detection. Latency and method faults can leave a node routable yet slow, or
+// answering the events path with errors, so no bound holds with them.
 void check_sse(const Scenario& s) {
   const auto& w = s.workload;
   if (w.sse_listeners > 0 && s.topology.cl_nodes.empty()) {
@@ -293,15 +296,16 @@ void check_sse(const Scenario& s) {
   }
   if (!s.expectations.sse_max_gap_ms) return;
   if (w.sse_listeners == 0) fail("expectations.sse_max_gap_ms", "needs workload.sse_listeners");
-  static const std::set<std::string> kEnding{"kill", "restart", "close_all", "reset", "clear"};
+  static const std::set<std::string> kBounded{"kill", "restart", "close_all", "reset",    "clear",
+                                              "pause", "resume",  "lag",       "blackhole"};
   const auto& cl = s.topology.cl_nodes;
   for (std::size_t i = 0; i < s.timeline.size(); ++i) {
     const auto& e = s.timeline[i];
-    if (std::find(cl.begin(), cl.end(), e.target) == cl.end() || kEnding.count(e.action)) continue;
+    if (std::find(cl.begin(), cl.end(), e.target) == cl.end() || kBounded.count(e.action)) continue;
     fail("expectations.sse_max_gap_ms",
          "the timeline has " + e.action + " on CL node \"" + e.target + "\" at " + std::to_string(e.at_ms) +
-             " ms; vixy keeps relaying a stream from a node that stays connected, so no gap bound holds (only "
-             "kill, restart, close_all, reset and clear may touch CL nodes)");
+             " ms; vixy keeps relaying a stream from a node that stays routable, so no gap bound holds (only "
+             "kill, restart, close_all, reset, pause, resume, lag, blackhole and clear may touch CL nodes)");
   }
 }
 
@@ -423,13 +427,22 @@ std::vector<std::pair<int, int>> cl_outages(const Scenario& s) {
   const auto& cl = s.topology.cl_nodes;
   std::vector<std::pair<int, int>> out;
   if (cl.empty()) return out;
-  std::set<std::string> down;
+  // Per node, its faults that keep every event from listeners. A lag is not one: the node's stream
+  // is quiet only until its reported head passes what it already announced, a bounded silence.
+  std::map<std::string, std::set<std::string>> faults;
   int since = -1;  // when the current outage began
   for (const auto& e : s.timeline) {
     if (std::find(cl.begin(), cl.end(), e.target) == cl.end()) continue;
-    if (e.action == "kill") down.insert(e.target);
-    if (e.action == "restart") down.erase(e.target);
-    bool all = down.size() == cl.size();
+    auto& f = faults[e.target];
+    if (e.action == "kill") f.insert("kill");
+    if (e.action == "restart") f.erase("kill");
+    if (e.action == "pause") f.insert("pause");
+    if (e.action == "resume") f.erase("pause");
+    if (e.action == "blackhole" && e.args.value("on", true)) f.insert("blackhole");
+    if (e.action == "blackhole" && !e.args.value("on", true)) f.erase("blackhole");
+    if (e.action == "clear") std::erase_if(f, [](const std::string& x) { return x != "kill"; });  // no restart
+    bool all = std::count_if(faults.begin(), faults.end(), [](const auto& n) { return !n.second.empty(); }) ==
+               static_cast<std::ptrdiff_t>(cl.size());
     if (all && since < 0) since = e.at_ms;
     if (!all && since >= 0) {
       out.emplace_back(since, e.at_ms);

@@ -99,8 +99,8 @@ struct Recovery {
 };
 Recovery primaries_recovery(const Scenario& scenario);
 
-// The periods (ms since the workload started, [from, to)) in which every CL node is killed; `to`
-// is INT_MAX when they stay down. A CL listener cannot be owed events then.
+// The periods (ms since the workload started, [from, to)) in which every CL node is killed, paused
+// or blackholed; `to` is INT_MAX when they stay so. A CL listener cannot be owed events then.
 std::vector<std::pair<int, int>> cl_outages(const Scenario& scenario);
 
 }  // namespace vixy::chaos

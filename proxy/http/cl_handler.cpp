@@ -45,7 +45,10 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
   }
   upstream.body() = std::move(request.body());
   auto deadline = started + std::chrono::milliseconds(context.config.global.proxy_timeout_ms);
-  auto outcome = co_await relay(connection, upstream, targets, context.config.global.max_retries, deadline);
+  // Event streams are watched so that they end when their node stops being healthy (ordinary
+  // answers are not affected: the watch only starts on a text/event-stream answer).
+  auto outcome = co_await relay(connection, upstream, targets, context.config.global.max_retries, deadline,
+                                &context.event_streams);
 
   for (const auto& failure : outcome.failures) {
     const auto& node = context.config.cl[failure.node_index];

@@ -1,6 +1,7 @@
 #include "http/relay.hpp"
 
 #include <array>
+#include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -33,7 +34,7 @@ template <class Stream>
 asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& connection,
                                      server::HttpConnection& client,
                                      const bhttp::request<bhttp::string_body>& request,
-                                     Clock::time_point deadline) {
+                                     Clock::time_point deadline, EventStreams* streams, std::size_t node_index) {
   NodeResult result;
   connection.tcp().expires_at(deadline);
   auto [wec, wn] = co_await bhttp::async_write(upstream, request, use_tuple);
@@ -61,6 +62,10 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   result.status = upstream_header.result_int();
   bool streaming = is_event_stream(upstream_header.base());
   if (streaming) connection.tcp().expires_never();
+  // Cancelling the upstream read wakes the loop below; the flag covers a client write in progress.
+  std::optional<EventStreams::Watch> watch;
+  if (streaming && streams) watch.emplace(*streams, node_index, [&connection] { connection.tcp().cancel(); });
+  auto moved = [&watch] { return watch && watch->ended(); };
 
   bhttp::response<bhttp::buffer_body> response;
   response.result(upstream_header.result_int());
@@ -101,13 +106,14 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   std::array<char, kChunk> chunk;
   bool upstream_ok = true;
   bool client_ok = true;
-  while (!parser.is_done()) {
+  while (!parser.is_done() && !moved()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
     auto [bec, bn] = co_await bhttp::async_read_some(upstream, connection.buffer, parser, use_tuple);
     (void)bn;
     if (bec == bhttp::error::need_buffer) bec = {};
     if (bec) {
+      if (moved()) break;
       result.error = bec;
       upstream_ok = false;
       break;
@@ -125,6 +131,8 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
       break;
     }
   }
+  // Only a chunked stream can be ended early without the client mistaking it for a complete body.
+  if (moved() && !response.chunked()) client_ok = false;
   if (upstream_ok && client_ok && !serializer.is_done()) {
     // The message ended with an empty final piece (chunked terminator, or an empty body).
     response.body().data = nullptr;
@@ -140,7 +148,7 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   client.responded(result.completed && keep_alive);
   if (!result.completed) client.close();
   // Reuse the upstream connection only when its message ended cleanly and it may stay open.
-  result.reusable = result.completed && upstream_header.keep_alive();
+  result.reusable = result.completed && !moved() && upstream_header.keep_alive();
   co_return result;
 }
 
@@ -167,7 +175,7 @@ bool is_hop_by_hop(bhttp::field field) {
 
 asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
-                                    Clock::time_point deadline) {
+                                    Clock::time_point deadline, EventStreams* streams) {
   RelayOutcome outcome;
   std::size_t allowed = std::min<std::size_t>(targets.size(), std::size_t{max_retries} + 1);
   request.keep_alive(true);
@@ -190,7 +198,7 @@ asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::reque
       NodeResult result;
       if (connection) {
         result = co_await connection->with_stream([&](auto& s) {
-          return relay_on(s, *connection, client, request, deadline);
+          return relay_on(s, *connection, client, request, deadline, streams, target.node_index);
         });
       } else {
         result.failure = failure;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "http/event_stream.hpp"
 #include "http/upstream_pool.hpp"
 #include "server/http_server.hpp"
 
@@ -38,11 +39,13 @@ struct RelayOutcome {
 
 // Tries `targets` in order, at most 1 + max_retries of them, moving on only when a node fails
 // before any response byte. `request` is the request to send (method, fields, body), its target
-// and Host are set per node; it keeps its body, so a caller can still read it afterwards. Response bodies are bounded by `deadline` except event streams,
-// which flow until either side leaves.
+// and Host are set per node; it keeps its body, so a caller can still read it afterwards.
+// Response bodies are bounded by `deadline` except event streams, which flow until either side
+// leaves, or, with `streams` (CL only), until their node stops being routable: then the client's
+// response is ended cleanly so that it reconnects elsewhere.
 asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
-                                    Clock::time_point deadline);
+                                    Clock::time_point deadline, EventStreams* streams = nullptr);
 
 bool is_hop_by_hop(bhttp::field field);
 

@@ -100,6 +100,11 @@ constexpr Spec kWsDuplicates{T::counter, "vixy_ws_duplicates_dropped_total",
 constexpr Spec kWsUnfilledGaps{T::counter, "vixy_ws_unfilled_gaps_total",
                                "Subscription gaps left open (beyond websocket.backfill_blocks, or fetches failed)",
                                Labels::kind};
+// vixy's addition for CL event streams: ended because their node left the routable candidates, so
+// listeners reconnect to a healthy node.
+constexpr Spec kClStreamsMoved{T::counter, "vixy_cl_streams_moved_total",
+                               "CL event streams ended because their node stopped being healthy (clients reconnect)",
+                               Labels::node};
 constexpr Spec kHealthChecks{T::counter, "vixy_health_checks_total", "Completed health checks by outcome",
                              Labels::layer_node_outcome};
 
@@ -113,6 +118,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kElUpstreamErrors, &kClUpstreamErrors, &kProxyErrors,     &kHealthChecks,
     &kWsQueueDepth,   &kWsQueueFull,       &kWsReplayed,       &kWsResent,
     &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,  &kWsBackfilled, &kWsDuplicates, &kWsUnfilledGaps,
+    &kClStreamsMoved,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -188,7 +194,8 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_backfilled_total(counter(registry, kWsBackfilled)),
       ws_duplicates_dropped_total(counter(registry, kWsDuplicates)),
       ws_unfilled_gaps_total(counter(registry, kWsUnfilledGaps)),
-      health_checks_total(counter(registry, kHealthChecks)) {
+      health_checks_total(counter(registry, kHealthChecks)),
+      cl_streams_moved_total(counter(registry, kClStreamsMoved)) {
   for (const char* direction : {"client_to_upstream", "upstream_to_client"}) ws_messages_total.with({direction});
   for (const char* status : {"success", "failure"}) ws_reconnection_attempts_total.with({status});
   for (const char* kind : {"newHeads", "logs", "newPendingTransactions"}) {
@@ -217,6 +224,7 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     cl_node_lag_slots.with(labels);
     cl_node_healthy.with(labels);
     cl_upstream_errors_total.with(labels);
+    cl_streams_moved_total.with(labels);
     for (const char* outcome : kOutcomes) health_checks_total.with({"cl", node.name, outcome});
   }
   for (const char* endpoint : {"el", "cl"}) {

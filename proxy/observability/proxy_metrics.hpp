@@ -68,6 +68,9 @@ class ProxyMetrics {
   // Health checks: {layer ("el"|"cl"), node, outcome ("ok"|"syncing"|"failed")}
   Family<Counter>& health_checks_total;
 
+  // CL event streams ended because their node left the routable candidates: {node}
+  Family<Counter>& cl_streams_moved_total;
+
   // Mirror a freshly published snapshot into the gauges; counts a failover when `next` turns
   // failover on and `previous` had it off.
   void publish(const health::HealthSnapshot& previous, const health::HealthSnapshot& next);

@@ -37,9 +37,13 @@ App::App(config::Config config, const tcp::endpoint& listen)
       upstreams_(vixy::http::make_upstreams(io_.get_executor(), tls_, config_)),
       monitor_(std::make_shared<health::HealthMonitor>(io_.get_executor(), config_, upstreams_, metrics_)),
       ws_hub_(io_.get_executor(), config_, tls_, metrics_, monitor_->snapshot()),
-      context_{config_, metrics_, upstreams_, *monitor_, ws_hub_} {
-  // WebSocket sessions hear about health changes as they happen instead of polling.
-  monitor_->add_listener([this](const health::SnapshotPtr&, const health::SnapshotPtr& next) { ws_hub_.on_snapshot(next); });
+      event_streams_(config_, metrics_, monitor_->snapshot()),
+      context_{config_, metrics_, upstreams_, *monitor_, ws_hub_, event_streams_} {
+  // WebSocket sessions and CL event streams hear about health changes as they happen instead of polling.
+  monitor_->add_listener([this](const health::SnapshotPtr&, const health::SnapshotPtr& next) {
+    ws_hub_.on_snapshot(next);
+    event_streams_.on_snapshot(next);
+  });
   bool separate_metrics = config_.metrics.enabled && config_.metrics.port.has_value();
   router_options_.serve_metrics = config_.metrics.enabled && !separate_metrics;
 

@@ -39,6 +39,7 @@ class App {
   vixy::http::Upstreams upstreams_;
   std::shared_ptr<health::HealthMonitor> monitor_;
   ws::Hub ws_hub_;
+  vixy::http::EventStreams event_streams_;
   ProxyContext context_;
   RouterOptions router_options_;
   std::shared_ptr<HttpServer> server_;

@@ -3,6 +3,7 @@
 
 #include "config/config.hpp"
 #include "health/monitor.hpp"
+#include "http/event_stream.hpp"
 #include "http/upstreams.hpp"
 #include "observability/proxy_metrics.hpp"
 #include "ws/hub.hpp"
@@ -15,6 +16,7 @@ struct ProxyContext {
   vixy::http::Upstreams& upstreams;
   health::HealthMonitor& monitor;
   ws::Hub& ws;
+  vixy::http::EventStreams& event_streams;  // open CL event streams, moved off unhealthy nodes
 };
 
 }  // namespace vixy::server

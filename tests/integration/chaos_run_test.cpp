@@ -142,8 +142,8 @@ TEST(ChaosRun, RealVixyHoldsTheInvariantsThroughFailoverAndFailback) {
 }
 
 // The library's CL story end to end: listeners on /cl/eth/v1/events through the real vixy while
-// the CL node they stream from is killed and restarted. Every stream the kill ended must be
-// followed by another that delivers head events within the file's gap bound.
+// the CL node they stream from is killed and restarted, or stalls while connected. Every stream
+// the fault ended must be followed by another that delivers head events within the file's gap bound.
 TEST(ChaosRun, ClListenersGetHeadEventsAgainAfterTheirNodeDies) {
   TempDir dir("vixy-chaos-run");
   std::ifstream in(std::string(VIXY_SOURCE_DIR) + "/scenarios/cl-failover-sse.json");

@@ -79,6 +79,7 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_ws_backfilled_total counter",
       "vixy_ws_duplicates_dropped_total counter",
       "vixy_ws_unfilled_gaps_total counter",
+      "vixy_cl_streams_moved_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
@@ -103,6 +104,7 @@ TEST(ProxyMetrics, ConfiguredNodesHaveChildrenBeforeAnyTraffic) {
            "vixy_cl_node_lag_slots{node=\"lighthouse\"} 0",
            "vixy_cl_node_healthy{node=\"lighthouse\"} 0",
            "vixy_cl_upstream_errors_total{node=\"lighthouse\"} 0",
+           "vixy_cl_streams_moved_total{node=\"lighthouse\"} 0",
            "vixy_ws_upstream_node{node=\"geth\"} 0",
            "vixy_ws_upstream_node{node=\"infura\"} 0",
            "vixy_health_checks_total{layer=\"el\",node=\"geth\",outcome=\"failed\"} 0",

@@ -173,14 +173,24 @@ TEST(Scenario, SseListenerErrorsNameTheKey) {
   no_cl["timeline"] = json::array();
   EXPECT_EQ(error_of(no_cl), "workload.sse_listeners: needs at least one node in topology.cl_nodes");
   EXPECT_EQ(with("/workload/sse_listeners", 0), "expectations.sse_max_gap_ms: needs workload.sse_listeners");
-  // A node that stays connected but goes quiet keeps its streams: no gap bound can be promised.
-  json pause = {{"at_ms", 6000}, {"action", "pause"}, {"target", "cl-b"}};
-  EXPECT_EQ(with("/timeline/6", pause).rfind("expectations.sse_max_gap_ms: the timeline has pause on CL node \"cl-b\" at 6000 ms", 0), 0u)
-      << with("/timeline/6", pause);
+  // A node that stays connected and routable but is slow, or answers the events path with errors,
+  // keeps its listeners: no gap bound can be promised.
+  json delay = {{"at_ms", 6000}, {"action", "method_delay"}, {"target", "cl-b"},
+                {"args", {{"method", "/eth/v1/events"}, {"delay_ms", 3000}}}};
+  EXPECT_EQ(with("/timeline/6", delay).rfind("expectations.sse_max_gap_ms: the timeline has method_delay on CL node \"cl-b\" at 6000 ms", 0), 0u)
+      << with("/timeline/6", delay);
+  json latency = {{"at_ms", 6000}, {"action", "latency"}, {"target", "cl-b"}, {"args", {{"ms", 100}}}};
+  EXPECT_EQ(with("/timeline/6", latency).rfind("expectations.sse_max_gap_ms: the timeline has latency on CL node", 0), 0u);
   json relaxed = with_listeners();
   relaxed["expectations"].erase("sse_max_gap_ms");
-  relaxed["timeline"].push_back(pause);
+  relaxed["timeline"].push_back(delay);
   EXPECT_EQ(error_of(relaxed), "(accepted)");
+  // vixy ends the streams of a node that stalls or falls behind while connected: those have a bound.
+  for (json stall : {json{{"at_ms", 6000}, {"action", "pause"}, {"target", "cl-b"}},
+                     json{{"at_ms", 6000}, {"action", "lag"}, {"target", "cl-b"}, {"args", {{"blocks", 20}}}},
+                     json{{"at_ms", 6000}, {"action", "blackhole"}, {"target", "cl-b"}, {"args", {{"on", true}}}}}) {
+    EXPECT_EQ(with("/timeline/6", stall), "(accepted)") << stall.dump();
+  }
 }
 
 TEST(Scenario, ClOutagesAreWhenEveryClNodeIsKilled) {
@@ -190,6 +200,28 @@ TEST(Scenario, ClOutagesAreWhenEveryClNodeIsKilled) {
   j["timeline"].push_back({{"at_ms", 6000}, {"action", "kill"}, {"target", "cl-b"}});  // both down to the end
   EXPECT_EQ(cl_outages(parse_scenario(j)), (std::vector<std::pair<int, int>>{{2000, 3000}, {6000, INT_MAX}}));
   EXPECT_TRUE(cl_outages(parse_scenario(minimal())).empty());
+}
+
+TEST(Scenario, ClOutagesCountPausedAndBlackholedNodesButNotLaggingOnes) {
+  json j = with_listeners();
+  j["timeline"] = json::parse(R"([
+    {"at_ms": 1000, "action": "pause", "target": "cl-a"},
+    {"at_ms": 2000, "action": "blackhole", "target": "cl-b", "args": {"on": true}},
+    {"at_ms": 3000, "action": "resume", "target": "cl-a"},
+    {"at_ms": 4000, "action": "kill", "target": "cl-a"},
+    {"at_ms": 5000, "action": "clear", "target": "cl-b"},
+    {"at_ms": 6000, "action": "clear", "target": "cl-a"},
+    {"at_ms": 7000, "action": "blackhole", "target": "cl-b", "args": {"on": true}},
+    {"at_ms": 8000, "action": "blackhole", "target": "cl-b", "args": {"on": false}}
+  ])");
+  // clear turns faults off but does not restart a killed node: cl-a stays down from 4000 on.
+  EXPECT_EQ(cl_outages(parse_scenario(j)), (std::vector<std::pair<int, int>>{{2000, 3000}, {4000, 5000}, {7000, 8000}}));
+  json lagging = with_listeners();
+  lagging["timeline"] = json::parse(R"([
+    {"at_ms": 1000, "action": "lag", "target": "cl-a", "args": {"blocks": 50}},
+    {"at_ms": 1000, "action": "lag", "target": "cl-b", "args": {"blocks": 50}}
+  ])");
+  EXPECT_TRUE(cl_outages(parse_scenario(lagging)).empty());
 }
 
 TEST(Scenario, EveryFileInTheLibraryParses) {

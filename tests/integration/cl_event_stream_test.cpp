@@ -1,0 +1,153 @@
+// CL event streams through the real vixy binary leave a node that stays connected but stops being
+// healthy: the client's stream ends, and the reconnect lands on the healthy node.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <sstream>
+
+#include "support/harness.hpp"
+
+namespace vixy::testing {
+namespace {
+
+using chaos::Cluster;
+using chaos::ClusterOptions;
+using nlohmann::json;
+using std::chrono::seconds;
+
+constexpr const char* kEvents = "/cl/eth/v1/events?topics=head";
+
+bool both_healthy(Cluster& cluster) {
+  return cluster.wait_for_status(
+      [](const json& s) {
+        return Cluster::find_node(s, "cl-a").value("is_healthy", false) &&
+               Cluster::find_node(s, "cl-b").value("is_healthy", false);
+      },
+      seconds(10));
+}
+
+// The fake node's own count of open event streams (what it serves, whoever asked).
+std::size_t streams_on(Cluster& cluster, const std::string& node) {
+  auto state = parse_body(cluster.admin(node, "/state"));
+  if (!state.is_object() || !state.contains("state")) return SIZE_MAX;
+  return state["state"].value("subscriptions", SIZE_MAX);
+}
+
+// The value of one sample line of GET /metrics, or -1 when it is missing.
+double metric(Cluster& cluster, const std::string& sample) {
+  auto r = cluster.proxy_get("/metrics");
+  std::istringstream lines(r.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
+  }
+  return -1;
+}
+
+// Reads events until the stream ends; false when it is still open at the deadline.
+bool ends_within(chaos::SseReader& reader, std::chrono::milliseconds timeout) {
+  return chaos::wait_until(
+      [&] {
+        reader.next(std::chrono::milliseconds(100));
+        return reader.closed();
+      },
+      timeout);
+}
+
+ClusterOptions two_beacon_nodes() {
+  ClusterOptions options;
+  options.cl_nodes = {"cl-a", "cl-b"};
+  options.block_time_ms = 100;
+  options.global_toml = "max_cl_lag_slots = 3\n";
+  return options;
+}
+
+// Opens a stream through vixy, waits for a head event, and checks which fake node serves it.
+void open_on(Cluster& cluster, chaos::SseReader& reader, const std::string& serving, const std::string& idle) {
+  ASSERT_FALSE(reader.open("127.0.0.1", cluster.proxy_port(), kEvents, seconds(5)));
+  ASSERT_EQ(reader.status(), 200);
+  ASSERT_TRUE(reader.next(seconds(5)).has_value()) << "no head event";
+  EXPECT_TRUE(chaos::wait_until([&] { return streams_on(cluster, serving) == 1; }, seconds(5)));
+  EXPECT_EQ(streams_on(cluster, idle), 0u);
+}
+
+// A stalled node (no new blocks, connection kept) falls behind, turns unhealthy, and loses its
+// listeners to the node that is still producing.
+TEST(ClEventStream, StalledNodeLosesItsStreamsToTheHealthyNode) {
+  Cluster cluster(binaries(), two_beacon_nodes());
+  ASSERT_TRUE(both_healthy(cluster));
+  chaos::SseReader first;
+  open_on(cluster, first, "cl-a", "cl-b");
+  EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-a"})"), 0);
+
+  ASSERT_EQ(cluster.admin("cl-a", "/pause").status, 200);
+  EXPECT_TRUE(ends_within(first, seconds(15))) << "the stream from the stalled node was never ended";
+  auto status = cluster.status();
+  EXPECT_FALSE(Cluster::find_node(status, "cl-a").value("is_healthy", true)) << status.dump();
+  EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-a"})"), 1);
+  EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-b"})"), 0);
+  EXPECT_TRUE(chaos::wait_until(
+      [&] {
+        auto log = cluster.proxy().log();
+        auto at = log.find("cl event streams ended");
+        return at != std::string::npos && log.find("node=cl-a", at) < log.find('\n', at);
+      },
+      seconds(5)))
+      << "no log line naming the node";
+  // vixy let go of its upstream stream, not only of the client's.
+  EXPECT_TRUE(chaos::wait_until([&] { return streams_on(cluster, "cl-a") == 0; }, seconds(5)));
+
+  chaos::SseReader second;
+  open_on(cluster, second, "cl-b", "cl-a");
+  auto event = second.next(seconds(5));
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->event, "head");
+}
+
+// The same over https: ending the stream cancels a read inside the TLS layer.
+TEST(ClEventStream, StalledNodeOverTlsLosesItsStreams) {
+  ClusterOptions options = two_beacon_nodes();
+  options.tls = true;
+  Cluster cluster(binaries(), options);
+  ASSERT_TRUE(both_healthy(cluster));
+  chaos::SseReader first;
+  open_on(cluster, first, "cl-a", "cl-b");
+  ASSERT_EQ(cluster.admin("cl-a", "/pause").status, 200);
+  EXPECT_TRUE(ends_within(first, seconds(15))) << "the stream from the stalled node was never ended";
+  EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-a"})"), 1);
+  EXPECT_TRUE(chaos::wait_until([&] { return streams_on(cluster, "cl-a") == 0; }, seconds(5)));
+  chaos::SseReader second;
+  open_on(cluster, second, "cl-b", "cl-a");
+}
+
+// A node that reports syncing keeps sending events, but is not routable: its streams move too.
+TEST(ClEventStream, SyncingNodeLosesItsStreamsAlthoughEventsStillFlow) {
+  Cluster cluster(binaries(), two_beacon_nodes());
+  ASSERT_TRUE(both_healthy(cluster));
+  chaos::SseReader first;
+  open_on(cluster, first, "cl-a", "cl-b");
+
+  ASSERT_EQ(cluster.admin("cl-a", "/syncing", R"({"syncing":true})").status, 200);
+  EXPECT_TRUE(ends_within(first, seconds(15))) << "the stream from the syncing node was never ended";
+  EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-a"})"), 1);
+  chaos::SseReader second;
+  open_on(cluster, second, "cl-b", "cl-a");
+}
+
+// Streams on a node that stays healthy are left alone when another node fails.
+TEST(ClEventStream, StreamsOnAHealthyNodeStayWhenAnotherNodeFails) {
+  Cluster cluster(binaries(), two_beacon_nodes());
+  ASSERT_TRUE(both_healthy(cluster));
+  chaos::SseReader reader;
+  open_on(cluster, reader, "cl-a", "cl-b");
+  ASSERT_EQ(cluster.admin("cl-b", "/syncing", R"({"syncing":true})").status, 200);
+  ASSERT_TRUE(cluster.wait_for_status(
+      [](const json& s) { return !Cluster::find_node(s, "cl-b").value("is_healthy", true); }, seconds(10)));
+  // Events keep coming on the same stream after vixy has seen cl-b fail.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.next(seconds(5)).has_value()) << "event " << i;
+  EXPECT_FALSE(reader.closed());
+  EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-a"})"), 0);
+  EXPECT_EQ(metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-b"})"), 0);
+}
+
+}  // namespace
+}  // namespace vixy::testing
