@@ -14,6 +14,8 @@
 namespace vixy::server {
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// The most a request body is read at once: larger bodies take more reads, smaller ones one.
+constexpr std::uint64_t kBodyReadSize = 64 * 1024;
 }
 
 asio::awaitable<beast::error_code> HttpConnection::respond(Response response) {
@@ -130,8 +132,19 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
     parser.body_limit(self->limits_.max_body_size);
     parser.header_limit(self->limits_.max_header_size);
     connection->stream_.expires_after(self->limits_.idle_timeout);
-    auto [ec, n] = co_await http::async_read(connection->stream_, connection->buffer_, parser, use_tuple);
+    auto [ec, n] = co_await http::async_read_header(connection->stream_, connection->buffer_, parser, use_tuple);
     (void)n;
+    if (!ec && !parser.is_done()) {
+      // Beast reads as much as the buffer has room for, at least 512 bytes; a buffer sized for
+      // headers would take a 4 KiB eth_call in nine reads instead of one.
+      if (auto length = parser.content_length()) {
+        auto& buffer = connection->buffer_;
+        buffer.reserve(buffer.size() + static_cast<std::size_t>(std::min<std::uint64_t>(*length, kBodyReadSize)));
+      }
+      auto [body_ec, body_n] = co_await http::async_read(connection->stream_, connection->buffer_, parser, use_tuple);
+      (void)body_n;
+      ec = body_ec;
+    }
     connection->stream_.expires_never();
     if (ec == http::error::body_limit) {
       co_await self->answer_bad_request(
