@@ -120,6 +120,14 @@ TEST(ElHttp, BadInputGetsClearAnswersWithoutBotheringANode) {
   EXPECT_EQ(malformed.status, 400);
   EXPECT_EQ(parse_body(malformed)["error"]["code"], -32700);
 
+  // Refused as the parser refuses them, though the proxy only scans the text: broken UTF-8, and a
+  // NUL byte after the request (nlohmann would stop reading there and forward the rest).
+  auto bad_utf8 = cluster.proxy_post("/el", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_\xff\"}");
+  EXPECT_EQ(bad_utf8.status, 400);
+  EXPECT_EQ(parse_body(bad_utf8)["error"]["code"], -32700);
+  std::string trailing_nul = rpc(2, "eth_chainId") + std::string(1, '\0') + "garbage";
+  EXPECT_EQ(cluster.proxy_post("/el", trailing_nul).status, 400);
+
   auto empty_batch = cluster.proxy_post("/el", "[]");
   EXPECT_EQ(empty_batch.status, 400);
   EXPECT_EQ(parse_body(empty_batch)["error"]["code"], -32600);
@@ -142,7 +150,7 @@ TEST(ElHttp, BadInputGetsClearAnswersWithoutBotheringANode) {
   auto ok = cluster.proxy_post("/el", rpc(9, "eth_chainId"));
   EXPECT_EQ(ok.status, 200);
   auto metrics = cluster.proxy_get("/metrics").body;
-  EXPECT_NE(metrics.find("vixy_proxy_errors_total{endpoint=\"el\",reason=\"parse_error\"} 1"), std::string::npos)
+  EXPECT_NE(metrics.find("vixy_proxy_errors_total{endpoint=\"el\",reason=\"parse_error\"} 3"), std::string::npos)
       << metrics;
 }
 
