@@ -39,6 +39,18 @@ def cpu_per_request(r):
     return r["cpu"]["proxy"] * 1e6 / r["per_second"] if r["per_second"] else 0
 
 
+# The fixed-rate latency runs: proxy on its own core (as the throughput runs), and everything on
+# the proxy's core, which leaves out the cross-core wake-ups.
+LATENCY_LAYOUTS = (("latency", ""), ("latency-one-core", ", one core"))
+
+
+def added_median(results, kind, body, contestant):
+    """Median latency through `contestant` minus the direct median, in the same layout."""
+    base = med(http_values(results, kind, body, "direct", lambda r: r["latency"]["p50_us"]))
+    v = med(http_values(results, kind, body, contestant, lambda r: r["latency"]["p50_us"]))
+    return v - base if v is not None and base is not None else None
+
+
 def http_section(results, contestants):
     lines = ["| HTTP JSON-RPC | " + " | ".join(contestants) + " | vixy / direct" +
              (" | vixy / nginx |" if "nginx" in contestants else " |"),
@@ -61,22 +73,23 @@ def http_section(results, contestants):
     for body, label in BODIES:
         row(f"{label}: proxy CPU µs per request", "throughput", body,
             lambda r: cpu_per_request(r) if "proxy" in r["cpu"] else float("nan"), 1)
-    for body, label in BODIES:
-        for p in ("p50", "p99", "p999"):
-            row(f"{label}: {p} µs at {a['rate']:,.0f}/s", "latency", body, lambda r, p=p: r["latency"][f"{p}_us"])
+    for kind, layout in LATENCY_LAYOUTS:
+        for body, label in BODIES:
+            for p in ("p50", "p99", "p999"):
+                row(f"{label}: {p} µs at {a['rate']:,.0f}/s{layout}", kind, body,
+                    lambda r, p=p: r["latency"][f"{p}_us"])
     lines.append("")
     lines.append("Added median latency over direct at the fixed rate (µs, difference of the medians):")
     lines.append("")
-    lines.append("| body | " + " | ".join(c for c in contestants if c != "direct") + " |")
-    lines.append("|---" * len(contestants) + "|")
+    others = [c for c in contestants if c != "direct"]
+    lines.append("| body | " + " | ".join(f"{c}{layout}" for kind, layout in LATENCY_LAYOUTS for c in others) + " |")
+    lines.append("|---" * (1 + len(others) * len(LATENCY_LAYOUTS)) + "|")
     for body, label in BODIES:
-        base = med(http_values(results, "latency", body, "direct", lambda r: r["latency"]["p50_us"]))
         cells = []
-        for c in contestants:
-            if c == "direct":
-                continue
-            v = med(http_values(results, "latency", body, c, lambda r: r["latency"]["p50_us"]))
-            cells.append(f"{v - base:+.0f}" if v is not None and base is not None else "—")
+        for kind, _ in LATENCY_LAYOUTS:
+            for c in others:
+                added = added_median(results, kind, body, c)
+                cells.append(f"{added:+.0f}" if added is not None else "—")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
@@ -197,12 +210,15 @@ def targets_section(results, contestants):
             continue
         lines.append(f"| HTTP throughput ≥ nginx ({label}) | {v:,.0f} vs {n:,.0f} req/s; CPU per request "
                      f"{vc:.1f} vs {nc:.1f} µs | {'yes' if v >= n else 'no'} |")
-    for body, label in BODIES:
-        base = med(http_values(results, "latency", body, "direct", lambda r: r["latency"]["p50_us"]))
-        v = med(http_values(results, "latency", body, "vixy", lambda r: r["latency"]["p50_us"]))
-        if base is None or v is None:
-            continue
-        lines.append(f"| added median latency < 100 µs ({label}) | {v - base:+.0f} µs | {'yes' if v - base < 100 else 'no'} |")
+    for kind, layout in LATENCY_LAYOUTS:
+        for body, label in BODIES:
+            v = added_median(results, kind, body, "vixy")
+            if v is None:
+                continue
+            n = added_median(results, kind, body, "nginx")
+            versus = f" (nginx {n:+.0f} µs)" if n is not None else ""
+            lines.append(f"| added median latency < 100 µs ({label}{layout}) | {v:+.0f} µs{versus} | "
+                         f"{'yes' if v < 100 else 'no'} |")
     for r in pick(results, phase="memory", repeat=0):
         per = med([x["result"]["per_session_kib"] for x in pick(results, phase="memory", wanted=r["wanted"])])
         lines.append(f"| < 64 KiB per idle WebSocket session ({r['sessions']:,}) | {per:.1f} KiB | "

@@ -59,6 +59,12 @@ class Child:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def pin(self, cpus):
+        """Moves every thread of the running process to `cpus` (taskset only pinned it at start)."""
+        cores = {int(c) for c in cpus.split(",")}
+        for tid in os.listdir(f"/proc/{self.pid}/task"):
+            os.sched_setaffinity(int(tid), cores)
+
     def rss_kib(self):
         with open(f"/proc/{self.pid}/status") as f:
             for line in f:
@@ -211,14 +217,14 @@ http {{
                 time.sleep(0.05)
         raise RuntimeError("nginx did not listen within 10 s")
 
-    def loadgen(self, mode, options, watch=()):
+    def loadgen(self, mode, options, watch=(), cpus=None):
         """Runs one load generator mode; returns its JSON plus the CPU share of each watched process."""
         argv = [f"{self.bin}/bench/vixy-loadgen", mode]
         for key, value in options.items():
             argv += [f"--{key}", str(value)]
         before = {name: child.cpu_seconds() for name, child in watch}
         started = time.monotonic()
-        child = Child("loadgen", argv, self.work, self.cpu_rest)
+        child = Child("loadgen", argv, self.work, cpus or self.cpu_rest)
         out, _ = child.proc.communicate(timeout=600)
         wall = time.monotonic() - started
         after = {name: c.cpu_seconds() for name, c in watch}
@@ -239,17 +245,26 @@ http {{
     def http_phase(self, fake, proxies):
         a = self.args
         contestants = [("direct", fake.rpc, "/", None)] + [(n, c.addr, "/el", c) for n, c in proxies]
+        kinds = [("throughput", {"concurrency": a.concurrency}, None),
+                 ("latency", {"rate": a.rate, "concurrency": a.rate_connections}, None)]
+        if self.cpu_proxy is not None:
+            # The same latency run with every process on the proxy's core: no cross-core wake-ups,
+            # which on this VM cost more than the proxy's own work (bench/RESULTS.md).
+            kinds.append(("latency-one-core", {"rate": a.rate, "concurrency": a.rate_connections}, self.cpu_proxy))
         for repeat in range(a.repeats):
             for body in ("blockNumber", "call4k", "batch10"):
-                for kind, extra in (("throughput", {"concurrency": a.concurrency}),
-                                    ("latency", {"rate": a.rate, "concurrency": a.rate_connections})):
+                for kind, extra, cpus in kinds:
+                    if cpus:
+                        fake.pin(cpus)
                     for name, addr, path, proc in contestants:  # alternating, so drift hits all alike
                         watch = [("fake", fake)] + ([("proxy", proc)] if proc else [])
                         r = self.loadgen("http", {"target": addr, "path": path, "body": body,
-                                                  "duration": a.duration, "warmup": a.warmup, **extra}, watch)
+                                                  "duration": a.duration, "warmup": a.warmup, **extra}, watch, cpus)
                         if r["errors"]:
                             raise RuntimeError(f"{name} {body} {kind}: {r['errors']} errors")
                         self.record(phase="http", kind=kind, body=body, contestant=name, repeat=repeat, result=r)
+                    if cpus:
+                        fake.pin(self.cpu_rest)
 
     def ws_phase(self, fake, vixy):
         a = self.args
