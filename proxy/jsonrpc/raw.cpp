@@ -75,6 +75,13 @@ bool for_each_member(std::string_view text, Visit&& visit) {
     auto key_end = skip_string(text, pos);
     if (!key_end) return false;
     std::string_view name = text.substr(pos + 1, *key_end - pos - 2);
+    // Escaped names are rare but must match as the parser reads them, or "\u0069d" would hide an id.
+    std::optional<std::string> decoded;
+    if (name.find('\\') != std::string_view::npos) {
+      decoded = string_value(text.substr(pos, *key_end - pos));
+      if (!decoded) return false;
+      name = *decoded;
+    }
     pos = skip_space(text, *key_end);
     if (pos >= text.size() || text[pos] != ':') return false;
     std::size_t value_begin = skip_space(text, pos + 1);

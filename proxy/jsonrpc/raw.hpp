@@ -22,7 +22,9 @@ struct Span {
 };
 
 // True when `text` is exactly one JSON value (RFC 8259, UTF-8) with only whitespace around it: what
-// jsonrpc::parse accepts, found without building a tree or allocating.
+// jsonrpc::parse accepts, found without building a tree. Two deliberate differences: a NUL byte
+// anywhere and a leading byte order mark are refused (the parser ends the input at a NUL outside
+// a string, and skips a byte order mark, which nodes refuse).
 bool valid(std::string_view text);
 
 // End of the JSON value that starts at `pos` (leading whitespace skipped); nullopt when the text
@@ -30,7 +32,7 @@ bool valid(std::string_view text);
 std::optional<std::size_t> skip_value(std::string_view text, std::size_t pos);
 
 // The value of `key` in the object `text` (top level only; the last one wins when a key repeats,
-// as with the parser). Keys are compared as written, so an escaped spelling of `key` is not found.
+// as with the parser). Keys are compared by value: "\u0069d" is "id", as the parser and nodes read it.
 std::optional<Span> member(std::string_view text, std::string_view key);
 
 // The elements of the array `text`; nullopt when `text` is not an array.

@@ -153,7 +153,8 @@ void SessionCore::handle_message(std::string_view text, std::uint64_t batch, Tim
     pending.purpose = Purpose::client_notice;
   } else if (pending.method == "eth_subscribe") {
     pending.purpose = Purpose::client_subscribe;
-    pending.subscribed = gapless::classify(view.params ? jsonrpc::parse(view.params->of(text)).value_or(json()) : json());
+    json params = view.params ? jsonrpc::parse(view.params->of(text)).value_or(json()) : json();
+    pending.subscribed = gapless::classify(params);
   } else if (pending.method == "eth_unsubscribe") {
     std::string_view params = view.params ? view.params->of(text) : std::string_view("[]");
     handle_unsubscribe(std::move(pending), params);

@@ -22,8 +22,12 @@ std::string space() { return pick({"", "", "", " ", "\n", "\t ", "\r\n  "}); }
 std::string number_text(bool huge) {
   std::string text = pick({"", "", "-"});
   text += pick({"0", "1", "7", "42", "1234567890123456789012345"});
+  // 309 digits: the longest integers a double holds, and the shortest it does not.
+  if (huge && *rc::gen::inRange(0, 8) == 0) text = pick({"", "-"}) + pick({"1", "2"}) + std::string(308, '0');
   if (*rc::gen::inRange(0, 3) == 0) text += pick({".5", ".0", ".25"});
-  if (*rc::gen::inRange(0, 4) == 0) text += huge ? pick({"e1", "E+2", "e-999", "e308", "e999"}) : pick({"e1", "E+2", "e-3"});
+  if (*rc::gen::inRange(0, 4) == 0) {
+    text += huge ? pick({"e1", "E+2", "e-999", "e308", "e999"}) : pick({"e1", "E+2", "e-3"});
+  }
   return text;
 }
 
@@ -37,7 +41,11 @@ std::string string_text() {
   return text + "\"";
 }
 
-std::string key_text() { return pick({"\"id\"", "\"method\"", "\"params\"", "\"jsonrpc\"", "\"x\""}); }
+// Escaped spellings too: the parser (and a node) reads "\u0069d" as "id".
+std::string key_text() {
+  return pick({"\"id\"", "\"method\"", "\"params\"", "\"jsonrpc\"", "\"x\"", "\"\\u0069d\"", "\"m\\u0065thod\"",
+               "\"p\\u0061rams\""});
+}
 
 // Any JSON document, with the request members likely so that the request checks see every case.
 std::string value_text(int depth, bool huge) {
@@ -72,7 +80,8 @@ std::string document_text(bool huge = false) { return space() + value_text(0, hu
 std::string mutated(std::string text) {
   static const std::vector<std::string> bytes = {"{", "}", "[", "]", ",", ":", "\"", "\\", "u", "0", "1", "e",
                                                  "-", ".", "t", "n", " ", "\x01", "\xc3", "\xa9", "\xed",
-                                                 "\xa0", "\x80", "\xf4", "\x90", "d", "8", "\x7f", std::string(1, '\0')};
+                                                 "\xa0", "\x80", "\xf4", "\x90", "d", "8", "\x7f",
+                                                 std::string(1, '\0')};
   auto edits = *rc::gen::inRange(1, 4);
   for (int i = 0; i < edits; ++i) {
     auto at = *rc::gen::inRange<std::size_t>(0, text.size() + 1);
@@ -89,9 +98,12 @@ std::string mutated(std::string text) {
   return text;
 }
 
-// The parser's verdict, except that its lexer takes a NUL byte outside a string for the end of the
-// input and ignores the rest ("1\0garbage" passes); the scan refuses a NUL byte anywhere.
-bool parser_accepts(const std::string& text) { return json::accept(text) && text.find('\0') == std::string::npos; }
+// The parser's verdict, but for the scan's two deliberate differences (jsonrpc/raw.hpp): the
+// parser takes a NUL byte outside a string for the end of the input ("1\0garbage" passes) and
+// skips a leading byte order mark; the scan refuses both.
+bool parser_accepts(const std::string& text) {
+  return json::accept(text) && text.find('\0') == std::string::npos && !text.starts_with("\xEF\xBB\xBF");
+}
 
 RC_GTEST_PROP(RawJsonProps, GeneratedDocumentsAreValid, ()) {
   auto text = document_text();

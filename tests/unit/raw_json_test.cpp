@@ -74,6 +74,15 @@ TEST(RawJsonValid, RefusesWhatTheParserRefuses) {
   }
   EXPECT_FALSE(raw::valid(std::string_view("\"a\0b\"", 5)));  // a raw control byte in a string
   EXPECT_FALSE(raw::valid(std::string_view("1\0", 2)));
+  EXPECT_FALSE(raw::valid("\xEF\xBB\xBF{}"));  // a byte order mark: the parser skips it, nodes refuse it
+}
+
+TEST(RawJsonValid, NumbersBeyondADoubleAreRefusedLikeTheParserDoes) {
+  EXPECT_TRUE(raw::valid("1" + std::string(308, '0')));   // 1e308
+  EXPECT_FALSE(raw::valid("2" + std::string(308, '0')));  // 2e308, above the largest double
+  EXPECT_FALSE(raw::valid("-2" + std::string(308, '0')));
+  EXPECT_FALSE(raw::valid("1e309"));
+  EXPECT_TRUE(raw::valid("1e-999"));  // underflow is zero, not an error
 }
 
 TEST(RawJsonValid, NestingDepthIsNotLimitedByTheStack) {
@@ -98,6 +107,12 @@ TEST(RawJsonView, ReadsTheMembersARequestNeeds) {
   EXPECT_EQ(view.method->of(text), R"("eth_subscribe")");
   EXPECT_EQ(view.params->of(text), R"([{"id":9}])");
   EXPECT_FALSE(raw::view_message("[1]").object);
+  // Escaped member names are the names they spell, as for the parser and the node.
+  std::string_view escaped = R"({"\u0069d":5,"m\u0065thod":"eth_call"})";
+  auto decoded = raw::view_message(escaped);
+  ASSERT_TRUE(decoded.id && decoded.method);
+  EXPECT_EQ(decoded.id->of(escaped), "5");
+  EXPECT_EQ(decoded.method->of(escaped), R"("eth_call")");
   EXPECT_FALSE(raw::view_message(R"({"jsonrpc":"2.0"})").id);
 }
 
