@@ -16,6 +16,7 @@ namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // The most a request body is read at once: larger bodies take more reads, smaller ones one.
 constexpr std::uint64_t kBodyReadSize = 64 * 1024;
+constexpr std::size_t kKeptReadBuffer = 8 * 1024;
 }
 
 asio::awaitable<beast::error_code> HttpConnection::respond(Response response) {
@@ -181,6 +182,9 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
       failed = true;
     }
     if (connection->taken_) break;
+    // Room made for a large body is given back: thousands of idle keep-alive clients that each
+    // once sent 64 KiB must not hold 64 KiB each.
+    if (connection->buffer_.capacity() > kKeptReadBuffer) connection->buffer_.shrink_to_fit();
     if (connection->busy_ || failed) {
       // The handler neither answered nor took the connection: a bug, but never a silent hang.
       if (connection->busy_) {
