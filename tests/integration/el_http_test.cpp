@@ -94,6 +94,19 @@ TEST(ElHttp, Answers504WhenTheNodeIsTooSlow) {
   auto body = parse_body(r);
   EXPECT_EQ(body["id"], "slow");
   EXPECT_EQ(body["error"]["code"], -32000);
+
+  // A batch gets one error per request with an id, from the body kept through the relay.
+  std::string balance = rpc(1, "eth_getBalance", {"0x00000000000000000000000000000000000000aa", "latest"});
+  std::string batch = "[" + balance + "," + R"({"jsonrpc":"2.0","method":"eth_chainId"})" + "," +
+                      rpc("two", "eth_chainId") + "]";
+  auto answers = cluster.proxy_post("/el", batch);
+  EXPECT_EQ(answers.status, 504) << answers.body;
+  auto list = parse_body(answers);
+  ASSERT_TRUE(list.is_array()) << answers.body;
+  ASSERT_EQ(list.size(), 2u) << answers.body;  // the notification gets none
+  EXPECT_EQ(list[0]["id"], 1);
+  EXPECT_EQ(list[1]["id"], "two");
+  EXPECT_EQ(list[1]["error"]["code"], -32000);
 }
 
 TEST(ElHttp, CredentialsInUpstreamUrlsReachTheNodeButNeverStatus) {
