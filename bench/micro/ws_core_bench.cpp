@@ -5,8 +5,11 @@
 #include <benchmark/benchmark.h>
 
 #include <stdexcept>
+#include <string>
 #include <variant>
+#include <vector>
 
+#include "jsonrpc/jsonrpc.hpp"
 #include "jsonrpc/raw.hpp"
 #include "messages.hpp"
 #include "ws/session_core.hpp"
@@ -130,6 +133,32 @@ void BM_WsUpstreamToClient_Batch10(benchmark::State& state) {
   upstream_to_client(state, vixy::bench::batch_request(10), R"("0x12a05f2")");
 }
 
+// A ring of linked heads: the gapless stream drops a head it already delivered and fills behind
+// one whose parent it never saw, so each notification must be a new head on top of the last.
+// The ring is longer than the stream's memory, so heads seen a lap ago are new again.
+std::vector<std::string> linked_notifications(std::size_t count) {
+  auto hash = [](std::size_t i) {
+    std::string hex = "0000000000000000000000000000000000000000000000000000000000000000";
+    std::string tail = std::to_string(i + 1);
+    hex.replace(hex.size() - tail.size(), tail.size(), tail);
+    return "0x" + hex;
+  };
+  auto replace_value = [](std::string& text, const std::string& key, const std::string& value) {
+    auto at = text.find("\"" + key + "\":\"") + key.size() + 4;
+    text.replace(at, text.find('"', at) - at, value);
+  };
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string header = kHeader;
+    replace_value(header, "parentHash", hash((i + count - 1) % count));
+    replace_value(header, "hash", hash(i));
+    replace_value(header, "number", vixy::jsonrpc::to_quantity(20'000'000 + i));
+    out.push_back(R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x9cef478923ff08bf67fde6c64013158d","result":)" +
+                  header + "}}");
+  }
+  return out;
+}
+
 void BM_WsNotification_NewHeads(benchmark::State& state) {
   Session session;
   std::vector<std::string> sent;
@@ -137,16 +166,22 @@ void BM_WsNotification_NewHeads(benchmark::State& state) {
   session.core.upstream_text(session.connection, Session::answer_to(sent.at(0), R"("0x9cef478923ff08bf67fde6c64013158d")"),
                              session.now);
   session.core.take_actions();
-  const std::string notification =
-      R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x9cef478923ff08bf67fde6c64013158d","result":)" +
-      kHeader + "}}";
+  const auto notifications = linked_notifications(4096);
+  std::size_t next = 0;
+  std::int64_t bytes = 0;
   for (auto _ : state) {
+    const std::string& notification = notifications[next];
+    next = (next + 1) % notifications.size();
     session.core.upstream_text(session.connection, notification, session.now);
     auto actions = session.core.take_actions();
-    if (actions.size() != 1) state.SkipWithError("the notification was not delivered");
+    if (actions.size() != 1) {
+      state.SkipWithError("the notification was not delivered");
+      break;
+    }
+    bytes += static_cast<std::int64_t>(notification.size());
     benchmark::DoNotOptimize(actions);
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * notification.size()));
+  state.SetBytesProcessed(bytes);
 }
 
 }  // namespace
