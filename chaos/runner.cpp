@@ -76,11 +76,14 @@ json scrape_metrics(Cluster& cluster) {
   if (r.ec || r.status != 200) return out;
   std::istringstream lines(r.body);
   std::string line;
+  // Labelled counters (per node, per kind) are summed over their label sets into one figure.
   while (std::getline(lines, line)) {
     for (const char* name : {"vixy_ws_reconnections_total", "vixy_ws_connections_total", "vixy_el_failovers_total",
-                             "vixy_ws_subscriptions_total"}) {
-      if (line.rfind(name, 0) == 0 && line.size() > std::strlen(name) && line[std::strlen(name)] == ' ') {
-        out[name] = std::stod(line.substr(std::strlen(name) + 1));
+                             "vixy_ws_subscriptions_total", "vixy_ws_backfilled_total",
+                             "vixy_cl_streams_moved_total"}) {
+      std::size_t length = std::strlen(name);
+      if (line.rfind(name, 0) == 0 && line.size() > length && (line[length] == ' ' || line[length] == '{')) {
+        out[name] = out.value(name, 0.0) + std::stod(line.substr(line.rfind(' ') + 1));
       }
     }
   }
