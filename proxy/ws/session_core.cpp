@@ -256,9 +256,11 @@ void SessionCore::send(std::uint64_t key, ConnectionId connection) {
   if (p.id_span) {
     text = splice(p.text, *p.id_span, id);
   } else {
-    // A notification gets an id too, so whatever the node answers is recognised and consumed.
-    std::size_t brace = p.text.find('{');
-    text = p.text.substr(0, brace + 1) + "\"id\":" + id + "," + p.text.substr(brace + 1);
+    // A notification gets an id too, so whatever the node answers is recognised and consumed. It
+    // goes last: geth's decoder matches names case-insensitively and keeps the last match, so a
+    // client's "ID" member must not override it. (The text is an object with a method, not "{}".)
+    std::size_t brace = p.text.rfind('}');
+    text = p.text.substr(0, brace) + ",\"id\":" + id + p.text.substr(brace);
   }
   actions_.push_back(SendUpstream{connection, std::move(text)});
 }

@@ -72,6 +72,25 @@ TEST_F(Core, ClientIdsComeBackByteExactAndProxyIdsGoUpstream) {
             std::vector<std::string>{R"({"jsonrpc":"2.0","id":123456789012345678901234567890,"result":"0x10"})"});
 }
 
+// geth's decoder matches member names case-insensitively and keeps the last match: the id vixy
+// gives a client's notification must come after anything the client wrote, or a node would
+// answer under the client's "ID" and the answer could be taken for another request's.
+TEST_F(Core, TheIdGivenToANotificationIsItsLastMember) {
+  core.start({0, 1}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","method":"eth_sendRawTransaction","params":["0x01"],"ID":7} )", now);
+  auto actions = take();
+  ASSERT_EQ(actions.size(), 1u);
+  auto* send = std::get_if<ws::SendUpstream>(&actions[0]);
+  ASSERT_TRUE(send);
+  auto last_member = send->text.rfind(",\"id\":");
+  ASSERT_NE(last_member, std::string::npos) << send->text;
+  EXPECT_GT(last_member, send->text.find("\"ID\":7")) << send->text;
+  EXPECT_TRUE(json::parse(send->text)["id"].is_number_unsigned()) << send->text;
+  EXPECT_TRUE(client_messages(actions).empty());
+}
+
 TEST_F(Core, SubscriptionSurvivesFailoverUnderItsIdWithoutStrayAnswers) {
   core.start({0, 1}, now);
   auto primary = expect_connect(0);
