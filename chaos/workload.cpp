@@ -8,6 +8,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
+#include <future>
 #include <map>
 #include <optional>
 #include <random>
@@ -373,10 +374,18 @@ void WorkloadRunner::start() {
 
 void WorkloadRunner::stop_sending() {
   sending_ = false;
-  asio::post(ws_->io, [w = ws_.get()] {
+  if (!ws_thread_.joinable()) return;
+  // Returns once the clients have heard it: a request sent by a tick that ran before the stop must
+  // already count in `outstanding` when the caller starts the drain, or the drain can end at once
+  // and close the connection under it (an I1 report with "the client waited 0 ms").
+  std::promise<void> heard;
+  auto done = heard.get_future();
+  asio::post(ws_->io, [w = ws_.get(), &heard] {
     w->sending = false;
     for (auto& c : w->clients) c->stop_sending();
+    heard.set_value();
   });
+  done.wait();
 }
 
 void WorkloadRunner::finish() {
