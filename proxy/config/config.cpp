@@ -265,7 +265,8 @@ class Reader {
     reject_unknown_keys(
         t, path,
         {"max_el_lag_blocks", "max_cl_lag_slots", "health_check_interval_ms", "health_check_timeout_ms",
-         "proxy_timeout_ms", "connect_timeout_ms", "max_retries", "health_check_max_failures", "max_body_size"});
+         "proxy_timeout_ms", "connect_timeout_ms", "max_retries", "health_check_max_failures", "max_body_size",
+         "max_json_depth", "max_batch_size"});
     const Range any{};
     const Range duration{1, kMaxDurationMs};
     read_uint(t, "max_el_lag_blocks", path, any, global.max_el_lag_blocks);
@@ -277,6 +278,9 @@ class Reader {
     read_uint(t, "max_retries", path, any, global.max_retries);
     read_uint(t, "health_check_max_failures", path, Range{1, kUnbounded}, global.health_check_max_failures);
     read_uint(t, "max_body_size", path, Range{1, kUnbounded}, global.max_body_size);
+    // A request object with array params is two levels deep, in a batch three.
+    read_uint(t, "max_json_depth", path, Range{3, 100'000}, global.max_json_depth);
+    read_uint(t, "max_batch_size", path, Range{1, 1'000'000}, global.max_batch_size);
   }
 
   void read_metrics(const toml::table& t, Metrics& metrics) const {
@@ -296,12 +300,18 @@ class Reader {
 
   void read_server(const toml::table& t, Server& server) const {
     const std::string path = "server";
-    reject_unknown_keys(t, path, {"listen", "shutdown_timeout_ms"});
+    reject_unknown_keys(t, path,
+                        {"listen", "shutdown_timeout_ms", "client_write_timeout_ms", "max_connections",
+                         "max_connections_per_ip", "max_buffered_bytes"});
     if (auto listen = optional_string(t, "listen", path)) {
       if (auto problem = listen_problem(*listen)) fail(t.get("listen")->source(), "server.listen", *problem);
       server.listen = std::move(*listen);
     }
     read_uint(t, "shutdown_timeout_ms", path, Range{1, kMaxDurationMs}, server.shutdown_timeout_ms);
+    read_uint(t, "client_write_timeout_ms", path, Range{1, kMaxDurationMs}, server.client_write_timeout_ms);
+    read_uint(t, "max_connections", path, Range{0, 10'000'000}, server.max_connections);
+    read_uint(t, "max_connections_per_ip", path, Range{0, 10'000'000}, server.max_connections_per_ip);
+    read_uint(t, "max_buffered_bytes", path, Range{1024 * 1024, kUnbounded}, server.max_buffered_bytes);
   }
 
   void read_websocket(const toml::table& t, WebSocket& ws) const {
@@ -309,7 +319,7 @@ class Reader {
     reject_unknown_keys(t, path,
                         {"max_pending_requests", "max_subscriptions", "max_message_size", "max_upstream_message_size",
                          "ping_interval_ms", "pong_timeout_ms", "reconnect_backoff_ms", "reconnect_backoff_max_ms",
-                         "backfill_blocks"});
+                         "backfill_blocks", "max_pending_bytes", "max_client_backlog_bytes"});
     const Range count{1, 1'000'000};
     const Range bytes{1024, std::uint64_t{1} << 32};
     const Range duration{1, kMaxDurationMs};
@@ -322,6 +332,8 @@ class Reader {
     read_uint(t, "reconnect_backoff_ms", path, duration, ws.reconnect_backoff_ms);
     read_uint(t, "reconnect_backoff_max_ms", path, duration, ws.reconnect_backoff_max_ms);
     read_uint(t, "backfill_blocks", path, Range{1, 8192}, ws.backfill_blocks);
+    read_uint(t, "max_pending_bytes", path, bytes, ws.max_pending_bytes);
+    read_uint(t, "max_client_backlog_bytes", path, bytes, ws.max_client_backlog_bytes);
     if (ws.reconnect_backoff_max_ms < ws.reconnect_backoff_ms) {
       fail(t.get("reconnect_backoff_max_ms") ? t.get("reconnect_backoff_max_ms")->source() : t.source(),
            "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms");

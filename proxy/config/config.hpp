@@ -36,6 +36,10 @@ struct Global {
   std::uint32_t max_retries = 2;
   std::uint32_t health_check_max_failures = 3;
   std::uint64_t max_body_size = 10 * 1024 * 1024;  // bytes of a client request body
+  // vixy additions: bounds on client JSON, HTTP and WebSocket alike. Deeper JSON is refused before
+  // any tree is built (trees are copied and printed recursively); larger batches are refused whole.
+  std::uint64_t max_json_depth = 128;
+  std::uint64_t max_batch_size = 1000;
 };
 
 struct Metrics {
@@ -46,6 +50,14 @@ struct Metrics {
 struct Server {
   std::optional<std::string> listen;        // "host:port"; --listen wins over it
   std::uint64_t shutdown_timeout_ms = 10000;  // how long in-flight HTTP may take after SIGTERM
+  // vixy additions: what one client may hold. A write to a client (HTTP answer, event stream,
+  // WebSocket frame) that makes no progress this long closes that client.
+  std::uint64_t client_write_timeout_ms = 10000;
+  std::uint64_t max_connections = 0;         // client connections; 0: derived from the descriptor limit
+  std::uint64_t max_connections_per_ip = 0;  // 0: no per-address cap
+  // Bytes queued for all clients together (WebSocket outboxes); past it, the clients holding the
+  // most are closed so that the others keep being served.
+  std::uint64_t max_buffered_bytes = 256 * 1024 * 1024;
 };
 
 struct Tls {
@@ -63,6 +75,8 @@ struct WebSocket {
   std::uint64_t reconnect_backoff_ms = 100;      // first delay before retrying a node that failed
   std::uint64_t reconnect_backoff_max_ms = 5000;  // the delay doubles per failure up to this
   std::uint64_t backfill_blocks = 128;  // a subscription's gap after a switch is filled over at most this
+  std::uint64_t max_pending_bytes = 16 * 1024 * 1024;  // bytes of the requests counted by max_pending_requests
+  std::uint64_t max_client_backlog_bytes = 16 * 1024 * 1024;  // queued for a client that reads too slowly
 };
 
 struct Config {

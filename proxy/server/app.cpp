@@ -49,6 +49,7 @@ App::App(config::Config config, const tcp::endpoint& listen)
 
   ServerLimits limits;
   limits.max_body_size = config_.global.max_body_size;
+  limits.write_timeout = std::chrono::milliseconds(config_.server.client_write_timeout_ms);
   server_ = open_server(
       io_, [this](HttpConnection& c, Request& r) { return route(context_, router_options_, c, r); }, limits, listen,
       "proxy");

@@ -32,7 +32,7 @@ struct ServerLimits {
   std::uint64_t max_body_size = 10 * 1024 * 1024;
   std::uint32_t max_header_size = 16 * 1024;
   std::chrono::milliseconds idle_timeout{60'000};  // a kept-alive connection with no request
-  std::chrono::milliseconds write_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};  // a client write not done this long ends the connection
 };
 
 // One accepted client connection, as handlers see it.
@@ -59,6 +59,8 @@ class HttpConnection {
   }
   // The server wants the connection to end after the current exchange (shutdown).
   bool stopping() const { return stopping_; }
+  // How long one write to this client may take before the client counts as not reading.
+  std::chrono::milliseconds write_timeout() const { return write_timeout_; }
   void close();  // abrupt: cancels whatever the connection is doing
 
  private:

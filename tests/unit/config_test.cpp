@@ -93,10 +93,16 @@ TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_EQ(config.global.max_retries, 2u);
   EXPECT_EQ(config.global.health_check_max_failures, 3u);
   EXPECT_EQ(config.global.max_body_size, 10u * 1024 * 1024);
+  EXPECT_EQ(config.global.max_json_depth, 128u);
+  EXPECT_EQ(config.global.max_batch_size, 1000u);
   EXPECT_TRUE(config.metrics.enabled);
   EXPECT_FALSE(config.metrics.port.has_value());
   EXPECT_FALSE(config.server.listen.has_value());
   EXPECT_EQ(config.server.shutdown_timeout_ms, 10000u);
+  EXPECT_EQ(config.server.client_write_timeout_ms, 10000u);
+  EXPECT_EQ(config.server.max_connections, 0u);
+  EXPECT_EQ(config.server.max_connections_per_ip, 0u);
+  EXPECT_EQ(config.server.max_buffered_bytes, 256u * 1024 * 1024);
   EXPECT_FALSE(config.tls.ca_file.has_value());
   EXPECT_EQ(config.websocket.max_pending_requests, 1024u);
   EXPECT_EQ(config.websocket.max_subscriptions, 1024u);
@@ -107,6 +113,8 @@ TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_EQ(config.websocket.reconnect_backoff_ms, 100u);
   EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 5000u);
   EXPECT_EQ(config.websocket.backfill_blocks, 128u);
+  EXPECT_EQ(config.websocket.max_pending_bytes, 16u * 1024 * 1024);
+  EXPECT_EQ(config.websocket.max_client_backlog_bytes, 16u * 1024 * 1024);
   EXPECT_TRUE(config.cl.empty());
   ASSERT_EQ(config.el.size(), 1u);
   EXPECT_EQ(config.el[0].tier, Tier::primary);
@@ -123,6 +131,8 @@ connect_timeout_ms = 16
 max_retries = 0
 health_check_max_failures = 17
 max_body_size = 18
+max_json_depth = 31
+max_batch_size = 32
 
 [metrics]
 enabled = false
@@ -131,6 +141,10 @@ port = 9090
 [server]
 listen = "[::1]:8080"
 shutdown_timeout_ms = 19
+client_write_timeout_ms = 33
+max_connections = 34
+max_connections_per_ip = 35
+max_buffered_bytes = 3600000
 
 [tls]
 ca_file = "/etc/vixy/ca.pem"
@@ -145,6 +159,8 @@ pong_timeout_ms = 26
 reconnect_backoff_ms = 27
 reconnect_backoff_max_ms = 28
 backfill_blocks = 29
+max_pending_bytes = 3700
+max_client_backlog_bytes = 3800
 
 [el]
 [[el.primary]]
@@ -170,10 +186,16 @@ url = "http://[::1]:5052"
   EXPECT_EQ(config.global.max_retries, 0u);
   EXPECT_EQ(config.global.health_check_max_failures, 17u);
   EXPECT_EQ(config.global.max_body_size, 18u);
+  EXPECT_EQ(config.global.max_json_depth, 31u);
+  EXPECT_EQ(config.global.max_batch_size, 32u);
   EXPECT_FALSE(config.metrics.enabled);
   EXPECT_EQ(config.metrics.port, std::optional<std::uint16_t>(9090));
   EXPECT_EQ(config.server.listen, std::optional<std::string>("[::1]:8080"));
   EXPECT_EQ(config.server.shutdown_timeout_ms, 19u);
+  EXPECT_EQ(config.server.client_write_timeout_ms, 33u);
+  EXPECT_EQ(config.server.max_connections, 34u);
+  EXPECT_EQ(config.server.max_connections_per_ip, 35u);
+  EXPECT_EQ(config.server.max_buffered_bytes, 3600000u);
   EXPECT_EQ(config.tls.ca_file, std::optional<std::string>("/etc/vixy/ca.pem"));
   EXPECT_EQ(config.websocket.max_pending_requests, 21u);
   EXPECT_EQ(config.websocket.max_subscriptions, 22u);
@@ -184,6 +206,8 @@ url = "http://[::1]:5052"
   EXPECT_EQ(config.websocket.reconnect_backoff_ms, 27u);
   EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 28u);
   EXPECT_EQ(config.websocket.backfill_blocks, 29u);
+  EXPECT_EQ(config.websocket.max_pending_bytes, 3700u);
+  EXPECT_EQ(config.websocket.max_client_backlog_bytes, 3800u);
   ASSERT_EQ(config.cl.size(), 2u);
   EXPECT_EQ(config.cl[0].name, "c1");
   EXPECT_EQ(config.cl[1].name, "c2");
@@ -349,6 +373,16 @@ const ErrorCase kErrorCases[] = {
      "cfg.toml:2: ", "global.max_retries", "must be at most 4294967295, got 4294967296"},
     {"ZeroMaxBodySize", with_primary("[global]\nmax_body_size = 0\n"), "cfg.toml:2: ", "global.max_body_size",
      "must be greater than 0, got 0"},
+    {"ShallowJsonDepth", with_primary("[global]\nmax_json_depth = 2\n"), "cfg.toml:2: ", "global.max_json_depth",
+     "must be at least 3, got 2"},
+    {"ZeroBatchSize", with_primary("[global]\nmax_batch_size = 0\n"), "cfg.toml:2: ", "global.max_batch_size",
+     "must be greater than 0, got 0"},
+    {"ZeroClientWriteTimeout", with_primary("[server]\nclient_write_timeout_ms = 0\n"), "cfg.toml:2: ",
+     "server.client_write_timeout_ms", "must be greater than 0, got 0"},
+    {"TinyBufferedBytes", with_primary("[server]\nmax_buffered_bytes = 1000\n"), "cfg.toml:2: ",
+     "server.max_buffered_bytes", "must be at least 1048576, got 1000"},
+    {"TinyPendingBytes", with_primary("[websocket]\nmax_pending_bytes = 10\n"), "cfg.toml:2: ",
+     "websocket.max_pending_bytes", "must be at least 1024, got 10"},
     {"ZeroMetricsPort", with_primary("[metrics]\nport = 0\n"), "cfg.toml:2: ", "metrics.port",
      "must be greater than 0, got 0"},
     {"MetricsPortTooLarge", with_primary("[metrics]\nport = 65536\n"), "cfg.toml:2: ", "metrics.port",
@@ -561,7 +595,15 @@ TEST(ConfigFile, ShippedExampleParsesAndShowsTheDefaults) {
   EXPECT_EQ(config.global.max_body_size, 10u * 1024 * 1024);
   EXPECT_TRUE(config.metrics.enabled);
   EXPECT_EQ(config.server.shutdown_timeout_ms, 10000u);
+  EXPECT_EQ(config.global.max_json_depth, 128u);
+  EXPECT_EQ(config.global.max_batch_size, 1000u);
+  EXPECT_EQ(config.server.client_write_timeout_ms, 10000u);
+  EXPECT_EQ(config.server.max_connections, 0u);
+  EXPECT_EQ(config.server.max_connections_per_ip, 0u);
+  EXPECT_EQ(config.server.max_buffered_bytes, 256u * 1024 * 1024);
   EXPECT_EQ(config.websocket.max_pending_requests, 1024u);
+  EXPECT_EQ(config.websocket.max_pending_bytes, 16u * 1024 * 1024);
+  EXPECT_EQ(config.websocket.max_client_backlog_bytes, 16u * 1024 * 1024);
   EXPECT_EQ(config.websocket.max_message_size, 4u * 1024 * 1024);
   EXPECT_EQ(config.websocket.ping_interval_ms, 5000u);
   EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 5000u);
