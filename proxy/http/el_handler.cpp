@@ -8,31 +8,28 @@
 namespace vixy::http {
 namespace {
 
+// `body` is "" for a batch of notifications only: JSON-RPC answers those with nothing at all.
 asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpConnection& connection,
-                                   const server::Request& request, bhttp::status status, const jsonrpc::json& body,
+                                   const server::Request& request, bhttp::status status, std::string body,
                                    const char* reason) {
   context.metrics.proxy_errors_total.with({"el", reason}).inc();
-  co_await connection.respond(server::make_response(request, status, body.dump()));
+  co_await connection.respond(server::make_response(request, status, std::move(body)));
 }
-
-// The body is valid JSON here (checked first), so the tree always parses.
-jsonrpc::json body_tree(std::string_view body) { return jsonrpc::parse(body).value_or(nullptr); }
 
 }  // namespace
 
 asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConnection& connection,
                                 server::Request& request) {
   auto started = Clock::now();
-  auto shape = jsonrpc::inspect_request_body(request.body());
+  const auto& global = context.config.global;
+  auto shape = jsonrpc::inspect_request_body(request.body(), {global.max_json_depth, global.max_batch_size});
   if (shape.kind == jsonrpc::RequestShape::Kind::parse_error) {
-    co_await answer_error(context, connection, request, bhttp::status::bad_request,
-                          jsonrpc::make_error(nullptr, jsonrpc::kParseError, "parse error: " + shape.problem),
-                          "parse_error");
+    std::string body = jsonrpc::error_text("null", jsonrpc::kParseError, "parse error: " + shape.problem);
+    co_await answer_error(context, connection, request, bhttp::status::bad_request, std::move(body), "parse_error");
     co_return;
   }
   if (shape.kind == jsonrpc::RequestShape::Kind::invalid_request) {
-    co_await answer_error(context, connection, request, bhttp::status::bad_request,
-                          jsonrpc::make_error(nullptr, jsonrpc::kInvalidRequest, "invalid request: " + shape.problem),
+    co_await answer_error(context, connection, request, bhttp::status::bad_request, std::move(shape.answer),
                           "invalid_request");
     co_return;
   }
@@ -44,9 +41,8 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
     targets.push_back({&pool, index, pool.url().target()});
   }
   if (targets.empty()) {
-    co_await answer_error(context, connection, request, bhttp::status::service_unavailable,
-                          jsonrpc::error_for_each(body_tree(request.body()), jsonrpc::kServerError,
-                                                  "no healthy EL node available"),
+    std::string body = jsonrpc::error_for_each(request.body(), jsonrpc::kServerError, "no healthy EL node available");
+    co_await answer_error(context, connection, request, bhttp::status::service_unavailable, std::move(body),
                           "no_healthy_node");
     co_return;
   }
@@ -74,20 +70,13 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
     co_return;
   }
   // Nothing reached the client yet, so it gets a proper JSON-RPC answer for every request.
-  auto document = body_tree(upstream.body());
-  if (outcome.kind == RelayOutcome::Kind::timeout) {
-    co_await answer_error(context, connection, request, bhttp::status::gateway_timeout,
-                          jsonrpc::error_for_each(document, jsonrpc::kServerError,
-                                                  "upstream timeout after " +
-                                                      std::to_string(context.config.global.proxy_timeout_ms) + " ms"),
-                          "timeout");
-  } else {
-    co_await answer_error(context, connection, request, bhttp::status::bad_gateway,
-                          jsonrpc::error_for_each(document, jsonrpc::kServerError,
-                                                  "every EL node tried failed (" +
-                                                      std::to_string(outcome.failures.size()) + " attempts)"),
-                          "upstream_failed");
-  }
+  bool timed_out = outcome.kind == RelayOutcome::Kind::timeout;
+  std::string why = timed_out ? "upstream timeout after " + std::to_string(global.proxy_timeout_ms) + " ms"
+                              : "every EL node tried failed (" + std::to_string(outcome.failures.size()) + " attempts)";
+  std::string body = jsonrpc::error_for_each(upstream.body(), jsonrpc::kServerError, why);
+  auto status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
+  const char* reason = timed_out ? "timeout" : "upstream_failed";
+  co_await answer_error(context, connection, request, status, std::move(body), reason);
 }
 
 }  // namespace vixy::http

@@ -105,8 +105,32 @@ std::optional<Span> member(std::string_view text, std::string_view key) {
   return found;
 }
 
+std::optional<Span> member_before_break(std::string_view text, std::string_view key) {
+  std::optional<Span> found;
+  for_each_member(text, [&](std::string_view name, Span value) {
+    if (name == key) found = value;
+  });
+  return found;
+}
+
+namespace {
+
+bool same_ignoring_case(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 MessageView view_message(std::string_view text) {
   MessageView view;
+  int seen[3] = {0, 0, 0};
+  static constexpr std::string_view kNames[3] = {"id", "method", "params"};
   view.object = for_each_member(text, [&](std::string_view name, Span value) {
     if (name == "id") {
       view.id = value;
@@ -114,6 +138,9 @@ MessageView view_message(std::string_view text) {
       view.method = value;
     } else if (name == "params") {
       view.params = value;
+    }
+    for (int i = 0; i < 3; ++i) {
+      if (same_ignoring_case(name, kNames[i]) && ++seen[i] == 2 && view.repeated.empty()) view.repeated = kNames[i];
     }
   });
   if (!view.object) view = MessageView{};
@@ -128,6 +155,23 @@ std::optional<std::string> string_value(std::string_view quoted) {
   auto value = nlohmann::json::parse(quoted, nullptr, /*allow_exceptions=*/false);
   if (!value.is_string()) return std::nullopt;
   return value.get<std::string>();
+}
+
+std::optional<std::size_t> count_elements(std::string_view text, std::size_t limit) {
+  std::size_t pos = skip_space(text, 0);
+  if (pos >= text.size() || text[pos] != '[') return std::nullopt;
+  pos = skip_space(text, pos + 1);
+  if (pos < text.size() && text[pos] == ']') return 0;
+  std::size_t count = 0;
+  while (pos < text.size() && count <= limit) {
+    auto end = skip_value(text, pos);
+    if (!end) return std::nullopt;
+    ++count;
+    pos = skip_space(text, *end);
+    if (pos >= text.size() || text[pos] != ',') break;
+    pos = skip_space(text, pos + 1);
+  }
+  return count;
 }
 
 std::optional<std::vector<Span>> elements(std::string_view text) {

@@ -15,29 +15,30 @@
 namespace vixy::jsonrpc::raw {
 namespace {
 
-// One bit per open container (set: object). Nesting has no limit in the parser either, so deep
-// documents spill to the heap instead of being refused.
+// One bit per open container (set: object). The first 256 levels need no allocation: the scan
+// runs on every request, and the caller bounds the depth.
 class ContainerStack {
  public:
   bool empty() const { return depth_ == 0; }
-  bool top_is_object() const { return bit(depth_ - 1); }
+  std::size_t depth() const { return depth_; }
+  bool top_is_object() const {
+    std::size_t level = depth_ - 1;
+    std::size_t index = level / 64;
+    std::uint64_t bits = index < inline_.size() ? inline_[index] : spill_[index - inline_.size()];
+    return (bits >> (level % 64)) & 1U;
+  }
   void pop() { --depth_; }
   void push(bool object) {
-    std::size_t word = depth_ / 64;
+    std::size_t index = depth_ / 64;
+    if (index >= inline_.size() && index - inline_.size() >= spill_.size()) spill_.push_back(0);
+    std::uint64_t& bits = index < inline_.size() ? inline_[index] : spill_[index - inline_.size()];
     std::uint64_t mask = std::uint64_t{1} << (depth_ % 64);
-    if (word >= inline_.size() && word - inline_.size() >= spill_.size()) spill_.push_back(0);
-    std::uint64_t& bits = word < inline_.size() ? inline_[word] : spill_[word - inline_.size()];
     bits = object ? (bits | mask) : (bits & ~mask);
     ++depth_;
   }
 
  private:
-  bool bit(std::size_t level) const {
-    std::size_t word = level / 64;
-    std::uint64_t bits = word < inline_.size() ? inline_[word] : spill_[word - inline_.size()];
-    return (bits >> (level % 64)) & 1U;
-  }
-  std::array<std::uint64_t, 8> inline_{};
+  std::array<std::uint64_t, 4> inline_{};
   std::vector<std::uint64_t> spill_;
   std::size_t depth_ = 0;
 };
@@ -54,15 +55,15 @@ int hex_value(unsigned char c) {
 
 class Scanner {
  public:
-  explicit Scanner(std::string_view text) : text_(text) {}
+  Scanner(std::string_view text, std::size_t max_depth) : text_(text), max_depth_(max_depth) {}
 
   // A leading byte order mark is refused, although nlohmann skips one: nodes (Go's encoding/json)
   // refuse it, so the client is better told here.
-  bool document() {
+  Verdict document() {
     skip_space();
-    if (!value_sequence()) return false;
+    if (!value_sequence()) return too_deep_ ? Verdict::too_deep : Verdict::not_json;
     skip_space();
-    return pos_ == text_.size();
+    return pos_ == text_.size() ? Verdict::ok : Verdict::not_json;
   }
 
  private:
@@ -86,6 +87,11 @@ class Scanner {
       if (at_end()) return false;
       unsigned char c = peek();
       if (c == '{' || c == '[') {
+        // An empty container counts as a level too: "[[]]" is two deep.
+        if (open.depth() == max_depth_) {
+          too_deep_ = true;
+          return false;
+        }
         ++pos_;
         skip_space();
         if (!consume(c == '{' ? '}' : ']')) {
@@ -257,11 +263,13 @@ class Scanner {
   }
 
   std::string_view text_;
+  std::size_t max_depth_;
   std::size_t pos_ = 0;
+  bool too_deep_ = false;
 };
 
 }  // namespace
 
-bool valid(std::string_view text) { return Scanner(text).document(); }
+Verdict check(std::string_view text, std::size_t max_depth) { return Scanner(text, max_depth).document(); }
 
 }  // namespace vixy::jsonrpc::raw

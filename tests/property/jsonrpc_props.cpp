@@ -24,10 +24,19 @@ RC_GTEST_PROP(JsonRpcProps, ErrorForEachKeepsEveryIdOnce, ()) {
       case 2: request["id"] = nullptr; break;
       default: break;  // notification
     }
-    if (request.contains("id")) expected_ids.push_back(request["id"]);
     batch.push_back(request);
   }
-  auto answers = error_for_each(batch, kServerError, "x");
+  // Arbitrary strings are not all UTF-8; the ids expected are the ones the text really carries.
+  auto body = batch.dump(-1, ' ', false, json::error_handler_t::replace);
+  for (const auto& request : json::parse(body)) {
+    if (request.contains("id")) expected_ids.push_back(request["id"]);
+  }
+  auto text = error_for_each(body, kServerError, "x");
+  if (expected_ids.empty()) {
+    RC_ASSERT(text.empty());
+    return;
+  }
+  auto answers = json::parse(text);
   RC_ASSERT(answers.is_array());
   RC_ASSERT(answers.size() == expected_ids.size());
   for (std::size_t i = 0; i < expected_ids.size(); ++i) {

@@ -2,6 +2,10 @@
 // these properties hold it to the parser's answers on generated documents, near-misses of them,
 // and arbitrary bytes.
 
+#include <algorithm>
+#include <cctype>
+#include <map>
+
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -105,6 +109,22 @@ bool parser_accepts(const std::string& text) {
   return json::accept(text) && text.find('\0') == std::string::npos && !text.starts_with("\xEF\xBB\xBF");
 }
 
+// Objects and arrays open at the deepest point of `value`, counted on the parser's tree.
+std::size_t tree_depth(const json& value) {
+  if (!value.is_structured()) return 0;
+  std::size_t deepest = 0;
+  for (const auto& child : value) deepest = std::max(deepest, tree_depth(child));
+  return deepest + 1;
+}
+
+RC_GTEST_PROP(RawJsonProps, TooDeepExactlyWhenTheTreeIsDeeperThanTheBound, ()) {
+  auto text = document_text();
+  auto bound = *rc::gen::inRange<std::size_t>(0, 7);
+  auto verdict = raw::check(text, bound);
+  RC_ASSERT(verdict != raw::Verdict::not_json);
+  RC_ASSERT((verdict == raw::Verdict::too_deep) == (tree_depth(json::parse(text)) > bound));
+}
+
 RC_GTEST_PROP(RawJsonProps, GeneratedDocumentsAreValid, ()) {
   auto text = document_text();
   RC_ASSERT(parser_accepts(text));
@@ -120,14 +140,76 @@ RC_GTEST_PROP(RawJsonProps, ArbitraryBytesAreJudgedLikeTheParser, (std::string t
   RC_ASSERT(raw::valid(text) == parser_accepts(text));
 }
 
+// Which requests of a document (the top-level object, or each element of a top-level array) name
+// "id", "method" or "params" more than once in any case, as the parser's events tell it.
+class RepeatedMembers : public nlohmann::json_sax<json> {
+ public:
+  std::vector<bool> repeated;  // by request position: 1 for a single object, one per batch element
+
+  bool key(string_t& name) override {
+    if (!at_request()) return true;
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if ((lower == "id" || lower == "method" || lower == "params") && ++counts_.back()[lower] == 2) {
+      repeated.back() = true;
+    }
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    open_.push_back('{');
+    counts_.emplace_back();
+    if (at_request()) repeated.push_back(false);
+    return true;
+  }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override {
+    open_.push_back('[');
+    counts_.emplace_back();
+    return true;
+  }
+  bool end_array() override { return close(); }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  bool at_request() const {
+    return (open_.size() == 1 && open_[0] == '{') || (open_.size() == 2 && open_[0] == '[' && open_[1] == '{');
+  }
+  bool close() {
+    open_.pop_back();
+    counts_.pop_back();
+    return true;
+  }
+  std::string open_;
+  std::vector<std::map<std::string, int>> counts_;
+};
+
+std::vector<bool> repeated_members(const std::string& text) {
+  RepeatedMembers sax;
+  json::sax_parse(text, &sax);
+  return sax.repeated;
+}
+
 // On valid text, the request check from spans agrees with the check on the tree: the same verdict,
-// the same problem, and the id, method and params the tree holds.
+// the same problem, and the id, method and params the tree holds; except that the text form also
+// refuses an id, method or params named twice (in any case), which the tree cannot show.
 RC_GTEST_PROP(RawJsonProps, RequestViewAgreesWithTheTree, ()) {
   auto text = document_text();
   auto tree = json::parse(text);
   auto view = raw::view_message(text);
   std::string raw_problem;
   std::string tree_problem;
+  if (tree.is_object() && repeated_members(text).at(0)) {
+    RC_ASSERT(!is_valid_request(text, view, &raw_problem));
+    RC_ASSERT(raw_problem.find("appears more than once") != std::string::npos);
+    return;
+  }
   RC_ASSERT(is_valid_request(text, view, &raw_problem) == is_valid_request(tree, &tree_problem));
   RC_ASSERT(raw_problem == tree_problem);
   RC_ASSERT(view.object == tree.is_object());
@@ -141,17 +223,30 @@ RC_GTEST_PROP(RawJsonProps, RequestViewAgreesWithTheTree, ()) {
   }
 }
 
-// The HTTP body check: same verdict as parsing, and the batch size the tree has.
+// The HTTP body check: same verdict as parsing, every request valid on the tree, and the batch
+// size the tree has; a refused batch answers every id and every invalid request once.
 RC_GTEST_PROP(RawJsonProps, BodyShapeAgreesWithTheTree, ()) {
   auto text = *rc::gen::inRange(0, 2) == 0 ? document_text(true) : mutated(document_text(true));
   auto shape = inspect_request_body(text);
   auto tree = parser_accepts(text) ? parse(text) : std::nullopt;
   RC_ASSERT((shape.kind == RequestShape::Kind::parse_error) == !tree.has_value());
   if (!tree) return;
-  if (tree->is_object()) RC_ASSERT(shape.kind == RequestShape::Kind::single);
+  auto repeated = repeated_members(text);
+  if (tree->is_object()) {
+    RC_ASSERT((shape.kind == RequestShape::Kind::single) == (is_valid_request(*tree) && !repeated.at(0)));
+  }
   if (tree->is_array() && !tree->empty()) {
-    RC_ASSERT(shape.kind == RequestShape::Kind::batch);
+    bool all_valid = true;
+    std::size_t answered = 0;
+    std::size_t objects = 0;
+    for (const auto& request : *tree) {
+      bool valid = is_valid_request(request) && !(request.is_object() && repeated.at(objects++));
+      all_valid = all_valid && valid;
+      answered += !valid || request.contains("id");
+    }
+    RC_ASSERT((shape.kind == RequestShape::Kind::batch) == all_valid);
     RC_ASSERT(shape.count == tree->size());
+    if (!all_valid) RC_ASSERT(json::parse(shape.answer).size() == answered);
   }
   if ((tree->is_array() && tree->empty()) || tree->is_primitive()) {
     RC_ASSERT(shape.kind == RequestShape::Kind::invalid_request);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <optional>
+
 namespace raw = vixy::jsonrpc::raw;
 
 namespace {
@@ -86,16 +89,55 @@ TEST(RawJsonValid, NumbersBeyondADoubleAreRefusedLikeTheParserDoes) {
 }
 
 TEST(RawJsonValid, NestingDepthIsNotLimitedByTheStack) {
+  constexpr std::size_t kUnbounded = std::numeric_limits<std::size_t>::max();
   std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  EXPECT_TRUE(raw::valid(deep));
+  EXPECT_TRUE(raw::valid(deep, kUnbounded));
   std::string mixed;
   for (int i = 0; i < 3000; ++i) mixed += i % 2 == 0 ? "{\"k\":" : "[";
   mixed += "1";
   for (int i = 2999; i >= 0; --i) mixed += i % 2 == 0 ? "}" : "]";
-  EXPECT_TRUE(raw::valid(mixed));
+  EXPECT_TRUE(raw::valid(mixed, kUnbounded));
   mixed.back() = ']';  // the outermost object closed as an array
-  EXPECT_FALSE(raw::valid(mixed));
-  EXPECT_FALSE(raw::valid(std::string(100000, '[') + std::string(99999, ']')));
+  EXPECT_FALSE(raw::valid(mixed, kUnbounded));
+  EXPECT_FALSE(raw::valid(std::string(100000, '[') + std::string(99999, ']'), kUnbounded));
+}
+
+std::string nested(std::size_t levels, std::string_view inner = "1") {
+  std::string text;
+  for (std::size_t i = 0; i < levels; ++i) text += i % 2 == 0 ? "{\"a\":" : "[";
+  text += inner;
+  for (std::size_t i = levels; i-- > 0;) text += i % 2 == 0 ? "}" : "]";
+  return text;
+}
+
+TEST(RawJsonCheck, DepthIsCountedInOpenContainersEmptyOnesIncluded) {
+  EXPECT_EQ(raw::check("1", 0), raw::Verdict::ok);
+  EXPECT_EQ(raw::check("[]", 0), raw::Verdict::too_deep);
+  EXPECT_EQ(raw::check("[]", 1), raw::Verdict::ok);
+  EXPECT_EQ(raw::check("[[]]", 1), raw::Verdict::too_deep);
+  EXPECT_EQ(raw::check("[[], {}, [1]]", 2), raw::Verdict::ok);
+  EXPECT_EQ(raw::check("[[], {\"a\":{}}, [1]]", 2), raw::Verdict::too_deep);
+  EXPECT_EQ(raw::check(nested(128), 128), raw::Verdict::ok);
+  EXPECT_EQ(raw::check(nested(129), 128), raw::Verdict::too_deep);
+  EXPECT_EQ(raw::check(nested(300), 300), raw::Verdict::ok);  // beyond the inline bits
+}
+
+TEST(RawJsonCheck, TooDeepIsToldApartFromBrokenAndIsTheDefault) {
+  EXPECT_EQ(raw::check(nested(raw::kDefaultMaxDepth)), raw::Verdict::ok);
+  EXPECT_EQ(raw::check(nested(raw::kDefaultMaxDepth + 1)), raw::Verdict::too_deep);
+  EXPECT_FALSE(raw::valid(nested(raw::kDefaultMaxDepth + 1)));
+  // 100,000 levels (the crash report's input) is refused at level 129, without scanning the rest.
+  EXPECT_EQ(raw::check(nested(100000)), raw::Verdict::too_deep);
+  EXPECT_EQ(raw::check("[1,"), raw::Verdict::not_json);
+  EXPECT_EQ(raw::check(nested(10, "x")), raw::Verdict::not_json);
+}
+
+TEST(RawJson, CountsArrayElementsUpToOneBeyondTheLimit) {
+  EXPECT_EQ(raw::count_elements("[]", 5), std::optional<std::size_t>(0));
+  EXPECT_EQ(raw::count_elements(" [1, {\"a\":[2,3]}, \"x,y\"] ", 5), std::optional<std::size_t>(3));
+  EXPECT_EQ(raw::count_elements("[1,2,3]", 3), std::optional<std::size_t>(3));
+  EXPECT_EQ(raw::count_elements("[1,2,3,4,5,6]", 3), std::optional<std::size_t>(4));
+  EXPECT_EQ(raw::count_elements("{\"a\":1}", 3), std::nullopt);
 }
 
 TEST(RawJsonView, ReadsTheMembersARequestNeeds) {
