@@ -174,7 +174,7 @@ class HeadStream final : public Stream {
   // Delivers what the fill found, oldest first, then the head that started it, then what waited.
   void finish(bool anchored, Effects& out) {
     if (!anchored) ++out.gaps;
-    json shape = json::parse(result_span(target_text_)->of(target_text_), nullptr, false);
+    json shape = jsonrpc::parse(result_span(target_text_)->of(target_text_)).value_or(json());
     for (auto it = chain_.rbegin(); it != chain_.rend(); ++it) {
       out.deliver.push_back(shaped(*it, shape));
       record(it->fields);

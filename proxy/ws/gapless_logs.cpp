@@ -229,7 +229,7 @@ class LogStream final : public Stream {
         ++it;
         continue;
       }
-      json removed = json::parse(it->text, nullptr, false);
+      json removed = jsonrpc::parse(it->text).value_or(json());
       if (removed.is_object()) {
         removed["removed"] = true;
         out.deliver.push_back(notification_text(client_id_, removed.dump()));

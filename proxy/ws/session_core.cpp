@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <limits>
 
 #include "jsonrpc/jsonrpc.hpp"
 
@@ -13,15 +14,7 @@ namespace {
 
 using jsonrpc::json;
 namespace raw = jsonrpc::raw;
-
-std::string error_text(std::string_view raw_id, int code, std::string_view message) {
-  std::string out = R"({"jsonrpc":"2.0","id":)";
-  out += raw_id;
-  out += R"(,"error":)";
-  out += json{{"code", code}, {"message", message}}.dump();
-  out += '}';
-  return out;
-}
+using jsonrpc::error_text;
 
 std::string result_text(std::string_view raw_id, std::string_view raw_result) {
   std::string out = R"({"jsonrpc":"2.0","id":)";
@@ -98,19 +91,33 @@ void SessionCore::client_text(std::string_view text, TimePoint now) {
   ++counters_.client_messages;
   // Checked whole first, then read in place: the text goes upstream as it is (with its id
   // spliced), so a tree of it would be built only to be thrown away.
-  if (!raw::valid(text)) {
-    actions_.push_back(SendClient{error_text("null", jsonrpc::kParseError, "parse error: not valid JSON")});
-    return;
+  auto refuse = [&](int code, const std::string& why) { actions_.push_back(SendClient{error_text("null", code, why)}); };
+  switch (raw::check(text, settings_.max_json_depth)) {
+    case raw::Verdict::not_json:
+      refuse(jsonrpc::kParseError, "parse error: not valid JSON");
+      return;
+    case raw::Verdict::too_deep:
+      refuse(jsonrpc::kInvalidRequest, "invalid request: JSON nested deeper than " +
+                                           std::to_string(settings_.max_json_depth) + " levels (max_json_depth)");
+      return;
+    case raw::Verdict::ok:
+      break;
   }
-  auto spans = raw::elements(text);
-  if (!spans) {
+  auto count = raw::count_elements(text, settings_.max_batch_size);
+  if (!count) {
     handle_message(text, 0, now);
     return;
   }
-  if (spans->empty()) {
-    actions_.push_back(SendClient{error_text("null", jsonrpc::kInvalidRequest, "invalid request: empty batch")});
+  if (*count == 0) {
+    refuse(jsonrpc::kInvalidRequest, "invalid request: empty batch");
     return;
   }
+  if (*count > settings_.max_batch_size) {
+    refuse(jsonrpc::kInvalidRequest, "invalid request: batch of more than " +
+                                         std::to_string(settings_.max_batch_size) + " requests (max_batch_size)");
+    return;
+  }
+  auto spans = raw::elements(text);
   std::uint64_t batch = next_batch_++;
   batches_[batch];
   for (const auto& span : *spans) handle_message(span.of(text), batch, now);
@@ -153,7 +160,7 @@ void SessionCore::handle_message(std::string_view text, std::uint64_t batch, Tim
     pending.purpose = Purpose::client_notice;
   } else if (pending.method == "eth_subscribe") {
     pending.purpose = Purpose::client_subscribe;
-    json params = view.params ? jsonrpc::parse(view.params->of(text)).value_or(json()) : json();
+    json params = view.params ? jsonrpc::parse(view.params->of(text), settings_.max_json_depth).value_or(json()) : json();
     pending.subscribed = gapless::classify(params);
   } else if (pending.method == "eth_unsubscribe") {
     std::string_view params = view.params ? view.params->of(text) : std::string_view("[]");
@@ -166,7 +173,7 @@ void SessionCore::handle_message(std::string_view text, std::uint64_t batch, Tim
 void SessionCore::handle_unsubscribe(Pending pending, std::string_view params_text) {
   // Answered by the proxy: the client's subscription ids exist only here, and the client must get
   // exactly one answer whether or not an upstream is connected right now.
-  auto params = json::parse(params_text, nullptr, false);
+  auto params = jsonrpc::parse(params_text, settings_.max_json_depth).value_or(json());
   if (!params.is_array() || params.size() != 1 || !params[0].is_string()) {
     answer_error(pending, jsonrpc::kInvalidParams, "invalid params: expected [subscription id]");
     return;
@@ -188,13 +195,17 @@ void SessionCore::handle_unsubscribe(Pending pending, std::string_view params_te
 void SessionCore::admit(Pending pending) {
   // Notifications count against the bound too: they wait in the same queue.
   bool notice = pending.purpose == Purpose::client_notice;
+  std::string full;
   if (pending_count_ >= settings_.max_pending_requests) {
+    full = "vixy: too many requests pending on this connection (limit " +
+           std::to_string(settings_.max_pending_requests) + ")";
+  } else if (pending_bytes_ + pending.text.size() > settings_.max_pending_bytes) {
+    full = "vixy: too many bytes of requests pending on this connection (limit " +
+           std::to_string(settings_.max_pending_bytes) + ")";
+  }
+  if (!full.empty()) {
     ++counters_.queue_full_errors;
-    if (!notice) {
-      answer_error(pending, kLimitExceeded,
-                   "vixy: too many requests pending on this connection (limit " +
-                       std::to_string(settings_.max_pending_requests) + ")");
-    }
+    if (!notice) answer_error(pending, kLimitExceeded, full);
     return;  // a notification has no answer to carry the error; the counter records it
   }
   if (pending.purpose == Purpose::client_subscribe) {
@@ -208,10 +219,16 @@ void SessionCore::admit(Pending pending) {
     }
   }
   ++pending_count_;
+  pending_bytes_ += pending.text.size();
   std::uint64_t key = next_key_++;
   pending_.emplace(key, std::move(pending));
   queue_.push_back(key);
   flush_queue();
+}
+
+void SessionCore::release_client_slot(const Pending& pending) {
+  --pending_count_;
+  pending_bytes_ -= pending.text.size();
 }
 
 void SessionCore::answer(const Pending& pending, std::string text) {
@@ -283,17 +300,57 @@ void SessionCore::upstream_text(ConnectionId connection, std::string_view text, 
   auto link = links_.find(connection);
   if (link == links_.end() || link->second.state != LinkState::open) return;
   ++counters_.upstream_messages;
-  if (auto id = raw::member(text, "id")) {
+  // A node's text reaches the client with only an id replaced, so what is not JSON must not pass.
+  // Nodes nest deeper than clients may (call traces), and no tree is made of the whole text here.
+  bool is_json = raw::valid(text, std::numeric_limits<std::size_t>::max());
+  auto id = is_json ? raw::member(text, "id") : raw::member_before_break(text, "id");
+  if (id) {
     auto key = read_key(id->of(text));
     auto it = key ? pending_.find(*key) : pending_.end();
     if (it == pending_.end() || it->second.connection != connection) {
       ++counters_.stray_upstream_messages;  // a late answer to a request that timed out, or junk
       return;
     }
+    if (!is_json) {
+      on_broken_answer(*key);
+      return;
+    }
     on_response(connection, *key, text);
     return;
   }
+  if (!is_json) {
+    ++counters_.invalid_upstream_messages;  // a broken notification: nobody can be told
+    return;
+  }
   on_notification(connection, text);
+}
+
+void SessionCore::on_broken_answer(std::uint64_t key) {
+  ++counters_.invalid_upstream_messages;
+  Pending pending = std::move(pending_.at(key));
+  pending_.erase(key);
+  switch (pending.purpose) {
+    case Purpose::client_request:
+    case Purpose::client_subscribe:
+      release_client_slot(pending);
+      answer_error(pending, kProxyError, "vixy: the node's answer to " + pending.method + " was not valid JSON");
+      break;
+    case Purpose::client_notice:
+      release_client_slot(pending);
+      break;
+    case Purpose::replay:
+      // Stays unbound and is tried again, like a replay the node refused.
+      if (auto sub = subscriptions_.find(pending.subscription); sub != subscriptions_.end()) {
+        sub->second.replay_in_flight = false;
+      }
+      break;
+    case Purpose::backfill:
+      abandon_fetches({{pending.subscription, pending.tag}}, false);
+      break;
+    case Purpose::internal:
+      break;
+  }
+  release_drained();
 }
 
 void SessionCore::on_response(ConnectionId connection, std::uint64_t key, std::string_view text) {
@@ -301,20 +358,20 @@ void SessionCore::on_response(ConnectionId connection, std::uint64_t key, std::s
   pending_.erase(key);
   switch (pending.purpose) {
     case Purpose::client_request: {
-      --pending_count_;
+      release_client_slot(pending);
       auto id = raw::member(text, "id");
       answer(pending, splice(text, *id, pending.client_id));
       break;
     }
     case Purpose::client_subscribe:
-      --pending_count_;
+      release_client_slot(pending);
       on_subscribed(connection, pending, text);
       break;
     case Purpose::replay:
       on_replayed(connection, pending, text);
       break;
     case Purpose::client_notice:
-      --pending_count_;  // the node answered a notification (vixy gave it an id): nobody to tell
+      release_client_slot(pending);  // the node answered a notification (vixy gave it an id): nobody to tell
       break;
     case Purpose::backfill: {
       auto sub = subscriptions_.find(pending.subscription);

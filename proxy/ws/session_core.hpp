@@ -45,6 +45,9 @@ struct SessionSettings {
   std::chrono::milliseconds reconnect_backoff{100};      // first retry delay of a node that failed
   std::chrono::milliseconds reconnect_backoff_max{5'000};  // the delay doubles up to this
   std::size_t backfill_depth = 128;  // blocks a subscription's gap is filled over (I7)
+  std::size_t max_pending_bytes = 16 * 1024 * 1024;  // the bytes of the requests max_pending_requests counts
+  std::size_t max_json_depth = jsonrpc::raw::kDefaultMaxDepth;  // deeper client messages are refused
+  std::size_t max_batch_size = 1000;                            // larger client batches are refused
 };
 
 struct NodeInfo {
@@ -91,6 +94,7 @@ struct SessionCounters {
   std::uint64_t requests_timed_out = 0;
   std::uint64_t queue_full_errors = 0;
   std::uint64_t stray_upstream_messages = 0;   // answers or notifications nobody waits for
+  std::uint64_t invalid_upstream_messages = 0;  // not JSON: dropped (an answer's client gets an error)
   struct Gapless {
     std::uint64_t backfilled = 0;  // heads or logs fetched and delivered to close a gap
     std::uint64_t duplicates = 0;  // notifications dropped because the client had them
@@ -128,6 +132,7 @@ class SessionCore {
   std::optional<std::size_t> active_node() const;  // node of the open upstream client traffic uses
   std::size_t subscription_count() const { return subscriptions_.size(); }
   std::size_t pending_requests() const { return pending_count_; }  // client messages queued + in flight
+  std::size_t pending_bytes() const { return pending_bytes_; }      // their texts' bytes
   std::size_t queued_messages() const { return queue_.size(); }
 
  private:
@@ -186,6 +191,7 @@ class SessionCore {
   void handle_message(std::string_view text, std::uint64_t batch, TimePoint now);
   void handle_unsubscribe(Pending pending, std::string_view params_text);
   void admit(Pending pending);
+  void release_client_slot(const Pending& pending);  // a client message left pending_ (answered or not)
   void unsubscribe_upstream(ConnectionId connection, const std::string& upstream_id);
   void send_internal(Purpose purpose, ConnectionId connection, const std::string& method, nlohmann::json params,
                      std::uint64_t subscription = 0, std::uint64_t tag = 0);
@@ -197,6 +203,7 @@ class SessionCore {
   void send(std::uint64_t key, ConnectionId connection);
   void flush_queue();
   void on_response(ConnectionId connection, std::uint64_t key, std::string_view text);
+  void on_broken_answer(std::uint64_t key);  // the node's answer to `key` is not JSON
   void on_notification(ConnectionId connection, std::string_view text);
   void on_subscribed(ConnectionId connection, const Pending& pending, std::string_view text);
   void on_replayed(ConnectionId connection, const Pending& pending, std::string_view text);
@@ -233,6 +240,7 @@ class SessionCore {
   std::map<std::uint64_t, Pending> pending_;
   std::deque<std::uint64_t> queue_;  // keys waiting for an open upstream, ascending
   std::size_t pending_count_ = 0;    // client messages queued or in flight (the I5 bound)
+  std::size_t pending_bytes_ = 0;    // their texts' bytes (the same bound in bytes)
   std::map<std::uint64_t, Batch> batches_;
   std::map<std::uint64_t, Subscription> subscriptions_;
   std::unordered_map<std::string, std::uint64_t> subscription_by_client_id_;

@@ -113,9 +113,9 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
       continue;
     }
     if (p.purpose == Purpose::client_notice) {
-      --pending_count_;  // not safe to repeat, and there is no answer to carry an error
+      release_client_slot(p);  // not safe to repeat, and there is no answer to carry an error
     } else if (from_client) {
-      --pending_count_;
+      release_client_slot(p);
       ++counters_.requests_outcome_unknown;
       answer_error(p, kProxyError,
                    "vixy: the upstream connection was lost before " + p.method +
@@ -185,9 +185,9 @@ void SessionCore::tick(TimePoint now) {
     auto queued = std::find(queue_.begin(), queue_.end(), key);
     if (queued != queue_.end()) queue_.erase(queued);
     if (p.purpose == Purpose::client_notice) {
-      --pending_count_;
+      release_client_slot(p);
     } else if (p.purpose == Purpose::client_request || p.purpose == Purpose::client_subscribe) {
-      --pending_count_;
+      release_client_slot(p);
       ++counters_.requests_timed_out;
       answer_error(p, kProxyError,
                    "vixy: request timed out after " + std::to_string(settings_.request_timeout.count()) + " ms");

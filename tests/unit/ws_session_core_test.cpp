@@ -241,4 +241,108 @@ TEST_F(Core, BatchesAreAnsweredAsOneArrayInRequestOrder) {
   EXPECT_EQ(batch[2]["id"], "b");
 }
 
+// Hostile input (issue 12): a filter nested 100,000 levels deep crashed the process when the
+// subscription's tree was copied; depth and batch size are refused before anything is parsed.
+TEST_F(Core, TooDeepMessagesAndTooLargeBatchesAreRefusedWithoutReachingTheNode) {
+  ws::SessionSettings settings;
+  settings.max_batch_size = 3;
+  ws::SessionCore bounded{{{"primary", vixy::config::Tier::primary}}, settings, 7};
+  bounded.start({0}, now);
+  auto connect = std::get<ws::Connect>(bounded.take_actions().at(0));
+  bounded.upstream_connected(connect.connection, now);
+  bounded.take_actions();
+
+  std::string filter;
+  for (int i = 0; i < 100000; ++i) filter += "{\"a\":";
+  filter += "1" + std::string(100000, '}');
+  bounded.client_text(R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["logs",)" + filter + "]}", now);
+  bounded.client_text(R"([{"id":2,"method":"m"},{"id":3,"method":"m"},{"id":4,"method":"m"},{"id":5,"method":"m"}])",
+                      now);
+  auto actions = bounded.take_actions();
+  auto to_client = client_messages(actions);
+  EXPECT_EQ(to_client.size(), actions.size()) << "something went upstream";
+  ASSERT_EQ(to_client.size(), 2u);
+  auto too_deep = json::parse(R"json({"jsonrpc":"2.0","id":null,"error":{"code":-32600,
+      "message":"invalid request: JSON nested deeper than 128 levels (max_json_depth)"}})json");
+  auto too_large = json::parse(R"json({"jsonrpc":"2.0","id":null,"error":{"code":-32600,
+      "message":"invalid request: batch of more than 3 requests (max_batch_size)"}})json");
+  EXPECT_EQ(json::parse(to_client[0]), too_deep);
+  EXPECT_EQ(json::parse(to_client[1]), too_large);
+
+  // At the bound, a batch and a deep (but allowed) filter go through.
+  bounded.client_text(R"([{"id":6,"method":"m"},{"id":7,"method":"m"},{"id":8,"method":"m"}])", now);
+  std::string allowed_filter = std::string(60, '[') + "1" + std::string(60, ']');
+  bounded.client_text(R"({"id":9,"method":"eth_subscribe","params":["logs",{"topics":)" + allowed_filter + "}]}", now);
+  EXPECT_EQ(upstream_messages(bounded.take_actions(), connect.connection).size(), 4u);
+}
+
+// Held requests are bounded in bytes as well as in count: 200 slow 1 MiB eth_calls held 200 MB.
+TEST_F(Core, HeldRequestsAreBoundedInBytes) {
+  ws::SessionSettings settings;
+  settings.max_pending_bytes = 3000;
+  ws::SessionCore bounded{{{"primary", vixy::config::Tier::primary}}, settings, 7};
+  bounded.start({0}, now);
+  auto connect = std::get<ws::Connect>(bounded.take_actions().at(0));
+  // Not connected yet: every request waits in the queue.
+  auto call = [](int id) {
+    return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":"eth_call","params":[{"data":"0x)" +
+           std::string(1000, 'a') + R"("},"latest"]})";
+  };
+  for (int id = 1; id <= 3; ++id) bounded.client_text(call(id), now);
+  auto refused = client_messages(bounded.take_actions());
+  ASSERT_EQ(refused.size(), 1u);
+  auto error = json::parse(refused[0]);
+  EXPECT_EQ(error["id"], 3);
+  EXPECT_EQ(error["error"]["code"], ws::kLimitExceeded);
+  EXPECT_EQ(bounded.pending_requests(), 2u);
+
+  // An answer frees its bytes: the next request is taken again.
+  bounded.upstream_connected(connect.connection, now);
+  auto sent = upstream_messages(bounded.take_actions(), connect.connection);
+  ASSERT_EQ(sent.size(), 2u);
+  bounded.upstream_text(connect.connection, answer(sent[0], "0x"), now);
+  bounded.take_actions();
+  bounded.client_text(call(4), now);
+  EXPECT_EQ(upstream_messages(bounded.take_actions(), connect.connection).size(), 1u);
+  EXPECT_EQ(bounded.pending_requests(), 2u);
+}
+
+// A node that sends broken JSON: its text went to the client with the client's id spliced in.
+TEST_F(Core, ANodeAnswerThatIsNotJsonBecomesAnErrorAndABrokenNotificationIsDropped) {
+  core.start({0}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":"q","method":"eth_call","params":[]})", now);
+  auto sent = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(sent.size(), 1u);
+  std::string truncated = R"({"jsonrpc":"2.0","id":)" + sent[0]["id"].dump() + R"(,"result":"0x12)";
+  core.upstream_text(primary.connection, truncated, now);
+  core.upstream_text(primary.connection, R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x1")", now);
+  auto to_client = client_messages(take());
+  ASSERT_EQ(to_client.size(), 1u);
+  auto error = json::parse(to_client[0]);
+  EXPECT_EQ(error["id"], "q");
+  EXPECT_EQ(error["error"]["code"], ws::kProxyError);
+  EXPECT_EQ(error["error"]["message"], "vixy: the node's answer to eth_call was not valid JSON");
+  EXPECT_EQ(core.counters().invalid_upstream_messages, 2u);
+  EXPECT_EQ(core.pending_requests(), 0u);
+}
+
+// Go's decoder takes the last of "id" and "ID"; the proxy splices its id into "id": a request
+// naming both could be answered under the client's id and taken for another request's answer.
+TEST_F(Core, ARequestNamingItsIdTwiceIsRefused) {
+  core.start({0}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":1,"ID":2,"method":"eth_chainId"})", now);
+  auto actions = take();
+  auto to_client = client_messages(actions);
+  ASSERT_EQ(to_client.size(), actions.size()) << "something went upstream";
+  ASSERT_EQ(to_client.size(), 1u);
+  auto error = json::parse(to_client[0]);
+  EXPECT_EQ(error["id"], 1);
+  EXPECT_EQ(error["error"]["code"], -32600);
+  EXPECT_EQ(error["error"]["message"], "invalid request: member \"id\" appears more than once");
+}
+
 }  // namespace
