@@ -118,6 +118,13 @@ class HeadStream final : public Stream {
       ++out.duplicates;
       return;
     }
+    // Below every head remembered: a node that lags (often one just failed back to) announcing
+    // heights the client already has. Taking it would send the client back down the chain and
+    // then through every height again; the node's head at the client's height is checked instead.
+    if (!delivered_.empty() && head->number < delivered_.front().number) {
+      ++out.duplicates;
+      return;
+    }
     if (delivered_.empty() || delivered(head->parent)) {
       record(*head);
       out.deliver.push_back(std::move(text));

@@ -276,7 +276,9 @@ class LogStream final : public Stream {
       out.deliver.push_back(std::move(text));
       return;
     }
-    if (known_.contains(fields->key)) {
+    // Older than every block remembered: a lagging node (one failed back to) repeating logs the
+    // client already had.
+    if (known_.contains(fields->key) || (highest_ && fields->number + depth_ < *highest_)) {
       ++out.duplicates;
       return;
     }

@@ -183,3 +183,27 @@ TEST(WsSessionModel, ReplayedSubscriptionsDeliverAfterEverySwitch) {
 
 }  // namespace
 }  // namespace vixy::ws::model
+
+namespace vixy::ws::model {
+namespace {
+
+// Found by the libFuzzer target (tests/fuzz/ws_session.cpp): one node, a logs subscription, the
+// node lagging while blocks come.
+TEST(WsSessionModel, FuzzFoundLogDeliveredTwice) {
+  World world(64, 16, {2});
+  world.connect_outcome(0, true);
+  world.subscribe(0, 0);
+  world.answer(0, 0);
+  world.lag(0);
+  world.produce(true);
+  world.produce(false);
+  world.produce(true);
+  world.produce(false);
+  world.produce(true);
+  EXPECT_EQ(world.violation(), "");
+  world.drain();
+  EXPECT_EQ(world.violation(), "");
+}
+
+}  // namespace
+}  // namespace vixy::ws::model

@@ -88,6 +88,21 @@ TEST(GaplessLogs, ASwitchFetchesTheMissedRangeWithTheFilterAndDropsWhatWasDelive
   EXPECT_EQ(fx.duplicates, 2u);
 }
 
+// A node that lags announces logs of blocks older than the stream remembers: the client had them
+// (as with heads, found by the libFuzzer target over the session core).
+TEST(GaplessLogs, LogsBelowTheRememberedBlocksAreDropped) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x9");
+  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(log_note(h, 0), false, fx);
+  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(log_note(h, 0), false, fx);
+  stream->notification(log_note(17, 0), false, fx);
+  std::vector<std::uint64_t> heights;
+  for (const auto& log : logs_of(fx)) heights.push_back(log.height);
+  EXPECT_EQ(heights, (std::vector<std::uint64_t>{10, 11, 12, 13, 14, 15, 16, 17}));
+  EXPECT_EQ(fx.duplicates, 7u);
+}
+
 TEST(GaplessLogs, LogsOfABlockTheNewUpstreamReorgedAwayAreSentAgainAsRemoved) {
   auto stream = logs();
   Effects fx;

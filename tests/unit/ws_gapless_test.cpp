@@ -123,6 +123,21 @@ TEST(GaplessHeads, AHeadReplacingADeliveredOneIsDelivered) {
   EXPECT_TRUE(fx.fetch.empty());
 }
 
+// A node that lags (one failed back to) announces heights below everything remembered: taking
+// them would walk the client down the chain and up through every height again (found by the
+// libFuzzer target over the session core).
+TEST(GaplessHeads, HeadsBelowTheRememberedOnesAreDroppedAndTheStreamGoesOn) {
+  auto stream = heads(4);
+  Effects fx;
+  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(head_note(h), false, fx);
+  for (std::uint64_t h = 11; h <= 16; ++h) stream->notification(head_note(h), false, fx);
+  stream->notification(head_note(17), false, fx);
+  EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10, 11, 12, 13, 14, 15, 16, 17}));
+  EXPECT_EQ(fx.duplicates, 6u);
+  EXPECT_EQ(fx.gaps, 0u);
+  EXPECT_TRUE(fx.fetch.empty());
+}
+
 TEST(GaplessHeads, AGapBeyondTheBoundIsCountedAndTheStreamContinues) {
   auto stream = heads(4);
   Effects fx;
