@@ -4,7 +4,7 @@ namespace vixy::observability {
 
 namespace {
 
-enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind };
+enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind, reason };
 
 std::vector<std::string> label_names(Labels labels) {
   switch (labels) {
@@ -16,6 +16,7 @@ std::vector<std::string> label_names(Labels labels) {
     case Labels::endpoint_reason: return {"endpoint", "reason"};
     case Labels::layer_node_outcome: return {"layer", "node", "outcome"};
     case Labels::kind: return {"kind"};
+    case Labels::reason: return {"reason"};
   }
   return {};
 }
@@ -100,6 +101,16 @@ constexpr Spec kWsDuplicates{T::counter, "vixy_ws_duplicates_dropped_total",
 constexpr Spec kWsUnfilledGaps{T::counter, "vixy_ws_unfilled_gaps_total",
                                "Subscription gaps left open (beyond websocket.backfill_blocks, or fetches failed)",
                                Labels::kind};
+// vixy's additions for clients that read too slowly (issue: one such client must not hold the rest).
+constexpr Spec kWsSlowClientsClosed{T::counter, "vixy_ws_slow_clients_closed_total",
+                                    "WebSocket clients closed because they did not read what was sent to them",
+                                    Labels::reason};
+constexpr Spec kWsInvalidUpstream{T::counter, "vixy_ws_invalid_upstream_messages_total",
+                                  "Upstream messages that were not JSON, dropped (a request's client gets an error)",
+                                  Labels::none};
+constexpr Spec kWsBufferedBytes{T::gauge, "vixy_ws_buffered_bytes",
+                                "Bytes queued for WebSocket clients and not yet written, over all sessions",
+                                Labels::none};
 // vixy's addition for CL event streams: ended because their node left the routable candidates, so
 // listeners reconnect to a healthy node.
 constexpr Spec kClStreamsMoved{T::counter, "vixy_cl_streams_moved_total",
@@ -118,7 +129,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kElUpstreamErrors, &kClUpstreamErrors, &kProxyErrors,     &kHealthChecks,
     &kWsQueueDepth,   &kWsQueueFull,       &kWsReplayed,       &kWsResent,
     &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,  &kWsBackfilled, &kWsDuplicates, &kWsUnfilledGaps,
-    &kClStreamsMoved,
+    &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -195,7 +206,11 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_duplicates_dropped_total(counter(registry, kWsDuplicates)),
       ws_unfilled_gaps_total(counter(registry, kWsUnfilledGaps)),
       health_checks_total(counter(registry, kHealthChecks)),
-      cl_streams_moved_total(counter(registry, kClStreamsMoved)) {
+      cl_streams_moved_total(counter(registry, kClStreamsMoved)),
+      ws_slow_clients_closed_total(counter(registry, kWsSlowClientsClosed)),
+      ws_buffered_bytes(gauge(registry, kWsBufferedBytes).get()),
+      ws_invalid_upstream_messages_total(counter(registry, kWsInvalidUpstream).get()) {
+  for (const char* reason : {"backlog", "write_timeout", "process_buffer"}) ws_slow_clients_closed_total.with({reason});
   for (const char* direction : {"client_to_upstream", "upstream_to_client"}) ws_messages_total.with({direction});
   for (const char* status : {"success", "failure"}) ws_reconnection_attempts_total.with({status});
   for (const char* kind : {"newHeads", "logs", "newPendingTransactions"}) {

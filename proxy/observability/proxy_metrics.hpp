@@ -71,6 +71,12 @@ class ProxyMetrics {
   // CL event streams ended because their node left the routable candidates: {node}
   Family<Counter>& cl_streams_moved_total;
 
+  // WebSocket clients closed for not reading: {reason} backlog (websocket.max_client_backlog_bytes),
+  // write_timeout (server.client_write_timeout_ms), process_buffer (server.max_buffered_bytes)
+  Family<Counter>& ws_slow_clients_closed_total;
+  Gauge& ws_buffered_bytes;
+  Counter& ws_invalid_upstream_messages_total;  // node messages that were not JSON
+
   // Mirror a freshly published snapshot into the gauges; counts a failover when `next` turns
   // failover on and `previous` had it off.
   void publish(const health::HealthSnapshot& previous, const health::HealthSnapshot& next);

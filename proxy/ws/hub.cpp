@@ -36,7 +36,10 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   }
   const auto& ws = config.websocket;
   settings_.max_pending_requests = ws.max_pending_requests;
+  settings_.max_pending_bytes = ws.max_pending_bytes;
   settings_.max_subscriptions = ws.max_subscriptions;
+  settings_.max_json_depth = config.global.max_json_depth;
+  settings_.max_batch_size = config.global.max_batch_size;
   settings_.backfill_depth = ws.backfill_blocks;
   settings_.request_timeout = std::chrono::milliseconds(config.global.proxy_timeout_ms);
   // A node the monitor keeps reporting healthy is retried at least once per health interval, so
@@ -48,6 +51,8 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   socket_options_.connect_timeout = std::chrono::milliseconds(config.global.connect_timeout_ms);
   socket_options_.idle_timeout = std::chrono::milliseconds(ws.ping_interval_ms + ws.pong_timeout_ms);
   socket_options_.max_message_size = ws.max_upstream_message_size;
+  backlog_limits_.per_client = ws.max_client_backlog_bytes;
+  backlog_limits_.process = config.server.max_buffered_bytes;
   if (initial) candidates_ = routing::el_candidates(initial->el);
 }
 
@@ -91,6 +96,11 @@ void Hub::on_snapshot(const health::SnapshotPtr& next) {
 void Hub::shutdown() {
   stopping_ = true;
   for (Session* session : sessions_) session->close_client(1001, "vixy is shutting down");
+}
+
+void Hub::buffered(std::size_t added, std::size_t written) {
+  buffered_bytes_ = buffered_bytes_ + added - written;
+  metrics_.ws_buffered_bytes.add(static_cast<double>(added) - static_cast<double>(written));
 }
 
 void Hub::session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to) {

@@ -15,6 +15,7 @@
 #include "net/upstream_url.hpp"
 #include "observability/proxy_metrics.hpp"
 #include "server/http_server.hpp"
+#include "ws/backlog.hpp"
 #include "ws/session_core.hpp"
 #include "ws/upstream_socket.hpp"
 
@@ -50,6 +51,10 @@ class Hub {
   const std::vector<std::size_t>& candidates() const { return candidates_; }
   // Sessions on each node, for vixy_ws_upstream_node.
   void session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to);
+  // Bytes queued for clients over all sessions (the process-wide bound of BacklogLimits).
+  const BacklogLimits& backlog_limits() const { return backlog_limits_; }
+  std::size_t buffered_bytes() const { return buffered_bytes_; }
+  void buffered(std::size_t added, std::size_t written);
 
  private:
   boost::asio::any_io_executor executor_;
@@ -62,6 +67,9 @@ class Hub {
   UpstreamSocketOptions socket_options_;
   std::uint64_t max_client_message_size_;
   std::vector<std::size_t> candidates_;
+  BacklogLimits backlog_limits_;
+  // Sessions live on the hub's executor (one thread), so a plain count is exact.
+  std::size_t buffered_bytes_ = 0;
   std::unordered_set<Session*> sessions_;
   bool stopping_ = false;
 };

@@ -20,10 +20,6 @@ namespace websocket = beast::websocket;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// A client that stops reading while notifications keep coming must not grow memory without
-// bound (I5): past this backlog the client is closed with 1008 (policy violation).
-constexpr std::size_t kMaxClientBacklogBytes = 64 * 1024 * 1024;
-
 // True when the session's parallel group is being torn down (another branch finished).
 asio::awaitable<bool> cancelled() {
   auto state = co_await asio::this_coro::cancellation_state;
@@ -33,12 +29,20 @@ asio::awaitable<bool> cancelled() {
 }  // namespace
 
 struct Session::Client {
-  explicit Client(server::HttpConnection& connection, asio::any_io_executor executor)
-      : ws(connection.stream()), wake(std::move(executor), asio::steady_timer::time_point::max()) {}
+  explicit Client(server::HttpConnection& connection, const asio::any_io_executor& executor)
+      : ws(connection.stream()),
+        wake(executor, asio::steady_timer::time_point::max()),
+        deadline(executor),
+        write_timeout(connection.write_timeout()) {}
   websocket::stream<beast::tcp_stream&> ws;
   std::deque<std::string> outbox;
-  std::size_t backlog_bytes = 0;
-  asio::steady_timer wake;  // cancelled when there is something to write or the session ends
+  std::size_t backlog_bytes = 0;  // in the outbox, behind the write in progress
+  std::size_t buffered = 0;       // outbox and the write in progress: this session's share of the hub's count
+  asio::steady_timer wake;        // cancelled when there is something to write or the session ends
+  // Bounds every write and the closing handshake: a client that does not read cannot hold its
+  // session (and the memory queued for it) for longer than write_timeout.
+  asio::steady_timer deadline;
+  std::chrono::milliseconds write_timeout;
   std::optional<std::pair<std::uint16_t, std::string>> close_request;
 };
 
@@ -92,6 +96,8 @@ void Session::finish() {
   links_.clear();
   timer_.cancel();
   client_->wake.cancel();
+  client_->deadline.cancel();
+  hub_.buffered(0, client_->buffered);
   // Whatever this session contributed to the gauges goes with it.
   auto& metrics = hub_.metrics();
   metrics.ws_subscriptions_active.add(-static_cast<double>(reported_subscriptions_));
@@ -135,7 +141,10 @@ asio::awaitable<void> Session::write_client() {
     if (client_->close_request) {
       websocket::close_reason reason(client_->close_request->second);
       reason.code = client_->close_request->first;
-      co_await ws.async_close(reason, use_tuple);
+      client_->deadline.expires_after(client_->write_timeout);
+      auto closing = ws.async_close(reason, use_tuple);
+      auto expiry = client_->deadline.async_wait(use_tuple);
+      co_await (std::move(closing) || std::move(expiry));
       co_return;
     }
     if (client_->outbox.empty()) {
@@ -147,10 +156,50 @@ asio::awaitable<void> Session::write_client() {
     client_->outbox.pop_front();
     client_->backlog_bytes -= text.size();
     ws.text(true);
-    auto [ec, n] = co_await ws.async_write(asio::buffer(text), use_tuple);
+    client_->deadline.expires_after(client_->write_timeout);
+    auto writing = ws.async_write(asio::buffer(text), use_tuple);
+    auto expiry = client_->deadline.async_wait(use_tuple);
+    auto done = co_await (std::move(writing) || std::move(expiry));
+    client_->buffered -= text.size();
+    hub_.buffered(0, text.size());
+    if (done.index() == 1) {
+      auto [timer_error] = std::get<1>(done);
+      if (timer_error || closed_) co_return;  // cancelled with the session (the client left), no timeout
+      // The write did not finish in time: the client is not reading. A half-written frame leaves
+      // nothing to close politely; the connection is dropped when the session returns.
+      log::warn("websocket client not reading, closed",
+                {{"reason", "write_timeout"}, {"timeout_ms", client_->write_timeout.count()}});
+      hub_.metrics().ws_slow_clients_closed_total.with({"write_timeout"}).inc();
+      co_return;
+    }
+    auto [ec, n] = std::get<0>(done);
     (void)n;
     if (ec) co_return;
   }
+}
+
+void Session::queue_for_client(std::string text) {
+  if (client_->close_request) return;  // closing: nothing more is queued, what was is already freed
+  std::size_t size = text.size();
+  client_->outbox.push_back(std::move(text));
+  client_->backlog_bytes += size;
+  client_->buffered += size;
+  hub_.buffered(size, 0);
+  client_->wake.cancel();
+  auto overflow = check_backlog(hub_.backlog_limits(), client_->backlog_bytes, client_->outbox.size(),
+                                hub_.buffered_bytes(), hub_.session_count());
+  if (overflow == Overflow::none) return;
+  log::warn("websocket client not reading, closed",
+            {{"reason", to_string(overflow)}, {"backlog_bytes", client_->backlog_bytes},
+             {"process_buffered_bytes", hub_.buffered_bytes()}});
+  hub_.metrics().ws_slow_clients_closed_total.with({to_string(overflow)}).inc();
+  // What waits is dropped at once; the write in progress (bounded by its deadline) finishes, then
+  // the client gets 1008.
+  client_->buffered -= client_->backlog_bytes;
+  hub_.buffered(0, client_->backlog_bytes);
+  client_->outbox.clear();
+  client_->backlog_bytes = 0;
+  close_client(1008, "client too slow");
 }
 
 void Session::close_client(std::uint16_t code, std::string reason) {
@@ -198,15 +247,7 @@ void Session::process() {
     for (auto& action : actions) {
       if (auto* to_client = std::get_if<SendClient>(&action)) {
         ++to_client_count;
-        client_->backlog_bytes += to_client->text.size();
-        client_->outbox.push_back(std::move(to_client->text));
-        client_->wake.cancel();
-        if (client_->backlog_bytes > kMaxClientBacklogBytes) {
-          log::warn("websocket client not reading, closed", {{"backlog_bytes", client_->backlog_bytes}});
-          client_->outbox.clear();
-          client_->backlog_bytes = 0;
-          close_client(1008, "client too slow");
-        }
+        queue_for_client(std::move(to_client->text));
       } else if (auto* to_node = std::get_if<SendUpstream>(&action)) {
         auto link = links_.find(to_node->connection);
         if (link == links_.end()) continue;
@@ -313,6 +354,8 @@ void Session::publish_metrics() {
   grow(metrics.ws_request_timeouts_total, now.requests_timed_out, reported_.requests_timed_out);
   grow(metrics.ws_queue_full_errors_total, now.queue_full_errors, reported_.queue_full_errors);
   grow(metrics.ws_stray_upstream_messages_total, now.stray_upstream_messages, reported_.stray_upstream_messages);
+  grow(metrics.ws_invalid_upstream_messages_total, now.invalid_upstream_messages,
+       reported_.invalid_upstream_messages);
   for (std::size_t kind = 0; kind < gapless::kCountedKinds; ++kind) {
     const auto& counts = now.gapless[kind];
     auto& reported = reported_.gapless[kind];

@@ -41,6 +41,7 @@ class Session : public std::enable_shared_from_this<Session> {
   static boost::asio::awaitable<void> write_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link);
 
   void process();  // carries out the core's actions until there are none
+  void queue_for_client(std::string text);  // closes the client instead when it reads too slowly
   void open_link(ConnectionId connection, std::size_t node);
   void drop_link(ConnectionId connection);
   void publish_metrics();

@@ -80,6 +80,9 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_ws_duplicates_dropped_total counter",
       "vixy_ws_unfilled_gaps_total counter",
       "vixy_cl_streams_moved_total counter",
+      "vixy_ws_slow_clients_closed_total counter",
+      "vixy_ws_buffered_bytes gauge",
+      "vixy_ws_invalid_upstream_messages_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
