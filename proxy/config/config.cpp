@@ -278,8 +278,9 @@ class Reader {
     read_uint(t, "max_retries", path, any, global.max_retries);
     read_uint(t, "health_check_max_failures", path, Range{1, kUnbounded}, global.health_check_max_failures);
     read_uint(t, "max_body_size", path, Range{1, kUnbounded}, global.max_body_size);
-    // A request object with array params is two levels deep, in a batch three.
-    read_uint(t, "max_json_depth", path, Range{3, 100'000}, global.max_json_depth);
+    // A request object with array params is two levels deep, in a batch three. Trees are copied
+    // recursively: 60,000 levels crashed the process, so the ceiling keeps a wide margin.
+    read_uint(t, "max_json_depth", path, Range{3, 10'000}, global.max_json_depth);
     read_uint(t, "max_batch_size", path, Range{1, 1'000'000}, global.max_batch_size);
   }
 
@@ -423,9 +424,138 @@ class Reader {
   std::string source_;
 };
 
+// toml++ 3.3.0 (Debian 12's) reaches __builtin_unreachable, that is crashes, when it asks whether
+// one of these characters is whitespace (toml++ issues 190 and 295, fixed in later releases). It
+// asks outside strings and comments, where no such character is valid TOML anyway, and in a
+// multi-line basic string right after a backslash. A file with one there is refused with its
+// place instead; comments and strings may hold them.
+constexpr std::pair<char32_t, char32_t> kCrashingRanges[] = {
+    {0x00A1, 0x0499}, {0x2C5E, 0x2FFF}, {0x3001, 0x3057}, {0xFB26, 0xFEFE}};
+
+struct Place {
+  std::size_t line = 1;
+  std::size_t column = 1;
+};
+
+class CrashScan {
+ public:
+  explicit CrashScan(std::string_view text) : text_(text) {}
+
+  // The first character toml++ would crash on, with its place.
+  std::optional<std::pair<char32_t, Place>> run() {
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == '#') {
+        while (pos_ < text_.size() && text_[pos_] != '\n') step();
+      } else if (c == '"' || c == '\'') {
+        if (auto found = string(c)) return found;
+      } else if (auto found = checked()) {
+        return found;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  // The character at the current place when it is a crashing one.
+  std::optional<std::pair<char32_t, Place>> crashing_here() const {
+    auto [code, length] = decode();
+    (void)length;
+    for (auto [low, high] : kCrashingRanges) {
+      if (code >= low && code <= high) return std::pair{code, place_};
+    }
+    return std::nullopt;
+  }
+
+  // One character outside any string: a crashing one is reported, any other passed.
+  std::optional<std::pair<char32_t, Place>> checked() {
+    if (auto found = crashing_here()) return found;
+    step();
+    return std::nullopt;
+  }
+
+  std::optional<std::pair<char32_t, Place>> string(char quote) {
+    bool multi_line = text_.substr(pos_, 3) == std::string_view(quote == '"' ? "\"\"\"" : "\'\'\'");
+    pos_ += multi_line ? 3 : 1;
+    place_.column += multi_line ? 3 : 1;
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == quote && (!multi_line || text_.substr(pos_, 3) == std::string_view(quote == '"' ? "\"\"\"" : "\'\'\'"))) {
+        // Up to two more quotes next to a closing delimiter belong to the string.
+        std::size_t run = 0;
+        while (pos_ < text_.size() && text_[pos_] == quote && run < (multi_line ? 5U : 1U)) {
+          step();
+          ++run;
+        }
+        return std::nullopt;
+      }
+      if (!multi_line && c == '\n') return std::nullopt;  // unterminated: the parser reports it
+      step();
+      if (c != '\\' || quote != '"' || pos_ >= text_.size()) continue;
+      // An escape. In a multi-line string the parser asks whether the character after the
+      // backslash is whitespace, and after a line-ending backslash skips whitespace and asks again
+      // at the first character after it.
+      std::size_t before = pos_;
+      if (multi_line) {
+        while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
+                                       text_[pos_] == '\r')) {
+          step();
+        }
+        if (pos_ < text_.size()) {
+          if (auto found = crashing_here()) return found;
+        }
+      }
+      if (pos_ == before && pos_ < text_.size()) step();  // the escaped character itself
+    }
+    return std::nullopt;
+  }
+
+  // The character at the current place and its length in bytes (UTF-8 decoded; a malformed byte
+  // counts as one character, for the parser to report).
+  std::pair<char32_t, std::size_t> decode() const {
+    auto lead = static_cast<unsigned char>(text_[pos_]);
+    std::size_t length = lead < 0xC0 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (pos_ + length > text_.size()) length = 1;
+    char32_t code = length == 1 ? lead : lead & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) code = (code << 6) | (static_cast<unsigned char>(text_[pos_ + k]) & 0x3F);
+    return {code, length};
+  }
+
+  void step() {
+    auto [code, length] = decode();
+    pos_ += length;
+    if (code == '\n') {
+      ++place_.line;
+      place_.column = 1;
+    } else {
+      ++place_.column;
+    }
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  Place place_;
+};
+
+std::string code_point_name(char32_t code) {
+  char name[16];
+  std::snprintf(name, sizeof name, "U+%04X", static_cast<unsigned>(code));
+  return name;
+}
+
 }  // namespace
 
 Config parse(std::string_view toml_text, const std::string& source_name) {
+  if (auto found = CrashScan(toml_text).run()) {
+    auto [code, place] = *found;
+    std::string name = code_point_name(code);
+    throw ConfigError(source_name + ":" + std::to_string(place.line) + ":" + std::to_string(place.column) +
+                      ": the character " + name +
+                      " is not supported: this build's TOML library (toml++ 3.3) crashes on U+00A1-U+0499, "
+                      "U+2C5E-U+2FFF, U+3001-U+3057 and U+FB26-U+FEFE outside strings and comments "
+                      "and after a backslash in a multi-line string; write it as \\u" +
+                      name.substr(2) + " in a string");
+  }
   toml::table root;
   try {
     root = toml::parse(toml_text, source_name);
