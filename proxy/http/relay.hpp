@@ -42,7 +42,8 @@ struct RelayOutcome {
 // and Host are set per node; it keeps its body, so a caller can still read it afterwards.
 // Response bodies are bounded by `deadline` except event streams, which flow until either side
 // leaves, or, with `streams` (CL only), until their node stops being routable: then the client's
-// response is ended cleanly so that it reconnects elsewhere.
+// response is ended cleanly so that it reconnects elsewhere. A node's interim (1xx) answers are
+// not relayed.
 asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
                                     Clock::time_point deadline, EventStreams* streams = nullptr);
