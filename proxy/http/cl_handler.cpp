@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/cl_target.hpp"
 #include "http/relay.hpp"
 #include "log/log.hpp"
 #include "routing/select.hpp"
@@ -23,14 +24,18 @@ asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpCo
 asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConnection& connection,
                                 server::Request& request, std::string_view suffix) {
   auto started = Clock::now();
-  std::string_view path = suffix.substr(0, suffix.find('?'));
-  std::string_view query = path.size() < suffix.size() ? suffix.substr(path.size() + 1) : std::string_view{};
+  // Refused before any node is asked: a path that could leave the node URL's own path.
+  if (auto problem = cl_path_problem(suffix)) {
+    std::string message = std::move(*problem);
+    co_await answer_error(context, connection, request, bhttp::status::bad_request, std::move(message), "bad_path");
+    co_return;
+  }
 
   auto snapshot = context.monitor.snapshot();
   std::vector<RelayTarget> targets;
   for (std::size_t index : routing::cl_candidates(snapshot->cl)) {
     auto& pool = context.upstreams.cl[index].requests;
-    targets.push_back({&pool, index, pool.url().target(path, query)});
+    if (auto target = cl_upstream_target(pool.url(), suffix)) targets.push_back({&pool, index, std::move(*target)});
   }
   if (targets.empty()) {
     co_await answer_error(context, connection, request, bhttp::status::service_unavailable,

@@ -149,7 +149,8 @@ std::string tier_label(config::Tier tier) { return tier == config::Tier::backup 
 
 constexpr const char* kOutcomes[] = {"ok", "syncing", "failed"};
 constexpr const char* kProxyErrorReasons[] = {"no_healthy_node", "timeout",         "upstream_failed",
-                                              "parse_error",     "invalid_request", "body_too_large"};
+                                              "parse_error",     "invalid_request", "body_too_large",
+                                              "bad_path"};
 
 double as_gauge(bool flag) { return flag ? 1.0 : 0.0; }
 

@@ -1,0 +1,74 @@
+// What reaches a CL node for a client's /cl request, through the real vixy binary: the node URL's
+// path and query stay the node's (a client cannot step out of a keyed path or override a keyed
+// parameter).
+#include <gtest/gtest.h>
+
+#include "support/harness.hpp"
+#include "support/raw_node.hpp"
+#include "support/ws_rpc.hpp"
+
+namespace vixy::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+RawAnswer echo_target(const RawRequest& request) {
+  return RawAnswer{raw_response(200, json{{"data", {{"target", request.target}}}}.dump())};
+}
+
+RawNode execution_node() {
+  return RawNode(execution_script([](const RawRequest&) { return RawAnswer{raw_response(200, "{}")}; }));
+}
+
+// Targets the node saw apart from health checks.
+std::vector<std::string> client_targets(const RawNode& node) {
+  std::vector<std::string> out;
+  for (const auto& t : node.targets()) {
+    if (t.find("/eth/v1/node/health") == std::string::npos && t.find("/eth/v1/beacon/headers/head") == std::string::npos) {
+      out.push_back(t);
+    }
+  }
+  return out;
+}
+
+double metric(VixyProcess& vixy, const std::string& series) {
+  auto r = vixy.get("/metrics");
+  return r.status == 200 ? metric_sample(r.body, series) : -1;
+}
+
+TEST(ClRequests, PathsThatLeaveTheNodesPathAreRefusedBeforeAnyNodeIsAsked) {
+  auto el = execution_node();
+  RawNode cl(beacon_script(echo_target));
+  VixyProcess vixy(raw_config(el.url(), cl.url() + "/KEY/"));
+  ASSERT_TRUE(vixy.wait_healthy("cl-raw")) << vixy.process().log();
+  const char* attacks[] = {"/cl/../el",       "/cl/%2e%2e/el",   "/cl/%2E./el", "/cl/.%2e/status", "/cl//x",
+                           "/cl/x/..%2fy",    "/cl/x%5c..%5cy",  "/cl/x\\..",   "/cl/a%00b",       "/cl/..;/el",
+                           "/cl/eth/v1/../../x"};
+  for (std::string_view attack : attacks) {
+    auto r = vixy.get(std::string(attack));
+    EXPECT_EQ(r.status, 400) << attack << ": " << r.body;
+    auto body = json::parse(r.body, nullptr, false);
+    EXPECT_TRUE(body.is_object() && body["code"] == 400 && body["message"].get<std::string>().starts_with("bad path"))
+        << attack << ": " << r.body;
+  }
+  EXPECT_EQ(metric(vixy, R"(vixy_proxy_errors_total{endpoint="cl",reason="bad_path"})"), std::size(attacks));
+  EXPECT_TRUE(client_targets(cl).empty()) << client_targets(cl).front();
+
+  auto fine = vixy.get("/cl/eth/v1/node/version");
+  EXPECT_EQ(fine.status, 200) << fine.body;
+  EXPECT_EQ(client_targets(cl), std::vector<std::string>{"/KEY/eth/v1/node/version"});
+}
+
+TEST(ClRequests, TheNodeUrlsQueryComesFirstAndCannotBeOverridden) {
+  auto el = execution_node();
+  RawNode cl(beacon_script(echo_target));
+  VixyProcess vixy(raw_config(el.url(), cl.url() + "/KEY?apikey=secret"));
+  ASSERT_TRUE(vixy.wait_healthy("cl-raw")) << vixy.process().log();
+  auto r = vixy.get("/cl/eth/v1/events/x?apikey=evil&topics=head&APIKEY=evil2");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(client_targets(cl), std::vector<std::string>{"/KEY/eth/v1/events/x?apikey=secret&topics=head"});
+}
+
+}  // namespace
+}  // namespace vixy::testing
