@@ -10,13 +10,34 @@
 namespace vixy::http {
 namespace {
 
+// What a beacon API uses. TRACE (which Beast cannot even forward with a body), CONNECT and
+// extension methods never reach a node.
+constexpr std::string_view kAllowed = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+bool is_allowed(bhttp::verb method) {
+  switch (method) {
+    case bhttp::verb::get:
+    case bhttp::verb::head:
+    case bhttp::verb::post:
+    case bhttp::verb::put:
+    case bhttp::verb::patch:
+    case bhttp::verb::delete_:
+    case bhttp::verb::options:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Beacon API errors are {"code":..,"message":..}, not JSON-RPC.
 asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpConnection& connection,
                                    const server::Request& request, bhttp::status status, std::string message,
                                    const char* reason) {
   context.metrics.proxy_errors_total.with({"cl", reason}).inc();
   nlohmann::json body{{"code", static_cast<unsigned>(status)}, {"message", std::move(message)}};
-  co_await connection.respond(server::make_response(request, status, body.dump()));
+  auto response = server::make_response(request, status, body.dump());
+  if (status == bhttp::status::method_not_allowed) response.set(bhttp::field::allow, kAllowed);
+  co_await connection.respond(std::move(response));
 }
 
 }  // namespace
@@ -24,6 +45,12 @@ asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpCo
 asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConnection& connection,
                                 server::Request& request, std::string_view suffix) {
   auto started = Clock::now();
+  if (!is_allowed(request.method())) {
+    std::string message = "method " + std::string(request.method_string()) + " not allowed on /cl";
+    co_await answer_error(context, connection, request, bhttp::status::method_not_allowed, std::move(message),
+                          "method_not_allowed");
+    co_return;
+  }
   // Refused before any node is asked: a path that could leave the node URL's own path.
   if (auto problem = cl_path_problem(suffix)) {
     std::string message = std::move(*problem);
@@ -44,7 +71,6 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
   }
 
   bhttp::request<bhttp::string_body> upstream{request.method(), "/", 11};
-  if (request.method() == bhttp::verb::unknown) upstream.method_string(request.method_string());
   for (const auto& field : request.base()) {
     if (!is_hop_by_hop(field.name())) upstream.insert(field.name_string(), field.value());
   }

@@ -1,6 +1,6 @@
 // What reaches a CL node for a client's /cl request, through the real vixy binary: the node URL's
 // path and query stay the node's (a client cannot step out of a keyed path or override a keyed
-// parameter).
+// parameter), and methods a beacon API never uses are refused.
 #include <gtest/gtest.h>
 
 #include "support/harness.hpp"
@@ -68,6 +68,29 @@ TEST(ClRequests, TheNodeUrlsQueryComesFirstAndCannotBeOverridden) {
   auto r = vixy.get("/cl/eth/v1/events/x?apikey=evil&topics=head&APIKEY=evil2");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(client_targets(cl), std::vector<std::string>{"/KEY/eth/v1/events/x?apikey=secret&topics=head"});
+}
+
+TEST(ClRequests, TraceAndConnectAreRefusedWithoutBotheringANode) {
+  auto el = execution_node();
+  RawNode cl(beacon_script(echo_target));
+  VixyProcess vixy(raw_config(el.url(), cl.url()));
+  ASSERT_TRUE(vixy.wait_healthy("cl-raw")) << vixy.process().log();
+  // Beast refuses to build a TRACE with a body, so these go as raw bytes.
+  const std::string requests[] = {
+      "TRACE /cl/eth/v1/node/version HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbody",
+      "TRACE /cl/eth/v1/node/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      "CONNECT /cl/eth/v1/node/version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+  };
+  for (const auto& request : requests) {
+    auto r = raw_exchange(vixy.port(), request);
+    EXPECT_EQ(r.status, 405) << request << "\n" << r.ec.message() << " " << r.body;
+    EXPECT_EQ(r.headers["allow"], "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS") << request;
+    auto body = json::parse(r.body, nullptr, false);
+    EXPECT_TRUE(body.is_object() && body["code"] == 405) << r.body;
+  }
+  EXPECT_TRUE(client_targets(cl).empty());
+  EXPECT_EQ(vixy.process().log().find("handler failed"), std::string::npos) << vixy.process().log();
+  EXPECT_EQ(metric(vixy, R"(vixy_proxy_errors_total{endpoint="cl",reason="method_not_allowed"})"), 3);
 }
 
 }  // namespace
