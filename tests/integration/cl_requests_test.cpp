@@ -1,6 +1,7 @@
 // What reaches a CL node for a client's /cl request, through the real vixy binary: the node URL's
 // path and query stay the node's (a client cannot step out of a keyed path or override a keyed
-// parameter), and methods a beacon API never uses are refused.
+// parameter), methods a beacon API never uses are refused, and the node's URL never shows in
+// /status or the log.
 #include <gtest/gtest.h>
 
 #include "support/harness.hpp"
@@ -91,6 +92,24 @@ TEST(ClRequests, TraceAndConnectAreRefusedWithoutBotheringANode) {
   EXPECT_TRUE(client_targets(cl).empty());
   EXPECT_EQ(vixy.process().log().find("handler failed"), std::string::npos) << vixy.process().log();
   EXPECT_EQ(metric(vixy, R"(vixy_proxy_errors_total{endpoint="cl",reason="method_not_allowed"})"), 3);
+}
+
+// However short the key in a node's URL, /status and the log show only scheme, host and port.
+TEST(ClRequests, NodeUrlsShowOnlySchemeHostAndPort) {
+  auto el = execution_node();
+  RawNode cl(beacon_script(echo_target));
+  std::string el_url = "http://user:pw@127.0.0.1:" + std::to_string(el.port()) + "/key/APIKEY123";
+  std::string cl_url = cl.url() + "/key/APIKEY456?k=SECRET7";
+  VixyProcess vixy(raw_config(el_url, cl_url));
+  ASSERT_TRUE(vixy.wait_healthy("cl-raw")) << vixy.process().log();
+  auto status = json::parse(vixy.get("/status").body, nullptr, false);
+  EXPECT_EQ(chaos::Cluster::find_node(status, "el-raw")["http_url"],
+            "http://***@127.0.0.1:" + std::to_string(el.port()) + "/***");
+  EXPECT_EQ(chaos::Cluster::find_node(status, "cl-raw")["url"], "http://127.0.0.1:" + std::to_string(cl.port()) + "/***");
+  for (const char* secret : {"APIKEY123", "APIKEY456", "SECRET7", "pw@"}) {
+    EXPECT_EQ(status.dump().find(secret), std::string::npos) << secret;
+    EXPECT_EQ(vixy.process().log().find(secret), std::string::npos) << secret;
+  }
 }
 
 }  // namespace
