@@ -90,6 +90,11 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
   }
   if (outcome.kind == RelayOutcome::Kind::relayed) {
     const auto& node = context.config.cl[outcome.node_index];
+    if (outcome.client_too_slow) {
+      log::warn("cl client too slow: closed", {{"node", node.name},
+                                                {"status", outcome.status},
+                                                {"write_timeout_ms", connection.write_timeout().count()}});
+    }
     context.metrics.cl_requests_total.with({node.name}).inc();
     context.metrics.cl_request_duration_seconds.with({node.name})
         .observe(std::chrono::duration<double>(Clock::now() - started).count());

@@ -29,7 +29,8 @@ struct NodeResult {
   beast::error_code error;
   unsigned status = 0;
   bool completed = false;
-  bool reusable = false;  // the upstream connection may carry the next request
+  bool client_too_slow = false;  // a write to the client did not finish within its write timeout
+  bool reusable = false;         // the upstream connection may carry the next request
 };
 
 template <class Stream>
@@ -87,18 +88,29 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
 
   bhttp::response_serializer<bhttp::buffer_body> serializer{response};
   auto& client_stream = client.stream();
-  if (streaming) {
-    client_stream.expires_never();
-  } else {
-    client_stream.expires_at(deadline);
-  }
+  // Every write to the client must finish within its write timeout, so a client that stops
+  // reading lets go of its node's answer (an endless event stream included); an ordinary answer
+  // also never outlives the request's deadline.
+  bool bounded_by_client = true;
+  auto bound_client_write = [&] {
+    auto by_client = Clock::now() + client.write_timeout();
+    bounded_by_client = streaming || by_client <= deadline;
+    client_stream.expires_at(bounded_by_client ? by_client : deadline);
+  };
+  auto client_failed = [&](const beast::error_code& ec) {
+    result.error = ec;
+    result.client_too_slow = ec == beast::error::timeout && bounded_by_client;
+  };
   if (streaming) {
     // An event stream's client waits for the header before any event comes.
+    bound_client_write();
     auto [cec, cn] = co_await bhttp::async_write_header(client_stream, serializer, use_tuple);
     (void)cn;
     if (cec) {
-      result.error = cec;
+      client_failed(cec);
+      client_stream.expires_never();
       client.responded(false);
+      client.close();
       co_return result;
     }
   }
@@ -124,11 +136,12 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
     response.body().size = chunk.size() - parser->get().body().size;
     response.body().more = !parser->is_done();
     if (response.body().size == 0 && response.body().more) continue;
+    bound_client_write();
     auto [wec2, wn2] = co_await bhttp::async_write(client_stream, serializer, use_tuple);
     (void)wn2;
     if (wec2 == bhttp::error::need_buffer) wec2 = {};
     if (wec2) {
-      result.error = wec2;
+      client_failed(wec2);
       client_ok = false;
       break;
     }
@@ -140,9 +153,13 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
     response.body().data = nullptr;
     response.body().size = 0;
     response.body().more = false;
+    bound_client_write();
     auto [fec, fn] = co_await bhttp::async_write(client_stream, serializer, use_tuple);
     (void)fn;
-    if (fec && fec != bhttp::error::need_buffer) client_ok = false;
+    if (fec && fec != bhttp::error::need_buffer) {
+      client_failed(fec);
+      client_ok = false;
+    }
   }
   client_stream.expires_never();
   result.completed = upstream_ok && client_ok;
@@ -212,6 +229,7 @@ asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::reque
         outcome.node_index = target.node_index;
         outcome.status = result.status;
         outcome.completed = result.completed;
+        outcome.client_too_slow = result.client_too_slow;
         if (result.reusable) target.pool->release(std::move(connection));
         co_return outcome;
       }

@@ -1,8 +1,16 @@
 // What reaches a CL node for a client's /cl request, through the real vixy binary: the node URL's
 // path and query stay the node's (a client cannot step out of a keyed path or override a keyed
-// parameter), methods a beacon API never uses are refused, and the node's URL never shows in
-// /status or the log.
+// parameter), methods a beacon API never uses are refused, a client that stops reading an event
+// stream is let go of, and the node's URL never shows in /status or the log.
 #include <gtest/gtest.h>
+
+#include <array>
+#include <sstream>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include "support/harness.hpp"
 #include "support/raw_node.hpp"
@@ -92,6 +100,48 @@ TEST(ClRequests, TraceAndConnectAreRefusedWithoutBotheringANode) {
   EXPECT_TRUE(client_targets(cl).empty());
   EXPECT_EQ(vixy.process().log().find("handler failed"), std::string::npos) << vixy.process().log();
   EXPECT_EQ(metric(vixy, R"(vixy_proxy_errors_total{endpoint="cl",reason="method_not_allowed"})"), 3);
+}
+
+// A client that asks for an event stream and never reads: vixy closes it once a write to it has
+// waited client_write_timeout_ms, and lets go of the node's stream.
+TEST(ClRequests, EventStreamClientThatStopsReadingIsClosedAndItsNodeStreamReleased) {
+  auto el = execution_node();
+  const std::string event = "data: " + std::string(16 * 1024, 'x') + "\n\n";
+  RawNode cl(beacon_script([&event](const RawRequest&) {
+    RawAnswer answer;
+    answer.bytes = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::ostringstream chunk;
+    chunk << std::hex << event.size() << "\r\n" << event << "\r\n";
+    answer.stream = chunk.str();
+    return answer;
+  }));
+  VixyProcess vixy(raw_config(el.url(), cl.url(), "", "[server]\nclient_write_timeout_ms = 300\n"));
+  ASSERT_TRUE(vixy.wait_healthy("cl-raw")) << vixy.process().log();
+
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket client(io);
+  client.open(boost::asio::ip::tcp::v4());
+  client.set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  client.connect({boost::asio::ip::make_address("127.0.0.1"), vixy.port()});
+  std::string request = "GET /cl/eth/v1/events?topics=head HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+  boost::asio::write(client, boost::asio::buffer(request));
+
+  ASSERT_TRUE(chaos::wait_until([&] { return cl.open_streams() == 1; }, seconds(5)));
+  EXPECT_TRUE(chaos::wait_until([&] { return cl.open_streams() == 0; }, seconds(10)))
+      << "vixy still holds the node's stream for a client that reads nothing";
+  // What the client can still read ends: vixy closed the connection.
+  client.non_blocking(true);
+  std::array<char, 64 * 1024> sink;
+  EXPECT_TRUE(chaos::wait_until(
+      [&] {
+        boost::system::error_code ec;
+        while (!ec) client.read_some(boost::asio::buffer(sink), ec);
+        return ec != boost::asio::error::would_block;
+      },
+      seconds(10)));
+  EXPECT_TRUE(chaos::wait_until(
+      [&] { return vixy.process().log().find("cl client too slow") != std::string::npos; }, seconds(5)))
+      << vixy.process().log();
 }
 
 // However short the key in a node's URL, /status and the log show only scheme, host and port.
