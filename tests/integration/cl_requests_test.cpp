@@ -22,10 +22,6 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
-RawAnswer echo_target(const RawRequest& request) {
-  return RawAnswer{raw_response(200, json{{"data", {{"target", request.target}}}}.dump())};
-}
-
 RawNode execution_node() {
   return RawNode(execution_script([](const RawRequest&) { return RawAnswer{raw_response(200, "{}")}; }));
 }

@@ -25,11 +25,6 @@ RawNode::Script prefixed(std::string prefix, RawNode::Script script) {
   };
 }
 
-// A beacon node whose other answers name the target they answer.
-RawAnswer echo_target(const RawRequest& request) {
-  return RawAnswer{raw_response(200, json{{"data", {{"target", request.target}}}}.dump())};
-}
-
 // An execution node whose other answers carry the request's id and a result naming it.
 RawAnswer echo_id(const RawRequest& request) {
   auto call = json::parse(request.body, nullptr, false);

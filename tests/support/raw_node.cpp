@@ -115,6 +115,10 @@ std::string raw_response(int status, std::string_view body, std::string_view ext
   return out;
 }
 
+RawAnswer echo_target(const RawRequest& request) {
+  return RawAnswer(raw_response(200, nlohmann::json{{"data", {{"target", request.target}}}}.dump()));
+}
+
 RawNode::Script beacon_script(std::function<RawAnswer(const RawRequest&)> other) {
   return [other = std::move(other)](const RawRequest& request) {
     // Whatever path prefix and query the node's URL in vixy's config has.

@@ -64,6 +64,8 @@ class RawNode {
 
 // HTTP/1.1 answers for scripts. `extra_fields` are whole header lines, each ending in "\r\n".
 std::string raw_response(int status, std::string_view body, std::string_view extra_fields = "");
+// An answer naming the request it answers: {"data":{"target":"<the request's target>"}}.
+RawAnswer echo_target(const RawRequest& request);
 // A beacon node that is healthy at slot 100 (under any path prefix) and answers every other path
 // with `other`.
 RawNode::Script beacon_script(std::function<RawAnswer(const RawRequest&)> other);
