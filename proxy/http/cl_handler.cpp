@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/cl_target.hpp"
 #include "http/relay.hpp"
 #include "log/log.hpp"
 #include "routing/select.hpp"
@@ -9,13 +10,34 @@
 namespace vixy::http {
 namespace {
 
+// What a beacon API uses. TRACE (which Beast cannot even forward with a body), CONNECT and
+// extension methods never reach a node.
+constexpr std::string_view kAllowed = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
+bool is_allowed(bhttp::verb method) {
+  switch (method) {
+    case bhttp::verb::get:
+    case bhttp::verb::head:
+    case bhttp::verb::post:
+    case bhttp::verb::put:
+    case bhttp::verb::patch:
+    case bhttp::verb::delete_:
+    case bhttp::verb::options:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Beacon API errors are {"code":..,"message":..}, not JSON-RPC.
 asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpConnection& connection,
                                    const server::Request& request, bhttp::status status, std::string message,
                                    const char* reason) {
   context.metrics.proxy_errors_total.with({"cl", reason}).inc();
   nlohmann::json body{{"code", static_cast<unsigned>(status)}, {"message", std::move(message)}};
-  co_await connection.respond(server::make_response(request, status, body.dump()));
+  auto response = server::make_response(request, status, body.dump());
+  if (status == bhttp::status::method_not_allowed) response.set(bhttp::field::allow, kAllowed);
+  co_await connection.respond(std::move(response));
 }
 
 }  // namespace
@@ -23,14 +45,24 @@ asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpCo
 asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConnection& connection,
                                 server::Request& request, std::string_view suffix) {
   auto started = Clock::now();
-  std::string_view path = suffix.substr(0, suffix.find('?'));
-  std::string_view query = path.size() < suffix.size() ? suffix.substr(path.size() + 1) : std::string_view{};
+  if (!is_allowed(request.method())) {
+    std::string message = "method " + std::string(request.method_string()) + " not allowed on /cl";
+    co_await answer_error(context, connection, request, bhttp::status::method_not_allowed, std::move(message),
+                          "method_not_allowed");
+    co_return;
+  }
+  // Refused before any node is asked: a path that could leave the node URL's own path.
+  if (auto problem = cl_path_problem(suffix)) {
+    std::string message = std::move(*problem);
+    co_await answer_error(context, connection, request, bhttp::status::bad_request, std::move(message), "bad_path");
+    co_return;
+  }
 
   auto snapshot = context.monitor.snapshot();
   std::vector<RelayTarget> targets;
   for (std::size_t index : routing::cl_candidates(snapshot->cl)) {
     auto& pool = context.upstreams.cl[index].requests;
-    targets.push_back({&pool, index, pool.url().target(path, query)});
+    if (auto target = cl_upstream_target(pool.url(), suffix)) targets.push_back({&pool, index, std::move(*target)});
   }
   if (targets.empty()) {
     co_await answer_error(context, connection, request, bhttp::status::service_unavailable,
@@ -39,7 +71,6 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
   }
 
   bhttp::request<bhttp::string_body> upstream{request.method(), "/", 11};
-  if (request.method() == bhttp::verb::unknown) upstream.method_string(request.method_string());
   for (const auto& field : request.base()) {
     if (!is_hop_by_hop(field.name())) upstream.insert(field.name_string(), field.value());
   }
@@ -59,6 +90,11 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
   }
   if (outcome.kind == RelayOutcome::Kind::relayed) {
     const auto& node = context.config.cl[outcome.node_index];
+    if (outcome.client_too_slow) {
+      log::warn("cl client too slow: closed", {{"node", node.name},
+                                                {"status", outcome.status},
+                                                {"write_timeout_ms", connection.write_timeout().count()}});
+    }
     context.metrics.cl_requests_total.with({node.name}).inc();
     context.metrics.cl_request_duration_seconds.with({node.name})
         .observe(std::chrono::duration<double>(Clock::now() - started).count());

@@ -9,6 +9,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "http/upstream_response.hpp"
+
 namespace vixy::http {
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
@@ -27,7 +29,8 @@ struct NodeResult {
   beast::error_code error;
   unsigned status = 0;
   bool completed = false;
-  bool reusable = false;  // the upstream connection may carry the next request
+  bool client_too_slow = false;  // a write to the client did not finish within its write timeout
+  bool reusable = false;         // the upstream connection may carry the next request
 };
 
 template <class Stream>
@@ -39,26 +42,26 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   connection.tcp().expires_at(deadline);
   auto [wec, wn] = co_await bhttp::async_write(upstream, request, use_tuple);
   (void)wn;
-  bhttp::response_parser<bhttp::buffer_body> parser;
-  parser.body_limit(boost::none);  // streamed, never held whole
-  if (request.method() == bhttp::verb::head) parser.skip(true);
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  bool got_some = false;
   beast::error_code hec = wec;
   if (!hec) {
-    auto [rec, rn] = co_await bhttp::async_read_header(upstream, connection.buffer, parser, use_tuple);
-    (void)rn;
-    hec = rec;
+    const bool head = request.method() == bhttp::verb::head;
+    auto prepare = [head](bhttp::response_parser<bhttp::buffer_body>& p) {
+      p.body_limit(boost::none);  // streamed, never held whole
+      if (head) p.skip(true);
+    };
+    hec = co_await read_final_header(upstream, connection.buffer, parser, prepare, got_some);
   }
   if (hec) {
     result.error = hec;
-    result.failure = hec == beast::error::timeout ? UpstreamFailure::timeout
-                     : parser.got_some()          ? UpstreamFailure::after_response
-                                                  : UpstreamFailure::before_response;
+    result.failure = classify_failure(hec, got_some);
     co_return result;
   }
 
   // Committed: from here the client sees this node's answer.
   result.answered = true;
-  auto& upstream_header = parser.get();
+  auto& upstream_header = parser->get();
   result.status = upstream_header.result_int();
   bool streaming = is_event_stream(upstream_header.base());
   if (streaming) connection.tcp().expires_never();
@@ -75,9 +78,9 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   }
   bool keep_alive = client.may_keep_alive();
   response.keep_alive(keep_alive);
-  if (parser.content_length()) {
-    response.content_length(*parser.content_length());
-  } else if (!parser.is_done()) {
+  if (parser->content_length()) {
+    response.content_length(*parser->content_length());
+  } else if (!parser->is_done()) {
     response.chunked(true);
   } else if (request.method() != bhttp::verb::head) {
     response.content_length(0);
@@ -85,18 +88,29 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
 
   bhttp::response_serializer<bhttp::buffer_body> serializer{response};
   auto& client_stream = client.stream();
-  if (streaming) {
-    client_stream.expires_never();
-  } else {
-    client_stream.expires_at(deadline);
-  }
+  // Every write to the client must finish within its write timeout, so a client that stops
+  // reading lets go of its node's answer (an endless event stream included); an ordinary answer
+  // also never outlives the request's deadline.
+  bool bounded_by_client = true;
+  auto bound_client_write = [&] {
+    auto by_client = Clock::now() + client.write_timeout();
+    bounded_by_client = streaming || by_client <= deadline;
+    client_stream.expires_at(bounded_by_client ? by_client : deadline);
+  };
+  auto client_failed = [&](const beast::error_code& ec) {
+    result.error = ec;
+    result.client_too_slow = ec == beast::error::timeout && bounded_by_client;
+  };
   if (streaming) {
     // An event stream's client waits for the header before any event comes.
+    bound_client_write();
     auto [cec, cn] = co_await bhttp::async_write_header(client_stream, serializer, use_tuple);
     (void)cn;
     if (cec) {
-      result.error = cec;
+      client_failed(cec);
+      client_stream.expires_never();
       client.responded(false);
+      client.close();
       co_return result;
     }
   }
@@ -106,10 +120,10 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   std::array<char, kChunk> chunk;
   bool upstream_ok = true;
   bool client_ok = true;
-  while (!parser.is_done() && !moved()) {
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
-    auto [bec, bn] = co_await bhttp::async_read_some(upstream, connection.buffer, parser, use_tuple);
+  while (!parser->is_done() && !moved()) {
+    parser->get().body().data = chunk.data();
+    parser->get().body().size = chunk.size();
+    auto [bec, bn] = co_await bhttp::async_read_some(upstream, connection.buffer, *parser, use_tuple);
     (void)bn;
     if (bec == bhttp::error::need_buffer) bec = {};
     if (bec) {
@@ -119,14 +133,15 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
       break;
     }
     response.body().data = chunk.data();
-    response.body().size = chunk.size() - parser.get().body().size;
-    response.body().more = !parser.is_done();
+    response.body().size = chunk.size() - parser->get().body().size;
+    response.body().more = !parser->is_done();
     if (response.body().size == 0 && response.body().more) continue;
+    bound_client_write();
     auto [wec2, wn2] = co_await bhttp::async_write(client_stream, serializer, use_tuple);
     (void)wn2;
     if (wec2 == bhttp::error::need_buffer) wec2 = {};
     if (wec2) {
-      result.error = wec2;
+      client_failed(wec2);
       client_ok = false;
       break;
     }
@@ -138,17 +153,21 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
     response.body().data = nullptr;
     response.body().size = 0;
     response.body().more = false;
+    bound_client_write();
     auto [fec, fn] = co_await bhttp::async_write(client_stream, serializer, use_tuple);
     (void)fn;
-    if (fec && fec != bhttp::error::need_buffer) client_ok = false;
+    if (fec && fec != bhttp::error::need_buffer) {
+      client_failed(fec);
+      client_ok = false;
+    }
   }
   client_stream.expires_never();
   result.completed = upstream_ok && client_ok;
   result.failure = upstream_ok ? UpstreamFailure::none : UpstreamFailure::after_response;
   client.responded(result.completed && keep_alive);
   if (!result.completed) client.close();
-  // Reuse the upstream connection only when its message ended cleanly and it may stay open.
-  result.reusable = result.completed && !moved() && upstream_header.keep_alive();
+  // Reuse the upstream connection only when its answer ended cleanly and it may stay open.
+  result.reusable = result.completed && !moved() && answer_allows_reuse(*parser);
   co_return result;
 }
 
@@ -157,6 +176,7 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
 bool is_hop_by_hop(bhttp::field field) {
   switch (field) {
     case bhttp::field::connection:
+    case bhttp::field::expect:  // vixy has read the client's body itself: nothing for a node to await
     case bhttp::field::keep_alive:
     case bhttp::field::proxy_authenticate:
     case bhttp::field::proxy_authorization:
@@ -209,7 +229,14 @@ asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::reque
         outcome.node_index = target.node_index;
         outcome.status = result.status;
         outcome.completed = result.completed;
+        outcome.client_too_slow = result.client_too_slow;
         if (result.reusable) target.pool->release(std::move(connection));
+        co_return outcome;
+      }
+      if (result.failure == UpstreamFailure::bad_response) {
+        // The node got the request and answered it wrongly: another node could run it twice.
+        outcome.failures.push_back({target.node_index, result.failure, result.error});
+        outcome.kind = RelayOutcome::Kind::exhausted;
         co_return outcome;
       }
       if (result.failure == UpstreamFailure::timeout || Clock::now() >= deadline) {

@@ -34,6 +34,7 @@ struct RelayOutcome {
   std::size_t node_index = 0;          // the node that answered (relayed)
   unsigned status = 0;                 // its HTTP status (relayed)
   bool completed = false;              // relayed to the end (false: one side broke off midway)
+  bool client_too_slow = false;        // the client was closed: a write to it outlasted its write timeout
   std::vector<RelayAttempt> failures;  // attempts that failed, in order
 };
 
@@ -42,7 +43,9 @@ struct RelayOutcome {
 // and Host are set per node; it keeps its body, so a caller can still read it afterwards.
 // Response bodies are bounded by `deadline` except event streams, which flow until either side
 // leaves, or, with `streams` (CL only), until their node stops being routable: then the client's
-// response is ended cleanly so that it reconnects elsewhere.
+// response is ended cleanly so that it reconnects elsewhere. Every write to the client must end
+// within client.write_timeout(); a client that does not read is closed, and its node's answer
+// (event stream or not) let go. A node's interim (1xx) answers are not relayed.
 asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
                                     Clock::time_point deadline, EventStreams* streams = nullptr);

@@ -14,14 +14,19 @@
 #include <boost/beast/version.hpp>
 #include <stdexcept>
 
+#include "http/upstream_response.hpp"
+
 namespace vixy::http {
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Beast reads as much as the buffer has room for, at least 512 bytes. Room for a relay chunk
-// (16 KiB) takes a large answer in a few dozen reads per MiB instead of two thousand.
+// (16 KiB) takes a large answer in a few dozen reads per MiB instead of two thousand. The limit
+// bounds what a node can make vixy hold unparsed: Beast bounds a header, but not a chunk line or
+// a trailer section, which a node could otherwise make endless.
+constexpr std::size_t kMaxUnparsedBytes = 64 * 1024;
 beast::flat_buffer read_buffer() {
-  beast::flat_buffer buffer;
+  beast::flat_buffer buffer(kMaxUnparsedBytes);
   buffer.reserve(16 * 1024);
   return buffer;
 }
@@ -30,6 +35,19 @@ bool is_ip_literal(const std::string& host) {
   beast::error_code ec;
   asio::ip::make_address(host, ec);
   return !ec;
+}
+
+// Bytes from the node that no exchange asked for (junk after an answer, or a whole extra answer)
+// would be read as the next request's answer: in the read buffer, inside TLS, or on the socket.
+bool has_unread_bytes(UpstreamConnection& connection) {
+  if (connection.buffer.size() > 0) return true;
+  if (auto* tls = std::get_if<1>(&connection.stream)) {
+    SSL* ssl = tls->native_handle();
+    if (SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0) return true;
+  }
+  beast::error_code ec;
+  auto available = connection.tcp().socket().available(ec);
+  return ec || available > 0;
 }
 }  // namespace
 
@@ -40,6 +58,7 @@ const char* to_string(UpstreamFailure failure) {
     case UpstreamFailure::before_response: return "before_response";
     case UpstreamFailure::timeout: return "timeout";
     case UpstreamFailure::after_response: return "after_response";
+    case UpstreamFailure::bad_response: return "bad_response";
   }
   return "unknown";
 }
@@ -80,7 +99,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(Clock
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
-    if (connection->tcp().socket().is_open()) {
+    if (connection->tcp().socket().is_open() && !has_unread_bytes(*connection)) {
       connection->reused = true;
       co_return connection;
     }
@@ -142,7 +161,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(Clock
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
-  if (!connection || idle_.size() >= max_idle_) return;
+  if (!connection || idle_.size() >= max_idle_ || has_unread_bytes(*connection)) return;
   connection->tcp().expires_never();
   idle_.push_back(std::move(connection));
 }
@@ -164,33 +183,32 @@ asio::awaitable<UpstreamPool::Result> UpstreamPool::exchange(bhttp::request<bhtt
     }
     if (!connection) co_return result;
 
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(body_limit);
+    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+    bool got_some = false;
     connection->tcp().expires_at(deadline);
     beast::error_code ec = co_await connection->with_stream([&](auto& s) -> asio::awaitable<beast::error_code> {
       auto [wec, wn] = co_await bhttp::async_write(s, request, use_tuple);
       (void)wn;
       if (wec) co_return wec;
-      auto [rec, rn] = co_await bhttp::async_read(s, connection->buffer, parser, use_tuple);
+      auto limit = [body_limit](auto& p) { p.body_limit(body_limit); };
+      auto hec = co_await read_final_header(s, connection->buffer, parser, limit, got_some);
+      if (hec || parser->is_done()) co_return hec;
+      auto [rec, rn] = co_await bhttp::async_read(s, connection->buffer, *parser, use_tuple);
       (void)rn;
       co_return rec;
     });
     if (!ec) {
       result.failure = UpstreamFailure::none;
       result.error = {};
-      result.response = parser.release();
-      if (result.response.keep_alive()) release(std::move(connection));
+      bool reusable = answer_allows_reuse(*parser);
+      result.response = parser->release();
+      if (reusable) release(std::move(connection));
       co_return result;
     }
     result.error = ec;
-    if (ec == beast::error::timeout) {
-      result.failure = UpstreamFailure::timeout;
-      co_return result;
-    }
-    bool nothing_received = !parser.got_some();
-    result.failure = nothing_received ? UpstreamFailure::before_response : UpstreamFailure::after_response;
+    result.failure = classify_failure(ec, got_some);
     // A kept-alive connection the node closed while it sat idle: try once more on a fresh one.
-    if (!(connection->reused && nothing_received && is_disconnect(ec))) co_return result;
+    if (!(connection->reused && !got_some && is_disconnect(ec))) co_return result;
   }
   co_return result;
 }

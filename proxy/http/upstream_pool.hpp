@@ -44,6 +44,8 @@ enum class UpstreamFailure {
   before_response,   // connected and (maybe) sent, but no response byte came back: safe to retry elsewhere
   timeout,           // the deadline passed
   after_response,    // the response broke off midway
+  bad_response,      // the node answered with something vixy cannot relay: an unasked 101, endless
+                     // 1xx, broken framing. Not retried elsewhere: the node did get the request
 };
 
 const char* to_string(UpstreamFailure failure);
@@ -63,7 +65,8 @@ class UpstreamPool {
   asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(Clock::time_point deadline,
                                                                UpstreamFailure& failure,
                                                                beast::error_code& error);
-  // Return a connection whose last exchange ended cleanly with keep-alive.
+  // Return a connection whose last exchange ended cleanly with keep-alive. One with anything of
+  // the node's left unread on it (buffered or arrived) is closed instead.
   void release(std::unique_ptr<UpstreamConnection> connection);
   void clear_idle() { idle_.clear(); }
 

@@ -1,19 +1,17 @@
 #pragma once
 // Upstream URLs carry secrets (paid providers put API keys in the userinfo, the path or the
-// query). Everything that leaves the process (logs, /status) shows URLs only through this.
+// query, and no rule tells a short key from a route). Everything that leaves the process (logs,
+// /status) shows URLs only through this; the node's name says which one it is.
 
 #include <string>
 #include <string_view>
 
 namespace vixy::net {
 
-// The URL with its userinfo, its query string and every path segment that looks like an API key
-// replaced by "***". Scheme, host, port and ordinary path segments stay readable. Input that does
-// not parse as a URL is replaced whole by "***".
+// The URL as scheme, host and port only: userinfo becomes "***@", and a path other than "/" or a
+// query becomes "/***", whatever their length ("https://***@host:8545/***"). A URL with nothing to
+// hide keeps its form ("http://host:8545", "http://host:8545/"). The fragment is dropped. Input that
+// does not parse as a URL with a host is replaced whole by "***".
 std::string redact_url(std::string_view url);
-
-// True when a path segment looks like a credential rather than a route: long, and made of
-// key-like characters mixing letters and digits (Infura's /v3/<32 hex>, Alchemy's /v2/<key>, ...).
-bool looks_like_api_key(std::string_view path_segment);
 
 }  // namespace vixy::net

@@ -26,18 +26,16 @@ std::string UpstreamUrl::host_header() const {
   return default_port ? h : h + ":" + port;
 }
 
-std::string UpstreamUrl::target(std::string_view suffix, std::string_view extra_query) const {
+std::string UpstreamUrl::target(std::string_view suffix) const {
   std::string t = path == "/" ? std::string() : path;
   if (!suffix.empty()) {
     if (suffix.front() != '/') t += '/';
     t += suffix;
   }
   if (t.empty()) t = "/";
-  if (!query.empty() || !extra_query.empty()) {
+  if (!query.empty()) {
     t += '?';
     t += query;
-    if (!query.empty() && !extra_query.empty()) t += '&';
-    t += extra_query;
   }
   return t;
 }

@@ -20,8 +20,8 @@ struct UpstreamUrl {
   // The Host header value: host, plus the port when it is not the scheme's default.
   std::string host_header() const;
   // The request target for `suffix` appended to the URL's own path (suffix "" means the path
-  // itself), with the URL's query and then `extra_query` joined by '&'.
-  std::string target(std::string_view suffix = "", std::string_view extra_query = "") const;
+  // itself), with the URL's query. (A client's /cl path and query: http/cl_target.hpp.)
+  std::string target(std::string_view suffix = "") const;
 };
 
 // nullopt (and a reason) when the URL cannot be used: unknown scheme, no host, bad port.

@@ -160,7 +160,8 @@ std::string tier_label(config::Tier tier) { return tier == config::Tier::backup 
 
 constexpr const char* kOutcomes[] = {"ok", "syncing", "failed"};
 constexpr const char* kProxyErrorReasons[] = {"no_healthy_node", "timeout",         "upstream_failed",
-                                              "parse_error",     "invalid_request", "body_too_large"};
+                                              "parse_error",     "invalid_request", "body_too_large",
+                                              "bad_path",        "method_not_allowed"};
 
 double as_gauge(bool flag) { return flag ? 1.0 : 0.0; }
 

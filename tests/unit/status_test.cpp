@@ -89,8 +89,8 @@ TEST(Status, NeverCheckedBackupWithRedactedUrls) {
   EXPECT_EQ(node.at("name"), "infura");
   EXPECT_EQ(node.at("tier"), "backup");
   EXPECT_EQ(node.at("is_primary"), false);
-  EXPECT_EQ(node.at("http_url"), "https://mainnet.infura.io/v3/***");
-  EXPECT_EQ(node.at("ws_url"), "wss://mainnet.infura.io/ws/v3/***");
+  EXPECT_EQ(node.at("http_url"), "https://mainnet.infura.io/***");
+  EXPECT_EQ(node.at("ws_url"), "wss://mainnet.infura.io/***");
   EXPECT_EQ(node.at("block_number"), 0u);
   EXPECT_EQ(node.at("check_ok"), false);
   EXPECT_EQ(node.at("check_result"), "not_checked");
@@ -102,7 +102,7 @@ TEST(Status, ClNode) {
   const json node = json::parse(render_status(make_snapshot(), make_config())).at("cl_nodes").at(0);
   const json expected = {
       {"name", "lighthouse"},
-      {"url", "https://***@beacon.example.com:5052/?***"},
+      {"url", "https://***@beacon.example.com:5052/***"},
       {"slot", 10500000},
       {"lag", 0},
       {"health_ok", false},

@@ -25,14 +25,14 @@ TEST(UpstreamUrl, JoinsPathsAndQueries) {
   EXPECT_EQ(u->host_header(), "127.0.0.1:5052");
   EXPECT_EQ(u->target(), "/beacon");
   EXPECT_EQ(u->target("/eth/v1/node/health"), "/beacon/eth/v1/node/health");
-  EXPECT_EQ(u->target("eth/v1/events", "topics=head"), "/beacon/eth/v1/events?topics=head");
+  EXPECT_EQ(u->target("eth/v1/events"), "/beacon/eth/v1/events");
   auto root = parse_upstream_url("ws://localhost:8546");
   ASSERT_TRUE(root);
   EXPECT_EQ(root->target(), "/");
   EXPECT_EQ(root->target("/x"), "/x");
   auto keyed = parse_upstream_url("http://h/?key=1");
   ASSERT_TRUE(keyed);
-  EXPECT_EQ(keyed->target("/eth/v1/x", "a=b"), "/eth/v1/x?key=1&a=b");
+  EXPECT_EQ(keyed->target("/eth/v1/x"), "/eth/v1/x?key=1");
 }
 
 TEST(UpstreamUrl, RejectsWhatCannotBeUsed) {
