@@ -4,7 +4,7 @@ namespace vixy::observability {
 
 namespace {
 
-enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind };
+enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind, reason };
 
 std::vector<std::string> label_names(Labels labels) {
   switch (labels) {
@@ -16,6 +16,7 @@ std::vector<std::string> label_names(Labels labels) {
     case Labels::endpoint_reason: return {"endpoint", "reason"};
     case Labels::layer_node_outcome: return {"layer", "node", "outcome"};
     case Labels::kind: return {"kind"};
+    case Labels::reason: return {"reason"};
   }
   return {};
 }
@@ -105,6 +106,15 @@ constexpr Spec kWsUnfilledGaps{T::counter, "vixy_ws_unfilled_gaps_total",
 constexpr Spec kClStreamsMoved{T::counter, "vixy_cl_streams_moved_total",
                                "CL event streams ended because their node stopped being healthy (clients reconnect)",
                                Labels::node};
+// vixy's connection caps.
+constexpr Spec kConnectionsActive{T::gauge, "vixy_connections_active",
+                                  "Open client connections counted against max_connections", Labels::none};
+constexpr Spec kConnectionsRefused{T::counter, "vixy_connections_refused_total",
+                                   "Client connections refused past a cap (max_connections and per_ip get a short "
+                                   "error answer, overflow is closed at once)",
+                                   Labels::reason};
+constexpr Spec kConnectionsEvicted{T::counter, "vixy_connections_evicted_total",
+                                   "Idle client connections closed to make room for new ones", Labels::none};
 constexpr Spec kHealthChecks{T::counter, "vixy_health_checks_total", "Completed health checks by outcome",
                              Labels::layer_node_outcome};
 
@@ -118,7 +128,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kElUpstreamErrors, &kClUpstreamErrors, &kProxyErrors,     &kHealthChecks,
     &kWsQueueDepth,   &kWsQueueFull,       &kWsReplayed,       &kWsResent,
     &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,  &kWsBackfilled, &kWsDuplicates, &kWsUnfilledGaps,
-    &kClStreamsMoved,
+    &kClStreamsMoved, &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -195,7 +205,11 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_duplicates_dropped_total(counter(registry, kWsDuplicates)),
       ws_unfilled_gaps_total(counter(registry, kWsUnfilledGaps)),
       health_checks_total(counter(registry, kHealthChecks)),
-      cl_streams_moved_total(counter(registry, kClStreamsMoved)) {
+      cl_streams_moved_total(counter(registry, kClStreamsMoved)),
+      connections_active(gauge(registry, kConnectionsActive).get()),
+      connections_refused_total(counter(registry, kConnectionsRefused)),
+      connections_evicted_total(counter(registry, kConnectionsEvicted).get()) {
+  for (const char* reason : {"max_connections", "per_ip", "overflow"}) connections_refused_total.with({reason});
   for (const char* direction : {"client_to_upstream", "upstream_to_client"}) ws_messages_total.with({direction});
   for (const char* status : {"success", "failure"}) ws_reconnection_attempts_total.with({status});
   for (const char* kind : {"newHeads", "logs", "newPendingTransactions"}) {

@@ -71,6 +71,11 @@ class ProxyMetrics {
   // CL event streams ended because their node left the routable candidates: {node}
   Family<Counter>& cl_streams_moved_total;
 
+  // Client connections against [server] max_connections / max_connections_per_ip.
+  Gauge& connections_active;
+  Family<Counter>& connections_refused_total;  // {reason}: max_connections, per_ip, overflow
+  Counter& connections_evicted_total;          // idle connections closed to make room
+
   // Mirror a freshly published snapshot into the gauges; counts a failover when `next` turns
   // failover on and `previous` had it off.
   void publish(const health::HealthSnapshot& previous, const health::HealthSnapshot& next);
