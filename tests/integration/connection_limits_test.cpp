@@ -52,6 +52,9 @@ TEST(ConnectionLimits, IdleConnectionsBeyondTheDerivedCapLeaveHealthAndElAnswere
   auto idle = open_idle(cluster.proxy_port(), 2 * kDescriptorLimit);
   ASSERT_EQ(idle.size(), 2 * kDescriptorLimit);
   expect_still_serving(cluster);
+  auto metrics = cluster.proxy_get("/metrics").body;
+  EXPECT_NE(metrics.find("vixy_connections_active "), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("vixy_connections_evicted_total 0\n"), std::string::npos) << "nothing was evicted";
 
   auto log = cluster.proxy().log();
   EXPECT_LE(count_lines(log, "msg=\"accept failed\""), 2u) << log.substr(0, 4000);

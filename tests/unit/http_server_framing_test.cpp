@@ -94,20 +94,15 @@ TEST(HttpServerTransferEncoding, AnUnknownCodingIs501AndItsBytesAreNeverARequest
   EXPECT_TRUE(x.ends()) << "a second answer came: the body was read as a request";
 }
 
-TEST(HttpServerTransferEncoding, ChunkedAfterAnotherCodingIs501) {
-  RawExchange x;
-  auto answer = x.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, 501);
-}
-
-TEST(HttpServerTransferEncoding, TwoTransferEncodingFieldsAre501) {
-  RawExchange x;
-  auto answer = x.send(
-      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "3\r\nabc\r\n0\r\n\r\n");
-  ASSERT_TRUE(answer);
-  EXPECT_EQ(answer->status, 501);
+TEST(HttpServerTransferEncoding, ChunkedAfterAnotherCodingOrInTwoFieldsIs501) {
+  for (std::string fields : {"Transfer-Encoding: gzip, chunked\r\n",
+                             "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n"}) {
+    SCOPED_TRACE(fields);
+    RawExchange x;
+    auto answer = x.send("POST /echo HTTP/1.1\r\nHost: t\r\n" + fields + "\r\n3\r\nabc\r\n0\r\n\r\n");
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 501);
+  }
 }
 
 TEST(HttpServerTransferEncoding, WithContentLengthIs400InEitherOrder) {
