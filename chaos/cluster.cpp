@@ -112,9 +112,13 @@ std::string Cluster::render_config() const {
 
 void Cluster::start_proxy() {
   config_path_ = dir_->write("vixy.toml", render_config());
-  proxy_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{binaries_.vixy, "--config", config_path_, "--listen", "127.0.0.1:0"},
-      dir_->file("vixy.log"));
+  std::vector<std::string> argv{binaries_.vixy, "--config", config_path_, "--listen", "127.0.0.1:0"};
+  if (options_.proxy_descriptor_limit > 0) {
+    // The shell sets the limit and then becomes vixy (same PID), so stopping it stops vixy.
+    argv.insert(argv.begin(), {"/bin/sh", "-c",
+                               "ulimit -n " + std::to_string(options_.proxy_descriptor_limit) + " && exec \"$0\" \"$@\""});
+  }
+  proxy_ = std::make_unique<ChildProcess>(std::move(argv), dir_->file("vixy.log"));
   auto port = proxy_->wait_for_listening("proxy", kStartTimeout);
   if (!port) throw std::runtime_error("vixy did not start:\n" + proxy_->log());
   proxy_port_ = *port;

@@ -37,6 +37,8 @@ struct ClusterOptions {
   std::string global_toml;       // extra lines for [global], e.g. "max_retries = 1\n"
   std::string extra_toml;        // extra tables appended to the config
   bool start_proxy = true;
+  // When not 0, vixy starts with this descriptor limit (soft and hard, as `ulimit -n` sets it).
+  std::uint64_t proxy_descriptor_limit = 0;
   // When set, the port the proxy's config uses for a node (e.g. a fault injector in front of it);
   // nodes' own ports otherwise. Called when the proxy starts, so injectors can be made after nodes.
   std::function<std::uint16_t(const FakeNode&)> upstream_port;

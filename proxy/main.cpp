@@ -1,6 +1,4 @@
 // vixy: one stable address for Ethereum EL and CL nodes. See README.md.
-#include <sys/resource.h>
-
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -11,6 +9,7 @@
 #include "log/log.hpp"
 #include "net/listen_address.hpp"
 #include "server/app.hpp"
+#include "server/descriptors.hpp"
 
 namespace {
 
@@ -26,16 +25,6 @@ constexpr const char* kUsage = R"(usage: vixy --config FILE [--listen HOST:PORT]
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "vixy: %s\n%s", message.c_str(), kUsage);
   return 2;
-}
-
-// Each WebSocket client costs two descriptors (client and upstream); the common soft limit of
-// 1024 would cap vixy near 500 sessions although the hard limit allows far more.
-void raise_descriptor_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
 }
 
 }  // namespace
@@ -74,7 +63,7 @@ int main(int argc, char** argv) {
   if (config_path.empty()) return usage_error("--config is required");
 
   vixy::log::set_component("vixy");
-  raise_descriptor_limit();
+  vixy::server::raise_descriptor_limit();
   try {
     auto config = vixy::config::load_file(config_path);
     if (listen.empty()) listen = config.server.listen.value_or("127.0.0.1:8080");

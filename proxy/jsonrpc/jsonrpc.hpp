@@ -23,6 +23,7 @@ inline constexpr int kMethodNotFound = -32601;
 inline constexpr int kInvalidParams = -32602;
 inline constexpr int kInternalError = -32603;
 inline constexpr int kServerError = -32000;  // generic implementation-defined error
+inline constexpr int kLimitExceeded = -32005;  // EIP-1474: a limit of the proxy's, HTTP and WebSocket alike
 
 // Parses text as JSON; nullopt when it is not valid JSON or nests deeper than `max_depth` (checked
 // by raw::check first: a tree is copied and printed recursively, so no unbounded tree is built).

@@ -116,6 +116,15 @@ constexpr Spec kWsBufferedBytes{T::gauge, "vixy_ws_buffered_bytes",
 constexpr Spec kClStreamsMoved{T::counter, "vixy_cl_streams_moved_total",
                                "CL event streams ended because their node stopped being healthy (clients reconnect)",
                                Labels::node};
+// vixy's connection caps.
+constexpr Spec kConnectionsActive{T::gauge, "vixy_connections_active",
+                                  "Open client connections counted against max_connections", Labels::none};
+constexpr Spec kConnectionsRefused{T::counter, "vixy_connections_refused_total",
+                                   "Client connections refused past a cap (max_connections and per_ip get a short "
+                                   "error answer, overflow is closed at once)",
+                                   Labels::reason};
+constexpr Spec kConnectionsEvicted{T::counter, "vixy_connections_evicted_total",
+                                   "Idle client connections closed to make room for new ones", Labels::none};
 constexpr Spec kHealthChecks{T::counter, "vixy_health_checks_total", "Completed health checks by outcome",
                              Labels::layer_node_outcome};
 
@@ -130,6 +139,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kWsQueueDepth,   &kWsQueueFull,       &kWsReplayed,       &kWsResent,
     &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,  &kWsBackfilled, &kWsDuplicates, &kWsUnfilledGaps,
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
+    &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -210,8 +220,12 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       cl_streams_moved_total(counter(registry, kClStreamsMoved)),
       ws_slow_clients_closed_total(counter(registry, kWsSlowClientsClosed)),
       ws_buffered_bytes(gauge(registry, kWsBufferedBytes).get()),
-      ws_invalid_upstream_messages_total(counter(registry, kWsInvalidUpstream).get()) {
+      ws_invalid_upstream_messages_total(counter(registry, kWsInvalidUpstream).get()),
+      connections_active(gauge(registry, kConnectionsActive).get()),
+      connections_refused_total(counter(registry, kConnectionsRefused)),
+      connections_evicted_total(counter(registry, kConnectionsEvicted).get()) {
   for (const char* reason : {"backlog", "write_timeout", "process_buffer"}) ws_slow_clients_closed_total.with({reason});
+  for (const char* reason : {"max_connections", "per_ip", "overflow"}) connections_refused_total.with({reason});
   for (const char* direction : {"client_to_upstream", "upstream_to_client"}) ws_messages_total.with({direction});
   for (const char* status : {"success", "failure"}) ws_reconnection_attempts_total.with({status});
   for (const char* kind : {"newHeads", "logs", "newPendingTransactions"}) {

@@ -76,6 +76,10 @@ class ProxyMetrics {
   Family<Counter>& ws_slow_clients_closed_total;
   Gauge& ws_buffered_bytes;
   Counter& ws_invalid_upstream_messages_total;  // node messages that were not JSON
+  // Client connections against [server] max_connections / max_connections_per_ip.
+  Gauge& connections_active;
+  Family<Counter>& connections_refused_total;  // {reason}: max_connections, per_ip, overflow
+  Counter& connections_evicted_total;          // idle connections closed to make room
 
   // Mirror a freshly published snapshot into the gauges; counts a failover when `next` turns
   // failover on and `previous` had it off.

@@ -6,23 +6,34 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <stdexcept>
 
 #include "log/log.hpp"
 #include "net/listen_address.hpp"
+#include "server/descriptors.hpp"
 
 namespace vixy::server {
 namespace {
 
-std::shared_ptr<HttpServer> open_server(asio::io_context& io, Handler handler, ServerLimits limits,
-                                        const tcp::endpoint& endpoint, const char* what) {
+// The metrics port is for a few scrapers; its connections come out of the descriptor reserve.
+constexpr std::size_t kMetricsPortConnections = 16;
+
+std::shared_ptr<HttpServer> open_server(asio::io_context& io, Handler handler, const ServerLimits& limits,
+                                        const tcp::endpoint& endpoint, const char* what,
+                                        ConnectionEvents events = {}) {
   auto server = std::make_shared<HttpServer>(io.get_executor(), std::move(handler), limits);
   if (auto ec = server->listen(endpoint)) {
     throw std::runtime_error(std::string("cannot listen on ") + net::to_string(endpoint) + " (" + what +
                              "): " + ec.message());
   }
+  server->set_events(std::move(events));
   server->start();
-  log::info("listening", {{"what", what}, {"addr", net::to_string(server->local_endpoint())}});
+  log::info("listening", {{"what", what},
+                          {"addr", net::to_string(server->local_endpoint())},
+                          {"max_connections", limits.caps.max_connections},
+                          {"max_connections_per_ip", limits.caps.max_connections_per_ip},
+                          {"descriptor_limit", descriptor_limit()}});
   return server;
 }
 
@@ -50,15 +61,32 @@ App::App(config::Config config, const tcp::endpoint& listen)
   ServerLimits limits;
   limits.max_body_size = config_.global.max_body_size;
   limits.write_timeout = std::chrono::milliseconds(config_.server.client_write_timeout_ms);
+  limits.caps.max_connections = config_.server.max_connections > 0
+                                    ? config_.server.max_connections
+                                    : connections_for_descriptors(descriptor_limit());
+  limits.caps.max_connections_per_ip = config_.server.max_connections_per_ip;
+  limits.always_served_path = "/health";
   server_ = open_server(
       io_, [this](HttpConnection& c, Request& r) { return route(context_, router_options_, c, r); }, limits, listen,
-      "proxy");
+      "proxy", connection_events());
   if (separate_metrics) {
     tcp::endpoint metrics_endpoint(listen.address(), *config_.metrics.port);
+    limits.caps.max_connections = std::min<std::size_t>(limits.caps.max_connections, kMetricsPortConnections);
+    limits.always_served_path.clear();
     metrics_server_ = open_server(
         io_, [this](HttpConnection& c, Request& r) { return route_metrics_only(context_, c, r); }, limits,
         metrics_endpoint, "metrics");
   }
+}
+
+ConnectionEvents App::connection_events() {
+  ConnectionEvents events;
+  events.served_changed = [this](std::size_t served) {
+    metrics_.connections_active.set(static_cast<double>(served));
+  };
+  events.refused = [this](Refusal refusal) { metrics_.connections_refused_total.with({to_string(refusal)}).inc(); };
+  events.evicted = [this] { metrics_.connections_evicted_total.inc(); };
+  return events;
 }
 
 int App::run() {
@@ -71,6 +99,8 @@ int App::run() {
                         {"cl_nodes", config_.cl.size()},
                         {"health_interval_ms", config_.global.health_check_interval_ms}});
   io_.run();
+  // Connections still open unwind when io_ goes, after the metrics they would report to.
+  server_->set_events({});
   log::info("stopped");
   return 0;
 }

@@ -28,6 +28,7 @@ class App {
 
  private:
   void begin_shutdown(int signal_number);
+  ConnectionEvents connection_events();  // the proxy listener's connections, into metrics_
 
   config::Config config_;
   asio::io_context io_;

@@ -1,12 +1,14 @@
 #include "server/http_server.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
@@ -17,35 +19,60 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // The most a request body is read at once: larger bodies take more reads, smaller ones one.
 constexpr std::uint64_t kBodyReadSize = 64 * 1024;
 constexpr std::size_t kKeptReadBuffer = 8 * 1024;
-}
+// Accept failing (out of descriptors) is retried after a pause that doubles up to a second, so a
+// process at its limit neither spins nor stays deaf long after descriptors are free again.
+constexpr std::chrono::milliseconds kAcceptBackoffMin{10};
+constexpr std::chrono::milliseconds kAcceptBackoffMax{1'000};
+// Trouble that comes in floods (accept failures, refused connections) is logged at most this often,
+// each line with the count since the previous one.
+constexpr std::chrono::seconds kTroubleLogInterval{10};
+// An accepted client may need a descriptor for its upstream too: out of descriptors, this many
+// idle connections are closed per failed accept.
+constexpr int kDescriptorsFreedPerFailure = 2;
+using jsonrpc::kLimitExceeded;
 
-asio::awaitable<beast::error_code> HttpConnection::respond(Response response) {
-  keep_alive_ = request_keep_alive_ && !stopping_;
-  response.keep_alive(keep_alive_);
-  response.prepare_payload();
-  if (request_is_head_) {
-    // HEAD: the headers of the GET answer, Content-Length included, and no body.
-    auto length = response.body().size();
-    response.body().clear();
-    response.content_length(length);
+class Throttle {
+ public:
+  // Counts one event; true when a line is due (the first event, then at most one per interval).
+  bool note() {
+    ++count_;
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_) return false;
+    next_ = now + kTroubleLogInterval;
+    return true;
   }
-  stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await http::async_write(stream_, response, use_tuple);
-  (void)n;
-  stream_.expires_never();
-  if (ec) keep_alive_ = false;
-  busy_ = false;  // answered: from here on the connection counts as idle for shutdown
-  co_return ec;
+  std::uint64_t take() { return std::exchange(count_, 0); }
+
+ private:
+  std::chrono::steady_clock::time_point next_{};
+  std::uint64_t count_ = 0;
+};
+
+bool out_of_descriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system;
 }
 
-void HttpConnection::close() {
-  beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+std::string_view path_of(const Request& request) {
+  std::string_view target = request.target();
+  return target.substr(0, target.find('?'));
 }
+
+}  // namespace
+
+struct HttpServer::AcceptTrouble {
+  Throttle failures;
+  Throttle capped;  // evictions and refusals
+  std::uint64_t evicted = 0;
+  std::uint64_t refused[3] = {};
+};
 
 HttpServer::HttpServer(asio::any_io_executor executor, Handler handler, ServerLimits limits)
-    : executor_(std::move(executor)), handler_(std::move(handler)), limits_(limits), acceptor_(executor_) {}
+    : executor_(std::move(executor)),
+      handler_(std::move(handler)),
+      limits_(std::move(limits)),
+      acceptor_(executor_),
+      gate_(limits_.caps),
+      trouble_(std::make_unique<AcceptTrouble>()) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -78,36 +105,124 @@ void HttpServer::stop_accepting() {
 
 void HttpServer::close_connections() {
   // close() only cancels; each connection's coroutine unregisters itself as it unwinds.
-  for (HttpConnection* c : connections_) c->close();
+  for (auto& [id, c] : connections_) c->close();
 }
 
 void HttpServer::shutdown_gracefully() {
   stopping_ = true;
   stop_accepting();
-  for (HttpConnection* c : connections_) {
+  for (auto& [id, c] : connections_) {
     c->stopping_ = true;
     if (!c->busy_) c->close();
   }
 }
 
 asio::awaitable<void> HttpServer::accept_loop(std::shared_ptr<HttpServer> self) {
+  auto backoff = kAcceptBackoffMin;
+  asio::steady_timer pause(self->executor_);
   while (self->acceptor_.is_open()) {
     auto [ec, socket] = co_await self->acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) break;
-    if (ec) {
-      // Out of descriptors or a connection reset while queued: log, breathe, keep serving.
-      log::warn("accept failed", {{"error", ec.message()}});
-      asio::steady_timer pause(self->executor_, std::chrono::milliseconds(50));
-      co_await pause.async_wait(use_tuple);
+    if (!ec) {
+      backoff = kAcceptBackoffMin;
+      self->admit(std::move(socket));
       continue;
     }
-    beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    auto connection = std::make_shared<HttpConnection>(std::move(socket));
-    connection->write_timeout_ = self->limits_.write_timeout;
-    asio::co_spawn(self->executor_, run_connection(self, std::move(connection)), asio::detached);
+    // Out of descriptors the client waits in the backlog: closing the longest-idle connections
+    // gives descriptors back for it (and for its upstream).
+    if (out_of_descriptors(ec)) {
+      for (int i = 0; i < kDescriptorsFreedPerFailure && self->evict_idle_connection(); ++i) {
+      }
+    }
+    if (self->trouble_->failures.note()) {
+      log::warn("accept failed", {{"error", ec.message()},
+                                  {"failures", self->trouble_->failures.take()},
+                                  {"open_connections", self->connections_.size()},
+                                  {"retry_ms", backoff.count()}});
+    }
+    pause.expires_after(backoff);
+    co_await pause.async_wait(use_tuple);
+    backoff = std::min(backoff * 2, kAcceptBackoffMax);
   }
 }
+
+void HttpServer::admit(tcp::socket socket) {
+  beast::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) return;  // the client left while it waited in the backlog
+  auto id = ++next_id_;
+  auto admission = gate_.admit(id, remote.address());
+  if (admission.evicted) close_evicted(*admission.evicted);
+  if (admission.refusal) note_refusal(*admission.refusal);
+  if (admission.verdict == ConnectionGate::Verdict::close) return;  // the socket closes as it goes
+  socket.set_option(tcp::no_delay(true), ec);
+  auto connection = std::make_shared<HttpConnection>(std::move(socket));
+  connection->id_ = id;
+  connection->write_timeout_ = limits_.write_timeout;
+  connections_.emplace(id, connection.get());
+  auto self = shared_from_this();
+  if (admission.verdict == ConnectionGate::Verdict::serve) {
+    asio::co_spawn(executor_, run_connection(std::move(self), std::move(connection)), asio::detached);
+  } else {
+    asio::co_spawn(executor_, run_overflow(std::move(self), std::move(connection), *admission.refusal),
+                   asio::detached);
+  }
+  served_changed();
+}
+
+bool HttpServer::evict_idle_connection() {
+  auto id = gate_.evict_idle();
+  if (!id) return false;
+  close_evicted(*id);
+  served_changed();
+  return true;
+}
+
+void HttpServer::close_evicted(ConnectionGate::Id id) {
+  auto at = connections_.find(id);
+  if (at != connections_.end()) {
+    at->second->evicted_ = true;
+    at->second->close();
+  }
+  if (events_.evicted) events_.evicted();
+  ++trouble_->evicted;
+  log_capped();
+}
+
+void HttpServer::note_refusal(Refusal refusal) {
+  if (events_.refused) events_.refused(refusal);
+  ++trouble_->refused[static_cast<int>(refusal)];
+  log_capped();
+}
+
+void HttpServer::log_capped() {
+  auto& t = *trouble_;
+  if (!t.capped.note()) return;
+  t.capped.take();
+  log::warn("connection cap reached", {{"served", gate_.served()},
+                                       {"max_connections", limits_.caps.max_connections},
+                                       {"max_connections_per_ip", limits_.caps.max_connections_per_ip},
+                                       {"evicted_idle", std::exchange(t.evicted, 0)},
+                                       {"refused_max_connections", std::exchange(t.refused[0], 0)},
+                                       {"refused_per_ip", std::exchange(t.refused[1], 0)},
+                                       {"refused_overflow", std::exchange(t.refused[2], 0)}});
+}
+
+void HttpServer::served_changed() {
+  if (events_.served_changed) events_.served_changed(gate_.served());
+}
+
+// A connection is registered (for shutdown and eviction) from admission; it is forgotten as its
+// coroutine unwinds.
+struct HttpServer::Unregister {
+  ~Unregister() {
+    server.connections_.erase(connection.id_);
+    server.gate_.release(connection.id_);
+    server.served_changed();
+  }
+  HttpServer& server;
+  HttpConnection& connection;
+};
 
 asio::awaitable<void> HttpServer::answer_bad_request(HttpConnection& connection, http::status status,
                                                      std::string message) {
@@ -115,26 +230,68 @@ asio::awaitable<void> HttpServer::answer_bad_request(HttpConnection& connection,
   dummy.keep_alive(false);
   connection.request_keep_alive_ = false;
   connection.request_is_head_ = false;  // the flag may still describe the previous request
+  connection.refused_ = true;
   co_await connection.respond(
       make_jsonrpc_error_response(dummy, status, jsonrpc::kInvalidRequest, message));
 }
 
+asio::awaitable<bool> HttpServer::accept_header(HttpConnection& connection,
+                                                http::request_parser<http::string_body>& parser) {
+  auto& header = parser.get();
+  // RFC 9112 §6: chunked is the only transfer coding vixy decodes. Together with Content-Length
+  // (either order; Beast takes an unknown coding's Content-Length as the framing) or in HTTP/1.0
+  // the framing is ambiguous, the stuff of request smuggling.
+  auto codings = header.equal_range(http::field::transfer_encoding);
+  if (codings.first != codings.second) {
+    if (header.count(http::field::content_length) > 0 || header.version() < 11) {
+      co_await answer_bad_request(connection, http::status::bad_request,
+                                  "Transfer-Encoding with Content-Length, or in HTTP/1.0, is ambiguous framing");
+      co_return false;
+    }
+    if (std::next(codings.first) != codings.second || !beast::iequals(codings.first->value(), "chunked")) {
+      co_await answer_bad_request(connection, http::status::not_implemented,
+                                  "unsupported Transfer-Encoding (only chunked): " +
+                                      std::string(codings.first->value()));
+      co_return false;
+    }
+  }
+  // RFC 9110 §10.1.1; an HTTP/1.0 client's expectation is ignored.
+  auto expect = header.find(http::field::expect);
+  if (expect == header.end() || header.version() < 11) co_return true;
+  if (!beast::iequals(expect->value(), "100-continue")) {
+    co_await answer_bad_request(connection, http::status::expectation_failed,
+                                "unsupported expectation: " + std::string(expect->value()));
+    co_return false;
+  }
+  if (parser.is_done() || connection.buffer_.size() > 0) co_return true;  // no body, or it is coming
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  connection.stream_.expires_after(connection.write_timeout_);
+  auto [ec, n] = co_await asio::async_write(connection.stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                                            use_tuple);
+  (void)n;
+  co_return !ec;
+}
+
 asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> self,
                                                  std::shared_ptr<HttpConnection> connection) {
-  self->connections_.insert(connection.get());
-  struct Unregister {
-    HttpServer* server;
-    HttpConnection* connection;
-    ~Unregister() { server->connections_.erase(connection); }
-  } unregister{self.get(), connection.get()};
-
-  while (!self->stopping_) {
+  Unregister unregister{*self, *connection};
+  auto id = connection->id_;
+  while (!self->stopping_ && !connection->evicted_) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(self->limits_.max_body_size);
     parser.header_limit(self->limits_.max_header_size);
+    // The wait for a request and its whole header share one deadline, so a client trickling header
+    // bytes (slowloris) is cut off like an idle one; meanwhile both may be evicted to make room.
     connection->stream_.expires_after(self->limits_.idle_timeout);
+    self->gate_.idle(id);
     auto [ec, n] = co_await http::async_read_header(connection->stream_, connection->buffer_, parser, use_tuple);
     (void)n;
+    self->gate_.busy(id);
+    if (connection->evicted_) break;  // a request that arrived as it was evicted is not served
+    if (!ec) {
+      bool go_on = co_await self->accept_header(*connection, parser);
+      if (!go_on) break;
+    }
     if (!ec && !parser.is_done()) {
       // Beast reads as much as the buffer has room for, at least 512 bytes; a buffer sized for
       // headers would take a 4 KiB eth_call in nine reads instead of one.
@@ -142,6 +299,9 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
         auto& buffer = connection->buffer_;
         buffer.reserve(buffer.size() + static_cast<std::size_t>(std::min<std::uint64_t>(*length, kBodyReadSize)));
       }
+      // The body has a deadline of its own: a client that idled before its request is not cut off
+      // in the middle of the body for it.
+      connection->stream_.expires_after(self->limits_.idle_timeout);
       auto [body_ec, body_n] = co_await http::async_read(connection->stream_, connection->buffer_, parser, use_tuple);
       (void)body_n;
       ec = body_ec;
@@ -170,6 +330,7 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
     }
 
     Request request = parser.release();
+    request.erase(http::field::expect);  // met above; not for a node to meet again
     connection->request_keep_alive_ = request.keep_alive();
     connection->request_is_head_ = request.method() == http::verb::head;
     connection->keep_alive_ = request.keep_alive();
@@ -196,23 +357,54 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
     }
     if (!connection->keep_alive_ || connection->stopping_) break;
   }
-  connection->close();
+  if (connection->refused_ && !connection->evicted_ && !self->stopping_) {
+    co_await connection->close_after_refusal();
+  } else {
+    connection->close();
+  }
 }
 
-Response make_response(const Request& request, http::status status, std::string body,
-                       std::string_view content_type) {
-  Response response{status, request.version()};
-  response.set(http::field::server, "vixy");
-  response.set(http::field::content_type, content_type);
-  response.keep_alive(request.keep_alive());
-  response.body() = std::move(body);
-  response.prepare_payload();
-  return response;
-}
-
-Response make_jsonrpc_error_response(const Request& request, http::status status, int code,
-                                     std::string_view message) {
-  return make_response(request, status, jsonrpc::make_error(nullptr, code, message).dump());
+asio::awaitable<void> HttpServer::run_overflow(std::shared_ptr<HttpServer> self,
+                                               std::shared_ptr<HttpConnection> connection, Refusal refusal) {
+  Unregister unregister{*self, *connection};
+  // One request header, quickly, then one answer and the end; the body is never read.
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(self->limits_.max_header_size);
+  connection->stream_.expires_after(self->limits_.overflow_timeout);
+  auto [ec, n] = co_await http::async_read_header(connection->stream_, connection->buffer_, parser, use_tuple);
+  (void)n;
+  connection->stream_.expires_never();
+  if (ec || self->stopping_) {
+    connection->close();
+    co_return;
+  }
+  Request request = parser.release();
+  connection->request_keep_alive_ = false;
+  connection->request_is_head_ = request.method() == http::verb::head;
+  connection->busy_ = true;
+  bool probe = !self->limits_.always_served_path.empty() && path_of(request) == self->limits_.always_served_path &&
+               (request.method() == http::verb::get || request.method() == http::verb::head);
+  if (probe) {
+    try {
+      co_await self->handler_(*connection, request);
+    } catch (const std::exception& e) {
+      log::error("handler failed", {{"target", std::string(request.target())}, {"error", e.what()}});
+    }
+    if (connection->taken_) co_return;
+  }
+  if (connection->busy_) {
+    bool per_ip = refusal == Refusal::per_ip;
+    std::string message =
+        per_ip ? "too many connections from this address (max_connections_per_ip " +
+                     std::to_string(self->limits_.caps.max_connections_per_ip) + ")"
+               : "too many connections (max_connections " + std::to_string(self->limits_.caps.max_connections) +
+                     "); try again later";
+    auto status = per_ip ? http::status::too_many_requests : http::status::service_unavailable;
+    auto response = make_jsonrpc_error_response(request, status, kLimitExceeded, message);
+    response.set(http::field::retry_after, "1");
+    co_await connection->respond(std::move(response));
+  }
+  co_await connection->close_after_refusal();
 }
 
 }  // namespace vixy::server

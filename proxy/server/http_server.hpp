@@ -9,14 +9,17 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include "server/connection_gate.hpp"
 
 namespace vixy::server {
 
@@ -33,6 +36,20 @@ struct ServerLimits {
   std::uint32_t max_header_size = 16 * 1024;
   std::chrono::milliseconds idle_timeout{60'000};  // a kept-alive connection with no request
   std::chrono::milliseconds write_timeout{30'000};  // a client write not done this long ends the connection
+  // Connection caps; the defaults mean none (the fake nodes and the harness run without).
+  ConnectionCaps caps;
+  // How long a connection refused into the overflow lane may take to send its request header.
+  std::chrono::milliseconds overflow_timeout{2'000};
+  // GET and HEAD of this path reach the handler even from the overflow lane, so that liveness
+  // probes are answered while the caps are reached ("": none).
+  std::string always_served_path;
+};
+
+// What the server tells its owner about connections (metrics), on the server's executor.
+struct ConnectionEvents {
+  std::function<void(std::size_t served)> served_changed;  // connections counted against the cap
+  std::function<void(Refusal)> refused;                     // once per refused connection
+  std::function<void()> evicted;                            // an idle connection closed to make room
 };
 
 // One accepted client connection, as handlers see it.
@@ -65,6 +82,12 @@ class HttpConnection {
 
  private:
   friend class HttpServer;
+  // Ends a connection whose request may still be arriving after vixy refused it: stops sending,
+  // reads and drops what is left (briefly, boundedly) and closes, so that the client reads the
+  // answer instead of a reset caused by unread bytes.
+  asio::awaitable<void> close_after_refusal();
+
+  ConnectionGate::Id id_ = 0;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   bool request_keep_alive_ = true;
@@ -73,6 +96,8 @@ class HttpConnection {
   bool busy_ = false;
   bool taken_ = false;
   bool stopping_ = false;
+  bool evicted_ = false;  // closed by the server to make room; its request, if any, is not served
+  bool refused_ = false;  // answered without reading its body: closed with close_after_refusal()
   std::chrono::milliseconds write_timeout_{30'000};
 };
 
@@ -95,12 +120,28 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   void close_connections();   // closes every open connection at once
   // Stops accepting, closes idle connections, and lets busy ones finish their current response.
   void shutdown_gracefully();
+  // Every open connection, the overflow lane's included.
   std::size_t connection_count() const { return connections_.size(); }
+  // Call before start().
+  void set_events(ConnectionEvents events) { events_ = std::move(events); }
 
  private:
+  struct AcceptTrouble;
+  struct Unregister;
   static asio::awaitable<void> accept_loop(std::shared_ptr<HttpServer> self);
+  void admit(tcp::socket socket);
+  bool evict_idle_connection();
+  void close_evicted(ConnectionGate::Id id);
+  void note_refusal(Refusal refusal);
+  void log_capped();
+  void served_changed();
   static asio::awaitable<void> run_connection(std::shared_ptr<HttpServer> self,
                                               std::shared_ptr<HttpConnection> connection);
+  static asio::awaitable<void> run_overflow(std::shared_ptr<HttpServer> self,
+                                            std::shared_ptr<HttpConnection> connection, Refusal refusal);
+  // What the header alone decides (framing, expectations): false when the connection was answered
+  // and must end.
+  asio::awaitable<bool> accept_header(HttpConnection& connection, http::request_parser<http::string_body>& parser);
   asio::awaitable<void> answer_bad_request(HttpConnection& connection, http::status status,
                                            std::string message);
 
@@ -110,7 +151,11 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   tcp::acceptor acceptor_;
   tcp::endpoint local_endpoint_;
   bool stopping_ = false;
-  std::unordered_set<HttpConnection*> connections_;
+  ConnectionGate gate_;
+  ConnectionGate::Id next_id_ = 0;
+  std::unordered_map<ConnectionGate::Id, HttpConnection*> connections_;
+  ConnectionEvents events_;
+  std::unique_ptr<AcceptTrouble> trouble_;  // throttled logging of accept failures and refusals
 };
 
 // A response with a body and content type, keep-alive and length set from the request.

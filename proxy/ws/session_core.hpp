@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
+#include "jsonrpc/jsonrpc.hpp"
 #include "jsonrpc/raw.hpp"
 #include "ws/gapless.hpp"
 
@@ -34,9 +35,9 @@ using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using ConnectionId = std::uint64_t;
 
-// Error codes the proxy itself answers with (EIP-1474 names -32005 "limit exceeded").
-inline constexpr int kLimitExceeded = -32005;
-inline constexpr int kProxyError = -32000;
+// Error codes the proxy itself answers with.
+using jsonrpc::kLimitExceeded;
+inline constexpr int kProxyError = jsonrpc::kServerError;
 
 struct SessionSettings {
   std::size_t max_pending_requests = 1024;  // client requests queued or in flight, per session

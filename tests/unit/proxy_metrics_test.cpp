@@ -83,6 +83,9 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_ws_slow_clients_closed_total counter",
       "vixy_ws_buffered_bytes gauge",
       "vixy_ws_invalid_upstream_messages_total counter",
+      "vixy_connections_active gauge",
+      "vixy_connections_refused_total counter",
+      "vixy_connections_evicted_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
@@ -113,6 +116,11 @@ TEST(ProxyMetrics, ConfiguredNodesHaveChildrenBeforeAnyTraffic) {
            "vixy_health_checks_total{layer=\"el\",node=\"geth\",outcome=\"failed\"} 0",
            "vixy_health_checks_total{layer=\"cl\",node=\"lighthouse\",outcome=\"syncing\"} 0",
            "vixy_proxy_errors_total{endpoint=\"el\",reason=\"no_healthy_node\"} 0",
+           "vixy_connections_active 0",
+           "vixy_connections_refused_total{reason=\"max_connections\"} 0",
+           "vixy_connections_refused_total{reason=\"per_ip\"} 0",
+           "vixy_connections_refused_total{reason=\"overflow\"} 0",
+           "vixy_connections_evicted_total 0",
        }) {
     EXPECT_TRUE(has_line(text, line)) << line;
   }

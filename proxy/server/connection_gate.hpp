@@ -1,0 +1,84 @@
+#pragma once
+// Which accepted connections are served, which get a short refusal in the overflow lane, and which
+// idle connection is closed to make room: the connection caps as a sans-I/O piece (no sockets, no
+// timers), so that HttpServer only acts on its verdicts and the bookkeeping is testable alone.
+//
+// "Idle" means waiting for (or still reading the header of) the next request: a kept-alive
+// connection between requests, one that has not sent a request yet (idle from admission on), or a
+// slow sender. A connection whose
+// handler runs is never idle. The longest-idle connection is the one evicted first, the way nginx
+// reuses idle keep-alive connections under its worker_connections cap.
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <optional>
+#include <unordered_map>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace vixy::server {
+
+enum class Refusal { max_connections, per_ip, overflow };
+const char* to_string(Refusal refusal);
+
+struct ConnectionCaps {
+  std::size_t max_connections = 0;         // served connections at most; 0: no cap
+  std::size_t max_connections_per_ip = 0;  // served connections from one address; 0: no cap
+  std::size_t overflow_lane = 32;          // refused connections that still get an answer at once
+};
+
+class ConnectionGate {
+ public:
+  using Id = std::uint64_t;
+  using Address = boost::asio::ip::address;
+
+  enum class Verdict {
+    serve,  // counted against the caps
+    lane,   // past a cap: gets one short answer (`refusal` says which cap), then is closed
+    close,  // past a cap with the lane full: closed at once (refusal: overflow)
+  };
+  struct Admission {
+    Verdict verdict = Verdict::serve;
+    std::optional<Refusal> refusal;  // why the connection is not served
+    std::optional<Id> evicted;       // the idle connection to close so that this one is served
+  };
+
+  explicit ConnectionGate(ConnectionCaps caps) : caps_(caps) {}
+
+  // A new connection `id` from `from`. An evicted connection is forgotten here at once (its slot
+  // is the new one's); the caller closes it.
+  Admission admit(Id id, const Address& from);
+  // The connection waits for its next request / starts running a handler.
+  void idle(Id id);
+  void busy(Id id);
+  // The longest-idle served connection, forgotten here at once (the caller closes it); nullopt
+  // when none is idle. Also what frees a descriptor when accept runs out of them.
+  std::optional<Id> evict_idle();
+  // The connection has ended (served, in the lane, or already evicted: all fine).
+  void release(Id id);
+
+  std::size_t served() const { return served_; }
+  std::size_t in_lane() const { return lane_; }
+  std::size_t idle_count() const { return idle_.size(); }
+  const ConnectionCaps& caps() const { return caps_; }
+
+ private:
+  struct Entry {
+    Address from;
+    bool lane = false;
+    bool is_idle = false;
+    std::list<Id>::iterator idle_at;
+  };
+  Verdict lane_or_close() const;
+  void forget_served(std::unordered_map<Id, Entry>::iterator at);
+
+  ConnectionCaps caps_;
+  std::unordered_map<Id, Entry> entries_;
+  std::unordered_map<Address, std::size_t> per_address_;  // only kept while a per-IP cap is set
+  std::list<Id> idle_;                                    // front: idle the longest
+  std::size_t served_ = 0;
+  std::size_t lane_ = 0;
+};
+
+}  // namespace vixy::server

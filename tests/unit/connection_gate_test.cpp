@@ -1,0 +1,103 @@
+// The connection caps' bookkeeping on its own: who is served, who goes to the overflow lane, which
+// idle connection makes room.
+#include <gtest/gtest.h>
+
+#include "server/connection_gate.hpp"
+#include "server/descriptors.hpp"
+
+namespace vixy::server {
+namespace {
+
+using Verdict = ConnectionGate::Verdict;
+
+const auto kA = boost::asio::ip::make_address("10.0.0.1");
+const auto kB = boost::asio::ip::make_address("10.0.0.2");
+
+TEST(ConnectionGate, WithoutCapsServesEveryone) {
+  ConnectionGate gate({0, 0, 32});
+  for (ConnectionGate::Id id = 1; id <= 1000; ++id) {
+    auto admission = gate.admit(id, kA);
+    ASSERT_EQ(admission.verdict, Verdict::serve);
+    ASSERT_FALSE(admission.evicted);
+  }
+  EXPECT_EQ(gate.served(), 1000u);
+  for (ConnectionGate::Id id = 1; id <= 1000; ++id) gate.release(id);
+  EXPECT_EQ(gate.served(), 0u);
+}
+
+TEST(ConnectionGate, AtTheCapTheLongestIdleConnectionMakesRoom) {
+  ConnectionGate gate({3, 0, 32});
+  for (ConnectionGate::Id id = 1; id <= 3; ++id) {
+    gate.admit(id, kA);
+    gate.busy(id);  // each reads a request
+  }
+  gate.idle(2);
+  gate.idle(1);
+  auto admission = gate.admit(4, kA);
+  EXPECT_EQ(admission.verdict, Verdict::serve);
+  EXPECT_EQ(admission.evicted, std::optional<ConnectionGate::Id>(2));
+  EXPECT_EQ(gate.served(), 3u);
+  EXPECT_EQ(gate.admit(5, kA).evicted, std::optional<ConnectionGate::Id>(1));
+  // A connection that has not sent a request yet is idle from the start.
+  EXPECT_EQ(gate.admit(6, kA).evicted, std::optional<ConnectionGate::Id>(4));
+  gate.busy(5);
+  gate.busy(6);
+  // 3, 5 and 6 run handlers: nobody to evict.
+  auto refused = gate.admit(7, kA);
+  EXPECT_EQ(refused.verdict, Verdict::lane);
+  EXPECT_EQ(refused.refusal, std::optional<Refusal>(Refusal::max_connections));
+  // The evicted ones end later; they are no longer counted.
+  gate.release(2);
+  gate.release(1);
+  EXPECT_EQ(gate.served(), 3u);
+  EXPECT_EQ(gate.in_lane(), 1u);
+}
+
+TEST(ConnectionGate, TheLaneIsBoundedAndThenConnectionsAreClosed) {
+  ConnectionGate gate({1, 0, 2});
+  gate.admit(1, kA);
+  gate.busy(1);
+  EXPECT_EQ(gate.admit(2, kA).verdict, Verdict::lane);
+  EXPECT_EQ(gate.admit(3, kA).verdict, Verdict::lane);
+  auto closed = gate.admit(4, kA);
+  EXPECT_EQ(closed.verdict, Verdict::close);
+  EXPECT_EQ(closed.refusal, std::optional<Refusal>(Refusal::overflow));
+  gate.release(2);
+  EXPECT_EQ(gate.admit(5, kA).verdict, Verdict::lane);
+}
+
+TEST(ConnectionGate, PerAddressCapRefusesOnlyThatAddress) {
+  ConnectionGate gate({0, 2, 32});
+  gate.admit(1, kA);
+  gate.admit(2, kA);
+  auto refused = gate.admit(3, kA);
+  EXPECT_EQ(refused.verdict, Verdict::lane);
+  EXPECT_EQ(refused.refusal, std::optional<Refusal>(Refusal::per_ip));
+  EXPECT_FALSE(refused.evicted);
+  EXPECT_EQ(gate.admit(4, kB).verdict, Verdict::serve);
+  gate.release(1);
+  EXPECT_EQ(gate.admit(5, kA).verdict, Verdict::serve);
+}
+
+TEST(ConnectionGate, EvictingGivesTheAddressItsSlotBack) {
+  ConnectionGate gate({2, 1, 32});
+  gate.admit(1, kA);
+  gate.admit(2, kB);
+  gate.busy(2);
+  EXPECT_EQ(gate.evict_idle(), std::optional<ConnectionGate::Id>(1));
+  EXPECT_FALSE(gate.evict_idle());
+  EXPECT_EQ(gate.admit(3, kA).verdict, Verdict::serve);
+}
+
+TEST(DescriptorBudget, HalfOfWhatTheReserveLeavesForClientsAndTheirUpstreams) {
+  EXPECT_EQ(connections_for_descriptors(256), 64u);
+  EXPECT_EQ(connections_for_descriptors(1024), 448u);
+  EXPECT_EQ(connections_for_descriptors(1048576), 524224u);
+  // Tiny limits keep half for clients and their upstreams, and never a cap of 0.
+  EXPECT_EQ(connections_for_descriptors(100), 25u);
+  EXPECT_EQ(connections_for_descriptors(1), 1u);
+  EXPECT_EQ(connections_for_descriptors(0), 1u);
+}
+
+}  // namespace
+}  // namespace vixy::server
