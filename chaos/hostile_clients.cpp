@@ -190,7 +190,7 @@ class HostileWs : public std::enable_shared_from_this<HostileWs> {
 
   void on_tick() {
     if (in_flight_ && SteadyClock::now() - *in_flight_ > kAnswerTimeout) {
-      h_.tally(group_, "ws: no answer within 10 s");
+      h_.tally(group_, "ws: no answer within " + std::to_string(kAnswerTimeout.count() / 1000) + " s");
       in_flight_.reset();
     }
     if (in_flight_ || connecting_ || writing_) return;
