@@ -25,7 +25,7 @@ std::string nested_logs_subscribe(const std::string& id, int depth);
 std::string huge_batch(const std::string& id, int size);
 
 // What a JSON-RPC answer text is, in the report's words: "error -32600", "a result", "an empty
-// batch answer", "1000 answers (1000 errors, first -32600)", "not JSON", "an answer nested 5000 deep".
+// batch answer", "1000 answers (1000 errors, first error -32600)", "not JSON", "an answer nested 5000 deep".
 std::string describe_answer(std::string_view text);
 // The same for one HTTP exchange: "HTTP 400, error -32600", "HTTP 413, not JSON",
 // "transport error: Connection reset by peer".

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iomanip>
 #include <set>
 #include <sstream>
 #include <string>
@@ -28,7 +29,7 @@ inline std::string join(const std::vector<std::string>& items) {
 
 inline std::string plain(double d) {
   std::ostringstream out;
-  out << d;
+  out << std::setprecision(15) << d;  // 3600000, not 3.6e+06
   return out.str();
 }
 

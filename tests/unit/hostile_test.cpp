@@ -55,7 +55,7 @@ TEST(HostileMessages, WhatCameBackInWords) {
   EXPECT_EQ(describe_answer(R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"too deep"}})"), "error -32600");
   EXPECT_EQ(describe_answer(R"({"jsonrpc":"2.0","id":1,"result":"0x1"})"), "a result");
   EXPECT_EQ(describe_answer(R"([{"id":1,"result":"0x1"},{"id":2,"error":{"code":-32005}},{"id":3,"error":{"code":-32000}}])"),
-            "3 answers (2 errors, first -32005)");
+            "3 answers (2 errors, first error -32005)");
   EXPECT_EQ(describe_answer("[]"), "an empty batch answer");
   EXPECT_EQ(describe_answer(""), "an empty body");
   EXPECT_EQ(describe_answer("<html>"), "not JSON");
