@@ -1,5 +1,7 @@
 #include "chaos/checker.hpp"
 
+#include "chaos/bounded_json.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -85,9 +87,12 @@ class ConnectionCheck {
         closed_at = e.at;
         break;
       }
-      json message = json::parse(e.text, nullptr, false);
+      json message = parse_bounded(e.text);
       if (e.kind == EventKind::sent) {
         for_each_element(message, [&](const json& m) { on_sent(m, e.at); });
+      } else if (std::size_t depth = nesting_depth(e.text); depth > kMaxParsedDepth) {
+        // No well-behaved request nests this deep: the message is some hostile client's.
+        c_.add("I2", h_, e.at, "a message nested " + std::to_string(depth) + " deep: " + short_text(e.text));
       } else if (message.is_discarded()) {
         c_.add("I2", h_, e.at, "a message that is not JSON: " + short_text(e.text));
       } else {
@@ -263,6 +268,19 @@ void check_failback(const ConnectionHistory& h, const std::vector<Probe>& probes
 }
 
 }  // namespace
+
+void check_http(const std::vector<HttpSample>& samples, SteadyTime start, CheckReport& report) {
+  auto i2 = std::find_if(report.invariants.begin(), report.invariants.end(), [](const auto& r) { return r.name == "I2"; });
+  if (i2 == report.invariants.end()) return;
+  for (const auto& h : samples) {
+    if (!h.wrong_id) continue;
+    i2->status = "violated";
+    ++i2->violation_count;
+    if (i2->first.size() < kKeptViolations) {
+      i2->first.push_back({"http client", std::chrono::duration<double, std::milli>(h.sent - start).count(), h.detail});
+    }
+  }
+}
 
 bool answer_fits(const std::string& method, const json& result) {
   if (method == "eth_subscribe") return result.is_string();

@@ -8,7 +8,8 @@
 //      reused, so answers are matched to requests per id in the order the requests were sent.
 //  I2  nothing unsolicited: no answer without an outstanding request with that id, no answer that
 //      does not fit the request it is matched to (a replayed subscribe answer taking the place of
-//      an eth_blockNumber answer), no notification under an id never given to the client.
+//      an eth_blockNumber answer), no notification under an id never given to the client; over
+//      HTTP, no answer that is another request's.
 //  I3  notifications only under subscription ids the client's eth_subscribe answers gave it, none
 //      after its eth_unsubscribe was answered `true`.
 //  I4  the order requests reach the upstream cannot be seen end-to-end: reported "not checked".
@@ -77,6 +78,10 @@ struct CheckReport {
 CheckReport check_histories(const std::vector<ConnectionHistory>& histories, SteadyTime start,
                             const FailbackSpec& failback, const std::vector<std::string>& wanted,
                             const GaplessSpec& gapless = {});
+
+// Adds the well-behaved HTTP client's findings to I2 (when it is wanted): an answer that is not its
+// request's (another id, a batch's answers, a hostile client's nested document) reached it.
+void check_http(const std::vector<HttpSample>& samples, SteadyTime start, CheckReport& report);
 
 // Whether `result` can be the answer to `method` (known methods of the fake node only).
 bool answer_fits(const std::string& method, const nlohmann::json& result);

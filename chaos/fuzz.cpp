@@ -107,6 +107,23 @@ Scenario draw_scenario(std::uint64_t seed, int index, int duration_ms, bool with
     e.args = draw_args(rng, e.action);
     s.timeline.push_back(std::move(e));
   }
+  // Drawn after everything above, so that every seed still draws the topology, workload and
+  // faults it drew before hostile clients and interim responses existed.
+  if (between(rng, 0, 3) == 0) {
+    auto& h = w.hostile;
+    h.slow_readers = between(rng, 0, 2);
+    h.slow_reader_subscriptions = 50;
+    h.nested_json_per_second = between(rng, 0, 2);
+    h.nested_depth = pick(rng, std::vector<int>{200, 100'000});
+    h.huge_batches_per_second = between(rng, 0, 1);
+    h.huge_batch_size = 2000;
+    h.idle_connections = between(rng, 0, 20);
+    h.connection_flood_per_second = between(rng, 0, 10);
+  }
+  if (between(rng, 0, 3) == 0) {
+    s.timeline.push_back({between(rng, 500, std::max(600, recover - 100)), "interim", pick(rng, nodes),
+                          {{"status", pick(rng, std::vector<int>{100, 103})}}});
+  }
   for (const auto& node : nodes) {
     s.timeline.push_back({recover, "restart", node, json::object()});
     s.timeline.push_back({recover, "clear", node, json::object()});
@@ -181,8 +198,9 @@ int fuzz_command(const std::vector<std::string>& args, const Binaries& defaults)
   for (int index = 0; index < runs; ++index) {
     Scenario s = draw_scenario(seed, index, duration, relays);
     options.seed = seed + static_cast<std::uint64_t>(index);
-    std::printf("run %d/%d: %zu primaries, %zu backups, %d clients, %zu timeline events ... ", index + 1, runs,
-                s.topology.el_primaries.size(), s.topology.el_backups.size(), s.workload.ws_clients, s.timeline.size());
+    std::printf("run %d/%d: %zu primaries, %zu backups, %d clients%s, %zu timeline events ... ", index + 1, runs,
+                s.topology.el_primaries.size(), s.topology.el_backups.size(), s.workload.ws_clients,
+                s.workload.hostile.any() ? " and hostile ones" : "", s.timeline.size());
     std::fflush(stdout);
     RunReport report = run_scenario(s, "(fuzz)", options);
     if (report.ok()) {

@@ -46,6 +46,16 @@ struct ConnectionHistory {
   std::string label() const;  // "client 3 connection 1"
 };
 
+// What one well-behaved POST /el exchange got (one request, on a connection of its own).
+struct HttpSample {
+  SteadyTime sent{};
+  double latency_ms = 0;
+  int status = 0;          // 0: transport failure
+  bool error = false;      // not an answer with a result
+  bool wrong_id = false;   // not this request's answer: another id, or a batch's answers
+  std::string detail;
+};
+
 // What one CL event-stream listener (GET /cl/eth/v1/events, like a browser EventSource) saw on
 // one stream: the response it got, every event with its arrival time, and how the stream ended.
 // A listener opens stream after stream (it reconnects whenever one ends); each is one record.

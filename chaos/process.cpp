@@ -100,6 +100,16 @@ void ChildProcess::kill() {
   if (::waitpid(pid_, &status, 0) == pid_) status_ = decode_status(status);
 }
 
+std::optional<std::uint64_t> ChildProcess::resident_kb() const {
+  if (pid_ < 0 || status_) return std::nullopt;
+  std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+  }
+  return std::nullopt;
+}
+
 std::string ChildProcess::log() const {
   std::ifstream in(log_path_);
   std::stringstream out;

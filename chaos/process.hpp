@@ -33,6 +33,9 @@ class ChildProcess {
   std::optional<int> terminate(std::chrono::milliseconds timeout);
   void kill();  // SIGKILL and reap
 
+  // The process's resident memory (VmRSS) in KiB; nullopt once it has ended.
+  std::optional<std::uint64_t> resident_kb() const;
+
   const std::string& log_path() const { return log_path_; }
   std::string log() const;  // everything the process has written so far
   // Waits for the line `msg=listening what=<what> addr=HOST:PORT` and returns PORT; nullopt on

@@ -16,7 +16,42 @@ json latency_json(const std::vector<double>& values) {
           {"max", percentile(values, 100)}};
 }
 
+json hostile_json(const HostileReport& h) {
+  json out = json::object();
+  for (const auto& [group, outcomes] : h.outcomes) out[group] = outcomes;
+  if (!h.slow_reader_closed_after_ms.empty()) out["slow_reader_closed_after_ms"] = latency_json(h.slow_reader_closed_after_ms);
+  return out;
+}
+
+double longest(const std::vector<double>& a, const std::vector<double>& b) {
+  double out = 0;
+  for (const auto* values : {&a, &b}) {
+    for (double v : *values) out = std::max(out, v);
+  }
+  return out;
+}
+
 }  // namespace
+
+void judge_thresholds(const Expectations& x, RunReport& r) {
+  const auto& st = r.check.stats;
+  double answers = static_cast<double>(st.answers + r.http_requests);
+  double errors = static_cast<double>(st.error_answers + r.http_errors);
+  if (x.max_error_rate) {
+    double rate = answers > 0 ? errors / answers : 0;
+    r.thresholds.push_back({"max_error_rate", *x.max_error_rate, rate, rate <= *x.max_error_rate});
+  }
+  if (x.p99_ms) {
+    std::vector<double> all = st.latencies_ms;
+    all.insert(all.end(), r.http_latencies_ms.begin(), r.http_latencies_ms.end());
+    double p99 = percentile(all, 99);
+    r.thresholds.push_back({"p99_ms", *x.p99_ms, p99, p99 <= *x.p99_ms});
+  }
+  if (x.max_latency_ms) {
+    double worst = longest(st.latencies_ms, r.http_latencies_ms);
+    r.thresholds.push_back({"max_latency_ms", *x.max_latency_ms, worst, worst <= *x.max_latency_ms});
+  }
+}
 
 bool RunReport::ok() const {
   return fatal.empty() && check.ok() && std::all_of(thresholds.begin(), thresholds.end(), [](const auto& t) { return t.held; });
@@ -70,6 +105,9 @@ json report_to_json(const RunReport& r) {
                   {"head_events", e.head_events}, {"longest_gap_ms", e.longest_gap_ms},
                   {"longest_gap_where", e.longest_gap_where}};
   }
+  if (r.hostile) out["hostile"] = hostile_json(*r.hostile);
+  if (r.proxy_died_at_ms) out["proxy_died_at_ms"] = *r.proxy_died_at_ms;
+  if (r.proxy_peak_rss_mb) out["proxy_peak_rss_mb"] = *r.proxy_peak_rss_mb;
   if (!r.proxy_log_tail.empty()) out["proxy_log_tail"] = r.proxy_log_tail;
   return out;
 }
@@ -97,8 +135,9 @@ void print_report(const RunReport& r, std::FILE* out) {
   std::fprintf(out, "  ws latency ms: p50 %.1f p90 %.1f p99 %.1f max %.1f\n", percentile(s.latencies_ms, 50),
                percentile(s.latencies_ms, 90), percentile(s.latencies_ms, 99), percentile(s.latencies_ms, 100));
   if (r.http_requests > 0) {
-    std::fprintf(out, "  http: %zu requests, %zu errors; latency ms p50 %.1f p99 %.1f\n", r.http_requests, r.http_errors,
-                 percentile(r.http_latencies_ms, 50), percentile(r.http_latencies_ms, 99));
+    std::fprintf(out, "  http: %zu requests, %zu errors; latency ms p50 %.1f p99 %.1f max %.1f\n", r.http_requests,
+                 r.http_errors, percentile(r.http_latencies_ms, 50), percentile(r.http_latencies_ms, 99),
+                 percentile(r.http_latencies_ms, 100));
   }
   std::string nodes;
   for (const auto& [node, n] : s.probe_answers_by_node) nodes += " " + node + "=" + std::to_string(n);
@@ -113,6 +152,19 @@ void print_report(const RunReport& r, std::FILE* out) {
                  e.listeners, e.streams, e.reconnections, e.ended_by_proxy, e.failed_opens, e.events, e.longest_gap_ms,
                  e.longest_gap_where.empty() ? "" : " at ", e.longest_gap_where.c_str());
   }
+  if (r.hostile) {
+    for (const auto& [group, outcomes] : r.hostile->outcomes) {
+      std::string counts;
+      for (const auto& [outcome, n] : outcomes) counts += (counts.empty() ? "" : "; ") + outcome + " x" + std::to_string(n);
+      std::fprintf(out, "  hostile %s: %s\n", group.c_str(), counts.c_str());
+    }
+    const auto& closed = r.hostile->slow_reader_closed_after_ms;
+    if (!closed.empty()) {
+      std::fprintf(out, "  slow readers closed by the proxy after ms: p50 %.0f max %.0f\n", percentile(closed, 50),
+                   percentile(closed, 100));
+    }
+  }
+  if (r.proxy_peak_rss_mb) std::fprintf(out, "  proxy peak resident memory %.0f MB\n", *r.proxy_peak_rss_mb);
   if (!r.proxy_metrics.empty()) std::fprintf(out, "  proxy metrics: %s\n", r.proxy_metrics.dump().c_str());
 }
 

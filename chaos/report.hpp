@@ -11,12 +11,13 @@
 
 #include "chaos/checker.hpp"
 #include "chaos/checker_sse.hpp"
+#include "chaos/hostile.hpp"
 #include "chaos/scenario.hpp"
 
 namespace vixy::chaos {
 
 struct ThresholdResult {
-  std::string name;  // "max_error_rate", "p99_ms"
+  std::string name;  // "max_error_rate", "p99_ms", "max_latency_ms"
   double limit = 0;
   double value = 0;
   bool held = true;
@@ -33,6 +34,7 @@ struct RunReport {
   std::string file;
   std::string proxy_bin;
   std::string fatal;  // the run itself failed (the proxy did not start or died); counts as a violation
+  std::optional<double> proxy_died_at_ms;  // since the workload started, when the proxy was seen gone
   CheckReport check;
   std::vector<ThresholdResult> thresholds;
   std::vector<AppliedEvent> timeline;
@@ -42,11 +44,16 @@ struct RunReport {
   std::vector<double> http_latencies_ms;
   std::uint64_t connect_failures = 0;
   std::optional<SseStats> sse;  // when the workload had CL event-stream listeners
+  std::optional<HostileReport> hostile;  // when the workload had hostile clients
+  std::optional<double> proxy_peak_rss_mb;  // the proxy's largest resident set, sampled every second
   double duration_s = 0;
   nlohmann::json proxy_metrics = nlohmann::json::object();  // selected counters from /metrics
   std::string proxy_log_tail;                               // kept when the run failed
   bool ok() const;
 };
+
+// The scenario's thresholds (expectations) judged on the report's counts and latencies.
+void judge_thresholds(const Expectations& expectations, RunReport& report);
 
 nlohmann::json report_to_json(const RunReport& report);
 void print_report(const RunReport& report, std::FILE* out);

@@ -133,12 +133,14 @@ std::string FaultDriver::apply(const TimelineEvent& e) {
     if (e.action == "clear") {
       if (r) r->clear();
       for (const auto& [path, body] : std::vector<std::pair<std::string, json>>{
-               {"/lag", {{"blocks", 0}}}, {"/silent", {{"silent", false}}}, {"/method/clear", json::object()}, {"/resume", json::object()}}) {
+               {"/lag", {{"blocks", 0}}}, {"/silent", {{"silent", false}}}, {"/method/clear", json::object()},
+               {"/resume", json::object()}, {"/interim", {{"status", 0}}}}) {
         auto result = admin(t, path, body);
         if (result != "ok") return result;
       }
       return "ok";
     }
+    if (e.action == "interim") return admin(t, "/interim", {{"status", a.at("status")}});
     if (e.action == "reorg") return reorg(e);
     if (e.action == "proxy_signal") {
       static const std::map<std::string, int> signals{

@@ -1,5 +1,6 @@
 #include "chaos/scenario.hpp"
 
+#include "chaos/scenario_obj.hpp"
 #include "fakenodes/filters.hpp"
 
 #include <algorithm>
@@ -12,6 +13,7 @@ namespace vixy::chaos {
 namespace {
 
 using nlohmann::json;
+using namespace scenario_detail;
 
 const std::vector<std::string> kMethods{"eth_blockNumber", "eth_chainId",  "net_version",
                                         "web3_clientVersion", "eth_syncing", "eth_getBlockByNumber",
@@ -27,89 +29,8 @@ const std::map<std::string, std::set<std::string>> kActions{
     {"clear", {}},         {"lag", {"blocks"}},   {"method_error", {"method", "code", "message"}},
     {"method_delay", {"method", "delay_ms"}},     {"method_clear", {"method"}},
     {"latency", {"ms", "jitter_ms", "direction"}}, {"blackhole", {"on"}},
-    {"proxy_signal", {"signal"}},                  {"reorg", {"depth", "fork_seed"}}};
-
-[[noreturn]] void fail(const std::string& path, const std::string& why) { throw ScenarioError(path + ": " + why); }
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
-}
-
-std::string plain(double d) {
-  std::ostringstream out;
-  out << d;
-  return out.str();
-}
-
-std::string child(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
-
-// An object whose keys are checked against the known ones; typed getters name the key on error.
-class Obj {
- public:
-  Obj(const json& j, std::string path, const std::set<std::string>& known) : j_(j), path_(std::move(path)) {
-    if (!j.is_object()) fail(path_.empty() ? "(document)" : path_, "expected an object");
-    for (const auto& [key, value] : j.items()) {
-      if (!known.count(key)) {
-        fail(child(path_, key), "unknown key (known: " + join({known.begin(), known.end()}) + ")");
-      }
-    }
-  }
-  bool has(const std::string& key) const { return j_.contains(key); }
-  const json& at(const std::string& key) const { return j_.at(key); }
-  std::string path(const std::string& key) const { return child(path_, key); }
-
-  std::int64_t integer(const std::string& key, std::int64_t fallback, std::int64_t min, std::int64_t max) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_number_integer()) fail(path(key), "expected an integer, got " + v.dump());
-    auto n = v.get<std::int64_t>();
-    if (n < min || n > max) {
-      fail(path(key), "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v.dump());
-    }
-    return n;
-  }
-  double number(const std::string& key, double fallback, double min, double max) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_number()) fail(path(key), "expected a number, got " + v.dump());
-    double d = v.get<double>();
-    if (d < min || d > max) fail(path(key), "must be between " + plain(min) + " and " + plain(max) + ", got " + v.dump());
-    return d;
-  }
-  std::string string(const std::string& key, std::string fallback) const {
-    if (!has(key)) return fallback;
-    if (!j_.at(key).is_string()) fail(path(key), "expected a string, got " + j_.at(key).dump());
-    return j_.at(key).get<std::string>();
-  }
-  bool boolean(const std::string& key, bool fallback) const {
-    if (!has(key)) return fallback;
-    if (!j_.at(key).is_boolean()) fail(path(key), "expected true or false, got " + j_.at(key).dump());
-    return j_.at(key).get<bool>();
-  }
-  std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback,
-                                   const std::vector<std::string>* allowed = nullptr) const {
-    if (!has(key)) return fallback;
-    const json& v = j_.at(key);
-    if (!v.is_array()) fail(path(key), "expected a list of strings");
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      std::string p = path(key) + "[" + std::to_string(i) + "]";
-      if (!v[i].is_string() || v[i].get<std::string>().empty()) fail(p, "expected a non-empty string");
-      std::string s = v[i].get<std::string>();
-      if (allowed && std::find(allowed->begin(), allowed->end(), s) == allowed->end()) {
-        fail(p, "unknown value \"" + s + "\" (known: " + join(*allowed) + ")");
-      }
-      out.push_back(s);
-    }
-    return out;
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-};
+    {"proxy_signal", {"signal"}},                  {"reorg", {"depth", "fork_seed"}},
+    {"interim", {"status"}}};
 
 Topology parse_topology(const Obj& root) {
   Topology t;
@@ -158,7 +79,7 @@ Workload parse_workload(const Obj& root) {
         {"duration_ms", "drain_ms", "ws_clients", "subscriptions_per_client", "subscription_kinds",
          "requests_per_second", "method_mix", "id_style", "probe_interval_ms", "resubscribe_every_ms",
          "reconnect_every_ms", "http_requests_per_second", "logs_filter", "sse_listeners", "sse_topics",
-         "sse_retry_ms"});
+         "sse_retry_ms", "hostile"});
   w.duration_ms = static_cast<int>(o.integer("duration_ms", w.duration_ms, 500, 3'600'000));
   w.drain_ms = static_cast<int>(o.integer("drain_ms", w.drain_ms, 0, 600'000));
   w.ws_clients = static_cast<int>(o.integer("ws_clients", w.ws_clients, 0, 1000));
@@ -202,6 +123,7 @@ Workload parse_workload(const Obj& root) {
     fail("workload.sse_topics", "must include \"head\" (the events the checks follow)");
   }
   w.sse_retry_ms = static_cast<int>(o.integer("sse_retry_ms", w.sse_retry_ms, 0, 60'000));
+  if (o.has("hostile")) w.hostile = parse_hostile(o.at("hostile"), "workload.hostile");
   return w;
 }
 
@@ -260,6 +182,13 @@ TimelineEvent parse_event(const json& j, const std::string& path, const Scenario
     if (!args.has("depth")) fail(path + ".args.depth", "missing");
     args.integer("depth", 1, 1, 1024);
     args.integer("fork_seed", 0, 0, INT64_MAX);
+  } else if (e.action == "interim") {
+    if (!args.has("status")) fail(path + ".args.status", "missing");
+    auto status = args.integer("status", 0, 0, 199);
+    if ((status != 0 && status < 100) || status == 101) {
+      fail(path + ".args.status", "must be a 1xx status other than 101 (100, 102, 103...), or 0 to stop, got " +
+                                      std::to_string(status));
+    }
   } else if (e.action == "proxy_signal") {
     std::string sig = args.string("signal", "");
     if (std::find(kSignals.begin(), kSignals.end(), sig) == kSignals.end()) {
@@ -273,11 +202,12 @@ Expectations parse_expectations(const Obj& root) {
   Expectations x;
   if (!root.has("expectations")) return x;
   Obj o(root.at("expectations"), "expectations",
-        {"invariants", "failback_within_ms", "max_error_rate", "p99_ms", "sse_max_gap_ms"});
+        {"invariants", "failback_within_ms", "max_error_rate", "p99_ms", "max_latency_ms", "sse_max_gap_ms"});
   x.invariants = o.strings("invariants", x.invariants, &kInvariants);
   x.failback_within_ms = static_cast<int>(o.integer("failback_within_ms", x.failback_within_ms, 0, 600'000));
   if (o.has("max_error_rate")) x.max_error_rate = o.number("max_error_rate", 0, 0, 1);
   if (o.has("p99_ms")) x.p99_ms = o.number("p99_ms", 0, 0, 3'600'000);
+  if (o.has("max_latency_ms")) x.max_latency_ms = o.number("max_latency_ms", 0, 0, 3'600'000);
   if (o.has("sse_max_gap_ms")) x.sse_max_gap_ms = static_cast<int>(o.integer("sse_max_gap_ms", 0, 1, 600'000));
   return x;
 }
@@ -295,8 +225,9 @@ void check_sse(const Scenario& s) {
   }
   if (!s.expectations.sse_max_gap_ms) return;
   if (w.sse_listeners == 0) fail("expectations.sse_max_gap_ms", "needs workload.sse_listeners");
-  static const std::set<std::string> kBounded{"kill", "restart", "close_all", "reset",    "clear",
-                                              "pause", "resume",  "lag",       "blackhole"};
+  // interim: 1xx before an answer is legal HTTP; a proxy that reads it as the answer is at fault.
+  static const std::set<std::string> kBounded{"kill",  "restart", "close_all", "reset",     "clear",
+                                              "pause", "resume",  "lag",       "blackhole", "interim"};
   const auto& cl = s.topology.cl_nodes;
   for (std::size_t i = 0; i < s.timeline.size(); ++i) {
     const auto& e = s.timeline[i];
@@ -304,7 +235,7 @@ void check_sse(const Scenario& s) {
     fail("expectations.sse_max_gap_ms",
          "the timeline has " + e.action + " on CL node \"" + e.target + "\" at " + std::to_string(e.at_ms) +
              " ms; vixy keeps relaying a stream from a node that stays routable, so no gap bound holds (only "
-             "kill, restart, close_all, reset, pause, resume, lag, blackhole and clear may touch CL nodes)");
+             "kill, restart, close_all, reset, pause, resume, lag, blackhole, interim and clear may touch CL nodes)");
   }
 }
 
@@ -370,6 +301,7 @@ json scenario_to_json(const Scenario& s) {
   json x = {{"invariants", s.expectations.invariants}, {"failback_within_ms", s.expectations.failback_within_ms}};
   if (s.expectations.max_error_rate) x["max_error_rate"] = *s.expectations.max_error_rate;
   if (s.expectations.p99_ms) x["p99_ms"] = *s.expectations.p99_ms;
+  if (s.expectations.max_latency_ms) x["max_latency_ms"] = *s.expectations.max_latency_ms;
   if (s.expectations.sse_max_gap_ms) x["sse_max_gap_ms"] = *s.expectations.sse_max_gap_ms;
   return {{"name", s.name},
           {"description", s.description},
@@ -385,7 +317,8 @@ json scenario_to_json(const Scenario& s) {
             {"id_style", styles[static_cast<int>(w.id_style)]}, {"probe_interval_ms", w.probe_interval_ms},
             {"resubscribe_every_ms", w.resubscribe_every_ms}, {"reconnect_every_ms", w.reconnect_every_ms},
             {"http_requests_per_second", w.http_requests_per_second}, {"logs_filter", w.logs_filter},
-            {"sse_listeners", w.sse_listeners}, {"sse_topics", w.sse_topics}, {"sse_retry_ms", w.sse_retry_ms}}},
+            {"sse_listeners", w.sse_listeners}, {"sse_topics", w.sse_topics}, {"sse_retry_ms", w.sse_retry_ms},
+            {"hostile", hostile_to_json(w.hostile)}}},
           {"timeline", timeline},
           {"expectations", x}};
 }

@@ -35,6 +35,24 @@ struct ProxySettings {
 
 enum class IdStyle { sequential, reused, string };
 
+// Clients that attack the proxy beside the well-behaved ones (chaos/hostile.hpp). What they get is
+// counted in the report, never judged by the invariants: those hold for the well-behaved clients,
+// whom the hostile ones must not reach.
+struct HostileWorkload {
+  int slow_readers = 0;                    // WebSocket clients that subscribe, then never read
+  int slow_reader_subscriptions = 200;     // newHeads subscriptions each
+  double nested_json_per_second = 0;       // in total, over POST /el and WebSocket in turn
+  int nested_depth = 100'000;              // arrays/objects nested this deep
+  double huge_batches_per_second = 0;      // in total, over POST /el and WebSocket in turn
+  int huge_batch_size = 5'000;             // requests per batch
+  int idle_connections = 0;                // TCP connections that never send a byte (reopened when closed)
+  double connection_flood_per_second = 0;  // connections opened and closed at once
+  bool any() const {
+    return slow_readers > 0 || nested_json_per_second > 0 || huge_batches_per_second > 0 || idle_connections > 0 ||
+           connection_flood_per_second > 0;
+  }
+};
+
 struct Workload {
   int duration_ms = 10'000;
   int drain_ms = 5'000;  // after the last request: how long answers may still arrive
@@ -54,6 +72,7 @@ struct Workload {
   int sse_listeners = 0;
   std::vector<std::string> sse_topics{"head"};
   int sse_retry_ms = 1000;
+  HostileWorkload hostile;
 };
 
 struct TimelineEvent {
@@ -68,6 +87,9 @@ struct Expectations {
   int failback_within_ms = 3'000;
   std::optional<double> max_error_rate;  // error answers / answers, WebSocket and HTTP together
   std::optional<double> p99_ms;
+  // Longest any well-behaved request (WebSocket or HTTP) may wait for its answer; nullopt: the
+  // longest wait is reported, not judged. A request never answered is I1's concern.
+  std::optional<double> max_latency_ms;
   // Longest a CL listener may go without a head event (across its reconnections), except while
   // every CL node is down; nullopt: the longest gap is reported, not judged.
   std::optional<int> sse_max_gap_ms;

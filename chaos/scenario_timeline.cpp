@@ -10,12 +10,14 @@
 namespace vixy::chaos {
 
 Recovery primaries_recovery(const Scenario& s) {
+  // An interim 1xx response is legal HTTP, not a fault: a proxy must take it in stride, so it
+  // neither delays nor ends the recovery.
   std::map<std::string, std::set<std::string>> faults;  // target -> active faults
   int last = 0;
   for (const auto& e : s.timeline) {
     bool relevant = e.target == "proxy" || std::find(s.topology.el_primaries.begin(), s.topology.el_primaries.end(),
                                                      e.target) != s.topology.el_primaries.end();
-    if (!relevant) continue;
+    if (!relevant || e.action == "interim") continue;
     last = std::max(last, e.at_ms);
     auto& f = faults[e.target];
     const nlohmann::json& a = e.args;

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chaos/hostile_messages.hpp"
 #include "chaos/http_client.hpp"
 
 namespace vixy::chaos {
@@ -220,7 +221,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   }
 
   void on_message(const std::string& text) {
-    json m = json::parse(text, nullptr, false);
+    json m = parse_bounded(text);
     if (!m.is_object()) return;
     if (m.contains("method")) {
       ++w_.counters.notifications;
@@ -429,12 +430,12 @@ void WorkloadRunner::http_loop() {
     if (next < SteadyClock::now()) next = SteadyClock::now();
     const auto& method = spec_.method_mix[pick(rng)].first;
     json request{{"jsonrpc", "2.0"}, {"id", ++id}, {"method", method}, {"params", params_for(method)}};
-    auto sent = SteadyClock::now();
-    auto r = post_json("127.0.0.1", port_, "/el", request.dump(), Ms(10'000));
     HttpSample sample;
-    sample.latency_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - sent).count();
+    sample.sent = SteadyClock::now();
+    auto r = post_json("127.0.0.1", port_, "/el", request.dump(), Ms(10'000));
+    sample.latency_ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - sample.sent).count();
     sample.status = r.ec ? 0 : r.status;
-    json body = json::parse(r.body, nullptr, false);
+    json body = parse_bounded(r.body);
     if (r.ec) {
       sample.error = true;
       sample.detail = r.ec.message();
@@ -442,9 +443,17 @@ void WorkloadRunner::http_loop() {
       sample.error = true;
       sample.detail = "HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 120);
     }
+    // An answer with another id, or a batch's answers, belongs to some other request: one that
+    // reached this client through a connection the proxy shares (a 1xx taken for the answer).
     if (body.is_object() && body.contains("id") && body["id"] != id) {
       sample.wrong_id = true;
       sample.detail = "request id " + std::to_string(id) + " answered with id " + body["id"].dump();
+    } else if (body.is_array()) {
+      sample.wrong_id = true;
+      sample.detail = "request id " + std::to_string(id) + " answered with a batch of " + std::to_string(body.size()) + " answers";
+    } else if (nesting_depth(r.body) > 256) {
+      sample.wrong_id = true;
+      sample.detail = "request id " + std::to_string(id) + " answered with JSON nested " + std::to_string(nesting_depth(r.body)) + " deep";
     }
     ++counters_.http_requests;
     if (sample.error) ++counters_.http_errors;

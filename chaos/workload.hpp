@@ -30,14 +30,6 @@ struct WorkloadCounters {
   std::atomic<std::uint64_t> sse_events{0};
 };
 
-struct HttpSample {
-  double latency_ms = 0;
-  int status = 0;          // 0: transport failure
-  bool error = false;      // not an answer with a result
-  bool wrong_id = false;   // the answer carried another id than the request
-  std::string detail;
-};
-
 class Workload_;  // the WebSocket side (workload.cpp)
 
 class WorkloadRunner {

@@ -79,6 +79,23 @@ AdminReply set_flag(FakeNode& node, const json& body, const char* key, void (Fak
   return {};
 }
 
+// {"status": 100} (any 1xx but 101, which switches protocols) precedes every HTTP answer with that
+// interim response; {"status": 0} or null ends it.
+AdminReply set_interim(FakeNode& node, const json& body) {
+  auto status = body.find("status");
+  if (status == body.end()) return bad("give \"status\": a 1xx status other than 101, or 0 to stop");
+  if (status->is_null() || (status->is_number_unsigned() && status->get<std::uint64_t>() == 0)) {
+    node.set_interim(std::nullopt);
+    return {};
+  }
+  if (!status->is_number_unsigned() || status->get<std::uint64_t>() < 100 || status->get<std::uint64_t>() > 199 ||
+      status->get<std::uint64_t>() == 101) {
+    return bad("\"status\" must be a 1xx status other than 101 (100, 102, 103...), or 0 to stop");
+  }
+  node.set_interim(status->get<unsigned>());
+  return {};
+}
+
 // {"depth": k} replaces the last k blocks (the head's included); {"from_height": h} replaces every
 // block from h on (what a harness sends to make a second node take the same fork as the first).
 // "fork_seed" names the fork; by default the node's own count of forks plus one, so that nodes
@@ -138,6 +155,7 @@ const std::map<std::string, Command, std::less<>>& post_commands() {
       {"/method", set_method},
       {"/method/clear", clear_method},
       {"/reorg", reorg},
+      {"/interim", set_interim},
       {"/syncing",
        [](FakeNode& n, const json& b) { return set_flag(n, b, "syncing", &FakeNode::set_syncing); }},
       {"/healthy",

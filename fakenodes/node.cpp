@@ -8,6 +8,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "fakenodes/admin.hpp"
 #include "fakenodes/tls_front.hpp"
@@ -19,6 +21,15 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // A node far behind the clock (resumed after a long pause) catches up this many heights per tick,
 // yielding in between so that its connections keep being served.
 constexpr std::uint64_t kMaxHeadsPerTick = 1000;
+
+const char* interim_reason(unsigned status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
+    default: return "Informational";
+  }
+}
 }  // namespace
 
 json MethodOverride::to_json() const {
@@ -84,7 +95,20 @@ beast::error_code FakeNode::start() {
 
 asio::awaitable<void> FakeNode::serve_rpc(std::shared_ptr<FakeNode> self, HttpConnection& connection,
                                           Request& request) {
+  bool sent = co_await self->send_interim(connection, request);
+  if (!sent) co_return;
   co_await self->handle(connection, request);
+}
+
+asio::awaitable<bool> FakeNode::send_interim(HttpConnection& connection, const Request& request) {
+  // A silent node answers nothing at all; an upgrade's answer is 101, which 1xx would replace.
+  if (!interim_ || silent_ || beast::websocket::is_upgrade(request)) co_return true;
+  std::string text = "HTTP/1.1 " + std::to_string(*interim_) + " " + interim_reason(*interim_) + "\r\n";
+  if (*interim_ == 103) text += "Link: </vixy-test/preload.css>; rel=preload; as=style\r\n";
+  text += "\r\n";
+  auto [ec, n] = co_await asio::async_write(connection.stream(), asio::buffer(text), use_tuple);
+  (void)n;
+  co_return !ec;
 }
 
 void FakeNode::stop() {
@@ -230,6 +254,7 @@ json FakeNode::state() const {
               {"syncing", syncing_},
               {"healthy", healthy_},
               {"silent", silent_},
+              {"interim", interim_ ? json(*interim_) : json(nullptr)},
               {"listening", listening()},
               {"connections", connections},
               {"in_flight", in_flight_},

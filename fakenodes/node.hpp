@@ -79,6 +79,11 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   void set_syncing(bool syncing);
   void set_healthy(bool healthy);
   void set_silent(bool silent);
+  // A 1xx status (100 Continue, 103 Early Hints...) sent before every HTTP answer of the RPC
+  // listener (WebSocket upgrades excepted); nullopt: none. Legal HTTP that a proxy reading one
+  // response per request mistakes for the answer, leaving the real one for the next request.
+  void set_interim(std::optional<unsigned> status) { interim_ = status; }
+  std::optional<unsigned> interim() const { return interim_; }
   void set_override(const std::string& method, MethodOverride override);
   void clear_overrides(const std::optional<std::string>& method);
   const MethodOverride* find_override(std::string_view method) const;
@@ -139,6 +144,8 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
  private:
   static asio::awaitable<void> serve_rpc(std::shared_ptr<FakeNode> self, HttpConnection& connection,
                                          Request& request);
+  // Writes the admin-set interim response, if any; false when the write failed.
+  asio::awaitable<bool> send_interim(HttpConnection& connection, const Request& request);
   static asio::awaitable<void> block_clock(std::shared_ptr<FakeNode> self);
   void notify_change();
   json forks_json() const;
@@ -160,6 +167,7 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   bool syncing_ = false;
   bool healthy_ = true;
   bool silent_ = false;
+  std::optional<unsigned> interim_;
   bool stopped_ = false;
   std::uint64_t announced_ = 0;
   std::map<std::string, MethodOverride, std::less<>> overrides_;

@@ -133,6 +133,46 @@ TEST(Checker, I2NonJsonAndStrayRequests) {
   EXPECT_EQ(r.find("I2")->violation_count, 2u);
 }
 
+TEST(Checker, I2AMessageNestedDeeperThanAnyRequestIsJudgedUnparsed) {
+  // A hostile client's document reaching a well-behaved one: judged from its text, never parsed
+  // into a tree (printing or comparing one that deep would overflow the harness's stack).
+  std::string deep = R"({"jsonrpc":"2.0","id":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  auto r = run({history({{0, '>', req("1", "eth_blockNumber")}, {1, '<', deep}, {2, '<', ans("1", R"("0x10")")}})});
+  EXPECT_EQ(status(r, "I1"), "held");
+  EXPECT_EQ(status(r, "I2"), "violated");
+  EXPECT_EQ(r.find("I2")->first[0].message.rfind("a message nested 100001 deep: ", 0), 0u) << r.find("I2")->first[0].message;
+}
+
+HttpSample http_sample(int sent_ms, bool wrong_id, std::string detail = "") {
+  HttpSample h;
+  h.sent = t0 + std::chrono::milliseconds(sent_ms);
+  h.status = 200;
+  h.wrong_id = wrong_id;
+  h.detail = std::move(detail);
+  return h;
+}
+
+TEST(Checker, I2HttpAnswersThatBelongToAnotherRequest) {
+  auto r = run({});
+  check_http({http_sample(10, false), http_sample(20, false)}, t0, r);
+  EXPECT_EQ(status(r, "I2"), "held");
+
+  check_http({http_sample(10, false), http_sample(30, true, "request id 4 answered with id 3"),
+              http_sample(40, true, "request id 5 answered with a batch of 2 answers")},
+             t0, r);
+  EXPECT_EQ(status(r, "I2"), "violated");
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(r.find("I2")->violation_count, 2u);
+  EXPECT_EQ(r.find("I2")->first[0].where, "http client");
+  EXPECT_DOUBLE_EQ(r.find("I2")->first[0].at_ms, 30.0);
+  EXPECT_EQ(r.find("I2")->first[1].message, "request id 5 answered with a batch of 2 answers");
+
+  // Without I2 among the wanted invariants there is nothing to add it to.
+  auto only_i1 = check_histories({}, t0, {}, {"I1"});
+  check_http({http_sample(10, true, "x")}, t0, only_i1);
+  EXPECT_TRUE(only_i1.ok());
+}
+
 TEST(Checker, I3NotificationUnderAnIdNeverGiven) {
   auto r = run({history({{0, '>', req("1", "eth_subscribe", R"(["newHeads"])")},
                          {1, '<', ans("1", R"("0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")")},

@@ -142,6 +142,76 @@ json with_listeners() {
   return j;
 }
 
+json with_hostile() {
+  json j = minimal();
+  j["workload"] = json::parse(R"({"duration_ms": 10000, "hostile": {
+    "slow_readers": 3, "slow_reader_subscriptions": 150, "nested_json_per_second": 2.5, "nested_depth": 50000,
+    "huge_batches_per_second": 0.5, "huge_batch_size": 3000, "idle_connections": 30, "connection_flood_per_second": 12}})");
+  j["timeline"] = json::parse(R"([
+    {"at_ms": 1000, "action": "interim", "target": "el-primary", "args": {"status": 100}},
+    {"at_ms": 2000, "action": "kill", "target": "el-primary"},
+    {"at_ms": 3000, "action": "restart", "target": "el-primary"},
+    {"at_ms": 5000, "action": "interim", "target": "el-primary", "args": {"status": 0}}
+  ])");
+  j["expectations"] = {{"invariants", {"I1", "I6"}}, {"max_latency_ms", 2500}};
+  return j;
+}
+
+TEST(Scenario, HostileWorkloadKeys) {
+  auto s = parse_scenario(with_hostile());
+  const auto& h = s.workload.hostile;
+  EXPECT_EQ(h.slow_readers, 3);
+  EXPECT_EQ(h.slow_reader_subscriptions, 150);
+  EXPECT_EQ(h.nested_json_per_second, 2.5);
+  EXPECT_EQ(h.nested_depth, 50000);
+  EXPECT_EQ(h.huge_batches_per_second, 0.5);
+  EXPECT_EQ(h.huge_batch_size, 3000);
+  EXPECT_EQ(h.idle_connections, 30);
+  EXPECT_EQ(h.connection_flood_per_second, 12);
+  EXPECT_TRUE(h.any());
+  EXPECT_EQ(s.expectations.max_latency_ms, 2500);
+  EXPECT_EQ(scenario_to_json(parse_scenario(scenario_to_json(s))), scenario_to_json(s));
+  // Left out: no hostile client at all, and no latency bound.
+  auto d = parse_scenario(minimal());
+  EXPECT_FALSE(d.workload.hostile.any());
+  EXPECT_FALSE(d.expectations.max_latency_ms.has_value());
+  json only_idle = minimal();
+  only_idle["workload"] = {{"hostile", {{"idle_connections", 1}}}};
+  EXPECT_TRUE(parse_scenario(only_idle).workload.hostile.any());
+}
+
+TEST(Scenario, HostileWorkloadErrorsNameTheKey) {
+  auto with = [](const char* pointer, json value) {
+    json j = with_hostile();
+    j[json::json_pointer(pointer)] = std::move(value);
+    return error_of(j);
+  };
+  EXPECT_EQ(with("/workload/hostile/slow_reader", 1).rfind("workload.hostile.slow_reader: unknown key (known: ", 0), 0u)
+      << with("/workload/hostile/slow_reader", 1);
+  EXPECT_EQ(with("/workload/hostile", 3), "workload.hostile: expected an object");
+  EXPECT_EQ(with("/workload/hostile/slow_readers", -1), "workload.hostile.slow_readers: must be between 0 and 100, got -1");
+  EXPECT_EQ(with("/workload/hostile/nested_depth", 1), "workload.hostile.nested_depth: must be between 2 and 1000000, got 1");
+  EXPECT_EQ(with("/workload/hostile/huge_batch_size", 0), "workload.hostile.huge_batch_size: must be between 1 and 1000000, got 0");
+  EXPECT_EQ(with("/workload/hostile/idle_connections", 501), "workload.hostile.idle_connections: must be between 0 and 500, got 501");
+  EXPECT_EQ(with("/workload/hostile/nested_json_per_second", "2"), "workload.hostile.nested_json_per_second: expected a number, got \"2\"");
+  EXPECT_EQ(with("/expectations/max_latency_ms", -1), "expectations.max_latency_ms: must be between 0 and 3600000, got -1");
+  EXPECT_EQ(with("/timeline/0/args/status", 101),
+            "timeline[0].args.status: must be a 1xx status other than 101 (100, 102, 103...), or 0 to stop, got 101");
+  EXPECT_EQ(with("/timeline/0/args/status", 42).rfind("timeline[0].args.status: must be a 1xx status", 0), 0u);
+  EXPECT_EQ(with("/timeline/0/args/status", 200), "timeline[0].args.status: must be between 0 and 199, got 200");
+  EXPECT_EQ(with("/timeline/0/args", json::object()), "timeline[0].args.status: missing");
+  EXPECT_EQ(with("/timeline/0/args/code", 1).rfind("timeline[0].args.code: unknown key", 0), 0u);
+}
+
+TEST(Scenario, InterimResponsesAreNoFaultOfTheNode) {
+  // A 1xx before an answer is legal HTTP: the primaries count as healthy from their restart on.
+  EXPECT_EQ(primaries_recovery(parse_scenario(with_hostile())).healthy_from_ms, 3000);
+  // A gap bound holds while a CL node sends them: they are no reason for a stream to stop.
+  json j = with_listeners();
+  j["timeline"].push_back({{"at_ms", 6000}, {"action", "interim"}, {"target", "cl-b"}, {"args", {{"status", 103}}}});
+  EXPECT_NO_THROW(parse_scenario(j)) << error_of(j);
+}
+
 TEST(Scenario, SseListenerKeys) {
   auto s = parse_scenario(with_listeners());
   EXPECT_EQ(s.workload.sse_listeners, 3);
@@ -262,6 +332,27 @@ TEST(Fuzz, DrawsTheSameValidScenarioForTheSameSeed) {
       }
     }
   }
+}
+
+TEST(Fuzz, SometimesDrawsHostileClientsAndInterimResponses) {
+  int hostile = 0, interim = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto s = draw_scenario(7, i, 10'000, true);
+    hostile += s.workload.hostile.any();
+    bool has_interim = std::any_of(s.timeline.begin(), s.timeline.end(), [](const auto& e) { return e.action == "interim"; });
+    interim += has_interim;
+    // Recovery clears every node, interim responses included, so nothing drawn outlives it.
+    if (has_interim) {
+      EXPECT_TRUE(std::any_of(s.timeline.begin(), s.timeline.end(), [](const auto& e) {
+        return e.action == "clear" && e.at_ms == recovery_at_ms(10'000);
+      }));
+    }
+  }
+  // About one run in four each; never all or none.
+  EXPECT_GT(hostile, 0);
+  EXPECT_LT(hostile, 40);
+  EXPECT_GT(interim, 0);
+  EXPECT_LT(interim, 40);
 }
 
 TEST(Fuzz, ShrinkingDropsFaultsAndKeepsRecovery) {
