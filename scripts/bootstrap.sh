@@ -8,6 +8,9 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libssl-dev
   nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  # The fuzz targets (scripts/fuzz.sh): clang++, libFuzzer (libclang_rt.fuzzer-x86_64.a, which
+  # clang only recommends) and llvm-symbolizer for readable stacks in a crash report.
+  clang libclang-rt-dev llvm
 )
 # Node.js runs the client-library tests (tests/clients). Checked by command, not by package: a
 # NodeSource nodejs already brings npm and conflicts with Debian's npm package.

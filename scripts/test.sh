@@ -2,7 +2,8 @@
 # Sets up the machine (scripts/bootstrap.sh), builds with AddressSanitizer + UndefinedBehaviorSanitizer
 # and warnings as errors, and runs every test (unit, property, integration against the real
 # binaries), then the whole chaos scenario library and a fuzz batch (a fixed seed and a fresh one)
-# against the real vixy. Any sanitizer report fails the test that produced it.
+# against the real vixy, and the libFuzzer targets. Any sanitizer report fails the test that
+# produced it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
@@ -25,6 +26,10 @@ chaos="$build_dir/chaos/vixy-chaos"
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
 "$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
 "$chaos" fuzz --seed "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" --runs 3 --out "$build_dir/fuzz-failures"
+
+# libFuzzer targets (tests/fuzz, a clang tree of their own in build-fuzz/): the committed corpus
+# once as regression tests, then about 90 s of fuzzing in all.
+"$root/scripts/fuzz.sh" --seconds 90
 
 # Benchmarks (bench/README.md) are not tests: built in this tree and each run once briefly to prove
 # it works; nothing about speed is asserted. The report goes to a file, not into the test log.

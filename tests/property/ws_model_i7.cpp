@@ -138,10 +138,12 @@ void World::emit(const std::array<Change, Chain::kNodes>& changes, bool every_he
     for (const auto& [upstream_sub, tag] : conn.subscriptions) {
       if (conn.retiring.count(upstream_sub) != 0) continue;
       const auto& meta = meta_[tag];
-      const auto note = [&](json result) {
-        notes.emplace_back(connection, json{{"jsonrpc", "2.0"},
-                                            {"method", "eth_subscription"},
-                                            {"params", {{"subscription", upstream_sub}, {"result", std::move(result)}}}});
+      // Structured bindings are captured through names of their own: clang 14 (the fuzz build)
+      // cannot capture them.
+      const auto note = [&, to = connection, &sub = upstream_sub](json result) {
+        notes.emplace_back(to, json{{"jsonrpc", "2.0"},
+                                    {"method", "eth_subscription"},
+                                    {"params", {{"subscription", sub}, {"result", std::move(result)}}}});
       };
       if (meta.kind == SubKind::heads) {
         for (std::size_t i = 0; i < change.added.size(); ++i) {

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string_view>
 
-#include "ws_model.hpp"
+#include "ws_model_ops.hpp"
 
 namespace rc::detail {
 // RapidCheck's own listener (it prints the reproduce string); the library defines it but no
@@ -51,20 +51,6 @@ void check_many(int successes, int max_size, Testable&& testable) {
 
 struct Plan {};  // the rc::state model holds nothing: every choice resolves against the World
 
-enum class Op {
-  request, notification, subscribe, unsubscribe, batch, garbage, binary,
-  answer, notify, lose, connect_ok, connect_fail, health, advance, stray,
-  produce, lag, catch_up, reorg,
-};
-
-constexpr std::string_view op_name(Op op) {
-  constexpr std::string_view names[] = {"request", "notification", "subscribe", "unsubscribe", "batch",
-                                        "garbage", "binary",       "answer",    "notify",      "lose",
-                                        "connect_ok", "connect_fail", "health", "advance",     "stray",
-                                        "produce",  "lag",          "catch_up", "reorg"};
-  return names[static_cast<int>(op)];
-}
-
 // One event for the core. Its numbers pick among whatever exists when it runs (pending answers,
 // open connections, live subscriptions), so every sequence stays valid while RapidCheck shrinks it.
 struct Step : rc::state::Command<Plan, World> {
@@ -96,29 +82,7 @@ struct Step : rc::state::Command<Plan, World> {
         c(*rc::gen::inRange(0U, 8U)) {}
 
   void run(const Plan& /*plan*/, World& world) const override {
-    static constexpr int kAdvanceMs[] = {1, 50, 200, 600, 1'100, 3'000};
-    switch (op) {
-      case Op::request: world.request(kMethods[a % std::size(kMethods)], b, c); break;
-      case Op::notification: world.client_notification(kMethods[a % std::size(kMethods)]); break;
-      case Op::subscribe: world.subscribe(a, c); break;
-      case Op::unsubscribe: world.unsubscribe(a); break;
-      case Op::batch: world.batch(a, b); break;
-      case Op::garbage: world.garbage(a); break;
-      case Op::binary: world.binary(); break;
-      case Op::answer: world.answer(a, c); break;
-      case Op::notify: world.notify(a); break;
-      case Op::lose: world.lose(a); break;
-      case Op::connect_ok: world.connect_outcome(a, true); break;
-      case Op::connect_fail: world.connect_outcome(a, false); break;
-      case Op::health: world.health(a); break;
-      case Op::advance: world.advance(milliseconds(kAdvanceMs[a % std::size(kAdvanceMs)])); break;
-      case Op::stray: world.stray(a); break;
-      case Op::produce: world.produce(c % 2 == 0); break;
-      case Op::lag: world.lag(a); break;
-      case Op::catch_up: world.catch_up(a, c % 2 == 0); break;
-      // Depth 1 .. backfill_depth + 1: a reorg a fill can follow, and one it cannot.
-      case Op::reorg: world.reorg(1 + a % (World::kBackfillDepth + 1), b, c % 2 == 0); break;
-    }
+    run_op(world, op, a, b, c);
     if (!world.violation().empty()) RC_FAIL(world.violation());
   }
 
