@@ -449,7 +449,15 @@ class CrashScan {
         while (pos_ < text_.size() && text_[pos_] != '\n') step();
       } else if (c == '"' || c == '\'') {
         if (auto found = string(c)) return found;
-      } else if (auto found = checked()) {
+      } else if (c == '\n' || c == ' ' || c == '\t' || c == '\r' || c == ',' || c == ']' || c == '}' || c == '{') {
+        if (c == '\n') line_has_equals_ = false;
+        if (c == ']' && array_depth_ > 0) --array_depth_;
+        step();
+      } else if (c == '[' || c == '=') {
+        if (c == '=') line_has_equals_ = true;
+        if (c == '[' && (line_has_equals_ || array_depth_ > 0)) ++array_depth_;  // not a table header
+        step();
+      } else if (auto found = bare()) {
         return found;
       }
     }
@@ -457,6 +465,20 @@ class CrashScan {
   }
 
  private:
+  // A bare key or value. The parser reads a value on to the next whitespace, ']', '}', ',' or '#',
+  // quotes and '=' included ("0Xhe79\"\"z\"w..."), asking of each character whether it is
+  // whitespace: the question it crashes on (found by the fuzzer). A key ends at '=' as well.
+  std::optional<std::pair<char32_t, Place>> bare() {
+    const bool value = line_has_equals_ || array_depth_ > 0;
+    while (pos_ < text_.size()) {
+      char c = text_[pos_];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ']' || c == '}' || c == '#') break;
+      if (c == '=' && !value) break;
+      if (auto found = checked()) return found;
+    }
+    return std::nullopt;
+  }
+
   // The character at the current place when it is a crashing one.
   std::optional<std::pair<char32_t, Place>> crashing_here() const {
     auto [code, length] = decode();
@@ -465,6 +487,16 @@ class CrashScan {
       if (code >= low && code <= high) return std::pair{code, place_};
     }
     return std::nullopt;
+  }
+
+  // Whether a quote here opens a string for the parser too. A quote right after a bare token
+  // ("0Xhe79\"...") does not: the parser reads such a value on to the next whitespace, asking of
+  // each character whether it is whitespace, the question it crashes on (found by the fuzzer).
+  bool token_start() const {
+    if (pos_ == 0) return true;
+    char before = text_[pos_ - 1];
+    return before == ' ' || before == '\t' || before == '\n' || before == '\r' || before == '=' || before == '[' ||
+           before == ',' || before == '{' || before == '.';
   }
 
   // One character outside any string: a crashing one is reported, any other passed.
@@ -535,6 +567,8 @@ class CrashScan {
   std::string_view text_;
   std::size_t pos_ = 0;
   Place place_;
+  bool line_has_equals_ = false;  // past a key's '=': what follows is a value
+  std::size_t array_depth_ = 0;   // inside a value's '[': values on every line
 };
 
 std::string code_point_name(char32_t code) {

@@ -493,6 +493,9 @@ TEST(Config, CharactersTheTomlLibraryCrashesOnAreRefusedWithTheirPlace) {
               StartsWith("cfg.toml:1:12: the character U+0386 is not supported"));
   EXPECT_THAT(error_of("gv79=0Xhe79max_batch_ip-0\ufef75hp-79=\n"),
               StartsWith("cfg.toml:1:26: the character U+FEF7 is not supported"));
+  EXPECT_THAT(error_of("gv79=0Xhe79\"\"z\"wstch_ip-0\ufef75hp-79=\n"),
+              StartsWith("cfg.toml:1:26: the character U+FEF7 is not supported"));
+  EXPECT_THAT(error_of("a = [\n0X=\"\u00e9\"]\n"), StartsWith("cfg.toml:2:5: the character U+00E9"));
   EXPECT_THAT(error_of("a = 1\n\u00e9 = 2\n"), HasSubstr("write it as \\u00E9 in a string"));
   EXPECT_THAT(error_of("a = \"\"\"x\\\u00e9\"\"\"\n"), StartsWith("cfg.toml:1:10: the character U+00E9"));
 }
