@@ -2,12 +2,12 @@
 // Beast's request parser as the server sets it up (server/http_server.cpp: one parser per request,
 // keep-alive, body and header limits), and every POST /el request through what the EL handler
 // does before any node is contacted (http/el_handler.cpp: the body check, the error answers built
-// from the tree). Every answer must be a well-formed response whose body is a JSON-RPC error
+// from the text). Every answer must be a well-formed response whose body is a JSON-RPC error
 // document with the request's ids.
 //
 // The server's own code is coroutines over sockets, so the few lines that turn a parse outcome
 // into a response are restated here; what is under test (Beast's parser with the server's limits,
-// jsonrpc::inspect_request_body, jsonrpc::parse, jsonrpc::error_for_each) is called as it is.
+// jsonrpc::inspect_request_body, jsonrpc::error_text, jsonrpc::error_for_each) is called as it is.
 #ifdef BOOST_BEAST_SEPARATE_COMPILATION
 #error "this target uses Beast header-only: it must not see the proxy library's compile definitions"
 #endif
@@ -100,42 +100,60 @@ void check_response(const Response& response, const std::optional<json>& request
     check_error_object((*document)[next++], id);
   }
   VIXY_FUZZ_CHECK(next == document->size(), "a batch answer has more answers than requests");
-  // Note: a batch of notifications only is answered with "[]"; JSON-RPC 2.0 says an empty array
-  // must not be sent. Reported, not asserted, until the proxy decides what to send instead.
 }
 
-// What handle_el answers before contacting a node, for each outcome of the body check.
+// What handle_el answers before contacting a node, for each outcome of the body check, with the
+// default limits of [global] (max_json_depth, max_batch_size).
 void answer_el(const Request& request) {
   const bool keep_alive = request.keep_alive();
   const std::string_view body = request.body();
   const auto shape = jsonrpc::inspect_request_body(body);
   using Kind = jsonrpc::RequestShape::Kind;
   if (shape.kind == Kind::parse_error) {
-    auto error = jsonrpc::make_error(nullptr, jsonrpc::kParseError, "parse error: " + shape.problem);
-    check_response(make_response(request.version(), keep_alive, http::status::bad_request, error.dump()),
-                   std::nullopt);
+    auto error = jsonrpc::error_text("null", jsonrpc::kParseError, "parse error: " + shape.problem);
+    check_response(make_response(request.version(), keep_alive, http::status::bad_request, error), std::nullopt);
     return;
   }
-  // Past the scan the handler builds a tree whenever it answers itself, and counts on it parsing.
+  if (shape.kind == Kind::invalid_request) {
+    // One error, or one per batch entry that is answered; each under an id a client may use.
+    const auto response = make_response(request.version(), keep_alive, http::status::bad_request, shape.answer);
+    const auto document = jsonrpc::parse(response.body());
+    VIXY_FUZZ_CHECK(document.has_value(), "a refusal that is not JSON");
+    const auto check_one = [](const json& answer) {
+      VIXY_FUZZ_CHECK(answer.is_object() && answer.contains("id") &&
+                          (answer["id"].is_null() || answer["id"].is_number() || answer["id"].is_string()),
+                      "a refusal whose id no request may have");
+      check_error_object(answer, answer["id"]);
+    };
+    if (document->is_array()) {
+      VIXY_FUZZ_CHECK(!document->empty(), "an empty batch of refusals");
+      for (const auto& answer : *document) check_one(answer);
+    } else {
+      check_one(*document);
+    }
+    return;
+  }
+  // Past the checks the body nests no deeper than the limit, so a tree of it may be made here to
+  // compare with.
   const auto tree = jsonrpc::parse(body);
   VIXY_FUZZ_CHECK(tree.has_value(), "the scan accepted a body the parser refuses");
-  if (shape.kind == Kind::invalid_request) {
-    auto error = jsonrpc::make_error(nullptr, jsonrpc::kInvalidRequest, "invalid request: " + shape.problem);
-    check_response(make_response(request.version(), keep_alive, http::status::bad_request, error.dump()),
-                   std::nullopt);
+  VIXY_FUZZ_CHECK(shape.count == (tree->is_array() ? tree->size() : 1U), "request count is not the tree's");
+  // No healthy node (503), timeout (504) and every node failed (502) answer alike: one error per
+  // request, and nothing at all for a batch of notifications.
+  auto errors = jsonrpc::error_for_each(body, jsonrpc::kServerError, "no healthy EL node available");
+  if (errors.empty()) {
+    bool notifications_only = tree->is_array();
+    for (const auto& element : *tree) notifications_only = notifications_only && element.is_object() && !element.contains("id");
+    VIXY_FUZZ_CHECK(notifications_only, "no answer for a body that has requests");
     return;
   }
-  VIXY_FUZZ_CHECK(shape.count == (tree->is_array() ? tree->size() : 1U), "request count is not the tree's");
-  // No healthy node (503), timeout (504) and every node failed (502) answer alike: one error per request.
-  auto errors = jsonrpc::error_for_each(*tree, jsonrpc::kServerError, "no healthy EL node available");
-  check_response(make_response(request.version(), keep_alive, http::status::service_unavailable, errors.dump()),
-                 tree);
+  check_response(make_response(request.version(), keep_alive, http::status::service_unavailable, errors), tree);
 }
 
 // server::make_jsonrpc_error_response for a request the server could not read.
 void answer_unreadable(http::status status, std::string message) {
-  auto error = jsonrpc::make_error(nullptr, jsonrpc::kInvalidRequest, message);
-  check_response(make_response(11, false, status, error.dump()), std::nullopt);
+  auto error = jsonrpc::error_text("null", jsonrpc::kInvalidRequest, message);
+  check_response(make_response(11, false, status, error), std::nullopt);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
-// The request scanner (jsonrpc/raw.hpp) against the parser: raw::valid accepts exactly what the
-// parser accepts (but for the two refusals raw.hpp documents), and on valid text the locating
-// functions give spans inside the text that hold the values the parser's tree has there.
+// The request scanner (jsonrpc/raw.hpp) against the parser: raw::check without a depth bound
+// accepts exactly what the parser accepts (but for the two refusals raw.hpp documents), with one it
+// refuses exactly what nests deeper; on valid text the locating functions give spans inside the
+// text that hold the values the parser's tree has there; and the body check (inspect_request_body)
+// decides as the request rules say, computed here from the tree.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,9 +16,29 @@
 namespace vixy::jsonrpc {
 namespace {
 
-// The one place the scan and the parser are called: when they take a depth bound, it goes here.
-bool scan_accepts(std::string_view text) { return raw::valid(text); }
-std::optional<json> tree_of(std::string_view text) { return parse(text); }
+// Small bounds put both refusals within reach of short inputs (-max_len is 4096: the parser's
+// recursion on such a tree is harmless).
+constexpr std::size_t kDepth = 6;
+constexpr std::size_t kBatch = 4;
+
+bool scan_accepts(std::string_view text) { return raw::valid(text, SIZE_MAX); }
+std::optional<json> tree_of(std::string_view text) {
+  auto tree = json::parse(text, nullptr, false);
+  if (tree.is_discarded()) return std::nullopt;
+  return tree;
+}
+
+// Containers nested: 0 for a scalar, 1 for [] or {"a":1}.
+std::size_t depth_of(const json& value) {
+  std::size_t deepest = 0;
+  if (value.is_structured()) {
+    for (const auto& child : value) deepest = std::max(deepest, depth_of(child));
+    return deepest + 1;
+  }
+  return 0;
+}
+
+bool valid_request_text(std::string_view text) { return is_valid_request(text, raw::view_message(text)); }
 
 // A span must lie inside the text and hold one valid JSON value equal to `expected`.
 void check_span(std::string_view text, const raw::Span& span, const json& expected, const char* what) {
@@ -69,20 +92,41 @@ void check_valid(std::string_view text, const json& tree) {
     VIXY_FUZZ_CHECK(value && *value == tree.get<std::string>(), "string_value");
   }
 
-  auto shape = inspect_request_body(text);
+  // The depth bound: refused exactly when the tree is deeper; the parse wrapper agrees.
+  const bool too_deep = depth_of(tree) > kDepth;
+  VIXY_FUZZ_CHECK((raw::check(text, kDepth) == raw::Verdict::too_deep) == too_deep, "check: depth verdict");
+  VIXY_FUZZ_CHECK(parse(text, kDepth).has_value() == !too_deep, "parse: depth bound");
+
+  auto shape = inspect_request_body(text, RequestLimits{kDepth, kBatch});
   using Kind = RequestShape::Kind;
-  if (tree.is_object()) {
-    VIXY_FUZZ_CHECK(shape.kind == Kind::single && shape.count == 1, "inspect: single");
-  } else if (tree.is_array() && !tree.empty()) {
-    VIXY_FUZZ_CHECK(shape.kind == Kind::batch && shape.count == tree.size(), "inspect: batch");
-  } else {
-    VIXY_FUZZ_CHECK(shape.kind == Kind::invalid_request && !shape.problem.empty(), "inspect: invalid");
+  Kind expected = Kind::invalid_request;
+  if (!too_deep && tree.is_object()) {
+    if (valid_request_text(text)) expected = Kind::single;
+  } else if (!too_deep && tree.is_array() && !tree.empty() && tree.size() <= kBatch) {
+    expected = Kind::batch;
+    for (const auto& span : *elements) {
+      if (!valid_request_text(span.of(text))) expected = Kind::invalid_request;
+    }
   }
-  // The request check from spans agrees with the one on the tree.
+  VIXY_FUZZ_CHECK(shape.kind == expected, "inspect: kind");
+  if (expected == Kind::single) VIXY_FUZZ_CHECK(shape.count == 1, "inspect: single count");
+  if (expected == Kind::batch) VIXY_FUZZ_CHECK(shape.count == tree.size(), "inspect: batch count");
+  if (expected == Kind::invalid_request) {
+    VIXY_FUZZ_CHECK(!shape.problem.empty(), "inspect: a refusal without a reason");
+    auto answer = tree_of(shape.answer);
+    VIXY_FUZZ_CHECK(answer && (answer->is_object() || (answer->is_array() && !answer->empty())),
+                    "inspect: the refusal's answer is not an error or a batch of errors");
+  }
+  // The request check from spans agrees with the one on the tree, but for members named twice,
+  // which only the text shows (and refuses).
   std::string from_text, from_tree;
-  VIXY_FUZZ_CHECK(is_valid_request(text, view, &from_text) == is_valid_request(tree, &from_tree) &&
-                      from_text == from_tree,
-                  "is_valid_request: text and tree disagree");
+  const bool text_valid = is_valid_request(text, view, &from_text);
+  if (view.repeated.empty()) {
+    VIXY_FUZZ_CHECK(text_valid == is_valid_request(tree, &from_tree) && from_text == from_tree,
+                    "is_valid_request: text and tree disagree");
+  } else {
+    VIXY_FUZZ_CHECK(!text_valid, "is_valid_request: a member named twice was accepted");
+  }
 }
 
 }  // namespace
@@ -107,7 +151,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)raw::elements(text);
     (void)raw::member(text, "id");
     (void)raw::skip_value(text, 0);
-    VIXY_FUZZ_CHECK(inspect_request_body(text).kind == RequestShape::Kind::parse_error, "inspect: parse error");
+    // The scan stops at the depth bound before it sees what is wrong further on.
+    const auto kind = inspect_request_body(text, RequestLimits{kDepth, kBatch}).kind;
+    const bool deep = raw::check(text, kDepth) == raw::Verdict::too_deep;
+    VIXY_FUZZ_CHECK(kind == (deep ? RequestShape::Kind::invalid_request : RequestShape::Kind::parse_error),
+                    "inspect: parse error");
     return 0;
   }
   check_valid(text, *tree);

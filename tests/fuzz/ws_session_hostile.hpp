@@ -33,10 +33,15 @@ class HostileSession {
  public:
   using json = nlohmann::json;
   static constexpr std::chrono::milliseconds kTimeout{1'000};
+  // Small limits, so that inputs of a few hundred bytes reach every refusal.
+  static constexpr std::size_t kMaxPendingBytes = 1024;
+  static constexpr std::size_t kMaxDepth = 8;
+  static constexpr std::size_t kMaxBatch = 4;
 
   HostileSession()
       : core_({{"p0", config::Tier::primary}, {"p1", config::Tier::primary}, {"b0", config::Tier::backup}},
-              ws::SessionSettings{8, 4, kTimeout, std::chrono::milliseconds(100), std::chrono::milliseconds(800), 4},
+              ws::SessionSettings{8, 4, kTimeout, std::chrono::milliseconds(100), std::chrono::milliseconds(800), 4,
+                                  kMaxPendingBytes, kMaxDepth, kMaxBatch},
               7) {
     core_.start({0, 1, 2}, now_);
     pump();
@@ -92,7 +97,10 @@ class HostileSession {
   void client_text(std::string_view text) {
     const auto doc = json::parse(text, nullptr, false);
     const bool bad = doc.is_discarded() || text.find('\0') != std::string_view::npos || text.starts_with("\xEF\xBB\xBF");
-    if (bad || (doc.is_array() && doc.empty())) {
+    // Too deep or too large a batch: refused whole, with a null id.
+    const bool refused = !bad && (jsonrpc::raw::check(text, kMaxDepth) == jsonrpc::raw::Verdict::too_deep ||
+                                  (doc.is_array() && (doc.empty() || doc.size() > kMaxBatch)));
+    if (bad || refused) {
       ++null_answers_expected_;
     } else if (doc.is_array()) {
       for (const auto& [key, element] : ws::model::raw_parts(text)) count_request(element);
@@ -132,7 +140,7 @@ class HostileSession {
   }
 
   void on_client(const std::string& text) {
-    VIXY_FUZZ_CHECK(jsonrpc::raw::valid(text), "the client got text that is not JSON: " + text);
+    VIXY_FUZZ_CHECK(jsonrpc::raw::valid(text, SIZE_MAX), "the client got text that is not JSON: " + text);
     const auto doc = json::parse(text);
     if (doc.is_array()) {
       VIXY_FUZZ_CHECK(!doc.empty(), "the client got an empty batch answer");
@@ -226,11 +234,7 @@ class HostileSession {
     }
     replace("$ID", std::to_string(conn.last_answered));
     replace("$LAST", std::to_string(conn.last_answered));
-    // Reported, not fixed yet: the core relays a node's answer that is not JSON (a truncated one)
-    // to the client as it came, its id spliced in. Until it answers with an error instead, a node
-    // here sends only JSON unless VIXY_FUZZ_NODE_JUNK is set (to check a fix).
-    static const bool junk = std::getenv("VIXY_FUZZ_NODE_JUNK") != nullptr;
-    if (!junk && !jsonrpc::raw::valid(text)) return;
+    // Anything at all: an answer that is not JSON reaches its client as an error, never as text.
     core_.upstream_text(connection, text, now_);
   }
 
@@ -249,7 +253,7 @@ class HostileSession {
 
   void on_upstream(ws::ConnectionId connection, const std::string& text) {
     VIXY_FUZZ_CHECK(open_.count(connection) != 0, "text sent on an upstream that is not open");
-    VIXY_FUZZ_CHECK(jsonrpc::raw::valid(text), "an upstream got text that is not JSON: " + text);
+    VIXY_FUZZ_CHECK(jsonrpc::raw::valid(text, SIZE_MAX), "an upstream got text that is not JSON: " + text);
     const auto doc = json::parse(text);
     auto& conn = open_[connection];
     const auto take = [&](const json& request) {
