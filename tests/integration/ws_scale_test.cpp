@@ -110,9 +110,10 @@ TEST(WsScale, AThousandSubscribedSessionsAllMoveOnOnePrimaryKill) {
   // Moving a thousand sessions takes the ASan build about ten seconds, so every session's first
   // head on the backup comes with a gap of about ten blocks that it fills from the backup first:
   // some ten thousand eth_getBlockByNumber requests on the fake node's one thread (sessions do
-  // not share fetches yet).
+  // not share fetches yet). Alone that takes 90-140 s here; beside other tests (ctest -j) more, so
+  // the bound is a liveness bound, not a speed claim (bench/ measures speed).
   EXPECT_TRUE(fleet.run_until(
-      all([](const Seen& s) { return s.answers.count("2") && s.notifications_after_switch > 0; }), 150s))
+      all([](const Seen& s) { return s.answers.count("2") && s.notifications_after_switch > 0; }), 240s))
       << "not every session was answered and notified after the kill: " << census();
   fleet.run_until([] { return false; }, 500ms);  // an observation window for late strays
   all([](const Seen&) { return true; })();

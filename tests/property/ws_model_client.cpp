@@ -304,7 +304,13 @@ void World::drain() {
       for (const auto& [id, conn] : conns_) any = any || (conn.state == ConnState::open && !conn.inbox.empty());
       if (any) answer(0);
     }
-    if (core_.pending_requests() == 0 && core_.queued_messages() == 0 && conns_in(ConnState::connecting).empty()) break;
+    // Settled: nothing waits, nothing connects, and live subscriptions have an upstream (when
+    // every node failed last, the core waits out a backoff before connecting again).
+    const bool subscribed = std::any_of(subs_.begin(), subs_.end(), [](const auto& entry) { return !entry.second.unsubscribe_sent; });
+    if (core_.pending_requests() == 0 && core_.queued_messages() == 0 && conns_in(ConnState::connecting).empty() &&
+        (!subscribed || active_connection())) {
+      break;
+    }
     advance(kBackoffMax + milliseconds(1));
   }
   advance(kTimeout + milliseconds(1));

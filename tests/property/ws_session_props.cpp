@@ -169,5 +169,24 @@ TEST(WsSessionModel, FuzzFoundLogDeliveredTwice) {
   EXPECT_EQ(world.violation(), "");
 }
 
+// Found by RapidCheck: every node failed last, so the core waits out a backoff before it connects
+// again; the drain must wait with it before asking whether the subscription has an upstream.
+TEST(WsSessionModel, DrainWaitsOutTheBackoffOfEveryNode) {
+  World world(5, 2, {0});
+  world.connect_outcome(0, true);
+  world.subscribe(188, 0);  // syncing: delivered only by an active upstream
+  world.health(356);
+  world.answer(0, 0);
+  world.health(119);
+  world.lose(0);
+  world.connect_outcome(0, true);
+  world.connect_outcome(0, true);
+  world.lose(0);
+  world.lose(0);
+  EXPECT_EQ(world.violation(), "");
+  world.drain();
+  EXPECT_EQ(world.violation(), "");
+}
+
 }  // namespace
 }  // namespace vixy::ws::model
