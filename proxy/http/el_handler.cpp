@@ -63,6 +63,11 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
   }
   if (outcome.kind == RelayOutcome::Kind::relayed) {
     const auto& node = context.config.el[outcome.node_index];
+    if (outcome.client_too_slow) {
+      log::warn("el client too slow: closed", {{"node", node.name},
+                                                {"status", outcome.status},
+                                                {"write_timeout_ms", connection.write_timeout().count()}});
+    }
     std::vector<std::string> labels{node.name, config::to_string(node.tier)};
     context.metrics.el_requests_total.with(labels).inc();
     context.metrics.el_request_duration_seconds.with(labels).observe(
