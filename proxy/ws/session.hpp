@@ -36,6 +36,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   boost::asio::awaitable<void> read_client();
   boost::asio::awaitable<void> write_client();
+  boost::asio::awaitable<void> watch_client_writes();
   boost::asio::awaitable<void> run_timer();
   static boost::asio::awaitable<void> run_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link);
   static boost::asio::awaitable<void> write_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link);

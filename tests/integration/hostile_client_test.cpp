@@ -104,9 +104,10 @@ double slow_clients_closed(Cluster& cluster) {
 
 // A client asks for large answers and stops reading: it used to be "closed" again and again
 // without ever going (its writes had no deadline), while its memory grew and other sessions waited.
-TEST(HostileClient, AWebSocketClientThatStopsReadingIsClosedAndItsMemoryFreed) {
+// `reason` is the bound that must close it, with `extra_toml` making it the first one reached.
+void slow_reader_is_closed(const std::string& extra_toml, const std::string& reason) {
   ClusterOptions options;
-  options.extra_toml = "[server]\nclient_write_timeout_ms = 1000\n[websocket]\nmax_client_backlog_bytes = 65536\n";
+  options.extra_toml = extra_toml;
   Cluster cluster(binaries(), options);
   ASSERT_TRUE(wait_ready(cluster));
   RpcWs steady;
@@ -132,6 +133,8 @@ TEST(HostileClient, AWebSocketClientThatStopsReadingIsClosedAndItsMemoryFreed) {
       << " bytes; messages to nodes: " << proxy_metric(cluster, R"(vixy_ws_messages_total{direction="client_to_upstream"})")
       << ", to clients: " << proxy_metric(cluster, R"(vixy_ws_messages_total{direction="upstream_to_client"})") << "\n"
       << log_tail(cluster);
+  EXPECT_EQ(proxy_metric(cluster, "vixy_ws_slow_clients_closed_total{reason=\"" + reason + "\"}"), 1.0)
+      << "closed for another reason than " << reason;
   EXPECT_TRUE(chaos::wait_until([&] { return proxy_metric(cluster, "vixy_ws_buffered_bytes") == 0; }, 10s))
       << "what was queued for the closed client was not freed";
   auto chain = steady.call("\"after\"", "eth_chainId");
@@ -139,6 +142,18 @@ TEST(HostileClient, AWebSocketClientThatStopsReadingIsClosedAndItsMemoryFreed) {
   EXPECT_TRUE((*chain)["result"].is_string());
   slow.pump_until([] { return false; }, 20s);  // reads what the kernel holds, until the end
   EXPECT_TRUE(slow.closed()) << "the slow client's connection was not ended";
+}
+
+TEST(HostileClient, AWebSocketClientPastItsBacklogIsClosedAndItsMemoryFreed) {
+  // The backlog is reached at once; the deadline still bounds the write in progress after it.
+  slow_reader_is_closed("[server]\nclient_write_timeout_ms = 1000\n[websocket]\nmax_client_backlog_bytes = 65536\n",
+                        "backlog");
+}
+
+// With room to queue everything, the write that never finishes is what ends the client.
+TEST(HostileClient, AWebSocketClientWhoseWriteOutlastsItsDeadlineIsClosed) {
+  slow_reader_is_closed("[server]\nclient_write_timeout_ms = 1000\n[websocket]\nmax_client_backlog_bytes = 268435456\n",
+                        "write_timeout");
 }
 
 }  // namespace
