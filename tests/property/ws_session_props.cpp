@@ -151,9 +151,10 @@ TEST(WsSessionModel, ReplayedSubscriptionsDeliverAfterEverySwitch) {
 namespace vixy::ws::model {
 namespace {
 
-// Found by the libFuzzer target (tests/fuzz/ws_session.cpp): one node, a logs subscription, the
-// node lagging while blocks come.
-TEST(WsSessionModel, FuzzFoundLogDeliveredTwice) {
+// Found by the libFuzzer target (tests/fuzz/ws_session.cpp, corpus crash-i7-lagging-failback): a
+// newHeads subscription on node 2 while node 0 lags; the drain fails back to node 0, whose heads
+// below everything the stream remembers were taken as a new branch and sent again.
+TEST(WsSessionModel, HeadsAreNotRepeatedAfterAFailbackToANodeThatLags) {
   World world(64, 16, {2});
   world.connect_outcome(0, true);
   world.subscribe(0, 0);
