@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (tests/fuzz, clang, ASan + UBSan) in build-fuzz/, runs each one's
 # committed corpus once as a regression test (ctest), then fuzzes each target from its corpus for
 # a share of the time budget. Fails when a target crashes, printing the input and how to replay it.
-#   scripts/fuzz.sh                  90 s of fuzzing in all (CI: scripts/test.sh runs this)
+#   scripts/fuzz.sh                  90 s of fuzzing in all (scripts/test.sh, and so CI, runs 60 s)
 #   scripts/fuzz.sh --seconds 600    a longer session
 #   scripts/fuzz.sh --target json_scan --seconds 300   one target
 # New inputs the fuzzer finds go to build-fuzz/fuzz-work/<target>/new, crashes to
