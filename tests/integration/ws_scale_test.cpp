@@ -56,9 +56,13 @@ TEST(WsScale, AThousandSubscribedSessionsAllMoveOnOnePrimaryKill) {
   // The kill is the event under test. A fake node busy with a thousand sessions on a loaded ASan
   // machine misses 500 ms health checks and answers pings late; the monitor or the pings would
   // then move sessions for their own reasons, and slow connects must not count as failures.
+  // Until sessions share upstream fetches (issue 13) the move makes some ten thousand backfill
+  // requests on the backup's one thread, and a late session's request 2 waits behind them: one CI
+  // run took 173 s and five sessions' request 2 were not answered by the backup (the 60 s proxy
+  // timeout the likely answer), so the proxy timeout here is above the test's own bound.
   options.global_toml =
       "max_el_lag_blocks = 100000\nhealth_check_max_failures = 100000\nconnect_timeout_ms = 15000\n"
-      "proxy_timeout_ms = 60000\n";
+      "proxy_timeout_ms = 600000\n";
   options.extra_toml = "[websocket]\nping_interval_ms = 30000\npong_timeout_ms = 30000\n";
   Cluster cluster(binaries(), options);
   ASSERT_TRUE(wait_ready(cluster));
@@ -120,13 +124,18 @@ TEST(WsScale, AThousandSubscribedSessionsAllMoveOnOnePrimaryKill) {
 
   std::size_t on_backup = 0;
   std::size_t with_problems = 0;
+  std::size_t elsewhere_shown = 0;
   for (std::size_t i = 0; i < kSessions; ++i) {
     const Seen& s = seen[i];
     // Every session is checked; the first few sessions' stories are enough to read.
     if (!s.problems.empty() && ++with_problems <= 3) {
       for (const auto& problem : s.problems) ADD_FAILURE() << "session " << i << ": " << problem;
     }
-    if (s.answers.count("2") && s.answers.at("2")[0].value("result", "").ends_with("/el-backup")) ++on_backup;
+    if (s.answers.count("2") && s.answers.at("2")[0].value("result", "").ends_with("/el-backup")) {
+      ++on_backup;
+    } else if (s.answers.count("2") && ++elsewhere_shown <= 3) {
+      ADD_FAILURE() << "session " << i << " was not answered by the backup: " << s.answers.at("2")[0].dump();
+    }
   }
   EXPECT_EQ(with_problems, 0u) << "sessions that saw I1-I3 broken";
   EXPECT_EQ(on_backup, kSessions);
