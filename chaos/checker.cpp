@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 constexpr std::size_t kKeptViolations = 10;
 
-struct Pending {
+struct SentRequest {
   std::string method;
   json params;
   SteadyTime at;
@@ -63,10 +63,6 @@ class Collector {
 };
 
 std::string id_text(const json& id) { return id.dump(); }
-
-std::string short_text(const std::string& text) {
-  return text.size() <= 160 ? text : text.substr(0, 157) + "...";
-}
 
 bool is_hex(const json& v, std::size_t max_len) {
   if (!v.is_string()) return false;
@@ -159,7 +155,7 @@ class ConnectionCheck {
       if (answered_.count(id)) c_.add("I1", h_, e.at, "request id " + id + " answered more than once");
       return;
     }
-    Pending p = std::move(queue.front());
+    SentRequest p = std::move(queue.front());
     queue.pop_front();
     answered_.insert(id);
     ++stats_.answers;
@@ -213,7 +209,7 @@ class ConnectionCheck {
   Collector& c_;
   CheckStats& stats_;
   std::vector<Probe>& probes_;
-  std::map<std::string, std::deque<Pending>> outstanding_;
+  std::map<std::string, std::deque<SentRequest>> outstanding_;
   std::set<std::string> answered_;
   std::set<std::string> given_;
   std::map<std::string, SteadyTime> ended_;

@@ -16,8 +16,6 @@ constexpr std::size_t kKept = 10;
 
 double ms(SteadyTime from, SteadyTime to) { return std::chrono::duration<double, std::milli>(to - from).count(); }
 
-std::string short_text(const std::string& text) { return text.size() <= 160 ? text : text.substr(0, 157) + "..."; }
-
 bool is_root(const json& v) {
   if (!v.is_string()) return false;
   const auto& s = v.get_ref<const std::string&>();

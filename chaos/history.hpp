@@ -13,6 +13,16 @@ namespace vixy::chaos {
 using SteadyClock = std::chrono::steady_clock;
 using SteadyTime = SteadyClock::time_point;
 
+// Milliseconds from `start` to `t` (by default now), as reports give times.
+inline double ms_since(SteadyTime start, SteadyTime t = SteadyClock::now()) {
+  return std::chrono::duration<double, std::milli>(t - start).count();
+}
+
+// A message cut to fit on one line of a report.
+inline std::string short_text(const std::string& text) {
+  return text.size() <= 160 ? text : text.substr(0, 157) + "...";
+}
+
 enum class EventKind {
   sent,            // a text message the client wrote
   received,        // a text message the client read

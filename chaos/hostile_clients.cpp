@@ -28,8 +28,6 @@ constexpr Ms kReopenDelay{250};
 constexpr int kSlowReaderReceiveBuffer = 4096;  // the backlog piles up in the proxy, not in this socket
 constexpr std::size_t kMaxPendingFloodConnects = 64;
 
-double ms_since(SteadyTime t) { return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count(); }
-
 std::string closed_words(const beast::error_code& ec, const websocket::stream<beast::tcp_stream>& ws) {
   if (ws.reason().code) return "closed by the proxy (close code " + std::to_string(ws.reason().code) + ")";
   if (ec == beast::error::timeout) return "writes stalled for 5 s (the proxy stopped reading)";

@@ -15,6 +15,9 @@
 #include <cctype>
 #include <deque>
 
+#include "net/ascii.hpp"
+#include "net/awaitable.hpp"
+
 namespace vixy::chaos {
 namespace {
 
@@ -24,7 +27,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Runs handlers until `done()` holds or the deadline passes; false on timeout.
 template <class Predicate>
@@ -38,12 +40,6 @@ bool run_until(asio::io_context& io, Predicate done, Clock::time_point deadline)
     }
   }
   return true;
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 // Resolves numeric addresses without a lookup; names go through the resolver (bounded by the caller).
@@ -95,7 +91,7 @@ asio::awaitable<void> exchange(beast::tcp_stream& stream, const std::string& hos
   auto response = parser.release();
   result.status = static_cast<int>(response.result_int());
   for (const auto& field : response) {
-    std::string name = lowercase(field.name_string());
+    std::string name = net::lowercase(field.name_string());
     std::string value(field.value());
     auto [it, inserted] = result.headers.emplace(name, value);
     if (!inserted) it->second += ", " + value;

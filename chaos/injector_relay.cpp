@@ -12,12 +12,12 @@
 
 #include "log/log.hpp"
 #include "net/stable_port.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::chaos::detail {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadSize = 16 * 1024;
 // A reader stops reading while this much is queued (latency, bandwidth): TCP back-pressure then
 // reaches the sender instead of memory growing without bound.

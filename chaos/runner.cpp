@@ -23,10 +23,6 @@ using Ms = std::chrono::milliseconds;
 
 namespace {
 
-double ms_since(SteadyTime start, SteadyTime t = SteadyClock::now()) {
-  return std::chrono::duration<double, std::milli>(t - start).count();
-}
-
 __attribute__((format(printf, 2, 3))) void progress(const RunOptions& o, const char* format, ...) {
   if (o.progress == nullptr) return;
   va_list args;

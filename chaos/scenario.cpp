@@ -218,7 +218,7 @@ Expectations parse_expectations(const Obj& root) {
 // behind; lag: it reports being behind; blackhole: its checks time out), each within the bound the
 // scenario sets for detection. Latency and method faults can leave a node routable yet slow, or
 // answering the events path with errors, so no bound holds with them.
-void check_sse(const Scenario& s) {
+void validate_sse(const Scenario& s) {
   const auto& w = s.workload;
   if (w.sse_listeners > 0 && s.topology.cl_nodes.empty()) {
     fail("workload.sse_listeners", "needs at least one node in topology.cl_nodes");
@@ -259,7 +259,7 @@ Scenario parse_scenario(const json& document) {
     std::stable_sort(s.timeline.begin(), s.timeline.end(), [](const auto& a, const auto& b) { return a.at_ms < b.at_ms; });
   }
   s.expectations = parse_expectations(root);
-  check_sse(s);
+  validate_sse(s);
   const auto& inv = s.expectations.invariants;
   if (std::find(inv.begin(), inv.end(), "I6") != inv.end()) {
     auto r = primaries_recovery(s);

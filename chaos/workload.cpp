@@ -51,7 +51,7 @@ struct Conn {
   ConnectionHistory* history = nullptr;
 };
 
-struct Pending {
+struct AwaitedAnswer {
   std::string method;
   std::string kind;  // the subscription kind of an eth_subscribe
 };
@@ -231,7 +231,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     ++w_.counters.answers;
     auto it = outstanding_.find(m["id"].dump());
     if (it == outstanding_.end()) return;
-    Pending p = std::move(it->second);
+    AwaitedAnswer p = std::move(it->second);
     outstanding_.erase(it);
     --w_.counters.outstanding;
     if (p.method == "eth_subscribe" && m.contains("result") && m["result"].is_string()) {
@@ -344,7 +344,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   std::shared_ptr<Conn> current_;
   int connections_ = 0;
   std::int64_t seq_ = 0;
-  std::map<std::string, Pending> outstanding_;  // by id text
+  std::map<std::string, AwaitedAnswer> outstanding_;  // by id text
   std::vector<std::pair<std::string, std::string>> subs_;  // (subscription id, kind)
   std::vector<std::string> methods_;
   std::discrete_distribution<std::size_t> pick_;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "jsonrpc/jsonrpc.hpp"
+#include "net/ascii.hpp"
 
 namespace vixy::fakenodes {
 namespace {
@@ -24,12 +25,6 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 }  // namespace
@@ -116,7 +111,7 @@ std::optional<Chain::BlockRef> Chain::find_block(std::string_view hash) const {
     height = (height << 4) | static_cast<std::uint64_t>(digit);
   }
   // The suffix only names a candidate height; the hash is ours only if recomputing gives it back.
-  std::string wanted = lowercase(hash);
+  std::string wanted = net::lowercase(hash);
   for (std::size_t v = versions_.size(); v-- > 0;) {
     std::size_t own = owner(v, height);
     if (own != v && v != tip()) continue;  // that block is checked under its own version
@@ -241,7 +236,7 @@ std::vector<json> Chain::logs(BlockRef block) const {
 }
 
 std::string Chain::balance(std::string_view address) const {
-  auto digest = sha256("vixy-balance:" + lowercase(address));
+  auto digest = sha256("vixy-balance:" + net::lowercase(address));
   std::uint64_t value = 0;
   for (int i = 0; i < 8; ++i) value = (value << 8) | digest[static_cast<std::size_t>(i)];
   return to_quantity(value);

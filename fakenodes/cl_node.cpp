@@ -11,13 +11,14 @@
 #include <set>
 
 #include "log/log.hpp"
+#include "net/ascii.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::fakenodes {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
 using ordered_json = nlohmann::ordered_json;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Topics a beacon node accepts on /eth/v1/events; this node only ever emits "head".
 const std::set<std::string, std::less<>>& known_topics() {
@@ -58,12 +59,6 @@ std::string chunk(const std::string& data) {
   char size[32];
   std::snprintf(size, sizeof size, "%zx\r\n", data.size());
   return size + data + "\r\n";
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 // Completes when the client closes its side (or the connection is closed under it).
@@ -119,7 +114,7 @@ namespace {
 Response echo_response(const Request& request) {
   ordered_json headers = ordered_json::object();
   for (const auto& field : request) {
-    std::string name = lowercase(field.name_string());
+    std::string name = net::lowercase(field.name_string());
     std::string value(field.value());
     if (headers.contains(name)) value = headers[name].get<std::string>() + ", " + value;
     headers[name] = value;

@@ -13,6 +13,7 @@
 #include "fakenodes/el_node.hpp"
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::fakenodes {
 namespace {
@@ -20,7 +21,6 @@ namespace {
 namespace websocket = beast::websocket;
 using namespace asio::experimental::awaitable_operators;
 using WebSocket = websocket::stream<beast::tcp_stream&>;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // A client that stops reading while blocks keep coming would grow the queue without end; past
 // this many queued messages the node drops the connection, as real nodes do with slow readers.

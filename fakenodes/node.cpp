@@ -14,10 +14,10 @@
 #include "fakenodes/admin.hpp"
 #include "fakenodes/tls_front.hpp"
 #include "log/log.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::fakenodes {
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // A node far behind the clock (resumed after a long pause) catches up this many heights per tick,
 // yielding in between so that its connections keep being served.
 constexpr std::uint64_t kMaxHeadsPerTick = 1000;

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "log/log.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::fakenodes {
 namespace {
@@ -21,7 +22,6 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using namespace asio::experimental::awaitable_operators;
 using tcp = asio::ip::tcp;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kHandshakeTimeout{10'000};
 constexpr std::chrono::milliseconds kShutdownTimeout{200};
 

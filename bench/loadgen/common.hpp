@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+#include "net/awaitable.hpp"
 
 namespace vixy::loadgen {
 
@@ -26,7 +27,6 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
-inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // --key value pairs; every mode reads what it needs and names a missing or bad one.
 class Options {

@@ -7,11 +7,11 @@
 
 #include "health/checkers.hpp"
 #include "log/log.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::health {
 namespace asio = boost::asio;
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Results of one round, shared with the check coroutines: a check that overruns its deadline
 // (a stuck DNS lookup, say) may finish after the round has moved on, and must find this alive.

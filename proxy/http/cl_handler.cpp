@@ -30,7 +30,7 @@ bool is_allowed(bhttp::verb method) {
 }
 
 // Beacon API errors are {"code":..,"message":..}, not JSON-RPC.
-asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpConnection& connection,
+asio::awaitable<void> answer_cl_error(server::ProxyContext& context, server::HttpConnection& connection,
                                    const server::Request& request, bhttp::status status, std::string message,
                                    const char* reason) {
   context.metrics.proxy_errors_total.with({"cl", reason}).inc();
@@ -47,14 +47,14 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
   auto started = Clock::now();
   if (!is_allowed(request.method())) {
     std::string message = "method " + std::string(request.method_string()) + " not allowed on /cl";
-    co_await answer_error(context, connection, request, bhttp::status::method_not_allowed, std::move(message),
+    co_await answer_cl_error(context, connection, request, bhttp::status::method_not_allowed, std::move(message),
                           "method_not_allowed");
     co_return;
   }
   // Refused before any node is asked: a path that could leave the node URL's own path.
   if (auto problem = cl_path_problem(suffix)) {
     std::string message = std::move(*problem);
-    co_await answer_error(context, connection, request, bhttp::status::bad_request, std::move(message), "bad_path");
+    co_await answer_cl_error(context, connection, request, bhttp::status::bad_request, std::move(message), "bad_path");
     co_return;
   }
 
@@ -65,7 +65,7 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
     if (auto target = cl_upstream_target(pool.url(), suffix)) targets.push_back({&pool, index, std::move(*target)});
   }
   if (targets.empty()) {
-    co_await answer_error(context, connection, request, bhttp::status::service_unavailable,
+    co_await answer_cl_error(context, connection, request, bhttp::status::service_unavailable,
                           "no healthy CL node available", "no_healthy_node");
     co_return;
   }
@@ -101,11 +101,11 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
     co_return;
   }
   if (outcome.kind == RelayOutcome::Kind::timeout) {
-    co_await answer_error(context, connection, request, bhttp::status::gateway_timeout,
+    co_await answer_cl_error(context, connection, request, bhttp::status::gateway_timeout,
                           "upstream timeout after " + std::to_string(context.config.global.proxy_timeout_ms) + " ms",
                           "timeout");
   } else {
-    co_await answer_error(context, connection, request, bhttp::status::bad_gateway, "every CL node tried failed",
+    co_await answer_cl_error(context, connection, request, bhttp::status::bad_gateway, "every CL node tried failed",
                           "upstream_failed");
   }
 }

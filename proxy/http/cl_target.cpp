@@ -4,15 +4,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "net/ascii.hpp"
+
 namespace vixy::http {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // `text` with its percent-escapes (and, for query parameters, '+') decoded; nullopt on a
 // malformed escape.
@@ -23,8 +18,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
     char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      int high = hex_value(text[i + 1]);
-      int low = hex_value(text[i + 2]);
+      int high = net::hex_digit_value(text[i + 1]);
+      int low = net::hex_digit_value(text[i + 2]);
       if (high < 0 || low < 0) return std::nullopt;
       out += static_cast<char>(high * 16 + low);
       i += 2;

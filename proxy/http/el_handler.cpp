@@ -9,7 +9,7 @@ namespace vixy::http {
 namespace {
 
 // `body` is "" for a batch of notifications only: JSON-RPC answers those with nothing at all.
-asio::awaitable<void> answer_error(server::ProxyContext& context, server::HttpConnection& connection,
+asio::awaitable<void> answer_el_error(server::ProxyContext& context, server::HttpConnection& connection,
                                    const server::Request& request, bhttp::status status, std::string body,
                                    const char* reason) {
   context.metrics.proxy_errors_total.with({"el", reason}).inc();
@@ -25,11 +25,11 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
   auto shape = jsonrpc::inspect_request_body(request.body(), {global.max_json_depth, global.max_batch_size});
   if (shape.kind == jsonrpc::RequestShape::Kind::parse_error) {
     std::string body = jsonrpc::error_text("null", jsonrpc::kParseError, "parse error: " + shape.problem);
-    co_await answer_error(context, connection, request, bhttp::status::bad_request, std::move(body), "parse_error");
+    co_await answer_el_error(context, connection, request, bhttp::status::bad_request, std::move(body), "parse_error");
     co_return;
   }
   if (shape.kind == jsonrpc::RequestShape::Kind::invalid_request) {
-    co_await answer_error(context, connection, request, bhttp::status::bad_request, std::move(shape.answer),
+    co_await answer_el_error(context, connection, request, bhttp::status::bad_request, std::move(shape.answer),
                           "invalid_request");
     co_return;
   }
@@ -42,7 +42,7 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
   }
   if (targets.empty()) {
     std::string body = jsonrpc::error_for_each(request.body(), jsonrpc::kServerError, "no healthy EL node available");
-    co_await answer_error(context, connection, request, bhttp::status::service_unavailable, std::move(body),
+    co_await answer_el_error(context, connection, request, bhttp::status::service_unavailable, std::move(body),
                           "no_healthy_node");
     co_return;
   }
@@ -81,7 +81,7 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
   std::string body = jsonrpc::error_for_each(upstream.body(), jsonrpc::kServerError, why);
   auto status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
   const char* reason = timed_out ? "timeout" : "upstream_failed";
-  co_await answer_error(context, connection, request, status, std::move(body), reason);
+  co_await answer_el_error(context, connection, request, status, std::move(body), reason);
 }
 
 }  // namespace vixy::http

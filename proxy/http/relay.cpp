@@ -10,10 +10,10 @@
 #include <boost/beast/http/write.hpp>
 
 #include "http/upstream_response.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::http {
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kChunk = 16 * 1024;
 
 bool is_event_stream(const bhttp::fields& fields) {

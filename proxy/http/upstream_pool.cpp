@@ -15,10 +15,11 @@
 #include <stdexcept>
 
 #include "http/upstream_response.hpp"
+#include "net/awaitable.hpp"
+#include "net/tls_client.hpp"
 
 namespace vixy::http {
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Beast reads as much as the buffer has room for, at least 512 bytes. Room for a relay chunk
 // (16 KiB) takes a large answer in a few dozen reads per MiB instead of two thousand. The limit
@@ -29,12 +30,6 @@ beast::flat_buffer read_buffer() {
   beast::flat_buffer buffer(kMaxUnparsedBytes);
   buffer.reserve(16 * 1024);
   return buffer;
-}
-
-bool is_ip_literal(const std::string& host) {
-  beast::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
 }
 
 // Bytes from the node that no exchange asked for (junk after an answer, or a whole extra answer)
@@ -143,13 +138,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(Clock
   auto connection = std::make_unique<UpstreamConnection>(UpstreamConnection{
       decltype(UpstreamConnection::stream){std::in_place_index<1>, std::move(tcp), tls_}, read_buffer(), false});
   auto& tls_stream = std::get<1>(connection->stream);
-  if (!is_ip_literal(url_.host)) {
-    // SNI: virtual-hosted providers pick the certificate by name.
-    // (SSL_set_tlsext_host_name is a macro with a C cast; this is what it expands to.)
-    SSL_ctrl(tls_stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(url_.host.c_str()));
-  }
-  tls_stream.set_verify_callback(asio::ssl::host_name_verification(url_.host));
+  net::expect_server(tls_stream, url_.host);
   connection->tcp().expires_at(connect_deadline);
   auto [hec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
   if (hec) {

@@ -12,6 +12,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "http/upstream_pool.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::http {
 
@@ -33,11 +34,6 @@ inline boost::system::error_code make_error_code(ResponseError e) {
 // How an exchange that got no usable answer failed: `got_some` says whether any response byte came.
 UpstreamFailure classify_failure(const beast::error_code& error, bool got_some);
 
-namespace detail {
-// A constant, not a temporary in each co_await expression (GCC 12 may destroy those twice).
-inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-}  // namespace detail
-
 // Reads the header of the node's final answer. `parser` is (re)made by `make` for each answer
 // read, so it holds the final one afterwards. `got_some` is set once any response byte came.
 template <class Stream, class Parser, class Make>
@@ -47,7 +43,7 @@ asio::awaitable<beast::error_code> read_final_header(Stream& stream, beast::flat
     parser.emplace();
     parser->header_limit(kMaxResponseHeaderBytes);
     make(*parser);
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, *parser, detail::use_tuple);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, *parser, use_tuple);
     (void)n;
     got_some = got_some || parser->got_some();
     if (ec) co_return ec;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "net/ascii.hpp"
+
 #include "jsonrpc/raw.hpp"
 
 namespace vixy::jsonrpc::raw {
@@ -43,15 +45,7 @@ class ContainerStack {
   std::size_t depth_ = 0;
 };
 
-bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-
-int hex_value(unsigned char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 class Scanner {
  public:
@@ -70,7 +64,7 @@ class Scanner {
   bool at_end() const { return pos_ >= text_.size(); }
   unsigned char peek() const { return static_cast<unsigned char>(text_[pos_]); }
   void skip_space() {
-    while (!at_end() && is_space(peek())) ++pos_;
+    while (!at_end() && net::is_json_space(peek())) ++pos_;
   }
   bool consume(char c) {
     if (at_end() || text_[pos_] != c) return false;
@@ -224,7 +218,7 @@ class Scanner {
     if (text_.size() - pos_ < 4) return -1;
     int unit = 0;
     for (int i = 0; i < 4; ++i) {
-      int digit = hex_value(peek());
+      int digit = net::hex_digit_value(peek());
       if (digit < 0) return -1;
       unit = unit * 16 + digit;
       ++pos_;

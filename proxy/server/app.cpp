@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "log/log.hpp"
+#include "net/awaitable.hpp"
 #include "net/listen_address.hpp"
 #include "server/descriptors.hpp"
 
@@ -125,7 +126,7 @@ void App::begin_shutdown(int signal_number) {
         while (std::chrono::steady_clock::now() < deadline &&
                (server_->connection_count() > 0 || (metrics_server_ && metrics_server_->connection_count() > 0))) {
           tick.expires_after(std::chrono::milliseconds(10));
-          co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+          co_await tick.async_wait(use_tuple);
         }
         if (server_->connection_count() > 0) {
           log::warn("shutdown deadline passed", {{"cut_connections", server_->connection_count()}});

@@ -6,10 +6,10 @@
 
 #include "jsonrpc/jsonrpc.hpp"
 #include "server/http_server.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::server {
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // After a refusal, how long and how much of the rest of the request is read and dropped: enough
 // for a client to see the answer and stop, never a way to hold the connection open.
 constexpr std::chrono::milliseconds kLingerTime{1'000};

@@ -12,6 +12,7 @@
 
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
+#include "net/awaitable.hpp"
 
 // GCC 12 at -O2 takes run_connection's coroutine frame (Asio's awaitable_frame_base has its own
 // operator new and delete) for memory from a mismatched allocator once it inlines both: a false
@@ -22,7 +23,6 @@
 
 namespace vixy::server {
 namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // The most a request body is read at once: larger bodies take more reads, smaller ones one.
 constexpr std::uint64_t kBodyReadSize = 64 * 1024;
 constexpr std::size_t kKeptReadBuffer = 8 * 1024;

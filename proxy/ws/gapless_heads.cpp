@@ -47,7 +47,7 @@ struct Fetched {
 
 // A node holds back at most this many heads while a fill is under way; a fill that falls this
 // far behind is given up (counted as a gap) rather than buffering without bound.
-constexpr std::size_t kMaxHeld = 1024;
+constexpr std::size_t kMaxHeldHeads = 1024;
 
 class HeadStream final : public Stream {
  public:
@@ -56,7 +56,7 @@ class HeadStream final : public Stream {
   void notification(std::string text, bool retired, Effects& out) override {
     if (filling_) {
       held_.push_back({std::move(text), retired});
-      if (held_.size() > kMaxHeld) finish(false, out);
+      if (held_.size() > kMaxHeldHeads) finish(false, out);
       return;
     }
     accept(std::move(text), retired, out);

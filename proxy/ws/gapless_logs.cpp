@@ -44,7 +44,7 @@ std::optional<LogFields> log_fields(std::string_view object) {
 // At most this many recent logs are remembered per subscription (with their text, to send them
 // again as removed after a reorg): about 1 MiB for a filter that matches everything.
 constexpr std::size_t kMaxRecent = 4096;
-constexpr std::size_t kMaxHeld = 16384;
+constexpr std::size_t kMaxHeldLogs = 16384;
 // Blocks below the first one a switch may have missed that are fetched again after it (within the
 // backfill depth): deeper than any reorg seen on mainnet since the merge.
 constexpr std::uint64_t kRecheck = 16;
@@ -57,7 +57,7 @@ class LogStream final : public Stream {
   void notification(std::string text, bool retired, Effects& out) override {
     if (filling_) {
       held_.push_back({std::move(text), retired});
-      if (held_.size() > kMaxHeld) {
+      if (held_.size() > kMaxHeldLogs) {
         ++out.gaps;
         finish(out);
       }

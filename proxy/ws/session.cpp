@@ -10,6 +10,7 @@
 
 #include "log/log.hpp"
 #include "ws/hub.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::ws {
 namespace {
@@ -18,7 +19,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // True when the session's parallel group is being torn down (another branch finished).
 asio::awaitable<bool> cancelled() {

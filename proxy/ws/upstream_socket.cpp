@@ -16,22 +16,18 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "net/awaitable.hpp"
+#include "net/tls_client.hpp"
+
 namespace vixy::ws {
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 using Plain = websocket::stream<beast::tcp_stream>;
 using Secure = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
-
-bool is_ip_literal(const std::string& host) {
-  beast::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
 
 }  // namespace
 
@@ -93,12 +89,7 @@ asio::awaitable<beast::error_code> UpstreamSocket::connect(const net::UpstreamUr
   }
   auto& secure = impl_->ws.emplace<2>(std::make_unique<Secure>(std::move(tcp), impl_->tls));
   auto& tls_stream = secure->next_layer();
-  if (!is_ip_literal(url.host)) {
-    // SNI (SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion).
-    SSL_ctrl(tls_stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(url.host.c_str()));
-  }
-  tls_stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  net::expect_server(tls_stream, url.host);
   auto [hec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
   if (hec) co_return hec;
   co_return co_await impl_->handshake(*secure, url, options);

@@ -17,12 +17,6 @@ using std::chrono::seconds;
 
 constexpr std::uint64_t kDescriptorLimit = 256;
 
-std::size_t count_lines(const std::string& log, const std::string& needle) {
-  std::size_t count = 0;
-  for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++count;
-  return count;
-}
-
 // Connections that never send a byte; the kernel completes them from the listen backlog whether
 // or not vixy accepts them. Closed when the vector goes.
 std::vector<std::unique_ptr<RawClient>> open_idle(std::uint16_t port, std::size_t n) {
@@ -57,7 +51,7 @@ TEST(ConnectionLimits, IdleConnectionsBeyondTheDerivedCapLeaveHealthAndElAnswere
   EXPECT_EQ(metrics.find("vixy_connections_evicted_total 0\n"), std::string::npos) << "nothing was evicted";
 
   auto log = cluster.proxy().log();
-  EXPECT_LE(count_lines(log, "msg=\"accept failed\""), 2u) << log.substr(0, 4000);
+  EXPECT_LE(count_occurrences(log, "msg=\"accept failed\""), 2u) << log.substr(0, 4000);
   // (256 - 128) / 2: the cap is told once at start.
   EXPECT_NE(log.find("max_connections=64"), std::string::npos) << log.substr(0, 2000);
   idle.clear();
@@ -79,8 +73,8 @@ TEST(ConnectionLimits, ACapAboveTheDescriptorLimitBacksOffAndFreesIdleDescriptor
 
   auto log = cluster.proxy().log();
   // Accept ran out of descriptors over and over; the log says so once per interval, with a count.
-  EXPECT_GE(count_lines(log, "msg=\"accept failed\""), 1u) << log.substr(0, 4000);
-  EXPECT_LE(count_lines(log, "msg=\"accept failed\""), 3u) << log.substr(0, 4000);
+  EXPECT_GE(count_occurrences(log, "msg=\"accept failed\""), 1u) << log.substr(0, 4000);
+  EXPECT_LE(count_occurrences(log, "msg=\"accept failed\""), 3u) << log.substr(0, 4000);
   idle.clear();
   EXPECT_EQ(cluster.proxy().terminate(seconds(10)), 0);
 }

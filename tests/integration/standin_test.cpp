@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/cluster.hpp"
+#include "support/harness.hpp"
 
 namespace vixy::testing {
 namespace {
@@ -58,12 +59,6 @@ std::optional<json> next_answer(chaos::WsClient& client, std::chrono::millisecon
     return message;
   }
   return std::nullopt;
-}
-
-std::size_t count_lines(const std::string& text, const std::string& what) {
-  std::size_t count = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
-  return count;
 }
 
 TEST(Standin, RelaysARequestToTheFirstNode) {
@@ -137,7 +132,7 @@ TEST(Standin, DropBugLosesRequestsSentWhileReconnecting) {
         5s))
         << standin.log();
     ASSERT_FALSE(client.send(R"({"jsonrpc":"2.0","id":5,"method":"web3_clientVersion"})"));
-    auto connects = [&] { return count_lines(standin.log(), "upstream connected"); };
+    auto connects = [&] { return count_occurrences(standin.log(), "upstream connected"); };
     auto before = connects();
     ASSERT_EQ(standin.cluster().admin("el-primary", "/restart").status, 200);
     ASSERT_TRUE(chaos::wait_until([&] { return connects() > before; }, 10s)) << standin.log();

@@ -14,8 +14,6 @@ using chaos::Cluster;
 using chaos::ClusterOptions;
 using nlohmann::json;
 
-constexpr auto kQuietWindow = 700ms;
-
 TEST(WsFailback, TheSessionMovesBackToTheRecoveredPrimaryAndKeepsWorking) {
   Cluster cluster(binaries(), {});
   ASSERT_TRUE(wait_ready(cluster));

@@ -17,8 +17,6 @@ using chaos::Cluster;
 using chaos::ClusterOptions;
 using nlohmann::json;
 
-constexpr auto kQuietWindow = 500ms;
-
 // The ids JSON-RPC clients are known to send, each written as the client wrote it.
 const std::vector<std::string> kOddIds = {
     R"("abc")", R"("")", R"("q\"\u00e9\\ \/")", "123456789012345678901234567890", "-42", "1.5", "-0.25", "0",

@@ -15,8 +15,6 @@ using chaos::Cluster;
 using chaos::ClusterOptions;
 using nlohmann::json;
 
-constexpr auto kQuietWindow = 700ms;
-
 ClusterOptions with_websocket(const std::string& settings) {
   ClusterOptions options;
   options.extra_toml = "[websocket]\n" + settings;

@@ -18,7 +18,6 @@ using chaos::Cluster;
 using nlohmann::json;
 
 // Long enough for a stray replay answer (sent right after the switch) to show up.
-constexpr auto kQuietWindow = 700ms;
 
 // A cluster whose primary serves the session, checked through web3_clientVersion.
 struct Fixture {

@@ -15,6 +15,7 @@
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
 #include "net/upstream_url.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::standin {
 namespace {
@@ -25,7 +26,6 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
 
 // Messages for one WebSocket, written one at a time (Beast allows a single outstanding write).

@@ -36,6 +36,13 @@ inline std::string answering_node(chaos::Cluster& cluster) {
   return version.substr(version.rfind('/') + 1);
 }
 
+// How many times `needle` occurs in `text` (a log, say).
+inline std::size_t count_occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++count;
+  return count;
+}
+
 inline nlohmann::json node_status(chaos::Cluster& cluster, const std::string& name) {
   return chaos::Cluster::find_node(cluster.status(), name);
 }

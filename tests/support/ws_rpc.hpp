@@ -21,6 +21,9 @@ namespace vixy::testing {
 
 using namespace std::chrono_literals;
 
+// How long a test watches for answers nobody asked for (RpcWs::observe) after a session settled.
+inline constexpr auto kQuietWindow = 700ms;
+
 // The raw text of the top-level "id" member of a JSON object, e.g. `"a\"b"` or `1.50`; nullopt
 // when the text is not an object or has no id.
 std::optional<std::string> raw_id(std::string_view text);

@@ -14,7 +14,7 @@ namespace {
 using nlohmann::json;
 using fakenodes::Chain;
 
-const SteadyTime t0{};
+const SteadyTime kRunStart{};
 constexpr std::uint64_t H = 1'000'200;  // the first height the client sees
 const std::string kSub = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const std::string kAddress = "0x2222222222222222222222222222222222222222";
@@ -26,7 +26,7 @@ Chain forked() { return Chain(fakenodes::ChainParams{7, 1000, 1}, {{H + 2, 5}});
 class Stream {
  public:
   explicit Stream(const json& params) {
-    h_.opened = t0;
+    h_.opened = kRunStart;
     h_.sent(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "eth_subscribe"}, {"params", params}}.dump(), at());
     h_.received(json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", kSub}}.dump(), at());
   }
@@ -61,7 +61,7 @@ class Stream {
   }
 
  private:
-  SteadyTime at() { return t0 + std::chrono::milliseconds(++ms_); }
+  SteadyTime at() { return kRunStart + std::chrono::milliseconds(++ms_); }
   ConnectionHistory h_;
   int ms_ = 0;
 };
@@ -79,18 +79,18 @@ std::string messages(const GaplessReport& r) {
 
 TEST(CheckerGapless, ConsecutiveHeadsHoldAndAreReportedThroughCheckHistories) {
   auto h = Stream(kHeads).heads(base(), H, H + 5).done();
-  auto report = check_histories({h}, t0, {}, {"I7"});
+  auto report = check_histories({h}, kRunStart, {}, {"I7"});
   ASSERT_NE(report.find("I7"), nullptr);
   EXPECT_EQ(report.find("I7")->status, "held") << report.find("I7")->note;
   EXPECT_NE(report.find("I7")->note.find("1 newHeads subscription(s) (6 heads)"), std::string::npos);
 
-  auto none = check_histories({Stream(json::array({"newPendingTransactions"})).done()}, t0, {}, {"I7"});
+  auto none = check_histories({Stream(json::array({"newPendingTransactions"})).done()}, kRunStart, {}, {"I7"});
   EXPECT_EQ(none.find("I7")->status, "not checked");
 }
 
 TEST(CheckerGapless, AMissingHeightIsAViolation) {
   auto h = Stream(kHeads).heads(base(), H, H + 1).heads(base(), H + 3, H + 4).done();
-  auto report = check_histories({h}, t0, {}, {"I7"});
+  auto report = check_histories({h}, kRunStart, {}, {"I7"});
   EXPECT_EQ(report.find("I7")->status, "violated");
   ASSERT_EQ(report.find("I7")->violation_count, 1u);
   EXPECT_NE(report.find("I7")->first[0].message.find(std::to_string(H + 2) + " missing"), std::string::npos)

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <thread>
 
+#include "net/awaitable.hpp"
+
 namespace vixy::testing {
 
 namespace asio = boost::asio;
@@ -43,7 +45,7 @@ class EchoServer {
  private:
   asio::awaitable<void> accept_loop() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
       if (ec) co_return;
       asio::co_spawn(io_, echo(std::move(socket)), asio::detached);
     }
@@ -51,10 +53,10 @@ class EchoServer {
   static asio::awaitable<void> echo(tcp::socket socket) {
     std::string buffer(64 * 1024, '\0');
     for (;;) {
-      auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), use_tuple);
       if (ec) co_return;
       auto [wec, written] =
-          co_await asio::async_write(socket, asio::buffer(buffer.data(), n), asio::as_tuple(asio::use_awaitable));
+          co_await asio::async_write(socket, asio::buffer(buffer.data(), n), use_tuple);
       (void)written;
       if (wec) co_return;
       if (std::string_view(buffer.data(), n).find("BYE") != std::string_view::npos) {

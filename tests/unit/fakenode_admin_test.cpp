@@ -10,7 +10,6 @@ namespace {
 
 using fakenodes::NodeKind;
 using Clock = std::chrono::steady_clock;
-constexpr std::uint64_t kFastBlocks = 50;
 
 std::uint64_t block_number(const RunningNode& node) {
   return *jsonrpc::from_quantity(node.rpc("eth_blockNumber")["result"].get<std::string>());
@@ -247,10 +246,6 @@ TEST(FakeAdmin, StopUnwindsEverything) {
 // ---- reorg ----
 
 constexpr std::uint64_t kStillBlocks = 600'000;  // no new block during a test
-
-json block_at(const RunningNode& node, std::uint64_t height) {
-  return node.rpc("eth_getBlockByNumber", {jsonrpc::to_quantity(height), false})["result"];
-}
 
 TEST(FakeAdmin, ReorgReplacesTheLastBlocksAndEveryAnswerFollowsTheFork) {
   RunningNode node(NodeKind::el, 7, kStillBlocks);

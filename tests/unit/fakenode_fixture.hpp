@@ -17,6 +17,7 @@
 #include "chaos/http_client.hpp"
 #include "fakenodes/cl_node.hpp"
 #include "fakenodes/el_node.hpp"
+#include "jsonrpc/jsonrpc.hpp"
 
 namespace vixy::testing {
 
@@ -123,5 +124,13 @@ class RunningNode {
   std::uint16_t admin_port_ = 0;
   std::uint16_t tls_port_ = 0;
 };
+
+// A block time in ms at which notifications come quickly.
+inline constexpr std::uint64_t kFastBlocks = 50;
+
+// The node's block at `height` (without transactions), or null.
+inline json block_at(const RunningNode& node, std::uint64_t height) {
+  return node.rpc("eth_getBlockByNumber", {jsonrpc::to_quantity(height), false})["result"];
+}
 
 }  // namespace vixy::testing

@@ -19,6 +19,7 @@
 #include <filesystem>
 
 #include "fakenode_fixture.hpp"
+#include "net/awaitable.hpp"
 
 namespace vixy::testing {
 namespace {
@@ -28,7 +29,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 namespace websocket = beast::websocket;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // A throwaway self-signed certificate for 127.0.0.1, written as PEM files.
 struct SelfSigned {

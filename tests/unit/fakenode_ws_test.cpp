@@ -12,7 +12,6 @@ namespace vixy::testing {
 namespace {
 
 using fakenodes::NodeKind;
-constexpr std::uint64_t kFastBlocks = 50;  // ms per block: notifications come quickly
 
 json request(json id, const std::string& method, json params = json::array()) {
   return json{{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"method", method}, {"params", std::move(params)}};
@@ -200,10 +199,6 @@ TEST(FakeElWs, TwoClientsOfTwoSameSeedNodesSeeTheSameHeads) {
 }
 
 // ---- reorg ----
-
-json block_at(const RunningNode& node, std::uint64_t height) {
-  return node.rpc("eth_getBlockByNumber", {jsonrpc::to_quantity(height), false})["result"];
-}
 
 TEST(FakeElWs, ReorgSendsRemovedLogsOldestFirstThenTheForkLogsAndOnlyTheNewHead) {
   RunningNode node(NodeKind::el, 7, 600'000);  // no new block during the test

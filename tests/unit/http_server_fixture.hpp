@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
 
+#include "net/awaitable.hpp"
 #include "server/http_server.hpp"
 #include "chaos/process.hpp"
 #include "echo_fixture.hpp"
@@ -84,7 +85,7 @@ class ServerUnderTest {
       auto until = Clock::now() + std::chrono::seconds(10);
       while (!released_ && Clock::now() < until) {
         tick.expires_after(std::chrono::milliseconds(5));
-        co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await tick.async_wait(use_tuple);
       }
       response = server::make_response(request, server::http::status::ok, "held", "text/plain");
     } else if (target.starts_with("/big?")) {
