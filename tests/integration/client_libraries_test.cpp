@@ -85,7 +85,7 @@ class ClientLibrary : public ::testing::TestWithParam<Library> {
     node_ = find_node();
     ASSERT_FALSE(node_.empty()) << "node not found in PATH (scripts/bootstrap.sh installs nodejs)";
     ASSERT_TRUE(is_file(kClientsDir + "/node_modules/" + GetParam().package + "/package.json"))
-        << "client libraries missing: run npm ci --prefix tests/clients (scripts/test.sh does)";
+        << "client libraries missing: run scripts/npm-clients.sh (ctest's npm_clients fixture does)";
   }
 
   Output output() const { return Output(script_->log()); }
