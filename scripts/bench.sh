@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
 done
 targets=(vixy vixy-fakenode vixy-loadgen vixy_micro_bench)
 if [ -z "$build_dir" ]; then
-  build_dir="$(nice -n 10 "$root/scripts/build.sh" | tail -n 1)"
+  build_dir="$(nice -n 10 "$root/scripts/build.sh" --quiet "${targets[@]/#/--target=}" | tail -n 1)"
 else
   # A tree configured without the benchmarks (the sanitizer build) gets them switched on.
   grep -q '^VIXY_BUILD_BENCH:BOOL=ON' "$build_dir/CMakeCache.txt" ||

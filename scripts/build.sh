@@ -3,22 +3,35 @@
 #   scripts/build.sh              optimised build in build/ (the demo and benchmarks use it)
 #   scripts/build.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
 #   scripts/build.sh --fuzz       only the libFuzzer targets (clang) in build-fuzz/ (scripts/fuzz.sh)
-# Warnings are errors in all.
+#   --target NAME (repeatable)    only these targets (and what they need), not everything
+#   --quiet                       one progress line instead of the compiler's output; the whole
+#                                 log goes to BUILD_DIR/build.log and is printed if the build fails
+# Other arguments go to CMake's first configure. Warnings are errors in all.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="$root/build"
 options=(-DVIXY_WERROR=ON)
-if [ "${1:-}" = "--sanitize" ]; then
-  shift
-  build_dir="$root/build-asan"
-  # -O0 with line tables only: sanitizer reports keep file:line, and the build stays short on 2 cores.
-  options+=(-DVIXY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1" -DVIXY_BUILD_BENCH=OFF)
-elif [ "${1:-}" = "--fuzz" ]; then
-  shift
-  build_dir="$root/build-fuzz"
-  # tests/fuzz/CMakeLists.txt sets the optimisation and sanitizer flags itself.
-  options+=(-DVIXY_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=None)
-fi
+targets=()
+quiet=0
+configure_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sanitize)
+      build_dir="$root/build-asan"
+      # -O0 with line tables only: sanitizer reports keep file:line, and the build stays short on 2 cores.
+      options+=(-DVIXY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1" -DVIXY_BUILD_BENCH=OFF)
+      shift ;;
+    --fuzz)
+      build_dir="$root/build-fuzz"
+      # tests/fuzz/CMakeLists.txt sets the optimisation and sanitizer flags itself.
+      options+=(-DVIXY_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=None)
+      shift ;;
+    --target) targets+=(--target "$2"); shift 2 ;;
+    --target=*) targets+=(--target "${1#--target=}"); shift ;;
+    --quiet) quiet=1; shift ;;
+    *) configure_args+=("$1"); shift ;;
+  esac
+done
 # ccache, when installed, lets helper worktrees and rebuilds reuse each other's objects; CI has none.
 if command -v ccache >/dev/null; then
   options+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -26,8 +39,40 @@ if command -v ccache >/dev/null; then
 fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
-if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$build_dir" "${generator[@]}" "${options[@]}" "$@" >&2
+
+build() {
+  if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+    cmake -S "$root" -B "$build_dir" "${generator[@]}" "${options[@]}" "${configure_args[@]}"
+  fi
+  cmake --build "$build_dir" --parallel "$(nproc)" "${targets[@]}"
+}
+
+# Ninja and Make both print their progress ("[done/total]", "[ NN%]") at the start of a step's line.
+# Shown on a terminal only; a CI log gets the "built" line alone.
+progress() {
+  local line
+  if [ ! -t 2 ]; then
+    cat >/dev/null
+    return
+  fi
+  while IFS= read -r line; do
+    if [[ "$line" =~ ^\[([0-9]+/[0-9]+)\] ]] || [[ "$line" =~ ^\[\ *([0-9]+%)\] ]]; then
+      printf '\rbuilding %s: %s\033[K' "${build_dir##*/}" "${BASH_REMATCH[1]}" >&2
+    fi
+  done
+}
+
+if [ "$quiet" = 0 ]; then
+  build >&2
+else
+  mkdir -p "$build_dir"
+  log="$build_dir/build.log"
+  if ! build 2>&1 | tee "$log" | progress; then
+    printf '\n' >&2
+    cat "$log" >&2
+    echo "build: failed; the log above is also in $log" >&2
+    exit 1
+  fi
+  printf '\rbuilt %s (log: %s)\033[K\n' "${build_dir##*/}" "$log" >&2
 fi
-cmake --build "$build_dir" --parallel "$(nproc)" >&2
 echo "$build_dir"

@@ -6,5 +6,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
-build_dir="$("$root/scripts/build.sh" | tail -n 1)"
+# Only the three programs the scenario runs, not the tests and benchmarks.
+build_dir="$("$root/scripts/build.sh" --quiet --target vixy --target vixy-fakenode --target vixy-chaos | tail -n 1)"
 exec "$build_dir/chaos/vixy-chaos" run "$root/scenarios/incident-replay.json" "$@"

@@ -7,14 +7,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
-# The client-library tests need tests/clients/node_modules as the lock file pins it; a copy of the
-# lock inside node_modules says which lock it was installed from.
-clients="$root/tests/clients"
-if ! cmp -s "$clients/package-lock.json" "$clients/node_modules/.vixy-installed-lock.json"; then
-  npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error >/dev/null
-  cp "$clients/package-lock.json" "$clients/node_modules/.vixy-installed-lock.json"
-fi
-build_dir="$("$root/scripts/build.sh" --sanitize | tail -n 1)"
+# The client-library tests' npm packages (ctest's fixture would install them too; here a registry
+# problem shows before the build).
+"$root/scripts/npm-clients.sh"
+build_dir="$("$root/scripts/build.sh" --sanitize --quiet | tail -n 1)"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build_dir"
