@@ -14,13 +14,6 @@
 #include "log/log.hpp"
 #include "net/awaitable.hpp"
 
-// GCC 12 at -O2 takes run_connection's coroutine frame (Asio's awaitable_frame_base has its own
-// operator new and delete) for memory from a mismatched allocator once it inlines both: a false
-// positive, and -Werror turns it into a failed optimised build.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 namespace vixy::server {
 namespace {
 // The most a request body is read at once: larger bodies take more reads, smaller ones one.
