@@ -192,11 +192,10 @@ int fuzz_command(const std::vector<std::string>& args, const Binaries& defaults)
     std::fprintf(stderr, "vixy-chaos fuzz: %s\n", e.what());
     return 2;
   }
-  bool relays = relays_available();
   std::printf("vixy-chaos fuzz --seed %llu --runs %d --duration %d\n", static_cast<unsigned long long>(seed), runs, duration);
   int failed = 0;
   for (int index = 0; index < runs; ++index) {
-    Scenario s = draw_scenario(seed, index, duration, relays);
+    Scenario s = draw_scenario(seed, index, duration, /*with_injector=*/true);
     options.seed = seed + static_cast<std::uint64_t>(index);
     std::printf("run %d/%d: %zu primaries, %zu backups, %d clients%s, %zu timeline events ... ", index + 1, runs,
                 s.topology.el_primaries.size(), s.topology.el_backups.size(), s.workload.ws_clients,

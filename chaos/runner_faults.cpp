@@ -4,16 +4,12 @@
 
 #include <algorithm>
 
-#if __has_include("chaos/injector.hpp")
 #include "chaos/injector.hpp"
-#define VIXY_HAVE_INJECTOR 1
-#endif
 
 namespace vixy::chaos {
 
 using nlohmann::json;
 
-#ifdef VIXY_HAVE_INJECTOR
 namespace {
 class InjectorRelay : public Relay {
  public:
@@ -36,20 +32,14 @@ class InjectorRelay : public Relay {
 };
 }  // namespace
 
-bool relays_available() { return true; }
 std::unique_ptr<Relay> make_relay(std::uint16_t target_port) { return std::make_unique<InjectorRelay>(target_port); }
-#else
-bool relays_available() { return false; }
-std::unique_ptr<Relay> make_relay(std::uint16_t) { return nullptr; }
-#endif
 
 void check_supported(const Scenario& s, bool relays) {
   for (std::size_t i = 0; i < s.timeline.size(); ++i) {
     const auto& action = s.timeline[i].action;
     if (!action_needs_injector(action) || relays) continue;
-    std::string why = relays_available() ? "the topology turns injectors off (topology.injectors: false)"
-                                         : "the fault injector is unsupported in this build";
-    throw ScenarioError("timeline[" + std::to_string(i) + "].action: \"" + action + "\" needs a fault injector, and " + why);
+    throw ScenarioError("timeline[" + std::to_string(i) + "].action: \"" + action +
+                        "\" needs a fault injector, and the topology turns injectors off (topology.injectors: false)");
   }
 }
 

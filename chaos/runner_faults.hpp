@@ -34,9 +34,7 @@ class Relay {
   virtual nlohmann::json state() const = 0;
 };
 
-// Whether this build has the fault injector.
-bool relays_available();
-// A relay to 127.0.0.1:target_port; nullptr when the build has no injector.
+// A fault-injecting relay to 127.0.0.1:target_port.
 std::unique_ptr<Relay> make_relay(std::uint16_t target_port);
 
 // Throws ScenarioError naming the first timeline event this build (or topology) cannot carry out.

@@ -269,8 +269,6 @@ void Session::process() {
         open_link(connect->connection, connect->node);
       } else if (auto* disconnect = std::get_if<Disconnect>(&action)) {
         drop_link(disconnect->connection);
-      } else if (auto* close = std::get_if<CloseClient>(&action)) {
-        close_client(close->code, close->reason);
       }
     }
   }

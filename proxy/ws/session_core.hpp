@@ -74,11 +74,7 @@ struct Connect {
 struct Disconnect {
   ConnectionId connection;
 };
-struct CloseClient {
-  std::uint16_t code;
-  std::string reason;
-};
-using Action = std::variant<SendUpstream, SendClient, Connect, Disconnect, CloseClient>;
+using Action = std::variant<SendUpstream, SendClient, Connect, Disconnect>;
 
 // Cumulative per-session counts; the adapter turns their growth into process-wide metrics.
 struct SessionCounters {

@@ -32,8 +32,7 @@ std::vector<Action> World::pump() {
         if constexpr (std::is_same_v<T, SendUpstream>) std::fprintf(stderr, "  up[%llu] %s\n", static_cast<unsigned long long>(a.connection), a.text.c_str());
         else if constexpr (std::is_same_v<T, SendClient>) std::fprintf(stderr, "  client %s\n", a.text.c_str());
         else if constexpr (std::is_same_v<T, Connect>) std::fprintf(stderr, "  connect[%llu] node %zu\n", static_cast<unsigned long long>(a.connection), a.node);
-        else if constexpr (std::is_same_v<T, Disconnect>) std::fprintf(stderr, "  disconnect[%llu]\n", static_cast<unsigned long long>(a.connection));
-        else std::fprintf(stderr, "  close\n");
+        else std::fprintf(stderr, "  disconnect[%llu]\n", static_cast<unsigned long long>(a.connection));
       }, action);
     }
     if (const auto* send = std::get_if<SendUpstream>(&action)) {
@@ -59,8 +58,6 @@ std::vector<Action> World::pump() {
       } else {
         it->second.state = ConnState::dead;
       }
-    } else {
-      fail("CloseClient: the client is never closed in this model");
     }
   }
   if (core_.pending_requests() > settings_.max_pending_requests) {
