@@ -68,11 +68,12 @@ else
   mkdir -p "$build_dir"
   log="$build_dir/build.log"
   if ! build 2>&1 | tee "$log" | progress; then
-    printf '\n' >&2
+    if [ -t 2 ]; then printf '\n' >&2; fi
     cat "$log" >&2
     echo "build: failed; the log above is also in $log" >&2
     exit 1
   fi
-  printf '\rbuilt %s (log: %s)\033[K\n' "${build_dir##*/}" "$log" >&2
+  if [ -t 2 ]; then printf '\r\033[K' >&2; fi
+  printf 'built %s (log: %s)\n' "${build_dir##*/}" "$log" >&2
 fi
 echo "$build_dir"
