@@ -4,7 +4,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -87,7 +86,7 @@ error_code Relay::open_listener(std::uint16_t at) {
     acceptor_.close(ignored);
     return ec;
   }
-  asio::co_spawn(io_, accept_loop(++generation_), asio::detached);
+  asio::co_spawn(io_, accept_loop(++generation_), log::report_exception("injector accept loop"));
   return {};
 }
 
@@ -106,7 +105,7 @@ asio::awaitable<void> Relay::accept_loop(std::uint64_t mine) {
     socket.set_option(tcp::no_delay(true), ignored);
     auto connection = std::make_shared<Connection>(io_, std::move(socket));
     connections_.insert(connection);
-    asio::co_spawn(io_, relay(connection), asio::detached);
+    asio::co_spawn(io_, relay(connection), log::report_exception("injector relay"));
   }
 }
 

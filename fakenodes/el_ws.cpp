@@ -3,7 +3,6 @@
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -63,7 +62,8 @@ void handle_text(const std::shared_ptr<ElNode>& node, const std::shared_ptr<WsSe
   }
   // Answers wait their delay on their own, so a slow method does not hold up the next request.
   if (auto delay = node->delay_for(*message); delay.count() > 0) {
-    asio::co_spawn(node->executor(), answer_later(node, session, std::move(*message), delay), asio::detached);
+    asio::co_spawn(node->executor(), answer_later(node, session, std::move(*message), delay),
+                   log::report_exception("delayed answer"));
     return;
   }
   if (auto answer = node->answer_message(*message, session.get())) session->send(answer->dump());

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -89,7 +88,7 @@ beast::error_code FakeNode::start() {
   if (tls_bound_) listening_log("tls", *tls_bound_);
 
   announced_ = head();
-  asio::co_spawn(executor_, block_clock(shared_from_this()), asio::detached);
+  asio::co_spawn(executor_, block_clock(shared_from_this()), log::report_exception("block clock"));
   return {};
 }
 

@@ -3,7 +3,6 @@
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -85,7 +84,7 @@ boost::system::error_code TlsFront::listen(const tcp::endpoint& endpoint) {
   return ec;
 }
 
-void TlsFront::start() { asio::co_spawn(executor_, accept_loop(shared_from_this()), asio::detached); }
+void TlsFront::start() { asio::co_spawn(executor_, accept_loop(shared_from_this()), log::report_exception("tls accept loop")); }
 
 void TlsFront::stop_accepting() {
   boost::system::error_code ignored;
@@ -105,7 +104,7 @@ asio::awaitable<void> TlsFront::accept_loop(std::shared_ptr<TlsFront> self) {
       co_await timeout(std::chrono::milliseconds(50));
       continue;
     }
-    asio::co_spawn(self->executor_, relay(self, std::move(socket)), asio::detached);
+    asio::co_spawn(self->executor_, relay(self, std::move(socket)), log::report_exception("tls relay"));
   }
 }
 

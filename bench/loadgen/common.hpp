@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+#include "log/log.hpp"
 #include "net/awaitable.hpp"
 
 namespace vixy::loadgen {

@@ -3,7 +3,6 @@
 // (--rate) measures latency at a fixed offered rate, each request timed from the moment it was
 // due, so a stalled server cannot hide its stall by slowing the generator down.
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
@@ -110,7 +109,7 @@ int run_http(const Options& options) {
   run.end = run.measure_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
   for (int i = 0; i < concurrency; ++i) {
     ++run.running;
-    asio::co_spawn(io, http_worker(run), asio::detached);
+    asio::co_spawn(io, http_worker(run), log::report_exception("http worker"));
   }
   double cpu_before = cpu_seconds();
   io.run();

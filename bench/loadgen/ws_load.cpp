@@ -2,7 +2,6 @@
 // newHeads subscribers, and a crowd of idle sessions held open while the script measures the
 // proxy's resident memory.
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -127,7 +126,7 @@ int run_ws_rtt(const Options& options) {
   run.warmup = options.number("warmup", 0.5);
   run.sessions = concurrency;
   asio::io_context io(1);
-  for (int i = 0; i < concurrency; ++i) asio::co_spawn(io, rtt_worker(run), asio::detached);
+  for (int i = 0; i < concurrency; ++i) asio::co_spawn(io, rtt_worker(run), log::report_exception("rtt worker"));
   io.run();
   run.go.reset();
   double wall = std::chrono::duration<double>(Clock::now() - run.start).count();
@@ -150,7 +149,7 @@ int run_ws_notify(const Options& options) {
   run.warmup = options.number("warmup", 0.5);
   run.sessions = subscribers;
   asio::io_context io(1);
-  for (int i = 0; i < subscribers; ++i) asio::co_spawn(io, notify_worker(run), asio::detached);
+  for (int i = 0; i < subscribers; ++i) asio::co_spawn(io, notify_worker(run), log::report_exception("notify worker"));
   io.run();
   run.go.reset();
   double wall = std::chrono::duration<double>(Clock::now() - run.start).count();
@@ -211,7 +210,7 @@ int run_ws_idle(const Options& options) {
   run.remaining = openers;
   for (int i = 0; i < openers; ++i) {
     int count = sessions / openers + (i < sessions % openers ? 1 : 0);
-    asio::co_spawn(io, idle_opener(run, count), asio::detached);
+    asio::co_spawn(io, idle_opener(run, count), log::report_exception("idle opener"));
   }
   // Held until the script has measured and sends SIGTERM; the sessions then close with the process.
   asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "health/checkers.hpp"
@@ -38,7 +37,7 @@ HealthMonitor::HealthMonitor(asio::any_io_executor executor, const config::Confi
   snapshot_.store(std::move(initial));
 }
 
-void HealthMonitor::start() { asio::co_spawn(executor_, loop(shared_from_this()), asio::detached); }
+void HealthMonitor::start() { asio::co_spawn(executor_, loop(shared_from_this()), log::report_exception("health monitor")); }
 
 void HealthMonitor::stop() {
   stopped_ = true;
@@ -71,7 +70,7 @@ asio::awaitable<void> HealthMonitor::run_round() {
           ((*r).*s)[i] = std::move(result);
           if (--r->pending == 0) r->done.cancel();
         }(results, slot, index, check, pool, deadline),
-        asio::detached);
+        log::report_exception("health check"));
   };
   for (std::size_t i = 0; i < upstreams_.el.size(); ++i) {
     spawn_check(&RoundResults::el, i, &check_el, upstreams_.el[i].health);

@@ -112,4 +112,15 @@ void write(Level l, std::string_view msg, std::initializer_list<Field> fields) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+void ReportException::operator()(std::exception_ptr failure) const {
+  if (!failure) return;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    error("coroutine ended by an exception", {{"coroutine", what}, {"error", e.what()}});
+  } catch (...) {
+    error("coroutine ended by an exception", {{"coroutine", what}, {"error", "not a std::exception"}});
+  }
+}
+
 }  // namespace vixy::log

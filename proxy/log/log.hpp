@@ -2,6 +2,7 @@
 // One line per event on stderr: `ts=... level=... msg=... key=value ...`. Values with spaces,
 // quotes or '=' are quoted. Never pass a URL that has not gone through net::redact_url.
 
+#include <exception>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -35,6 +36,15 @@ inline void debug(std::string_view m, std::initializer_list<Field> f = {}) { wri
 inline void info(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::info, m, f); }
 inline void warn(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::warn, m, f); }
 inline void error(std::string_view m, std::initializer_list<Field> f = {}) { write(Level::error, m, f); }
+
+// The completion handler for a coroutine spawned on its own (co_spawn): an exception that ends
+// it is logged at error level with `what` (a string literal naming the coroutine), where Asio's
+// `detached` would swallow it and leave a listener or a session silently gone.
+struct ReportException {
+  const char* what;
+  void operator()(std::exception_ptr failure) const;
+};
+inline ReportException report_exception(const char* what) { return {what}; }
 
 // The formatted line without the timestamp, for tests.
 std::string format_fields(std::string_view msg, std::initializer_list<Field> fields);

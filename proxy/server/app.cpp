@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -133,7 +132,7 @@ void App::begin_shutdown(int signal_number) {
         }
         io_.stop();
       },
-      asio::detached);
+      log::report_exception("shutdown deadline"));
 }
 
 }  // namespace vixy::server

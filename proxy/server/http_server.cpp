@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -96,7 +95,7 @@ beast::error_code HttpServer::listen(const tcp::endpoint& endpoint) {
 
 bool HttpServer::listening() const { return acceptor_.is_open(); }
 
-void HttpServer::start() { asio::co_spawn(executor_, accept_loop(shared_from_this()), asio::detached); }
+void HttpServer::start() { asio::co_spawn(executor_, accept_loop(shared_from_this()), log::report_exception("accept loop")); }
 
 void HttpServer::stop_accepting() {
   beast::error_code ignored;
@@ -162,10 +161,11 @@ void HttpServer::admit(tcp::socket socket) {
   connections_.emplace(id, connection.get());
   auto self = shared_from_this();
   if (admission.verdict == ConnectionGate::Verdict::serve) {
-    asio::co_spawn(executor_, run_connection(std::move(self), std::move(connection)), asio::detached);
+    asio::co_spawn(executor_, run_connection(std::move(self), std::move(connection)),
+                   log::report_exception("http connection"));
   } else {
     asio::co_spawn(executor_, run_overflow(std::move(self), std::move(connection), *admission.refusal),
-                   asio::detached);
+                   log::report_exception("overflow connection"));
   }
   served_changed();
 }

@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -281,7 +280,7 @@ void Session::process() {
 void Session::open_link(ConnectionId connection, std::size_t node) {
   auto link = std::make_shared<Link>(connection, node, hub_.executor(), hub_.tls());
   links_[connection] = link;
-  asio::co_spawn(hub_.executor(), run_link(shared_from_this(), link), asio::detached);
+  asio::co_spawn(hub_.executor(), run_link(shared_from_this(), link), log::report_exception("upstream link"));
 }
 
 void Session::drop_link(ConnectionId connection) {
@@ -306,7 +305,7 @@ asio::awaitable<void> Session::run_link(std::shared_ptr<Session> self, std::shar
     co_return;
   }
   link->open = true;
-  asio::co_spawn(self->hub_.executor(), write_link(self, link), asio::detached);
+  asio::co_spawn(self->hub_.executor(), write_link(self, link), log::report_exception("upstream link writer"));
   self->core_.upstream_connected(link->id, Clock::now());
   self->process();
   for (;;) {

@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -79,7 +78,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Outbox& to_client() { return to_client_; }
 
-  void start() { asio::co_spawn(executor_, upstream_manager(shared_from_this()), asio::detached); }
+  void start() { asio::co_spawn(executor_, upstream_manager(shared_from_this()), log::report_exception("standin upstream manager")); }
 
   void client_left() {
     client_gone_ = true;

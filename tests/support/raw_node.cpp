@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,6 +15,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json.hpp>
 
+#include "log/log.hpp"
 #include "net/awaitable.hpp"
 
 namespace vixy::testing {
@@ -41,7 +41,7 @@ asio::awaitable<void> RawNode::Impl::accept_loop(RawNode* node, std::shared_ptr<
     auto [ec, socket] = co_await node->impl_->acceptor.async_accept(use_tuple);
     if (ec) co_return;
     ++node->connections_;
-    asio::co_spawn(node->impl_->io, serve(node, script, std::move(socket)), asio::detached);
+    asio::co_spawn(node->impl_->io, serve(node, script, std::move(socket)), log::report_exception("raw node connection"));
   }
 }
 
@@ -93,7 +93,7 @@ RawNode::RawNode(Script script) : impl_(std::make_unique<Impl>()) {
   acceptor.bind(endpoint);
   acceptor.listen();
   port_ = acceptor.local_endpoint().port();
-  asio::co_spawn(impl_->io, Impl::accept_loop(this, std::make_shared<Script>(std::move(script))), asio::detached);
+  asio::co_spawn(impl_->io, Impl::accept_loop(this, std::make_shared<Script>(std::move(script))), log::report_exception("raw node accept loop"));
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
 
@@ -212,7 +212,7 @@ chaos::HttpResult raw_exchange(std::uint16_t port, const std::string& bytes, std
     }
     result.body = response.body();
   };
-  asio::co_spawn(io, exchange(), asio::detached);
+  asio::co_spawn(io, exchange(), log::report_exception("raw exchange"));
   io.run_for(timeout + std::chrono::seconds(1));
   return result;
 }
