@@ -12,7 +12,7 @@
 
 #include "fakenodes/filters.hpp"
 #include "jsonrpc/jsonrpc.hpp"
-#include "net/ascii.hpp"
+#include "text/ascii.hpp"
 
 namespace vixy::chaos {
 namespace {
@@ -161,7 +161,7 @@ class Checker {
       return;
     }
     ++r_.heads;
-    std::string hash = net::lowercase(head["hash"].get<std::string>());
+    std::string hash = text::lowercase(head["hash"].get<std::string>());
     if (truth_) {
       auto block = truth_->find_block(hash);
       if (!block || block->height != *number) {
@@ -184,7 +184,7 @@ class Checker {
       ++r_.reorgs;
       if (*s.last - *number + 1 > spec_.bound) ++r_.deep_reorgs;
     } else if (const json& parent = field(head, "parentHash");
-               s.last && (!parent.is_string() || net::lowercase(parent.get<std::string>()) != s.last_hash)) {
+               s.last && (!parent.is_string() || text::lowercase(parent.get<std::string>()) != s.last_hash)) {
       // No height is missing, yet the client never saw this head's parent: a reorg it was not
       // told of. Logs show it (two blocks' logs at a height); for heads it is only counted.
       ++r_.unlinked;
@@ -200,7 +200,7 @@ class Checker {
       violation(at, "a logs notification without blockNumber, blockHash, logIndex and topics: " + log.dump().substr(0, 120));
       return;
     }
-    std::pair<std::string, std::uint64_t> key{net::lowercase(log["blockHash"].get<std::string>()), *index};
+    std::pair<std::string, std::uint64_t> key{text::lowercase(log["blockHash"].get<std::string>()), *index};
     std::string what = "log " + show(*index) + " of block " + key.first + " (height " + show(*height) + ")";
     if (field(log, "removed") == true) {
       ++r_.removed_logs;

@@ -15,7 +15,7 @@
 #include <cctype>
 #include <deque>
 
-#include "net/ascii.hpp"
+#include "text/ascii.hpp"
 #include "net/awaitable.hpp"
 
 namespace vixy::chaos {
@@ -91,7 +91,7 @@ asio::awaitable<void> exchange(beast::tcp_stream& stream, const std::string& hos
   auto response = parser.release();
   result.status = static_cast<int>(response.result_int());
   for (const auto& field : response) {
-    std::string name = net::lowercase(field.name_string());
+    std::string name = text::lowercase(field.name_string());
     std::string value(field.value());
     auto [it, inserted] = result.headers.emplace(name, value);
     if (!inserted) it->second += ", " + value;

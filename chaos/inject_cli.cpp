@@ -15,7 +15,7 @@
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
 #include "net/listen_address.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 
 namespace vixy::chaos {
 namespace {
@@ -126,8 +126,8 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
-boost::asio::awaitable<void> serve_control(FaultInjector* injector, server::HttpConnection& connection,
-                                           server::Request& request);
+boost::asio::awaitable<void> serve_control(FaultInjector* injector, net::HttpConnection& connection,
+                                           net::Request& request);
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "vixy-chaos inject: %s\n%s", message.c_str(), kUsage);
@@ -165,13 +165,13 @@ std::pair<int, json> control_request(FaultInjector& injector, bool is_get, std::
 }
 
 namespace {
-boost::asio::awaitable<void> serve_control(FaultInjector* injector, server::HttpConnection& connection,
-                                           server::Request& request) {
+boost::asio::awaitable<void> serve_control(FaultInjector* injector, net::HttpConnection& connection,
+                                           net::Request& request) {
   std::string_view target = request.target();
-  auto [status, answer] = control_request(*injector, request.method() == server::http::verb::get,
+  auto [status, answer] = control_request(*injector, request.method() == net::http::verb::get,
                                           target.substr(0, target.find('?')), request.body());
   // Built outside the co_await: GCC 12 may destroy temporaries of a co_await expression twice.
-  server::Response response = server::make_response(request, static_cast<server::http::status>(status), answer.dump());
+  net::Response response = net::make_response(request, static_cast<net::http::status>(status), answer.dump());
   co_await connection.respond(std::move(response));
 }
 }  // namespace
@@ -218,8 +218,8 @@ int run_inject(const std::vector<std::string_view>& args) {
     return 1;
   }
   auto* relay = injector.get();
-  auto control = std::make_shared<server::HttpServer>(
-      io.get_executor(), [relay](server::HttpConnection& c, server::Request& r) { return serve_control(relay, c, r); });
+  auto control = std::make_shared<net::HttpServer>(
+      io.get_executor(), [relay](net::HttpConnection& c, net::Request& r) { return serve_control(relay, c, r); });
   if (auto ec = control->listen({asio::ip::make_address_v4("127.0.0.1"), control_port})) {
     log::error("cannot listen", {{"what", "control"}, {"error", ec.message()}});
     return 1;

@@ -192,7 +192,7 @@ Response admin_response(FakeNode& node, const Request& request) {
   auto reply = [&](const AdminReply& r) {
     json body = r.error.empty() ? json{{"ok", true}, {"state", node.state()}}
                                 : json{{"ok", false}, {"error", r.error}};
-    return server::make_response(request, r.status, body.dump());
+    return net::make_response(request, r.status, body.dump());
   };
 
   if (path == "/state") {

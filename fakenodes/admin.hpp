@@ -7,7 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 
 namespace vixy::fakenodes {
 
@@ -15,7 +15,7 @@ class FakeNode;
 
 // Answers one admin request: GET /state, POST /lag /pause /resume /method /method/clear /syncing
 // /healthy /drop-subscriptions /close-connections /kill /restart /silent /reorg /interim.
-boost::asio::awaitable<void> serve_admin(std::shared_ptr<FakeNode> node, server::HttpConnection& connection,
-                                         server::Request& request);
+boost::asio::awaitable<void> serve_admin(std::shared_ptr<FakeNode> node, net::HttpConnection& connection,
+                                         net::Request& request);
 
 }  // namespace vixy::fakenodes

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "jsonrpc/jsonrpc.hpp"
-#include "net/ascii.hpp"
+#include "text/ascii.hpp"
 
 namespace vixy::fakenodes {
 namespace {
@@ -111,7 +111,7 @@ std::optional<Chain::BlockRef> Chain::find_block(std::string_view hash) const {
     height = (height << 4) | static_cast<std::uint64_t>(digit);
   }
   // The suffix only names a candidate height; the hash is ours only if recomputing gives it back.
-  std::string wanted = net::lowercase(hash);
+  std::string wanted = text::lowercase(hash);
   for (std::size_t v = versions_.size(); v-- > 0;) {
     std::size_t own = owner(v, height);
     if (own != v && v != tip()) continue;  // that block is checked under its own version
@@ -236,7 +236,7 @@ std::vector<json> Chain::logs(BlockRef block) const {
 }
 
 std::string Chain::balance(std::string_view address) const {
-  auto digest = sha256("vixy-balance:" + net::lowercase(address));
+  auto digest = sha256("vixy-balance:" + text::lowercase(address));
   std::uint64_t value = 0;
   for (int i = 0; i < 8; ++i) value = (value << 8) | digest[static_cast<std::size_t>(i)];
   return to_quantity(value);

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "log/log.hpp"
-#include "net/ascii.hpp"
+#include "text/ascii.hpp"
 #include "net/awaitable.hpp"
 
 namespace vixy::fakenodes {
@@ -46,11 +46,11 @@ const std::set<std::string, std::less<>>& beacon_paths() {
 
 Response json_error(const Request& request, http::status status, const std::string& message) {
   ordered_json body{{"code", static_cast<unsigned>(status)}, {"message", message}};
-  return server::make_response(request, status, body.dump());
+  return net::make_response(request, status, body.dump());
 }
 
 Response empty_response(const Request& request, http::status status) {
-  Response response = server::make_response(request, status, "");
+  Response response = net::make_response(request, status, "");
   response.erase(http::field::content_type);
   return response;
 }
@@ -114,7 +114,7 @@ namespace {
 Response echo_response(const Request& request) {
   ordered_json headers = ordered_json::object();
   for (const auto& field : request) {
-    std::string name = net::lowercase(field.name_string());
+    std::string name = text::lowercase(field.name_string());
     std::string value(field.value());
     if (headers.contains(name)) value = headers[name].get<std::string>() + ", " + value;
     headers[name] = value;
@@ -123,7 +123,7 @@ Response echo_response(const Request& request) {
                     {"target", std::string(request.target())},
                     {"headers", std::move(headers)},
                     {"body", request.body()}};
-  return server::make_response(request, http::status::ok, body.dump());
+  return net::make_response(request, http::status::ok, body.dump());
 }
 }  // namespace
 
@@ -150,14 +150,14 @@ std::optional<Response> ClNode::rest_response(const Request& request, std::strin
                         {"is_syncing", syncing()},
                         {"is_optimistic", false},
                         {"el_offline", false}}}};
-    return server::make_response(request, http::status::ok, body.dump());
+    return net::make_response(request, http::status::ok, body.dump());
   }
   if (path == "/eth/v1/node/version") {
     ordered_json body{{"data", {{"version", version_string()}}}};
-    return server::make_response(request, http::status::ok, body.dump());
+    return net::make_response(request, http::status::ok, body.dump());
   }
   if (path == "/eth/v1/beacon/headers/head") {
-    return server::make_response(request, http::status::ok, head_header(slot));
+    return net::make_response(request, http::status::ok, head_header(slot));
   }
   return std::nullopt;  // /eth/v1/events: a stream, not a response
 }

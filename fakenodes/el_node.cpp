@@ -55,7 +55,7 @@ asio::awaitable<void> ElNode::handle(HttpConnection& connection, Request& reques
     co_return;
   }
   if (!healthy()) {
-    Response response = server::make_jsonrpc_error_response(request, http::status::service_unavailable,
+    Response response = net::make_jsonrpc_error_response(request, http::status::service_unavailable,
                                                             jsonrpc::kServerError, "node is unhealthy");
     co_await connection.respond(std::move(response));
     co_return;
@@ -65,7 +65,7 @@ asio::awaitable<void> ElNode::handle(HttpConnection& connection, Request& reques
     co_return;
   }
   if (request.method() != http::verb::post) {
-    Response response = server::make_jsonrpc_error_response(
+    Response response = net::make_jsonrpc_error_response(
         request, http::status::method_not_allowed, jsonrpc::kInvalidRequest, "use POST for JSON-RPC");
     response.set(http::field::allow, "POST");
     co_await connection.respond(std::move(response));
@@ -81,7 +81,7 @@ asio::awaitable<void> ElNode::handle(HttpConnection& connection, Request& reques
     answer = jsonrpc::make_error(nullptr, jsonrpc::kParseError, "parse error");
   }
   std::string body = answer ? answer->dump() : std::string();
-  Response response = server::make_response(request, http::status::ok, std::move(body));
+  Response response = net::make_response(request, http::status::ok, std::move(body));
   co_await connection.respond(std::move(response));
 }
 

@@ -195,8 +195,8 @@ void WsSession::publish(const ReorgEvents& reorg) {
   }
 }
 
-asio::awaitable<void> serve_websocket(std::shared_ptr<ElNode> node, server::HttpConnection& connection,
-                                      server::Request& request) {
+asio::awaitable<void> serve_websocket(std::shared_ptr<ElNode> node, net::HttpConnection& connection,
+                                      net::Request& request) {
   connection.take_over();
   WebSocket ws(connection.stream());
   ws.read_message_max(kMaxMessageBytes);

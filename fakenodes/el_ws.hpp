@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "fakenodes/filters.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 
 namespace vixy::fakenodes {
 
@@ -78,7 +78,7 @@ class WsSession {
 };
 
 // Takes over an upgrade request and runs the WebSocket JSON-RPC session until either side ends it.
-boost::asio::awaitable<void> serve_websocket(std::shared_ptr<ElNode> node, server::HttpConnection& connection,
-                                             server::Request& request);
+boost::asio::awaitable<void> serve_websocket(std::shared_ptr<ElNode> node, net::HttpConnection& connection,
+                                             net::Request& request);
 
 }  // namespace vixy::fakenodes

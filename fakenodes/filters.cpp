@@ -3,13 +3,13 @@
 #include <algorithm>
 
 #include "jsonrpc/jsonrpc.hpp"
-#include "net/ascii.hpp"
+#include "text/ascii.hpp"
 
 namespace vixy::fakenodes {
 namespace {
 
 bool contains(const std::vector<std::string>& alternatives, const std::string& value) {
-  return std::find(alternatives.begin(), alternatives.end(), net::lowercase(value)) != alternatives.end();
+  return std::find(alternatives.begin(), alternatives.end(), text::lowercase(value)) != alternatives.end();
 }
 
 }  // namespace
@@ -25,11 +25,11 @@ std::optional<LogFilter> parse_log_filter(const json& filter, std::string* error
 
   if (auto address = filter.find("address"); address != filter.end() && !address->is_null()) {
     if (address->is_string()) {
-      parsed.addresses.push_back(net::lowercase(address->get<std::string>()));
+      parsed.addresses.push_back(text::lowercase(address->get<std::string>()));
     } else if (address->is_array()) {
       for (const auto& a : *address) {
         if (!a.is_string()) return fail("address must be a string or an array of strings");
-        parsed.addresses.push_back(net::lowercase(a.get<std::string>()));
+        parsed.addresses.push_back(text::lowercase(a.get<std::string>()));
       }
     } else {
       return fail("address must be a string or an array of strings");
@@ -41,11 +41,11 @@ std::optional<LogFilter> parse_log_filter(const json& filter, std::string* error
     for (const auto& position : *topics) {
       std::vector<std::string> alternatives;
       if (position.is_string()) {
-        alternatives.push_back(net::lowercase(position.get<std::string>()));
+        alternatives.push_back(text::lowercase(position.get<std::string>()));
       } else if (position.is_array()) {
         for (const auto& t : position) {
           if (!t.is_string()) return fail("topic alternatives must be strings");
-          alternatives.push_back(net::lowercase(t.get<std::string>()));
+          alternatives.push_back(text::lowercase(t.get<std::string>()));
         }
       } else if (!position.is_null()) {
         return fail("each topic must be null, a string or an array of strings");

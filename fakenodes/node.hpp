@@ -18,17 +18,17 @@
 
 #include "fakenodes/chain.hpp"
 #include "fakenodes/options.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 
 namespace vixy::fakenodes {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using server::HttpConnection;
-using server::HttpServer;
-using server::Request;
-using server::Response;
+using net::HttpConnection;
+using net::HttpServer;
+using net::Request;
+using net::Response;
 
 class TlsFront;
 

@@ -9,7 +9,7 @@
 #include "log/log.hpp"
 #include "net/listen_address.hpp"
 #include "server/app.hpp"
-#include "server/descriptors.hpp"
+#include "net/descriptors.hpp"
 
 namespace {
 
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   if (config_path.empty()) return usage_error("--config is required");
 
   vixy::log::set_component("vixy");
-  vixy::server::raise_descriptor_limit();
+  vixy::net::raise_descriptor_limit();
   try {
     auto config = vixy::config::load_file(config_path);
     if (listen.empty()) listen = config.server.listen.value_or("127.0.0.1:8080");

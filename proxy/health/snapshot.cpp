@@ -49,6 +49,13 @@ bool is_healthy(const NodeHealth& node, const Thresholds& thresholds) {
 
 }  // namespace
 
+SnapshotPtr initial_snapshot(const config::Config& config) {
+  auto snapshot = std::make_shared<HealthSnapshot>();
+  snapshot->el = initial_el(config.el);
+  snapshot->cl = initial_cl(config.cl);
+  return snapshot;
+}
+
 LayerHealth initial_el(const std::vector<config::ElNode>& nodes) {
   LayerHealth layer;
   for (const auto& node : nodes) layer.nodes.push_back(unchecked_node(node.name, node.tier));

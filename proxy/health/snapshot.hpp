@@ -2,6 +2,7 @@
 // What the health monitor knows after a round, as an immutable value. The monitor builds a new
 // HealthSnapshot every round and publishes it atomically; request paths only ever read one.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -56,7 +57,25 @@ struct HealthSnapshot {
 
 using SnapshotPtr = std::shared_ptr<const HealthSnapshot>;
 
-// The initial, all-unhealthy view of a layer, before any check.
+// The latest snapshot. The monitor publishes one per round; request paths read it without waiting
+// and without knowing who publishes (they sit below the monitor).
+class PublishedSnapshot {
+ public:
+  explicit PublishedSnapshot(SnapshotPtr initial) : current_(std::move(initial)) {}
+  PublishedSnapshot(const PublishedSnapshot&) = delete;
+  PublishedSnapshot& operator=(const PublishedSnapshot&) = delete;
+
+  SnapshotPtr get() const { return current_.load(std::memory_order_acquire); }
+  // Publishes `next`; the snapshot it replaces.
+  SnapshotPtr exchange(SnapshotPtr next) { return current_.exchange(std::move(next), std::memory_order_acq_rel); }
+
+ private:
+  std::atomic<SnapshotPtr> current_;
+};
+
+// The initial, all-unhealthy view of every node, before any check.
+SnapshotPtr initial_snapshot(const config::Config& config);
+// The same for one layer.
 LayerHealth initial_el(const std::vector<config::ElNode>& nodes);
 LayerHealth initial_cl(const std::vector<config::ClNode>& nodes);
 

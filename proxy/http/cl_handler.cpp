@@ -29,44 +29,58 @@ bool is_allowed(bhttp::verb method) {
   }
 }
 
+}  // namespace
+
+ClHandler::ClHandler(const config::Global& settings, const std::vector<config::ClNode>& nodes,
+                     std::deque<NodePools>& pools, const health::PublishedSnapshot& health, EventStreams& streams,
+                     observability::ProxyMetrics& metrics)
+    : settings_(settings), nodes_(nodes), pools_(pools), health_(health), streams_(streams) {
+  for (const auto& node : nodes_) {
+    node_metrics_.push_back({metrics.cl_requests_total.with({node.name}),
+                             metrics.cl_request_duration_seconds.with({node.name}),
+                             metrics.cl_upstream_errors_total.with({node.name})});
+  }
+  // In Reason's order.
+  for (const char* reason : {"method_not_allowed", "bad_path", "no_healthy_node", "timeout", "upstream_failed"}) {
+    errors_.push_back(&metrics.proxy_errors_total.with({"cl", reason}));
+  }
+}
+
 // Beacon API errors are {"code":..,"message":..}, not JSON-RPC.
-asio::awaitable<void> answer_cl_error(server::ProxyContext& context, server::HttpConnection& connection,
-                                   const server::Request& request, bhttp::status status, std::string message,
-                                   const char* reason) {
-  context.metrics.proxy_errors_total.with({"cl", reason}).inc();
+asio::awaitable<void> ClHandler::answer_error(net::HttpConnection& connection, const net::Request& request,
+                                              bhttp::status status, std::string message, Reason reason) {
+  errors_[reason]->inc();
   nlohmann::json body{{"code", static_cast<unsigned>(status)}, {"message", std::move(message)}};
-  auto response = server::make_response(request, status, body.dump());
+  auto response = net::make_response(request, status, body.dump());
   if (status == bhttp::status::method_not_allowed) response.set(bhttp::field::allow, kAllowed);
   co_await connection.respond(std::move(response));
 }
 
-}  // namespace
-
-asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConnection& connection,
-                                server::Request& request, std::string_view suffix) {
+asio::awaitable<void> ClHandler::handle(net::HttpConnection& connection, net::Request& request,
+                                        std::string_view suffix) {
   auto started = Clock::now();
   if (!is_allowed(request.method())) {
     std::string message = "method " + std::string(request.method_string()) + " not allowed on /cl";
-    co_await answer_cl_error(context, connection, request, bhttp::status::method_not_allowed, std::move(message),
-                          "method_not_allowed");
+    co_await answer_error(connection, request, bhttp::status::method_not_allowed, std::move(message),
+                          method_not_allowed);
     co_return;
   }
   // Refused before any node is asked: a path that could leave the node URL's own path.
   if (auto problem = cl_path_problem(suffix)) {
     std::string message = std::move(*problem);
-    co_await answer_cl_error(context, connection, request, bhttp::status::bad_request, std::move(message), "bad_path");
+    co_await answer_error(connection, request, bhttp::status::bad_request, std::move(message), bad_path);
     co_return;
   }
 
-  auto snapshot = context.monitor.snapshot();
+  auto snapshot = health_.get();
   std::vector<RelayTarget> targets;
   for (std::size_t index : routing::cl_candidates(snapshot->cl)) {
-    auto& pool = context.upstreams.cl[index].requests;
+    auto& pool = pools_[index].requests;
     if (auto target = cl_upstream_target(pool.url(), suffix)) targets.push_back({&pool, index, std::move(*target)});
   }
   if (targets.empty()) {
-    co_await answer_cl_error(context, connection, request, bhttp::status::service_unavailable,
-                          "no healthy CL node available", "no_healthy_node");
+    co_await answer_error(connection, request, bhttp::status::service_unavailable,
+                          "no healthy CL node available", no_healthy_node);
     co_return;
   }
 
@@ -75,38 +89,37 @@ asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConne
     if (!is_hop_by_hop(field.name())) upstream.insert(field.name_string(), field.value());
   }
   upstream.body() = std::move(request.body());
-  auto deadline = started + std::chrono::milliseconds(context.config.global.proxy_timeout_ms);
+  auto deadline = started + std::chrono::milliseconds(settings_.proxy_timeout_ms);
   // Event streams are watched so that they end when their node stops being healthy (ordinary
   // answers are not affected: the watch only starts on a text/event-stream answer).
-  auto outcome = co_await relay(connection, upstream, targets, context.config.global.max_retries, deadline,
-                                &context.event_streams);
+  auto outcome = co_await relay(connection, upstream, targets, settings_.max_retries, deadline,
+                                &streams_);
 
   for (const auto& failure : outcome.failures) {
-    const auto& node = context.config.cl[failure.node_index];
-    context.metrics.cl_upstream_errors_total.with({node.name}).inc();
+    const auto& node = nodes_[failure.node_index];
+    node_metrics_[failure.node_index].upstream_errors.inc();
     log::warn("cl upstream failed", {{"node", node.name},
                                      {"failure", to_string(failure.failure)},
                                      {"error", failure.error.message()}});
   }
   if (outcome.kind == RelayOutcome::Kind::relayed) {
-    const auto& node = context.config.cl[outcome.node_index];
+    const auto& node = nodes_[outcome.node_index];
     if (outcome.client_too_slow) {
       log::warn("cl client too slow: closed", {{"node", node.name},
                                                 {"status", outcome.status},
                                                 {"write_timeout_ms", connection.write_timeout().count()}});
     }
-    context.metrics.cl_requests_total.with({node.name}).inc();
-    context.metrics.cl_request_duration_seconds.with({node.name})
-        .observe(std::chrono::duration<double>(Clock::now() - started).count());
+    node_metrics_[outcome.node_index].requests.inc();
+    node_metrics_[outcome.node_index].duration.observe(std::chrono::duration<double>(Clock::now() - started).count());
     co_return;
   }
   if (outcome.kind == RelayOutcome::Kind::timeout) {
-    co_await answer_cl_error(context, connection, request, bhttp::status::gateway_timeout,
-                          "upstream timeout after " + std::to_string(context.config.global.proxy_timeout_ms) + " ms",
-                          "timeout");
+    co_await answer_error(connection, request, bhttp::status::gateway_timeout,
+                          "upstream timeout after " + std::to_string(settings_.proxy_timeout_ms) + " ms",
+                          timeout);
   } else {
-    co_await answer_cl_error(context, connection, request, bhttp::status::bad_gateway, "every CL node tried failed",
-                          "upstream_failed");
+    co_await answer_error(connection, request, bhttp::status::bad_gateway, "every CL node tried failed",
+                          upstream_failed);
   }
 }
 

@@ -2,13 +2,48 @@
 // ANY /cl/*: beacon REST to the first healthy CL node, method, path, query, headers and body as
 // sent, with the answer streamed back (event streams included).
 
-#include "server/context.hpp"
-#include "server/http_server.hpp"
+#include <deque>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "health/snapshot.hpp"
+#include "http/event_stream.hpp"
+#include "http/upstreams.hpp"
+#include "net/http_server.hpp"
+#include "observability/proxy_metrics.hpp"
 
 namespace vixy::http {
 
-// `suffix` is the part of the target after "/cl" (path and query), e.g. "/eth/v1/events?topics=head".
-asio::awaitable<void> handle_cl(server::ProxyContext& context, server::HttpConnection& connection,
-                                server::Request& request, std::string_view suffix);
+class ClHandler {
+ public:
+  // `pools[i]` belongs to `nodes[i]`; all must outlive the handler. Event streams relayed here are
+  // registered with `streams`, which ends them when their node stops being routable.
+  ClHandler(const config::Global& settings, const std::vector<config::ClNode>& nodes, std::deque<NodePools>& pools,
+            const health::PublishedSnapshot& health, EventStreams& streams, observability::ProxyMetrics& metrics);
+
+  // `suffix` is the part of the target after "/cl" (path and query), e.g. "/eth/v1/events?topics=head".
+  asio::awaitable<void> handle(net::HttpConnection& connection, net::Request& request, std::string_view suffix);
+
+ private:
+  // The answers vixy gives itself, counted by reason in vixy_proxy_errors_total.
+  enum Reason { method_not_allowed, bad_path, no_healthy_node, timeout, upstream_failed, kReasons };
+  struct NodeMetrics {
+    observability::Counter& requests;
+    observability::Histogram& duration;
+    observability::Counter& upstream_errors;
+  };
+
+  asio::awaitable<void> answer_error(net::HttpConnection& connection, const net::Request& request,
+                                     bhttp::status status, std::string message, Reason reason);
+
+  const config::Global& settings_;
+  const std::vector<config::ClNode>& nodes_;
+  std::deque<NodePools>& pools_;
+  const health::PublishedSnapshot& health_;
+  EventStreams& streams_;
+  std::vector<NodeMetrics> node_metrics_;
+  std::vector<observability::Counter*> errors_;  // by Reason
+};
 
 }  // namespace vixy::http

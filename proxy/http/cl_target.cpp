@@ -4,7 +4,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "net/ascii.hpp"
+#include "text/ascii.hpp"
 
 namespace vixy::http {
 namespace {
@@ -18,8 +18,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
     char c = text[i];
     if (c == '%') {
       if (i + 2 >= text.size()) return std::nullopt;
-      int high = net::hex_digit_value(text[i + 1]);
-      int low = net::hex_digit_value(text[i + 2]);
+      int high = text::hex_digit_value(text[i + 1]);
+      int low = text::hex_digit_value(text[i + 2]);
       if (high < 0 || low < 0) return std::nullopt;
       out += static_cast<char>(high * 16 + low);
       i += 2;

@@ -6,44 +6,54 @@
 #include "routing/select.hpp"
 
 namespace vixy::http {
-namespace {
 
-// `body` is "" for a batch of notifications only: JSON-RPC answers those with nothing at all.
-asio::awaitable<void> answer_el_error(server::ProxyContext& context, server::HttpConnection& connection,
-                                   const server::Request& request, bhttp::status status, std::string body,
-                                   const char* reason) {
-  context.metrics.proxy_errors_total.with({"el", reason}).inc();
-  co_await connection.respond(server::make_response(request, status, std::move(body)));
+ElHandler::ElHandler(const config::Global& settings, const std::vector<config::ElNode>& nodes,
+                     std::deque<NodePools>& pools, const health::PublishedSnapshot& health,
+                     observability::ProxyMetrics& metrics)
+    : settings_(settings), nodes_(nodes), pools_(pools), health_(health) {
+  for (const auto& node : nodes_) {
+    std::vector<std::string> labels{node.name, config::to_string(node.tier)};
+    node_metrics_.push_back({metrics.el_requests_total.with(labels), metrics.el_request_duration_seconds.with(labels),
+                             metrics.el_upstream_errors_total.with(labels)});
+  }
+  // In Reason's order.
+  for (const char* reason : {"parse_error", "invalid_request", "no_healthy_node", "timeout", "upstream_failed"}) {
+    errors_.push_back(&metrics.proxy_errors_total.with({"el", reason}));
+  }
 }
 
-}  // namespace
+// `body` is "" for a batch of notifications only: JSON-RPC answers those with nothing at all.
+asio::awaitable<void> ElHandler::answer_error(net::HttpConnection& connection, const net::Request& request,
+                                              bhttp::status status, std::string body, Reason reason) {
+  errors_[reason]->inc();
+  co_await connection.respond(net::make_response(request, status, std::move(body)));
+}
 
-asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConnection& connection,
-                                server::Request& request) {
+asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Request& request) {
   auto started = Clock::now();
-  const auto& global = context.config.global;
+  const auto& global = settings_;
   auto shape = jsonrpc::inspect_request_body(request.body(), {global.max_json_depth, global.max_batch_size});
   if (shape.kind == jsonrpc::RequestShape::Kind::parse_error) {
     std::string body = jsonrpc::error_text("null", jsonrpc::kParseError, "parse error: " + shape.problem);
-    co_await answer_el_error(context, connection, request, bhttp::status::bad_request, std::move(body), "parse_error");
+    co_await answer_error(connection, request, bhttp::status::bad_request, std::move(body), parse_error);
     co_return;
   }
   if (shape.kind == jsonrpc::RequestShape::Kind::invalid_request) {
-    co_await answer_el_error(context, connection, request, bhttp::status::bad_request, std::move(shape.answer),
-                          "invalid_request");
+    co_await answer_error(connection, request, bhttp::status::bad_request, std::move(shape.answer),
+                          invalid_request);
     co_return;
   }
 
-  auto snapshot = context.monitor.snapshot();
+  auto snapshot = health_.get();
   std::vector<RelayTarget> targets;
   for (std::size_t index : routing::el_candidates(snapshot->el)) {
-    auto& pool = context.upstreams.el[index].requests;
+    auto& pool = pools_[index].requests;
     targets.push_back({&pool, index, pool.url().target()});
   }
   if (targets.empty()) {
     std::string body = jsonrpc::error_for_each(request.body(), jsonrpc::kServerError, "no healthy EL node available");
-    co_await answer_el_error(context, connection, request, bhttp::status::service_unavailable, std::move(body),
-                          "no_healthy_node");
+    co_await answer_error(connection, request, bhttp::status::service_unavailable, std::move(body),
+                          no_healthy_node);
     co_return;
   }
 
@@ -51,27 +61,25 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
   upstream.set(bhttp::field::content_type, "application/json");
   upstream.set(bhttp::field::accept, "application/json");
   upstream.body() = std::move(request.body());
-  auto deadline = started + std::chrono::milliseconds(context.config.global.proxy_timeout_ms);
-  auto outcome = co_await relay(connection, upstream, targets, context.config.global.max_retries, deadline);
+  auto deadline = started + std::chrono::milliseconds(global.proxy_timeout_ms);
+  auto outcome = co_await relay(connection, upstream, targets, global.max_retries, deadline);
 
   for (const auto& failure : outcome.failures) {
-    const auto& node = context.config.el[failure.node_index];
-    context.metrics.el_upstream_errors_total.with({node.name, config::to_string(node.tier)}).inc();
+    const auto& node = nodes_[failure.node_index];
+    node_metrics_[failure.node_index].upstream_errors.inc();
     log::warn("el upstream failed", {{"node", node.name},
                                      {"failure", to_string(failure.failure)},
                                      {"error", failure.error.message()}});
   }
   if (outcome.kind == RelayOutcome::Kind::relayed) {
-    const auto& node = context.config.el[outcome.node_index];
+    const auto& node = nodes_[outcome.node_index];
     if (outcome.client_too_slow) {
       log::warn("el client too slow: closed", {{"node", node.name},
                                                 {"status", outcome.status},
                                                 {"write_timeout_ms", connection.write_timeout().count()}});
     }
-    std::vector<std::string> labels{node.name, config::to_string(node.tier)};
-    context.metrics.el_requests_total.with(labels).inc();
-    context.metrics.el_request_duration_seconds.with(labels).observe(
-        std::chrono::duration<double>(Clock::now() - started).count());
+    node_metrics_[outcome.node_index].requests.inc();
+    node_metrics_[outcome.node_index].duration.observe(std::chrono::duration<double>(Clock::now() - started).count());
     co_return;
   }
   // Nothing reached the client yet, so it gets a proper JSON-RPC answer for every request.
@@ -80,8 +88,7 @@ asio::awaitable<void> handle_el(server::ProxyContext& context, server::HttpConne
                               : "every EL node tried failed (" + std::to_string(outcome.failures.size()) + " attempts)";
   std::string body = jsonrpc::error_for_each(upstream.body(), jsonrpc::kServerError, why);
   auto status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
-  const char* reason = timed_out ? "timeout" : "upstream_failed";
-  co_await answer_el_error(context, connection, request, status, std::move(body), reason);
+  co_await answer_error(connection, request, status, std::move(body), timed_out ? timeout : upstream_failed);
 }
 
 }  // namespace vixy::http

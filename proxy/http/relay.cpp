@@ -35,7 +35,7 @@ struct NodeResult {
 
 template <class Stream>
 asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& connection,
-                                     server::HttpConnection& client,
+                                     net::HttpConnection& client,
                                      const bhttp::request<bhttp::string_body>& request,
                                      Clock::time_point deadline, EventStreams* streams, std::size_t node_index) {
   NodeResult result;
@@ -193,7 +193,7 @@ bool is_hop_by_hop(bhttp::field field) {
   }
 }
 
-asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
+asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
                                     Clock::time_point deadline, EventStreams* streams) {
   RelayOutcome outcome;

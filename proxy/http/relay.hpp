@@ -9,7 +9,7 @@
 
 #include "http/event_stream.hpp"
 #include "http/upstream_pool.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 
 namespace vixy::http {
 
@@ -46,7 +46,7 @@ struct RelayOutcome {
 // response is ended cleanly so that it reconnects elsewhere. Every write to the client must end
 // within client.write_timeout(); a client that does not read is closed, and its node's answer
 // (event stream or not) let go. A node's interim (1xx) answers are not relayed.
-asio::awaitable<RelayOutcome> relay(server::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
+asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
                                     Clock::time_point deadline, EventStreams* streams = nullptr);
 

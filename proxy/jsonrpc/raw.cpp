@@ -2,13 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "net/ascii.hpp"
+#include "text/ascii.hpp"
 
 namespace vixy::jsonrpc::raw {
 namespace {
 
 std::size_t skip_space(std::string_view text, std::size_t pos) {
-  while (pos < text.size() && net::is_json_space(text[pos])) ++pos;
+  while (pos < text.size() && text::is_json_space(text[pos])) ++pos;
   return pos;
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "net/ascii.hpp"
+#include "text/ascii.hpp"
 
 #include "jsonrpc/raw.hpp"
 
@@ -64,7 +64,7 @@ class Scanner {
   bool at_end() const { return pos_ >= text_.size(); }
   unsigned char peek() const { return static_cast<unsigned char>(text_[pos_]); }
   void skip_space() {
-    while (!at_end() && net::is_json_space(peek())) ++pos_;
+    while (!at_end() && text::is_json_space(peek())) ++pos_;
   }
   bool consume(char c) {
     if (at_end() || text_[pos_] != c) return false;
@@ -218,7 +218,7 @@ class Scanner {
     if (text_.size() - pos_ < 4) return -1;
     int unit = 0;
     for (int i = 0; i < 4; ++i) {
-      int digit = net::hex_digit_value(peek());
+      int digit = text::hex_digit_value(peek());
       if (digit < 0) return -1;
       unit = unit * 16 + digit;
       ++pos_;

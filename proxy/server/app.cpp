@@ -10,18 +10,22 @@
 
 #include "log/log.hpp"
 #include "net/awaitable.hpp"
+#include "net/descriptors.hpp"
 #include "net/listen_address.hpp"
-#include "server/descriptors.hpp"
 
 namespace vixy::server {
 namespace {
 
+using net::HttpConnection;
+using net::HttpServer;
+using net::Request;
+
 // The metrics port is for a few scrapers; its connections come out of the descriptor reserve.
 constexpr std::size_t kMetricsPortConnections = 16;
 
-std::shared_ptr<HttpServer> open_server(asio::io_context& io, Handler handler, const ServerLimits& limits,
+std::shared_ptr<HttpServer> open_server(asio::io_context& io, net::Handler handler, const net::ServerLimits& limits,
                                         const tcp::endpoint& endpoint, const char* what,
-                                        ConnectionEvents events = {}) {
+                                        net::ConnectionEvents events = {}) {
   auto server = std::make_shared<HttpServer>(io.get_executor(), std::move(handler), limits);
   if (auto ec = server->listen(endpoint)) {
     throw std::runtime_error(std::string("cannot listen on ") + net::to_string(endpoint) + " (" + what +
@@ -33,7 +37,7 @@ std::shared_ptr<HttpServer> open_server(asio::io_context& io, Handler handler, c
                           {"addr", net::to_string(server->local_endpoint())},
                           {"max_connections", limits.caps.max_connections},
                           {"max_connections_per_ip", limits.caps.max_connections_per_ip},
-                          {"descriptor_limit", descriptor_limit()}});
+                          {"descriptor_limit", net::descriptor_limit()}});
   return server;
 }
 
@@ -43,48 +47,51 @@ App::App(config::Config config, const tcp::endpoint& listen)
     : config_(std::move(config)),
       io_(1),
       signals_(io_, SIGTERM, SIGINT),
-      tls_(vixy::http::make_client_tls_context(config_.tls.ca_file)),
+      tls_(http::make_client_tls_context(config_.tls.ca_file)),
       metrics_(config_),
-      upstreams_(vixy::http::make_upstreams(io_.get_executor(), tls_, config_)),
-      monitor_(std::make_shared<health::HealthMonitor>(io_.get_executor(), config_, upstreams_, metrics_)),
-      ws_hub_(io_.get_executor(), config_, tls_, metrics_, monitor_->snapshot()),
-      event_streams_(config_, metrics_, monitor_->snapshot()),
-      context_{config_, metrics_, upstreams_, *monitor_, ws_hub_, event_streams_} {
+      upstreams_(http::make_upstreams(io_.get_executor(), tls_, config_)),
+      health_(health::initial_snapshot(config_)),
+      monitor_(std::make_shared<monitor::HealthMonitor>(io_.get_executor(), config_, upstreams_, metrics_, health_)),
+      ws_hub_(io_.get_executor(), config_, tls_, metrics_, health_.get()),
+      event_streams_(config_, metrics_, health_.get()),
+      el_(config_.global, config_.el, upstreams_.el, health_, metrics_),
+      cl_(config_.global, config_.cl, upstreams_.cl, health_, event_streams_, metrics_),
+      endpoints_{el_, cl_, ws_hub_, health_, config_, metrics_} {
   // WebSocket sessions and CL event streams hear about health changes as they happen instead of polling.
   monitor_->add_listener([this](const health::SnapshotPtr&, const health::SnapshotPtr& next) {
     ws_hub_.on_snapshot(next);
     event_streams_.on_snapshot(next);
   });
   bool separate_metrics = config_.metrics.enabled && config_.metrics.port.has_value();
-  router_options_.serve_metrics = config_.metrics.enabled && !separate_metrics;
+  endpoints_.serve_metrics = config_.metrics.enabled && !separate_metrics;
 
-  ServerLimits limits;
+  net::ServerLimits limits;
   limits.max_body_size = config_.global.max_body_size;
   limits.write_timeout = std::chrono::milliseconds(config_.server.client_write_timeout_ms);
   limits.caps.max_connections = config_.server.max_connections > 0
                                     ? config_.server.max_connections
-                                    : connections_for_descriptors(descriptor_limit());
+                                    : net::connections_for_descriptors(net::descriptor_limit());
   limits.caps.max_connections_per_ip = config_.server.max_connections_per_ip;
   limits.always_served_path = "/health";
   server_ = open_server(
-      io_, [this](HttpConnection& c, Request& r) { return route(context_, router_options_, c, r); }, limits, listen,
+      io_, [this](HttpConnection& c, Request& r) { return route(endpoints_, c, r); }, limits, listen,
       "proxy", connection_events());
   if (separate_metrics) {
     tcp::endpoint metrics_endpoint(listen.address(), *config_.metrics.port);
     limits.caps.max_connections = std::min<std::size_t>(limits.caps.max_connections, kMetricsPortConnections);
     limits.always_served_path.clear();
     metrics_server_ = open_server(
-        io_, [this](HttpConnection& c, Request& r) { return route_metrics_only(context_, c, r); }, limits,
+        io_, [this](HttpConnection& c, Request& r) { return route_metrics_only(metrics_, c, r); }, limits,
         metrics_endpoint, "metrics");
   }
 }
 
-ConnectionEvents App::connection_events() {
-  ConnectionEvents events;
+net::ConnectionEvents App::connection_events() {
+  net::ConnectionEvents events;
   events.served_changed = [this](std::size_t served) {
     metrics_.connections_active.set(static_cast<double>(served));
   };
-  events.refused = [this](Refusal refusal) { metrics_.connections_refused_total.with({to_string(refusal)}).inc(); };
+  events.refused = [this](net::Refusal refusal) { metrics_.connections_refused_total.with({to_string(refusal)}).inc(); };
   events.evicted = [this] { metrics_.connections_evicted_total.inc(); };
   return events;
 }

@@ -10,14 +10,21 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "config/config.hpp"
-#include "health/monitor.hpp"
+#include "health/snapshot.hpp"
+#include "http/cl_handler.hpp"
+#include "http/el_handler.hpp"
+#include "http/event_stream.hpp"
 #include "http/upstreams.hpp"
+#include "monitor/health_monitor.hpp"
+#include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
-#include "server/context.hpp"
-#include "server/http_server.hpp"
 #include "server/router.hpp"
+#include "ws/hub.hpp"
 
 namespace vixy::server {
+
+namespace asio = net::asio;
+using net::tcp;
 
 class App {
  public:
@@ -28,7 +35,7 @@ class App {
 
  private:
   void begin_shutdown(int signal_number);
-  ConnectionEvents connection_events();  // the proxy listener's connections, into metrics_
+  net::ConnectionEvents connection_events();  // the proxy listener's connections, into metrics_
 
   config::Config config_;
   asio::io_context io_;
@@ -37,14 +44,16 @@ class App {
   asio::signal_set signals_;
   asio::ssl::context tls_;
   observability::ProxyMetrics metrics_;
-  vixy::http::Upstreams upstreams_;
-  std::shared_ptr<health::HealthMonitor> monitor_;
+  http::Upstreams upstreams_;
+  health::PublishedSnapshot health_;
+  std::shared_ptr<monitor::HealthMonitor> monitor_;
   ws::Hub ws_hub_;
-  vixy::http::EventStreams event_streams_;
-  ProxyContext context_;
-  RouterOptions router_options_;
-  std::shared_ptr<HttpServer> server_;
-  std::shared_ptr<HttpServer> metrics_server_;
+  http::EventStreams event_streams_;
+  http::ElHandler el_;
+  http::ClHandler cl_;
+  Endpoints endpoints_;
+  std::shared_ptr<net::HttpServer> server_;
+  std::shared_ptr<net::HttpServer> metrics_server_;
   bool shutting_down_ = false;
 };
 

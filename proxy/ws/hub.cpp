@@ -56,17 +56,17 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   if (initial) candidates_ = routing::el_candidates(initial->el);
 }
 
-boost::asio::awaitable<void> Hub::serve(server::HttpConnection& connection, server::Request& request) {
+boost::asio::awaitable<void> Hub::serve(net::HttpConnection& connection, net::Request& request) {
   if (!boost::beast::websocket::is_upgrade(request)) {
-    auto response = server::make_jsonrpc_error_response(request, server::http::status::upgrade_required,
+    auto response = net::make_jsonrpc_error_response(request, net::http::status::upgrade_required,
                                                         jsonrpc::kInvalidRequest,
                                                         "GET /el/ws expects a WebSocket upgrade; use POST /el for HTTP");
-    response.set(server::http::field::upgrade, "websocket");
+    response.set(net::http::field::upgrade, "websocket");
     co_await connection.respond(std::move(response));
     co_return;
   }
   if (stopping_) {
-    auto response = server::make_jsonrpc_error_response(request, server::http::status::service_unavailable,
+    auto response = net::make_jsonrpc_error_response(request, net::http::status::service_unavailable,
                                                         jsonrpc::kServerError, "vixy is shutting down");
     co_await connection.respond(std::move(response));
     co_return;

@@ -14,7 +14,7 @@
 #include "health/snapshot.hpp"
 #include "net/upstream_url.hpp"
 #include "observability/proxy_metrics.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 #include "ws/backlog.hpp"
 #include "ws/session_core.hpp"
 #include "ws/upstream_socket.hpp"
@@ -31,7 +31,7 @@ class Hub {
   Hub& operator=(const Hub&) = delete;
 
   // GET /el/ws: upgrades the connection and runs the session until the client leaves.
-  boost::asio::awaitable<void> serve(server::HttpConnection& connection, server::Request& request);
+  boost::asio::awaitable<void> serve(net::HttpConnection& connection, net::Request& request);
 
   // The health monitor's listener: pushes a changed candidate list to every session.
   void on_snapshot(const health::SnapshotPtr& next);

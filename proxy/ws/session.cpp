@@ -28,7 +28,7 @@ asio::awaitable<bool> cancelled() {
 }  // namespace
 
 struct Session::Client {
-  explicit Client(server::HttpConnection& connection, const asio::any_io_executor& executor)
+  explicit Client(net::HttpConnection& connection, const asio::any_io_executor& executor)
       : ws(connection.stream()),
         wake(executor, asio::steady_timer::time_point::max()),
         deadline(executor),
@@ -60,7 +60,7 @@ struct Session::Link {
   bool dropped = false;  // the core no longer uses it: report nothing more
 };
 
-Session::Session(Hub& hub, server::HttpConnection& connection, std::uint64_t salt)
+Session::Session(Hub& hub, net::HttpConnection& connection, std::uint64_t salt)
     : hub_(hub),
       connection_(connection),
       client_(std::make_unique<Client>(connection, hub.executor())),
@@ -69,7 +69,7 @@ Session::Session(Hub& hub, server::HttpConnection& connection, std::uint64_t sal
 
 Session::~Session() = default;
 
-asio::awaitable<void> Session::run(server::Request& request) {
+asio::awaitable<void> Session::run(net::Request& request) {
   auto& ws = client_->ws;
   ws.read_message_max(hub_.max_client_message_size());
   ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));

@@ -12,7 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 #include "ws/session_core.hpp"
 #include "ws/upstream_socket.hpp"
 
@@ -22,11 +22,11 @@ class Hub;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Hub& hub, server::HttpConnection& connection, std::uint64_t salt);
+  Session(Hub& hub, net::HttpConnection& connection, std::uint64_t salt);
   ~Session();
 
   // Runs until the client is gone; every upstream is closed when it returns.
-  boost::asio::awaitable<void> run(server::Request& request);
+  boost::asio::awaitable<void> run(net::Request& request);
   void health_changed(const std::vector<std::size_t>& candidates);
   void close_client(std::uint16_t code, std::string reason);
 
@@ -50,7 +50,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void finish();
 
   Hub& hub_;
-  server::HttpConnection& connection_;
+  net::HttpConnection& connection_;
   std::unique_ptr<Client> client_;
   SessionCore core_;
   std::map<ConnectionId, std::shared_ptr<Link>> links_;

@@ -40,7 +40,7 @@ using jsonrpc::json;
 constexpr std::uint64_t kBodyLimit = 2048;
 constexpr std::uint32_t kHeaderLimit = 1024;
 
-// server::make_response, restated: status, content type, keep-alive from the request, length.
+// net::make_response, restated: status, content type, keep-alive from the request, length.
 Response make_response(unsigned version, bool keep_alive, http::status status, std::string body) {
   Response response{status, version};
   response.set(http::field::server, "vixy");
@@ -102,7 +102,7 @@ void check_response(const Response& response, const std::optional<json>& request
   VIXY_FUZZ_CHECK(next == document->size(), "a batch answer has more answers than requests");
 }
 
-// What handle_el answers before contacting a node, for each outcome of the body check, with the
+// What ElHandler::handle answers before contacting a node, for each outcome of the body check, with the
 // default limits of [global] (max_json_depth, max_batch_size).
 void answer_el(const Request& request) {
   const bool keep_alive = request.keep_alive();
@@ -150,7 +150,7 @@ void answer_el(const Request& request) {
   check_response(make_response(request.version(), keep_alive, http::status::service_unavailable, errors), tree);
 }
 
-// server::make_jsonrpc_error_response for a request the server could not read.
+// net::make_jsonrpc_error_response for a request the server could not read.
 void answer_unreadable(http::status status, std::string message) {
   auto error = jsonrpc::error_text("null", jsonrpc::kInvalidRequest, message);
   check_response(make_response(11, false, status, error), std::nullopt);

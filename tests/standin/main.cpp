@@ -14,13 +14,13 @@
 #include "config/config.hpp"
 #include "log/log.hpp"
 #include "net/listen_address.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 #include "session.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
-namespace server = vixy::server;
+namespace net = vixy::net;
 
 constexpr const char* kUsage =
     R"(usage: vixy-standin --config FILE --listen HOST:PORT --bug replay-answers|drop-during-reconnect|no-failback
@@ -34,8 +34,8 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
-asio::awaitable<void> handle(const vixy::standin::Settings* settings, server::HttpConnection& connection,
-                             server::Request& request) {
+asio::awaitable<void> handle(const vixy::standin::Settings* settings, net::HttpConnection& connection,
+                             net::Request& request) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/el/ws" && boost::beast::websocket::is_upgrade(request)) {
@@ -44,8 +44,8 @@ asio::awaitable<void> handle(const vixy::standin::Settings* settings, server::Ht
   }
   // /ready too, so that a harness waiting for readiness treats it like vixy; it checks nothing.
   bool alive = path == "/health" || path == "/ready";
-  server::Response response =
-      server::make_response(request, alive ? server::http::status::ok : server::http::status::not_found,
+  net::Response response =
+      net::make_response(request, alive ? net::http::status::ok : net::http::status::not_found,
                             alive ? R"({"status":"ok"})" : R"({"error":"not here"})");
   co_await connection.respond(std::move(response));
 }
@@ -93,9 +93,9 @@ int main(int argc, char** argv) {
 
   asio::io_context io(1);
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  auto server = std::make_shared<server::HttpServer>(
+  auto server = std::make_shared<net::HttpServer>(
       io.get_executor(),
-      [&settings](server::HttpConnection& c, server::Request& r) { return handle(&settings, c, r); });
+      [&settings](net::HttpConnection& c, net::Request& r) { return handle(&settings, c, r); });
   if (auto ec = server->listen(*endpoint)) {
     vixy::log::error("cannot listen", {{"error", ec.message()}});
     return 1;

@@ -305,8 +305,8 @@ std::optional<Bug> parse_bug(std::string_view name) {
   return std::nullopt;
 }
 
-asio::awaitable<void> serve_websocket(const Settings& settings, server::HttpConnection& connection,
-                                      server::Request& request) {
+asio::awaitable<void> serve_websocket(const Settings& settings, net::HttpConnection& connection,
+                                      net::Request& request) {
   connection.take_over();
   websocket::stream<beast::tcp_stream&> ws(connection.stream());
   auto [ec] = co_await ws.async_accept(request, use_tuple);

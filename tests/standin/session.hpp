@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 
 namespace vixy::standin {
 
@@ -31,7 +31,7 @@ struct Settings {
 };
 
 // Takes over a WebSocket upgrade request and relays until the client leaves.
-boost::asio::awaitable<void> serve_websocket(const Settings& settings, server::HttpConnection& connection,
-                                             server::Request& request);
+boost::asio::awaitable<void> serve_websocket(const Settings& settings, net::HttpConnection& connection,
+                                             net::Request& request);
 
 }  // namespace vixy::standin

@@ -2,10 +2,10 @@
 // idle connection makes room.
 #include <gtest/gtest.h>
 
-#include "server/connection_gate.hpp"
-#include "server/descriptors.hpp"
+#include "net/connection_gate.hpp"
+#include "net/descriptors.hpp"
 
-namespace vixy::server {
+namespace vixy::net {
 namespace {
 
 using Verdict = ConnectionGate::Verdict;
@@ -100,4 +100,4 @@ TEST(DescriptorBudget, HalfOfWhatTheReserveLeavesForClientsAndTheirUpstreams) {
 }
 
 }  // namespace
-}  // namespace vixy::server
+}  // namespace vixy::net

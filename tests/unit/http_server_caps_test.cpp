@@ -12,7 +12,7 @@ namespace vixy::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using server::Refusal;
+using net::Refusal;
 
 // What the server reported through ConnectionEvents (written on its thread).
 struct Reported {
@@ -23,17 +23,17 @@ struct Reported {
 
 class CappedServer {
  public:
-  explicit CappedServer(server::ConnectionCaps caps) : server_(limits(caps)) {
-    server_.start([&](server::HttpServer& s) {
-      server::ConnectionEvents events;
+  explicit CappedServer(net::ConnectionCaps caps) : server_(limits(caps)) {
+    server_.start([&](net::HttpServer& s) {
+      net::ConnectionEvents events;
       events.served_changed = [this](std::size_t n) { reported.served = n; };
       events.evicted = [this] { ++reported.evicted; };
       events.refused = [this](Refusal r) { ++reported.refused[static_cast<int>(r)]; };
       s.set_events(std::move(events));
     });
   }
-  static server::ServerLimits limits(server::ConnectionCaps caps) {
-    server::ServerLimits limits;
+  static net::ServerLimits limits(net::ConnectionCaps caps) {
+    net::ServerLimits limits;
     limits.caps = caps;
     limits.always_served_path = "/health";
     limits.overflow_timeout = 2s;

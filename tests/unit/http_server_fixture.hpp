@@ -18,7 +18,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "net/awaitable.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 #include "chaos/process.hpp"
 #include "echo_fixture.hpp"
 
@@ -28,9 +28,9 @@ namespace vixy::testing {
 // (or after 10 s). GET /big?N: N bytes.
 class ServerUnderTest {
  public:
-  explicit ServerUnderTest(server::ServerLimits limits = {}) {
-    server_ = std::make_shared<server::HttpServer>(
-        io_.get_executor(), [this](server::HttpConnection& c, server::Request& r) { return handle(c, r); }, limits);
+  explicit ServerUnderTest(net::ServerLimits limits = {}) {
+    server_ = std::make_shared<net::HttpServer>(
+        io_.get_executor(), [this](net::HttpConnection& c, net::Request& r) { return handle(c, r); }, limits);
     auto ec = server_->listen(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
     if (ec) throw std::runtime_error("listen: " + ec.message());
     port_ = server_->local_endpoint().port();
@@ -76,10 +76,10 @@ class ServerUnderTest {
   }
 
  private:
-  asio::awaitable<void> handle(server::HttpConnection& connection, server::Request& request) {
+  asio::awaitable<void> handle(net::HttpConnection& connection, net::Request& request) {
     ++running_;
     std::string_view target = request.target();
-    server::Response response;
+    net::Response response;
     if (target == "/hold") {
       asio::steady_timer tick(io_);
       auto until = Clock::now() + std::chrono::seconds(10);
@@ -87,16 +87,16 @@ class ServerUnderTest {
         tick.expires_after(std::chrono::milliseconds(5));
         co_await tick.async_wait(use_tuple);
       }
-      response = server::make_response(request, server::http::status::ok, "held", "text/plain");
+      response = net::make_response(request, net::http::status::ok, "held", "text/plain");
     } else if (target.starts_with("/big?")) {
       std::string body(std::stoul(std::string(target.substr(5))), 'x');
-      response = server::make_response(request, server::http::status::ok, std::move(body), "text/plain");
+      response = net::make_response(request, net::http::status::ok, std::move(body), "text/plain");
     } else if (target == "/echo") {
-      response = server::make_response(request, server::http::status::ok, request.body(), "text/plain");
+      response = net::make_response(request, net::http::status::ok, request.body(), "text/plain");
     } else if (target == "/health") {
-      response = server::make_response(request, server::http::status::ok, "OK", "text/plain");
+      response = net::make_response(request, net::http::status::ok, "OK", "text/plain");
     } else {
-      response = server::make_response(request, server::http::status::not_found, "{}");
+      response = net::make_response(request, net::http::status::not_found, "{}");
     }
     --running_;
     co_await connection.respond(std::move(response));
@@ -105,7 +105,7 @@ class ServerUnderTest {
   asio::io_context io_{1};
   // Keeps io_.run() going when no connection is open, so that on_server() always gets an answer.
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  std::shared_ptr<server::HttpServer> server_;
+  std::shared_ptr<net::HttpServer> server_;
   std::uint16_t port_ = 0;
   std::thread thread_;
   std::atomic<bool> released_{false};

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 // A server and one raw client connected to it.
 class RawExchange {
  public:
-  explicit RawExchange(server::ServerLimits limits = {}) : server(limits) {
+  explicit RawExchange(net::ServerLimits limits = {}) : server(limits) {
     server.start();
     if (auto ec = client.connect(server.port())) throw std::runtime_error("connect: " + ec.message());
   }
@@ -31,8 +31,8 @@ class RawExchange {
   RawClient client;
 };
 
-server::ServerLimits with_idle_timeout(std::chrono::milliseconds timeout) {
-  server::ServerLimits limits;
+net::ServerLimits with_idle_timeout(std::chrono::milliseconds timeout) {
+  net::ServerLimits limits;
   limits.idle_timeout = timeout;
   return limits;
 }
@@ -50,7 +50,7 @@ TEST(HttpServerExpect, AnswersContinueBeforeTheBodyArrives) {
 }
 
 TEST(HttpServerExpect, RefusesATooLargeBodyAtOnceWithoutContinue) {
-  server::ServerLimits limits;
+  net::ServerLimits limits;
   limits.max_body_size = 1000;
   RawExchange x(limits);
   auto answer = x.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\nExpect: 100-continue\r\n\r\n", 2s);
@@ -166,7 +166,7 @@ TEST(HttpServerSlowClients, ABodyTrickledAfterALongIdleGetsItsOwnBudget) {
 }
 
 TEST(HttpServerSlowClients, AClientThatNeverReadsItsAnswerIsClosedByTheWriteTimeout) {
-  server::ServerLimits limits;
+  net::ServerLimits limits;
   limits.write_timeout = 300ms;
   RawExchange x(limits);
   x.client.send("GET /big?67108864 HTTP/1.1\r\nHost: t\r\n\r\n");

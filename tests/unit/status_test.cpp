@@ -1,10 +1,10 @@
-#include "observability/status.hpp"
+#include "server/status.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-namespace vixy::observability {
+namespace vixy::server {
 namespace {
 
 using nlohmann::json;
@@ -162,4 +162,4 @@ TEST(Status, InvalidUtf8InDetailStillRenders) {
 }
 
 }  // namespace
-}  // namespace vixy::observability
+}  // namespace vixy::server

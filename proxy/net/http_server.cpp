@@ -1,4 +1,4 @@
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 
 #include <algorithm>
 
@@ -13,7 +13,7 @@
 #include "log/log.hpp"
 #include "net/awaitable.hpp"
 
-namespace vixy::server {
+namespace vixy::net {
 namespace {
 // The most a request body is read at once: larger bodies take more reads, smaller ones one.
 constexpr std::uint64_t kBodyReadSize = 64 * 1024;
@@ -407,4 +407,4 @@ asio::awaitable<void> HttpServer::run_overflow(std::shared_ptr<HttpServer> self,
   co_await connection->close_after_refusal();
 }
 
-}  // namespace vixy::server
+}  // namespace vixy::net

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace vixy::server {
+namespace vixy::net {
 
 // Descriptors kept for vixy's own use: listeners, the log, health checks, upstream pools' idle
 // connections, the overflow lane and the metrics port.
@@ -22,4 +22,4 @@ std::uint64_t descriptor_limit();
 // reserve shrinks to half the limit under tiny limits.
 std::uint64_t connections_for_descriptors(std::uint64_t limit);
 
-}  // namespace vixy::server
+}  // namespace vixy::net

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace vixy::net {
+namespace vixy::text {
 
 // JSON's four whitespace bytes (RFC 8259), no others.
 inline bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -27,4 +27,4 @@ inline std::string lowercase(std::string_view text) {
   return out;
 }
 
-}  // namespace vixy::net
+}  // namespace vixy::text

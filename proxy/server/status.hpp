@@ -7,8 +7,8 @@
 #include "config/config.hpp"
 #include "health/snapshot.hpp"
 
-namespace vixy::observability {
+namespace vixy::server {
 
 std::string render_status(const health::HealthSnapshot& snapshot, const config::Config& config);
 
-}  // namespace vixy::observability
+}  // namespace vixy::server

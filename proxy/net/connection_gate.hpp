@@ -17,7 +17,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-namespace vixy::server {
+namespace vixy::net {
 
 enum class Refusal { max_connections, per_ip, overflow };
 const char* to_string(Refusal refusal);
@@ -81,4 +81,4 @@ class ConnectionGate {
   std::size_t lane_ = 0;
 };
 
-}  // namespace vixy::server
+}  // namespace vixy::net

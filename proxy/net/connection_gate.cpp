@@ -1,6 +1,6 @@
-#include "server/connection_gate.hpp"
+#include "net/connection_gate.hpp"
 
-namespace vixy::server {
+namespace vixy::net {
 
 const char* to_string(Refusal refusal) {
   switch (refusal) {
@@ -87,4 +87,4 @@ void ConnectionGate::forget_served(std::unordered_map<Id, Entry>::iterator at) {
   entries_.erase(at);
 }
 
-}  // namespace vixy::server
+}  // namespace vixy::net

@@ -1,10 +1,12 @@
-#include "health/checkers.hpp"
+#include "monitor/checks.hpp"
 
 #include <charconv>
 
 #include "jsonrpc/jsonrpc.hpp"
 
-namespace vixy::health {
+namespace vixy::monitor {
+using health::CheckOutcome;
+using health::CheckResult;
 namespace {
 
 CheckResult failed(std::string detail) { return {CheckOutcome::failed, 0, std::move(detail)}; }
@@ -75,4 +77,4 @@ boost::asio::awaitable<CheckResult> check_cl(http::UpstreamPool& pool, http::Clo
   co_return interpret_cl_head(head.response.result_int(), head.response.body());
 }
 
-}  // namespace vixy::health
+}  // namespace vixy::monitor

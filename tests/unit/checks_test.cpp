@@ -1,9 +1,11 @@
-#include "health/checkers.hpp"
+#include "monitor/checks.hpp"
 
 #include <gtest/gtest.h>
 
-namespace vixy::health {
+namespace vixy::monitor {
 namespace {
+
+using health::CheckOutcome;
 
 TEST(Checkers, ElBlockNumberAnswer) {
   auto ok = interpret_el_block_number(200, R"({"jsonrpc":"2.0","id":1,"result":"0x10"})");
@@ -30,4 +32,4 @@ TEST(Checkers, ClHeadAnswer) {
 }
 
 }  // namespace
-}  // namespace vixy::health
+}  // namespace vixy::monitor

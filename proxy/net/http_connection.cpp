@@ -5,10 +5,10 @@
 #include <boost/beast/http/write.hpp>
 
 #include "jsonrpc/jsonrpc.hpp"
-#include "server/http_server.hpp"
+#include "net/http_server.hpp"
 #include "net/awaitable.hpp"
 
-namespace vixy::server {
+namespace vixy::net {
 namespace {
 // After a refusal, how long and how much of the rest of the request is read and dropped: enough
 // for a client to see the answer and stop, never a way to hold the connection open.
@@ -74,4 +74,4 @@ Response make_jsonrpc_error_response(const Request& request, http::status status
   return make_response(request, status, jsonrpc::make_error(nullptr, code, message).dump());
 }
 
-}  // namespace vixy::server
+}  // namespace vixy::net

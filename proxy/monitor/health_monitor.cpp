@@ -1,15 +1,20 @@
-#include "health/monitor.hpp"
+#include "monitor/health_monitor.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "health/checkers.hpp"
+#include "monitor/checks.hpp"
 #include "log/log.hpp"
 #include "net/awaitable.hpp"
 
-namespace vixy::health {
+namespace vixy::monitor {
 namespace asio = boost::asio;
+using health::CheckOutcome;
+using health::CheckResult;
+using health::HealthSnapshot;
+using health::LayerHealth;
+using health::SnapshotPtr;
 namespace {
 
 // Results of one round, shared with the check coroutines: a check that overruns its deadline
@@ -29,13 +34,14 @@ struct RoundResults {
 }  // namespace
 
 HealthMonitor::HealthMonitor(asio::any_io_executor executor, const config::Config& config,
-                             http::Upstreams& upstreams, observability::ProxyMetrics& metrics)
-    : executor_(executor), config_(config), upstreams_(upstreams), metrics_(metrics), timer_(executor) {
-  auto initial = std::make_shared<HealthSnapshot>();
-  initial->el = initial_el(config.el);
-  initial->cl = initial_cl(config.cl);
-  snapshot_.store(std::move(initial));
-}
+                             http::Upstreams& upstreams, observability::ProxyMetrics& metrics,
+                             health::PublishedSnapshot& published)
+    : executor_(executor),
+      config_(config),
+      upstreams_(upstreams),
+      metrics_(metrics),
+      published_(published),
+      timer_(executor) {}
 
 void HealthMonitor::start() { asio::co_spawn(executor_, loop(shared_from_this()), log::report_exception("health monitor")); }
 
@@ -102,7 +108,7 @@ asio::awaitable<void> HealthMonitor::run_round() {
 }
 
 void HealthMonitor::publish(SnapshotPtr next) {
-  auto previous = snapshot_.exchange(next, std::memory_order_acq_rel);
+  auto previous = published_.exchange(next);
   metrics_.publish(*previous, *next);
   log_changes(*previous, *next);
   for (const auto& listener : listeners_) listener(previous, next);
@@ -137,4 +143,4 @@ void HealthMonitor::log_changes(const HealthSnapshot& previous, const HealthSnap
   }
 }
 
-}  // namespace vixy::health
+}  // namespace vixy::monitor

@@ -1,10 +1,10 @@
-#include "server/descriptors.hpp"
+#include "net/descriptors.hpp"
 
 #include <sys/resource.h>
 
 #include <algorithm>
 
-namespace vixy::server {
+namespace vixy::net {
 namespace {
 // Beyond this the number is no limit worth computing with (RLIM_INFINITY included).
 constexpr std::uint64_t kLargestLimit = 1u << 30;
@@ -30,4 +30,4 @@ std::uint64_t connections_for_descriptors(std::uint64_t limit) {
   return std::max<std::uint64_t>(1, (limit - reserve) / 2);
 }
 
-}  // namespace vixy::server
+}  // namespace vixy::net

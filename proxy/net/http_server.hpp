@@ -19,9 +19,9 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "server/connection_gate.hpp"
+#include "net/connection_gate.hpp"
 
-namespace vixy::server {
+namespace vixy::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -165,4 +165,4 @@ Response make_response(const Request& request, http::status status, std::string 
 Response make_jsonrpc_error_response(const Request& request, http::status status, int code,
                                      std::string_view message);
 
-}  // namespace vixy::server
+}  // namespace vixy::net

@@ -1,10 +1,10 @@
-#include "observability/status.hpp"
+#include "server/status.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "net/redact.hpp"
 
-namespace vixy::observability {
+namespace vixy::server {
 
 namespace {
 
@@ -90,4 +90,4 @@ std::string render_status(const health::HealthSnapshot& snapshot, const config::
   return status.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-}  // namespace vixy::observability
+}  // namespace vixy::server

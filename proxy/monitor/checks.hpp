@@ -9,13 +9,13 @@
 #include "health/snapshot.hpp"
 #include "http/upstream_pool.hpp"
 
-namespace vixy::health {
+namespace vixy::monitor {
 
-boost::asio::awaitable<CheckResult> check_el(http::UpstreamPool& pool, http::Clock::time_point deadline);
-boost::asio::awaitable<CheckResult> check_cl(http::UpstreamPool& pool, http::Clock::time_point deadline);
+boost::asio::awaitable<health::CheckResult> check_el(http::UpstreamPool& pool, http::Clock::time_point deadline);
+boost::asio::awaitable<health::CheckResult> check_cl(http::UpstreamPool& pool, http::Clock::time_point deadline);
 
 // Pure parts, for tests: what a node's answer means.
-CheckResult interpret_el_block_number(unsigned http_status, std::string_view body);
-CheckResult interpret_cl_head(unsigned http_status, std::string_view body);
+health::CheckResult interpret_el_block_number(unsigned http_status, std::string_view body);
+health::CheckResult interpret_cl_head(unsigned http_status, std::string_view body);
 
-}  // namespace vixy::health
+}  // namespace vixy::monitor

@@ -4,7 +4,6 @@
 // paths read the latest snapshot without waiting; nothing is locked across I/O (the lesson of
 // defects 3 and 4 in the incident record).
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -17,17 +16,18 @@
 #include "http/upstreams.hpp"
 #include "observability/proxy_metrics.hpp"
 
-namespace vixy::health {
+namespace vixy::monitor {
 
 class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
  public:
   // Called on the monitor's executor after each round with the new snapshot and the one before.
-  using Listener = std::function<void(const SnapshotPtr& previous, const SnapshotPtr& next)>;
+  using Listener = std::function<void(const health::SnapshotPtr& previous, const health::SnapshotPtr& next)>;
 
+  // Each round's snapshot is published into `published`, which the caller owns and request paths read.
   HealthMonitor(boost::asio::any_io_executor executor, const config::Config& config, http::Upstreams& upstreams,
-                observability::ProxyMetrics& metrics);
+                observability::ProxyMetrics& metrics, health::PublishedSnapshot& published);
 
-  SnapshotPtr snapshot() const { return snapshot_.load(std::memory_order_acquire); }
+  health::SnapshotPtr snapshot() const { return published_.get(); }
   void add_listener(Listener listener) { listeners_.push_back(std::move(listener)); }
 
   void start();  // first round at once, then one per interval (start to start)
@@ -38,17 +38,17 @@ class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
 
  private:
   static boost::asio::awaitable<void> loop(std::shared_ptr<HealthMonitor> self);
-  void publish(SnapshotPtr next);
-  void log_changes(const HealthSnapshot& previous, const HealthSnapshot& next) const;
+  void publish(health::SnapshotPtr next);
+  void log_changes(const health::HealthSnapshot& previous, const health::HealthSnapshot& next) const;
 
   boost::asio::any_io_executor executor_;
   const config::Config& config_;
   http::Upstreams& upstreams_;
   observability::ProxyMetrics& metrics_;
-  std::atomic<SnapshotPtr> snapshot_;
+  health::PublishedSnapshot& published_;
   std::vector<Listener> listeners_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
 };
 
-}  // namespace vixy::health
+}  // namespace vixy::monitor
