@@ -9,6 +9,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "http/relay_policy.hpp"
 #include "http/upstream_response.hpp"
 #include "net/awaitable.hpp"
 
@@ -33,6 +34,99 @@ struct NodeResult {
   bool reusable = false;         // the upstream connection may carry the next request
 };
 
+using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
+
+// The node's response header as the client gets it: hop-by-hop fields dropped, framing redone for
+// the body as it will be streamed.
+bhttp::response<bhttp::buffer_body> client_header(const ResponseParser& parser, bool head_request, bool keep_alive) {
+  const auto& upstream = parser.get();
+  bhttp::response<bhttp::buffer_body> response;
+  response.result(upstream.result_int());
+  response.version(11);
+  for (const auto& field : upstream.base()) {
+    if (!is_hop_by_hop(field.name())) response.insert(field.name_string(), field.value());
+  }
+  response.keep_alive(keep_alive);
+  if (parser.content_length()) {
+    response.content_length(*parser.content_length());
+  } else if (!parser.is_done()) {
+    response.chunked(true);
+  } else if (!head_request) {
+    response.content_length(0);
+  }
+  return response;
+}
+
+// Writes of one response to the client. Every write must finish within the client's write
+// timeout, so a client that stops reading lets go of its node's answer (an endless event stream
+// included); an ordinary answer also never outlives the request's deadline.
+class ClientWriter {
+ public:
+  ClientWriter(net::HttpConnection& client, bhttp::response<bhttp::buffer_body>& response, bool streaming,
+               Clock::time_point deadline)
+      : client_(client), serializer_(response), streaming_(streaming), deadline_(deadline) {}
+  ~ClientWriter() { client_.stream().expires_never(); }
+  ClientWriter(const ClientWriter&) = delete;
+  ClientWriter& operator=(const ClientWriter&) = delete;
+
+  asio::awaitable<beast::error_code> write_header() {
+    bound();
+    auto [ec, n] = co_await bhttp::async_write_header(client_.stream(), serializer_, use_tuple);
+    (void)n;
+    co_return ec;
+  }
+  // The body piece currently set in the response (need_buffer is how Beast says "done with it").
+  asio::awaitable<beast::error_code> write() {
+    bound();
+    auto [ec, n] = co_await bhttp::async_write(client_.stream(), serializer_, use_tuple);
+    (void)n;
+    co_return ec == bhttp::error::need_buffer ? beast::error_code{} : ec;
+  }
+  bool done() const { return serializer_.is_done(); }
+  // A write timed out because of the client, not because the request's deadline came first.
+  bool too_slow(const beast::error_code& ec) const { return ec == beast::error::timeout && bounded_by_client_; }
+
+ private:
+  void bound() {
+    auto by_client = Clock::now() + client_.write_timeout();
+    bounded_by_client_ = streaming_ || by_client <= deadline_;
+    client_.stream().expires_at(bounded_by_client_ ? by_client : deadline_);
+  }
+
+  net::HttpConnection& client_;
+  bhttp::response_serializer<bhttp::buffer_body> serializer_;
+  bool streaming_;
+  Clock::time_point deadline_;
+  bool bounded_by_client_ = true;
+};
+
+// Sends the request and reads the header of the node's final answer into `parser`.
+struct HeaderResult {
+  beast::error_code error;
+  bool got_some = false;  // some response byte came (so the node may have run the request)
+};
+template <class Stream>
+asio::awaitable<HeaderResult> exchange_header(Stream& upstream, UpstreamConnection& connection,
+                                              const bhttp::request<bhttp::string_body>& request,
+                                              std::optional<ResponseParser>& parser) {
+  HeaderResult result;
+  auto [wec, wn] = co_await bhttp::async_write(upstream, request, use_tuple);
+  (void)wn;
+  if (wec) {
+    result.error = wec;
+    co_return result;
+  }
+  const bool head = request.method() == bhttp::verb::head;
+  auto prepare = [head](ResponseParser& p) {
+    p.body_limit(boost::none);  // streamed, never held whole
+    if (head) p.skip(true);
+  };
+  result.error = co_await read_final_header(upstream, connection.buffer, parser, prepare, result.got_some);
+  co_return result;
+}
+
+// One try on one node: the request, then, once the node's final header came, its whole answer
+// streamed to the client.
 template <class Stream>
 asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& connection,
                                      net::HttpConnection& client,
@@ -40,82 +134,41 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
                                      Clock::time_point deadline, EventStreams* streams, std::size_t node_index) {
   NodeResult result;
   connection.tcp().expires_at(deadline);
-  auto [wec, wn] = co_await bhttp::async_write(upstream, request, use_tuple);
-  (void)wn;
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
-  bool got_some = false;
-  beast::error_code hec = wec;
-  if (!hec) {
-    const bool head = request.method() == bhttp::verb::head;
-    auto prepare = [head](bhttp::response_parser<bhttp::buffer_body>& p) {
-      p.body_limit(boost::none);  // streamed, never held whole
-      if (head) p.skip(true);
-    };
-    hec = co_await read_final_header(upstream, connection.buffer, parser, prepare, got_some);
-  }
-  if (hec) {
-    result.error = hec;
-    result.failure = classify_failure(hec, got_some);
+  std::optional<ResponseParser> parser;
+  auto header = co_await exchange_header(upstream, connection, request, parser);
+  if (header.error) {
+    result.error = header.error;
+    result.failure = classify_failure(header.error, header.got_some);
     co_return result;
   }
 
   // Committed: from here the client sees this node's answer.
   result.answered = true;
-  auto& upstream_header = parser->get();
-  result.status = upstream_header.result_int();
-  bool streaming = is_event_stream(upstream_header.base());
+  result.status = parser->get().result_int();
+  bool streaming = is_event_stream(parser->get().base());
   if (streaming) connection.tcp().expires_never();
   // Cancelling the upstream read wakes the loop below; the flag covers a client write in progress.
   std::optional<EventStreams::Watch> watch;
   if (streaming && streams) watch.emplace(*streams, node_index, [&connection] { connection.tcp().cancel(); });
   auto moved = [&watch] { return watch && watch->ended(); };
 
-  bhttp::response<bhttp::buffer_body> response;
-  response.result(upstream_header.result_int());
-  response.version(11);
-  for (const auto& field : upstream_header.base()) {
-    if (!is_hop_by_hop(field.name())) response.insert(field.name_string(), field.value());
-  }
   bool keep_alive = client.may_keep_alive();
-  response.keep_alive(keep_alive);
-  if (parser->content_length()) {
-    response.content_length(*parser->content_length());
-  } else if (!parser->is_done()) {
-    response.chunked(true);
-  } else if (request.method() != bhttp::verb::head) {
-    response.content_length(0);
-  }
-
-  bhttp::response_serializer<bhttp::buffer_body> serializer{response};
-  auto& client_stream = client.stream();
-  // Every write to the client must finish within its write timeout, so a client that stops
-  // reading lets go of its node's answer (an endless event stream included); an ordinary answer
-  // also never outlives the request's deadline.
-  bool bounded_by_client = true;
-  auto bound_client_write = [&] {
-    auto by_client = Clock::now() + client.write_timeout();
-    bounded_by_client = streaming || by_client <= deadline;
-    client_stream.expires_at(bounded_by_client ? by_client : deadline);
-  };
+  auto response = client_header(*parser, request.method() == bhttp::verb::head, keep_alive);
+  ClientWriter writer(client, response, streaming, deadline);
   auto client_failed = [&](const beast::error_code& ec) {
     result.error = ec;
-    result.client_too_slow = ec == beast::error::timeout && bounded_by_client;
+    result.client_too_slow = writer.too_slow(ec);
   };
   if (streaming) {
-    // An event stream's client waits for the header before any event comes.
-    bound_client_write();
-    auto [cec, cn] = co_await bhttp::async_write_header(client_stream, serializer, use_tuple);
-    (void)cn;
-    if (cec) {
-      client_failed(cec);
-      client_stream.expires_never();
+    // An event stream's client waits for the header before any event comes. Otherwise the header
+    // goes out with the first piece of the body: one write (one packet) for a typical small answer.
+    if (auto ec = co_await writer.write_header()) {
+      client_failed(ec);
       client.responded(false);
       client.close();
       co_return result;
     }
   }
-  // Otherwise the header goes out with the first piece of the body: one write (one packet) for a
-  // typical small answer instead of two.
 
   std::array<char, kChunk> chunk;
   bool upstream_ok = true;
@@ -136,32 +189,24 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
     response.body().size = chunk.size() - parser->get().body().size;
     response.body().more = !parser->is_done();
     if (response.body().size == 0 && response.body().more) continue;
-    bound_client_write();
-    auto [wec2, wn2] = co_await bhttp::async_write(client_stream, serializer, use_tuple);
-    (void)wn2;
-    if (wec2 == bhttp::error::need_buffer) wec2 = {};
-    if (wec2) {
-      client_failed(wec2);
+    if (auto ec = co_await writer.write()) {
+      client_failed(ec);
       client_ok = false;
       break;
     }
   }
   // Only a chunked stream can be ended early without the client mistaking it for a complete body.
   if (moved() && !response.chunked()) client_ok = false;
-  if (upstream_ok && client_ok && !serializer.is_done()) {
+  if (upstream_ok && client_ok && !writer.done()) {
     // The message ended with an empty final piece (chunked terminator, or an empty body).
     response.body().data = nullptr;
     response.body().size = 0;
     response.body().more = false;
-    bound_client_write();
-    auto [fec, fn] = co_await bhttp::async_write(client_stream, serializer, use_tuple);
-    (void)fn;
-    if (fec && fec != bhttp::error::need_buffer) {
-      client_failed(fec);
+    if (auto ec = co_await writer.write()) {
+      client_failed(ec);
       client_ok = false;
     }
   }
-  client_stream.expires_never();
   result.completed = upstream_ok && client_ok;
   result.failure = upstream_ok ? UpstreamFailure::none : UpstreamFailure::after_response;
   client.responded(result.completed && keep_alive);
@@ -197,7 +242,7 @@ asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<
                                     const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
                                     Clock::time_point deadline, EventStreams* streams) {
   RelayOutcome outcome;
-  std::size_t allowed = std::min<std::size_t>(targets.size(), std::size_t{max_retries} + 1);
+  std::size_t allowed = nodes_to_try(targets.size(), max_retries);
   request.keep_alive(true);
   for (std::size_t i = 0; i < allowed; ++i) {
     const RelayTarget& target = targets[i];
@@ -205,12 +250,12 @@ asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<
     target.pool->prepare(request);
     request.prepare_payload();
 
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    for (bool fresh = false;; fresh = true) {
       UpstreamFailure failure = UpstreamFailure::none;
       beast::error_code error;
       // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
       std::unique_ptr<UpstreamConnection> connection;
-      if (attempt == 0) {
+      if (!fresh) {
         connection = co_await target.pool->acquire(deadline, failure, error);
       } else {
         connection = co_await target.pool->connect(deadline, failure, error);
@@ -233,22 +278,23 @@ asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<
         if (result.reusable) target.pool->release(std::move(connection));
         co_return outcome;
       }
-      if (result.failure == UpstreamFailure::bad_response) {
-        // The node got the request and answered it wrongly: another node could run it twice.
-        outcome.failures.push_back({target.node_index, result.failure, result.error});
-        outcome.kind = RelayOutcome::Kind::exhausted;
-        co_return outcome;
+      FailedTry failed{result.failure, connection && connection->reused, is_disconnect(result.error),
+                       Clock::now() >= deadline};
+      switch (after_failure(failed)) {
+        case NextStep::fresh_connection:
+          continue;
+        case NextStep::give_up:
+          outcome.failures.push_back({target.node_index, result.failure, result.error});
+          outcome.kind = RelayOutcome::Kind::exhausted;
+          co_return outcome;
+        case NextStep::time_out:
+          outcome.failures.push_back({target.node_index, UpstreamFailure::timeout, result.error});
+          outcome.kind = RelayOutcome::Kind::timeout;
+          co_return outcome;
+        case NextStep::next_node:
+          outcome.failures.push_back({target.node_index, result.failure, result.error});
+          break;
       }
-      if (result.failure == UpstreamFailure::timeout || Clock::now() >= deadline) {
-        outcome.failures.push_back({target.node_index, UpstreamFailure::timeout, result.error});
-        outcome.kind = RelayOutcome::Kind::timeout;
-        co_return outcome;
-      }
-      // A pooled connection that the node had closed while idle is not the node's failure.
-      bool stale = connection && connection->reused && result.failure == UpstreamFailure::before_response &&
-                   is_disconnect(result.error);
-      if (stale) continue;
-      outcome.failures.push_back({target.node_index, result.failure, result.error});
       break;
     }
   }
