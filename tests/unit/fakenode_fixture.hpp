@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "chaos/http_client.hpp"
+#include "chaos/process.hpp"
 #include "fakenodes/cl_node.hpp"
 #include "fakenodes/el_node.hpp"
 #include "jsonrpc/jsonrpc.hpp"
@@ -32,14 +33,10 @@ inline std::uint64_t expected_height(std::uint64_t block_time_ms) {
   return 1'000'000 + static_cast<std::uint64_t>(now - 1'767'225'600'000) / block_time_ms;
 }
 
-// Polls `condition` until it holds or the timeout passes.
+// Polls a condition until it holds or the timeout passes: the harness's own wait, with the
+// default these tests use.
 inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
+  return chaos::wait_until(condition, timeout, 10ms);
 }
 
 class RunningNode {
