@@ -24,6 +24,7 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
     : executor_(std::move(executor)),
       tls_(tls),
       metrics_(metrics),
+      session_metrics_(metrics),
       sessions_per_node_(config.el.size()),
       max_client_message_size_(config.websocket.max_message_size) {
   for (const auto& node : config.el) {

@@ -17,6 +17,7 @@
 #include "net/http_server.hpp"
 #include "ws/backlog.hpp"
 #include "ws/session_core.hpp"
+#include "ws/session_metrics.hpp"
 #include "ws/upstream_socket.hpp"
 
 namespace vixy::ws {
@@ -43,6 +44,7 @@ class Hub {
   boost::asio::any_io_executor executor() const { return executor_; }
   boost::asio::ssl::context& tls() { return tls_; }
   observability::ProxyMetrics& metrics() { return metrics_; }
+  SessionMetrics& session_metrics() { return session_metrics_; }
   const std::vector<NodeInfo>& nodes() const { return nodes_; }
   const net::UpstreamUrl& url(std::size_t node) const { return urls_.at(node); }
   const SessionSettings& settings() const { return settings_; }
@@ -60,6 +62,7 @@ class Hub {
   boost::asio::any_io_executor executor_;
   boost::asio::ssl::context& tls_;
   observability::ProxyMetrics& metrics_;
+  SessionMetrics session_metrics_;
   std::vector<NodeInfo> nodes_;
   std::vector<net::UpstreamUrl> urls_;
   std::vector<std::size_t> sessions_per_node_;

@@ -183,7 +183,7 @@ asio::awaitable<void> Session::watch_client_writes() {
     if (client_->write_started && Clock::now() - *client_->write_started >= client_->write_timeout) {
       log::warn("websocket client not reading, closed",
                 {{"reason", "write_timeout"}, {"timeout_ms", client_->write_timeout.count()}});
-      hub_.metrics().ws_slow_clients_closed_total.with({"write_timeout"}).inc();
+      hub_.session_metrics().closed_write_timeout.inc();
       co_return;
     }
   }
@@ -203,7 +203,7 @@ void Session::queue_for_client(std::string text) {
   log::warn("websocket client not reading, closed",
             {{"reason", to_string(overflow)}, {"backlog_bytes", client_->backlog_bytes},
              {"process_buffered_bytes", hub_.buffered_bytes()}});
-  hub_.metrics().ws_slow_clients_closed_total.with({to_string(overflow)}).inc();
+  hub_.session_metrics().closed_for(overflow).inc();
   // What waits is dropped at once; the write in progress (bounded by its deadline) finishes, then
   // the client gets 1008.
   client_->buffered -= client_->backlog_bytes;
@@ -272,7 +272,7 @@ void Session::process() {
     }
   }
   processing_ = false;
-  if (to_client_count > 0) hub_.metrics().ws_messages_total.with({"upstream_to_client"}).inc(to_client_count);
+  if (to_client_count > 0) hub_.session_metrics().to_client.inc(to_client_count);
   publish_metrics();
   rearm();
 }
@@ -343,17 +343,16 @@ asio::awaitable<void> Session::write_link(std::shared_ptr<Session> self, std::sh
 }
 
 void Session::publish_metrics() {
-  auto& metrics = hub_.metrics();
+  auto& labelled = hub_.session_metrics();
+  auto& metrics = labelled.all;
   const SessionCounters& now = core_.counters();
   auto grow = [](observability::Counter& counter, std::uint64_t current, std::uint64_t& reported) {
     if (current > reported) counter.inc(current - reported);
     reported = current;
   };
-  grow(metrics.ws_messages_total.with({"client_to_upstream"}), now.client_messages, reported_.client_messages);
-  grow(metrics.ws_reconnection_attempts_total.with({"success"}), now.connect_attempts_ok,
-       reported_.connect_attempts_ok);
-  grow(metrics.ws_reconnection_attempts_total.with({"failure"}), now.connect_attempts_failed,
-       reported_.connect_attempts_failed);
+  grow(labelled.to_upstream, now.client_messages, reported_.client_messages);
+  grow(labelled.connect_ok, now.connect_attempts_ok, reported_.connect_attempts_ok);
+  grow(labelled.connect_failed, now.connect_attempts_failed, reported_.connect_attempts_failed);
   grow(metrics.ws_reconnections_total, now.reconnections, reported_.reconnections);
   grow(metrics.ws_failbacks_total, now.failbacks, reported_.failbacks);
   grow(metrics.ws_subscriptions_total, now.subscriptions_created, reported_.subscriptions_created);
@@ -368,14 +367,13 @@ void Session::publish_metrics() {
   for (std::size_t kind = 0; kind < gapless::kCountedKinds; ++kind) {
     const auto& counts = now.gapless[kind];
     auto& reported = reported_.gapless[kind];
-    const char* label = gapless::kind_label(static_cast<gapless::Kind>(kind));
     if (counts.gaps > reported.gaps) {
       log::warn("websocket subscription gap not filled: the client misses heads or logs",
-                {{"kind", label}, {"gaps", counts.gaps - reported.gaps}});
+                {{"kind", gapless::kind_label(static_cast<gapless::Kind>(kind))}, {"gaps", counts.gaps - reported.gaps}});
     }
-    grow(metrics.ws_backfilled_total.with({label}), counts.backfilled, reported.backfilled);
-    grow(metrics.ws_duplicates_dropped_total.with({label}), counts.duplicates, reported.duplicates);
-    grow(metrics.ws_unfilled_gaps_total.with({label}), counts.gaps, reported.gaps);
+    grow(*labelled.backfilled[kind], counts.backfilled, reported.backfilled);
+    grow(*labelled.duplicates_dropped[kind], counts.duplicates, reported.duplicates);
+    grow(*labelled.unfilled_gaps[kind], counts.gaps, reported.gaps);
   }
 
   std::size_t subscriptions = core_.subscription_count();
