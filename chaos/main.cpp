@@ -19,7 +19,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakenode PATH]
        vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]
-                      [--histories out.jsonl]
+                      [--histories out.jsonl] [--jobs N]
        vixy-chaos fuzz [--seed S] [--runs N] [--duration MS] [--proxy-bin PATH] [--out DIR]
        vixy-chaos inject --target HOST:PORT [--listen PORT] [--control PORT]
 

@@ -8,8 +8,11 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <numeric>
 #include <sstream>
 #include <thread>
+#include <atomic>
 
 #include "chaos/checker_sse.hpp"
 #include "chaos/hostile.hpp"
@@ -93,9 +96,13 @@ std::string tail(const std::string& text, std::size_t lines) {
   return pos == std::string::npos ? text : text.substr(pos + 1);
 }
 
+// Scenarios run side by side (--jobs) append to one histories file: one writer at a time.
+std::mutex histories_mutex;
+
 // One line per connection: {"client","connection","opened_ms","events":[[ms,"sent"|"received"|...,text]]}.
 void write_histories(const std::string& path, const std::vector<ConnectionHistory>& histories, SteadyTime start) {
   static const char* kinds[] = {"sent", "received", "closed_by_proxy", "closed_by_client"};
+  std::lock_guard lock(histories_mutex);
   std::ofstream out(path, std::ios::app);
   for (const auto& h : histories) {
     json events = json::array();
@@ -107,6 +114,7 @@ void write_histories(const std::string& path, const std::vector<ConnectionHistor
 
 // One line per CL listener stream: {"listener","stream","opened_ms","status","events":[[ms,event,data]],"ended_ms",...}.
 void write_sse_histories(const std::string& path, const std::vector<SseStreamHistory>& streams, SteadyTime start) {
+  std::lock_guard lock(histories_mutex);
   std::ofstream out(path, std::ios::app);
   for (const auto& h : streams) {
     json events = json::array();
@@ -131,18 +139,7 @@ std::vector<std::pair<SteadyTime, SteadyTime>> applied_outages(const Scenario& s
   return out;
 }
 
-}  // namespace
-
-RunReport run_scenario(const Scenario& s, const std::string& file, const RunOptions& o) {
-  bool use_relays = s.topology.injectors;
-  check_supported(s, use_relays);
-  RunReport report;
-  report.scenario = s.name;
-  report.file = file;
-  report.proxy_bin = o.binaries.vixy;
-  auto wall_start = SteadyClock::now();
-
-  std::map<std::string, std::unique_ptr<Relay>> relays;  // outlives nothing that uses it: declared first
+ClusterOptions cluster_options(const Scenario& s, const std::map<std::string, std::unique_ptr<Relay>>& relays) {
   ClusterOptions co;
   co.el_primaries = s.topology.el_primaries;
   co.el_backups = s.topology.el_backups;
@@ -156,28 +153,13 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
     auto it = relays.find(n.name);
     return it == relays.end() ? n.rpc_port : it->second->port();
   };
-  progress(o, "[%s] starting %zu fake node(s)%s and %s\n", s.name.c_str(),
-           co.el_primaries.size() + co.el_backups.size() + co.cl_nodes.size(),
-           use_relays ? " behind fault injectors" : "", o.binaries.vixy.c_str());
-  Cluster cluster(o.binaries, co);
-  if (use_relays) {
-    for (const auto& n : cluster.nodes()) relays[n.name] = make_relay(n.rpc_port);
-  }
-  try {
-    cluster.start_proxy();
-  } catch (const std::exception& e) {
-    report.fatal = e.what();
-    return report;
-  }
-  if (auto why = wait_ready(cluster.proxy_port(), s.topology.el_primaries, Ms(20'000)); !why.empty()) {
-    report.fatal = "the proxy did not become ready through /el/ws within 20 s: " + why;
-    report.proxy_log_tail = tail(cluster.proxy().log(), 30);
-    return report;
-  }
+  return co;
+}
 
+void print_workload(const Scenario& s, const RunOptions& o, std::uint16_t proxy_port) {
   const auto& w = s.workload;
   progress(o, "[%s] proxy ready on 127.0.0.1:%u; workload: %d ws client(s) x %d subscription(s), %g req/s each, %g http req/s, %d ms\n",
-           s.name.c_str(), cluster.proxy_port(), w.ws_clients, w.subscriptions_per_client, w.requests_per_second,
+           s.name.c_str(), proxy_port, w.ws_clients, w.subscriptions_per_client, w.requests_per_second,
            w.http_requests_per_second, w.duration_ms);
   if (w.hostile.any()) {
     const auto& h = w.hostile;
@@ -185,17 +167,25 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
              s.name.c_str(), h.slow_readers, h.slow_reader_subscriptions, h.nested_json_per_second, h.nested_depth,
              h.huge_batches_per_second, h.huge_batch_size, h.idle_connections, h.connection_flood_per_second);
   }
-  WorkloadRunner workload(w, cluster.proxy_port(), o.seed);
-  HostileRunner hostile(w.hostile, cluster.proxy_port());
-  FaultDriver faults(cluster, relays);
-  auto start = SteadyClock::now();
-  workload.start();
-  hostile.start();
+}
+
+void print_counters(const Scenario& s, const RunOptions& o, const WorkloadCounters& c, SteadyTime start) {
+  progress(o, "[%s] %6.2fs  connections %llu (closed by proxy %llu), requests %llu, answers %llu, notifications %llu, waiting %lld, http %llu (%llu errors), cl streams %llu (%llu events)\n",
+           s.name.c_str(), ms_since(start) / 1000, u(c.connections.load()),
+           u(c.closed_by_peer.load()), u(c.requests.load()),
+           u(c.answers.load()), u(c.notifications.load()),
+           static_cast<long long>(c.outstanding.load()), u(c.http_requests.load()),
+           u(c.http_errors.load()), u(c.sse_streams.load()), u(c.sse_events.load()));
+}
+
+// Runs the timeline against the cluster while the workload and the hostile clients run, until the
+// workload's duration is over or the proxy exits. True when the proxy was left stopped (SIGSTOP).
+bool drive_timeline(const Scenario& s, const RunOptions& o, Cluster& cluster, FaultDriver& faults,
+                    const WorkloadRunner& workload, const HostileRunner& hostile, SteadyTime start, RunReport& report) {
   std::size_t next_event = 0;
   auto next_progress = start + Ms(1000);
-  auto end = start + Ms(w.duration_ms);
+  auto end = start + Ms(s.workload.duration_ms);
   bool proxy_stopped = false;
-  const auto& c = workload.counters();
   while (SteadyClock::now() < end) {
     auto now = SteadyClock::now();
     if (next_event < s.timeline.size() && now >= start + Ms(s.timeline[next_event].at_ms)) {
@@ -219,36 +209,19 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
         progress(o, "[%s] %6.2fs  the proxy exited; ending the run\n", s.name.c_str(), ms_since(start) / 1000);
         break;
       }
-      if (w.hostile.any()) progress(o, "[%s] %6.2fs  hostile outcomes so far: %s\n", s.name.c_str(), ms_since(start) / 1000, hostile.summary().c_str());
-      progress(o, "[%s] %6.2fs  connections %llu (closed by proxy %llu), requests %llu, answers %llu, notifications %llu, waiting %lld, http %llu (%llu errors), cl streams %llu (%llu events)\n",
-               s.name.c_str(), ms_since(start) / 1000, u(c.connections.load()),
-               u(c.closed_by_peer.load()), u(c.requests.load()),
-               u(c.answers.load()), u(c.notifications.load()),
-               static_cast<long long>(c.outstanding.load()), u(c.http_requests.load()),
-               u(c.http_errors.load()), u(c.sse_streams.load()), u(c.sse_events.load()));
+      if (s.workload.hostile.any()) progress(o, "[%s] %6.2fs  hostile outcomes so far: %s\n", s.name.c_str(), ms_since(start) / 1000, hostile.summary().c_str());
+      print_counters(s, o, workload.counters(), start);
     }
     auto wake = std::min(end, next_progress);
     if (next_event < s.timeline.size()) wake = std::min(wake, start + Ms(s.timeline[next_event].at_ms));
     std::this_thread::sleep_until(wake);  // the schedule of the timeline, not a wait for a condition
   }
-  workload.stop_sending();
-  hostile.stop_attacking();
-  progress(o, "[%s] workload done; waiting up to %d ms for %lld answer(s)\n", s.name.c_str(), w.drain_ms,
-           static_cast<long long>(c.outstanding.load()));
-  wait_until([&] { return c.outstanding.load() <= 0 || !cluster.proxy().running(); }, Ms(w.drain_ms));
-  workload.finish();
-  hostile.finish();
-  if (w.hostile.any()) report.hostile = hostile.report();
-  if (proxy_stopped) ::kill(cluster.proxy().pid(), SIGCONT);
-  if (!cluster.proxy().running()) {
-    if (!report.proxy_died_at_ms) report.proxy_died_at_ms = ms_since(start);
-    char when[64];
-    std::snprintf(when, sizeof when, "%.1f s", *report.proxy_died_at_ms / 1000);
-    report.fatal = "the proxy exited during the run (seen at " + std::string(when) + " into the workload, status " +
-                   std::to_string(cluster.proxy().wait_for_exit(Ms(0)).value_or(-1)) + ")";
-  }
-  report.proxy_metrics = scrape_metrics(cluster);
+  return proxy_stopped;
+}
 
+// When the primaries were healthy again for good, as applied (not as planned), and the failback
+// check that follows from it.
+FailbackSpec failback_spec(const Scenario& s, SteadyTime start, RunReport& report) {
   FailbackSpec failback;
   failback.primaries = s.topology.el_primaries;
   failback.within = Ms(s.expectations.failback_within_ms);
@@ -263,12 +236,18 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
   } else {
     failback.not_checkable_reason = recovery.reason;
   }
-  report.check = check_histories(workload.histories(), start, failback, s.expectations.invariants,
-                                 gapless_spec(s, faults.reorgs()));
+  return failback;
+}
+
+// Checks everything the clients saw against the invariants and the scenario's expectations.
+void check_run(const Scenario& s, const RunOptions& o, const WorkloadRunner& workload, const FaultDriver& faults,
+               SteadyTime start, RunReport& report) {
+  report.check = check_histories(workload.histories(), start, failback_spec(s, start, report),
+                                 s.expectations.invariants, gapless_spec(s, faults.reorgs()));
   if (!o.histories_path.empty()) write_histories(o.histories_path, workload.histories(), start);
-  if (w.sse_listeners > 0) {
+  if (s.workload.sse_listeners > 0) {
     SseCheckSpec sse;
-    sse.topics = w.sse_topics;
+    sse.topics = s.workload.sse_topics;
     if (s.expectations.sse_max_gap_ms) sse.max_gap = Ms(*s.expectations.sse_max_gap_ms);
     sse.outages = applied_outages(s, report, start);
     sse.stopped = workload.sse_stopped();
@@ -282,13 +261,78 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
     report.http_latencies_ms.push_back(h.latency_ms);
   }
   check_http(workload.http_samples(), start, report.check);
-  report.connect_failures = c.connect_failures.load();
+  report.connect_failures = workload.counters().connect_failures.load();
   judge_thresholds(s.expectations, report);
+}
+
+std::string exit_words(Cluster& cluster) {
+  return "status " + std::to_string(cluster.proxy().wait_for_exit(Ms(0)).value_or(-1));
+}
+
+}  // namespace
+
+RunReport run_scenario(const Scenario& s, const std::string& file, const RunOptions& o) {
+  bool use_relays = s.topology.injectors;
+  check_supported(s, use_relays);
+  RunReport report;
+  report.scenario = s.name;
+  report.file = file;
+  report.proxy_bin = o.binaries.vixy;
+  auto wall_start = SteadyClock::now();
+
+  std::map<std::string, std::unique_ptr<Relay>> relays;  // outlives nothing that uses it: declared first
+  ClusterOptions co = cluster_options(s, relays);
+  progress(o, "[%s] starting %zu fake node(s)%s and %s\n", s.name.c_str(),
+           co.el_primaries.size() + co.el_backups.size() + co.cl_nodes.size(),
+           use_relays ? " behind fault injectors" : "", o.binaries.vixy.c_str());
+  Cluster cluster(o.binaries, co);
+  if (use_relays) {
+    for (const auto& n : cluster.nodes()) relays[n.name] = make_relay(n.rpc_port);
+  }
+  try {
+    cluster.start_proxy();
+  } catch (const std::exception& e) {
+    report.fatal = e.what();
+    return report;
+  }
+  if (auto why = wait_ready(cluster.proxy_port(), s.topology.el_primaries, Ms(20'000)); !why.empty()) {
+    report.fatal = "the proxy did not become ready through /el/ws within 20 s: " + why;
+    report.proxy_log_tail = tail(cluster.proxy().log(), 30);
+    return report;
+  }
+
+  const auto& w = s.workload;
+  print_workload(s, o, cluster.proxy_port());
+  WorkloadRunner workload(w, cluster.proxy_port(), o.seed);
+  HostileRunner hostile(w.hostile, cluster.proxy_port());
+  FaultDriver faults(cluster, relays);
+  auto start = SteadyClock::now();
+  workload.start();
+  hostile.start();
+  bool proxy_stopped = drive_timeline(s, o, cluster, faults, workload, hostile, start, report);
+  workload.stop_sending();
+  hostile.stop_attacking();
+  const auto& c = workload.counters();
+  progress(o, "[%s] workload done; waiting up to %d ms for %lld answer(s)\n", s.name.c_str(), w.drain_ms,
+           static_cast<long long>(c.outstanding.load()));
+  wait_until([&] { return c.outstanding.load() <= 0 || !cluster.proxy().running(); }, Ms(w.drain_ms));
+  workload.finish();
+  hostile.finish();
+  if (w.hostile.any()) report.hostile = hostile.report();
+  if (proxy_stopped) ::kill(cluster.proxy().pid(), SIGCONT);
+  if (!cluster.proxy().running()) {
+    if (!report.proxy_died_at_ms) report.proxy_died_at_ms = ms_since(start);
+    char when[64];
+    std::snprintf(when, sizeof when, "%.1f s", *report.proxy_died_at_ms / 1000);
+    report.fatal = "the proxy exited during the run (seen at " + std::string(when) + " into the workload, " +
+                   exit_words(cluster) + ")";
+  }
+  report.proxy_metrics = scrape_metrics(cluster);
+  check_run(s, o, workload, faults, start, report);
   report.duration_s = ms_since(wall_start) / 1000;
   if (report.fatal.empty() && !cluster.proxy().running()) {
     // It outlived the workload but not what the clients sent last (a request still in flight).
-    report.fatal = "the proxy exited after the workload, while the run was being checked (status " +
-                   std::to_string(cluster.proxy().wait_for_exit(Ms(0)).value_or(-1)) + ")";
+    report.fatal = "the proxy exited after the workload, while the run was being checked (" + exit_words(cluster) + ")";
   }
   if (!report.ok()) report.proxy_log_tail = tail(cluster.proxy().log(), 30);
   progress(o, "[%s] stopping every process\n", s.name.c_str());
@@ -300,17 +344,27 @@ int run_command(const std::vector<std::string>& args, const Binaries& defaults) 
   options.binaries = defaults;
   std::string report_path;
   std::vector<std::string> files;
+  std::size_t jobs = 1;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     if (a == "--help" || a == "-h") {
       std::printf("usage: vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]\n"
-                  "                      [--histories out.jsonl]\n(format: scenarios/README.md)\n");
+                  "                      [--histories out.jsonl] [--jobs N]\n(format: scenarios/README.md)\n");
       return 0;
     }
-    if ((a == "--proxy-bin" || a == "--report" || a == "--fakenode" || a == "--seed" || a == "--histories") &&
+    if ((a == "--proxy-bin" || a == "--report" || a == "--fakenode" || a == "--seed" || a == "--histories" ||
+         a == "--jobs") &&
         i + 1 < args.size()) {
       const auto& v = args[++i];
-      if (a == "--proxy-bin") options.binaries.vixy = v;
+      if (a == "--jobs") {
+        char* rest = nullptr;
+        unsigned long n = std::strtoul(v.c_str(), &rest, 10);
+        if (v.empty() || *rest != '\0' || n == 0 || n > 16) {
+          std::fprintf(stderr, "vixy-chaos run: --jobs wants a number from 1 to 16, not \"%s\"\n", v.c_str());
+          return 2;
+        }
+        jobs = n;
+      } else if (a == "--proxy-bin") options.binaries.vixy = v;
       else if (a == "--histories") options.histories_path = v;
       else if (a == "--fakenode") options.binaries.fakenode = v;
       else if (a == "--report") report_path = v;
@@ -340,22 +394,47 @@ int run_command(const std::vector<std::string>& args, const Binaries& defaults) 
     std::fprintf(stderr, "vixy-chaos run: %s\n", e.what());
     return 2;
   }
+  std::vector<RunReport> reports(scenarios.size());
+  // Side by side, longest first, so that the last one to start is a short one. Each scenario has
+  // its own cluster on its own ports and its own temporary folder; only the output is shared.
+  std::vector<std::size_t> order(scenarios.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  if (jobs > 1) {
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+      return scenarios[x].workload.duration_ms > scenarios[y].workload.duration_ms;
+    });
+  }
+  std::atomic<std::size_t> next{0};
+  std::mutex print_mutex;
+  auto worker = [&] {
+    for (std::size_t k = next++; k < order.size(); k = next++) {
+      std::size_t i = order[k];
+      RunReport r;
+      try {
+        r = run_scenario(scenarios[i], files[i], options);
+      } catch (const std::exception& e) {
+        r.scenario = scenarios[i].name;
+        r.file = files[i];
+        r.fatal = e.what();
+      }
+      std::lock_guard lock(print_mutex);
+      print_report(r, stdout);
+      std::fflush(stdout);
+      reports[i] = std::move(r);
+    }
+  };
+  {
+    // Children die with the thread that started them (PR_SET_PDEATHSIG), and each worker outlives
+    // the clusters it starts.
+    std::vector<std::jthread> workers;
+    for (std::size_t j = 1; j < std::min(jobs, scenarios.size()); ++j) workers.emplace_back(worker);
+    worker();
+  }
   json all = json::array();
   int code = 0;
-  std::vector<RunReport> reports;
-  for (std::size_t i = 0; i < scenarios.size(); ++i) {
-    RunReport r;
-    try {
-      r = run_scenario(scenarios[i], files[i], options);
-    } catch (const std::exception& e) {
-      r.scenario = scenarios[i].name;
-      r.file = files[i];
-      r.fatal = e.what();
-    }
-    print_report(r, stdout);
+  for (const auto& r : reports) {
     all.push_back(report_to_json(r));
     if (!r.ok()) code = 1;
-    reports.push_back(std::move(r));
   }
   if (reports.size() > 1) {
     std::printf("\n%zu scenario(s):", reports.size());

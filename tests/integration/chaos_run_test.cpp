@@ -112,6 +112,50 @@ std::string invariant_status(const json& report, const std::string& name) {
   return "(missing)";
 }
 
+// --jobs 2: the two runs overlap (each is ready before the other stops), and the report keeps the
+// files' order although the longer, second file starts first and ends last.
+TEST(ChaosRun, JobsRunScenariosSideBySideAndReportInFileOrder) {
+  TempDir dir("vixy-chaos-run");
+  json quiet = small_scenario();
+  quiet["name"] = "alpha";
+  quiet["workload"]["duration_ms"] = 3000;
+  quiet["timeline"] = json::array();
+  quiet["expectations"] = {{"invariants", {"I1", "I2", "I3"}}};
+  json failover = small_scenario();
+  failover["name"] = "beta";
+  std::vector<std::string> argv{chaos_bin(), "run", dir.write("alpha.json", quiet.dump()),
+                                dir.write("beta.json", failover.dump()), "--jobs", "2", "--report",
+                                dir.file("report.json")};
+  ChildProcess process(argv, dir.file("run.log"));
+  int code = process.wait_for_exit(240s).value_or(-1);
+  std::string output = process.log();
+  ASSERT_EQ(code, 0) << output;
+  for (const char* first : {"alpha", "beta"}) {
+    const char* other = std::string(first) == "alpha" ? "beta" : "alpha";
+    auto ready = output.find("[" + std::string(first) + "] proxy ready");
+    auto stopping = output.find("[" + std::string(other) + "] stopping every process");
+    ASSERT_NE(ready, std::string::npos) << output;
+    ASSERT_NE(stopping, std::string::npos) << output;
+    EXPECT_LT(ready, stopping) << first << " was not running while " << other << " ran:\n" << output;
+  }
+  std::ifstream in(dir.file("report.json"));
+  json report = json::parse(in, nullptr, false);
+  ASSERT_TRUE(report.is_object() && report.contains("scenarios")) << report.dump();
+  ASSERT_EQ(report["scenarios"].size(), 2u);
+  EXPECT_EQ(report["scenarios"][0]["scenario"], "alpha");
+  EXPECT_EQ(report["scenarios"][1]["scenario"], "beta");
+  EXPECT_EQ(report["ok"], true);
+}
+
+TEST(ChaosRun, JobsMustBeASmallPositiveNumber) {
+  TempDir dir("vixy-chaos-run");
+  for (const char* jobs : {"0", "x", "17", ""}) {
+    auto r = run_chaos(dir, small_scenario(), {"--jobs", jobs});
+    EXPECT_EQ(r.code, 2) << jobs << ": " << r.output;
+    EXPECT_NE(r.output.find("--jobs"), std::string::npos) << r.output;
+  }
+}
+
 TEST(ChaosRun, ScenarioErrorsExitTwoAndNameTheKey) {
   TempDir dir("vixy-chaos-run");
   json bad = small_scenario();
