@@ -12,9 +12,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "net/ws_client.hpp"
 #include "server/http_server.hpp"
 #include "ws/session_core.hpp"
-#include "ws/upstream_socket.hpp"
 
 namespace vixy::ws {
 
