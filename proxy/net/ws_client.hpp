@@ -50,8 +50,8 @@ class WsClient {
   boost::asio::awaitable<boost::beast::error_code> write_binary(const std::string& data);
   // Sends a ping; its pong, seen by a pending read, counts in pongs().
   boost::asio::awaitable<boost::beast::error_code> ping();
-  // Graceful: sends a close frame and waits for the peer's (a read must be pending or follow to
-  // see it, as Beast requires), then closes the socket.
+  // Graceful: sends a close frame and waits for the peer's, then closes the socket. Messages
+  // before it are dropped, unless a read is pending: that one ends with websocket::error::closed.
   boost::asio::awaitable<boost::beast::error_code> close(std::uint16_t code, std::string reason = {});
   // Abrupt: closes the socket, so pending reads and writes fail at once.
   void abort();
