@@ -1,22 +1,20 @@
 #include "chaos/hostile_clients.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket.hpp>
 #include <deque>
 #include <memory>
 
 #include "chaos/history.hpp"
 #include "chaos/hostile_messages.hpp"
+#include "net/ws_client.hpp"
 
 namespace vixy::chaos::hostile_detail {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -28,47 +26,48 @@ constexpr Ms kReopenDelay{250};
 constexpr int kSlowReaderReceiveBuffer = 4096;  // the backlog piles up in the proxy, not in this socket
 constexpr std::size_t kMaxPendingFloodConnects = 64;
 
-std::string closed_words(const beast::error_code& ec, const websocket::stream<beast::tcp_stream>& ws) {
-  if (ws.reason().code) return "closed by the proxy (close code " + std::to_string(ws.reason().code) + ")";
+std::string closed_words(const beast::error_code& ec, const net::WsClient& ws) {
+  if (ws.close_code()) return "closed by the proxy (close code " + std::to_string(ws.close_code()) + ")";
   if (ec == beast::error::timeout) return "writes stalled for 5 s (the proxy stopped reading)";
   return "closed by the proxy (" + ec.message() + ")";
 }
 
 struct WsConn {
-  explicit WsConn(asio::io_context& io) : ws(io) {}
-  websocket::stream<beast::tcp_stream> ws;
-  beast::flat_buffer buffer;
+  explicit WsConn(asio::io_context& io) : ws(io.get_executor()) {}
+  net::WsClient ws;
+  // What connect() refers to until it completes.
+  net::UpstreamUrl url;
+  net::WsClientOptions options;
   bool open = false;
   SteadyTime opened{};
 };
 
-// Opens a WebSocket to /el/ws; `done` gets the connection or an error.
-void open_ws(HostileIo& h, int receive_buffer, std::function<void(std::shared_ptr<WsConn>, beast::error_code)> done) {
+// Opens a WebSocket to /el/ws; `done` gets the connection or an error. A small receive buffer
+// (set before the SYN) keeps a backlog in the proxy rather than in this socket; a write timeout
+// ends writes the proxy has stopped reading (error beast::error::timeout).
+void open_ws(HostileIo& h, int receive_buffer, Ms write_timeout,
+             std::function<void(std::shared_ptr<WsConn>, beast::error_code)> done) {
   auto conn = std::make_shared<WsConn>(h.io);
-  auto& layer = beast::get_lowest_layer(conn->ws);
-  beast::error_code ec;
-  layer.socket().open(tcp::v4(), ec);
-  if (!ec && receive_buffer > 0) layer.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer), ec);
-  if (ec) return done(conn, ec);
-  layer.expires_after(kConnectTimeout);
-  layer.async_connect(h.endpoint(), [&h, conn, done](beast::error_code cec) {
-    if (cec) return done(conn, cec);
-    conn->ws.read_message_max(64u << 20);
-    conn->ws.async_handshake("127.0.0.1:" + std::to_string(h.port), "/el/ws", [conn, done](beast::error_code hec) {
-      beast::get_lowest_layer(conn->ws).expires_never();
-      if (!hec) {
-        conn->open = true;
-        conn->opened = SteadyClock::now();
-      }
-      done(conn, hec);
-    });
-  });
+  conn->url.host = "127.0.0.1";
+  conn->url.port = std::to_string(h.port);
+  conn->url.path = "/el/ws";
+  conn->options.connect_timeout = kConnectTimeout;
+  conn->options.idle_timeout = Ms(0);
+  conn->options.write_timeout = write_timeout;
+  conn->options.max_message_size = 64u << 20;
+  conn->options.receive_buffer_size = receive_buffer;
+  conn->options.user_agent = "vixy-chaos";
+  asio::co_spawn(h.io, conn->ws.connect(conn->url, conn->options),
+                 [conn, done = std::move(done)](std::exception_ptr, beast::error_code ec) {
+                   if (!ec) {
+                     conn->open = true;
+                     conn->opened = SteadyClock::now();
+                   }
+                   done(conn, ec);
+                 });
 }
 
-void close_socket(const std::shared_ptr<WsConn>& conn) {
-  beast::error_code ignored;
-  beast::get_lowest_layer(conn->ws).socket().close(ignored);
-}
+void close_socket(const std::shared_ptr<WsConn>& conn) { conn->ws.abort(); }
 
 // Subscribes to newHeads many times, then never reads: the proxy's writes to it back up. A small
 // request every 500 ms tells it when the proxy has closed the connection (the write fails), and
@@ -79,7 +78,7 @@ class SlowReader : public std::enable_shared_from_this<SlowReader> {
 
   void connect() {
     if (!h_.active()) return;
-    open_ws(h_, kSlowReaderReceiveBuffer, [self = shared_from_this()](std::shared_ptr<WsConn> conn, beast::error_code ec) {
+    open_ws(h_, kSlowReaderReceiveBuffer, kWriteTimeout, [self = shared_from_this()](std::shared_ptr<WsConn> conn, beast::error_code ec) {
       if (self->h_.finishing) return close_socket(conn);
       if (ec) {
         self->h_.tally(kSlowReaders, "connect failed: " + ec.message());
@@ -130,14 +129,13 @@ class SlowReader : public std::enable_shared_from_this<SlowReader> {
     writing_ = true;
     auto text = std::make_shared<std::string>(std::move(queue_.front()));
     queue_.pop_front();
-    beast::get_lowest_layer(conn->ws).expires_after(kWriteTimeout);
-    conn->ws.text(true);
-    conn->ws.async_write(asio::buffer(*text), [self = shared_from_this(), conn, text](beast::error_code ec, std::size_t) {
-      self->writing_ = false;
-      if (conn != self->current_) return;
-      if (ec) return self->lost(conn, ec);
-      self->pump(conn);
-    });
+    asio::co_spawn(h_.io, conn->ws.write(*text),
+                   [self = shared_from_this(), conn, text](std::exception_ptr, beast::error_code ec) {
+                     self->writing_ = false;
+                     if (conn != self->current_) return;
+                     if (ec) return self->lost(conn, ec);
+                     self->pump(conn);
+                   });
   }
 
   void lost(const std::shared_ptr<WsConn>& conn, const beast::error_code& ec) {
@@ -198,7 +196,7 @@ class HostileWs : public std::enable_shared_from_this<HostileWs> {
 
   void connect() {
     connecting_ = true;
-    open_ws(h_, 0, [self = shared_from_this()](std::shared_ptr<WsConn> conn, beast::error_code ec) {
+    open_ws(h_, 0, Ms(0), [self = shared_from_this()](std::shared_ptr<WsConn> conn, beast::error_code ec) {
       self->connecting_ = false;
       if (self->h_.finishing) return close_socket(conn);
       if (ec) {
@@ -215,24 +213,22 @@ class HostileWs : public std::enable_shared_from_this<HostileWs> {
     auto text = std::make_shared<std::string>(make_(++sent_));
     in_flight_ = SteadyClock::now();
     writing_ = true;
-    conn->ws.text(true);
-    conn->ws.async_write(asio::buffer(*text), [self = shared_from_this(), conn, text](beast::error_code, std::size_t) {
+    asio::co_spawn(h_.io, conn->ws.write(*text), [self = shared_from_this(), conn, text](std::exception_ptr, beast::error_code) {
       // A failed write shows up as a failed read, which tells how the connection ended.
       self->writing_ = false;
     });
   }
 
   void read(const std::shared_ptr<WsConn>& conn) {
-    conn->ws.async_read(conn->buffer, [self = shared_from_this(), conn](beast::error_code ec, std::size_t) {
+    asio::co_spawn(h_.io, conn->ws.read(), [self = shared_from_this(), conn](std::exception_ptr, std::pair<beast::error_code, std::string> got) {
       if (conn != self->current_) return;
+      auto& [ec, text] = got;
       if (ec) {
         if (self->in_flight_) self->h_.tally(self->group_, "ws: " + closed_words(ec, conn->ws));
         self->in_flight_.reset();
         self->current_ = nullptr;
         return close_socket(conn);
       }
-      std::string text = beast::buffers_to_string(conn->buffer.data());
-      conn->buffer.consume(conn->buffer.size());
       nlohmann::json m = parse_bounded(text);
       bool notification = m.is_object() && m.contains("method");
       if (!notification && self->in_flight_) {

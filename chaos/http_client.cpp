@@ -11,12 +11,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
 #include <cctype>
 #include <deque>
 
 #include "text/ascii.hpp"
 #include "net/awaitable.hpp"
+#include "net/upstream_url.hpp"
+#include "net/ws_client.hpp"
 
 namespace vixy::chaos {
 namespace {
@@ -24,7 +25,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -144,34 +144,34 @@ HttpResult get(const std::string& host, std::uint16_t port, std::string target,
 }
 
 // ---------------------------------------------------------------------------------------------
-// WebSocket client: one read is kept outstanding while any call runs the context, so control
-// frames (pongs, close) are processed and messages queue up in order.
+// WebSocket client: net::WsClient run synchronously. One read is kept outstanding while any call
+// runs the context, so control frames (pongs, close) are processed and messages queue up in order.
 
 struct WsClient::Impl {
   asio::io_context io;
-  websocket::stream<beast::tcp_stream> ws{io};
-  beast::flat_buffer read_buffer;
+  net::WsClient ws{io.get_executor()};
+  // Members, not the caller's locals: a connect abandoned on timeout may still refer to them.
+  net::UpstreamUrl url;
+  net::WsClientOptions options;
   std::deque<std::string> inbox;
   bool open = false;
   bool reading = false;
   bool closed = false;
-  bool pong = false;
   int close_code = 0;
   error_code error;
 
   void start_read() {
     if (reading || closed || !open) return;
     reading = true;
-    ws.async_read(read_buffer, [this](error_code ec, std::size_t) {
+    asio::co_spawn(io, ws.read(), [this](std::exception_ptr, std::pair<error_code, std::string> got) {
       reading = false;
-      if (ec) {
+      if (got.first) {
         closed = true;
-        error = ec;
-        close_code = ws.reason().code;
+        error = got.first;
+        close_code = ws.close_code();
         return;
       }
-      inbox.push_back(beast::buffers_to_string(read_buffer.data()));
-      read_buffer.consume(read_buffer.size());
+      inbox.push_back(std::move(got.second));
       start_read();
     });
   }
@@ -181,8 +181,7 @@ struct WsClient::Impl {
   // Closes the socket and runs the context until every handler has completed, so none is left
   // referring to a caller's stack.
   void abort() {
-    error_code ignored;
-    beast::get_lowest_layer(ws).socket().close(ignored);
+    ws.abort();
     closed = true;
     io.restart();
     io.run_for(1s);
@@ -190,41 +189,37 @@ struct WsClient::Impl {
 };
 
 WsClient::WsClient() : impl_(std::make_unique<Impl>()) {}
-WsClient::~WsClient() = default;
+WsClient::~WsClient() {
+  if (impl_->open && !impl_->closed) impl_->abort();
+}
 
 error_code WsClient::connect(const std::string& host, std::uint16_t port, const std::string& target,
                              std::chrono::milliseconds timeout) {
   Impl& s = *impl_;
-  bool done = false;
-  error_code result;
-  beast::get_lowest_layer(s.ws).expires_after(timeout);
-  auto handshake = [](Impl& impl, std::string h, std::uint16_t p,
-                      std::string t) -> asio::awaitable<error_code> {
-    error_code ec = co_await connect_stream(beast::get_lowest_layer(impl.ws), h, p);
-    if (ec) co_return ec;
-    std::string host_value = host_header(h, p);
-    auto [handshake_ec] = co_await impl.ws.async_handshake(host_value, t, use_tuple);
-    co_return handshake_ec;
-  };
-  asio::co_spawn(s.io, handshake(s, host, port, target), [&](std::exception_ptr, error_code ec) {
-    result = ec;
-    done = true;
+  s.url.host = host;
+  s.url.port = std::to_string(port);
+  s.url.path = target;  // sent as written: target() adds nothing to a path without a query
+  s.options.connect_timeout = timeout;
+  s.options.idle_timeout = std::chrono::milliseconds(0);  // tests see exactly the frames they cause
+  s.options.max_message_size = 16 * 1024 * 1024;          // Beast's default, what this client always had
+  s.options.user_agent = "vixy-chaos";
+  auto state = std::make_shared<std::pair<bool, error_code>>(false, error_code{});
+  asio::co_spawn(s.io, s.ws.connect(s.url, s.options), [state](std::exception_ptr, error_code ec) {
+    state->second = ec;
+    state->first = true;
   });
   if (!run_until(
-          s.io, [&] { return done; }, Clock::now() + timeout + 1s)) {
+          s.io, [&] { return state->first; }, Clock::now() + timeout + 1s)) {
     s.abort();
     return asio::error::timed_out;
   }
-  beast::get_lowest_layer(s.ws).expires_never();
+  error_code result = state->second;
   if (result == beast::error::timeout) result = asio::error::timed_out;
   if (result) {
     s.closed = true;
     s.error = result;
     return result;
   }
-  s.ws.control_callback([&s](websocket::frame_type kind, beast::string_view) {
-    if (kind == websocket::frame_type::pong) s.pong = true;
-  });
   s.open = true;
   return {};
 }
@@ -242,11 +237,15 @@ error_code WsClient::Impl::write(const std::string& text, bool binary, std::chro
   if (!s.open || s.closed) return s.error ? s.error : asio::error::not_connected;
   auto state = std::make_shared<std::pair<bool, error_code>>(false, error_code{});
   auto payload = std::make_shared<std::string>(text);
-  s.ws.binary(binary);
-  s.ws.async_write(asio::buffer(*payload), [state, payload](error_code ec, std::size_t) {
+  auto done = [state, payload](std::exception_ptr, error_code ec) {
     state->first = true;
     state->second = ec;
-  });
+  };
+  if (binary) {
+    asio::co_spawn(s.io, s.ws.write_binary(*payload), std::move(done));
+  } else {
+    asio::co_spawn(s.io, s.ws.write(*payload), std::move(done));
+  }
   s.start_read();
   if (!run_until(
           s.io, [&] { return state->first; }, Clock::now() + timeout)) {
@@ -271,24 +270,25 @@ std::optional<std::string> WsClient::receive(std::chrono::milliseconds timeout) 
 bool WsClient::ping(std::chrono::milliseconds timeout) {
   Impl& s = *impl_;
   if (!s.open || s.closed) return false;
-  s.pong = false;
+  std::uint64_t pongs_before = s.ws.pongs();
   auto sent = std::make_shared<bool>(false);
-  s.ws.async_ping({}, [sent](error_code) { *sent = true; });
+  asio::co_spawn(s.io, s.ws.ping(), [sent](std::exception_ptr, error_code) { *sent = true; });
   s.start_read();
+  auto ponged = [&] { return s.ws.pongs() > pongs_before; };
   bool ok = run_until(
-      s.io, [&] { return (*sent && s.pong) || s.closed; }, Clock::now() + timeout);
+      s.io, [&] { return (*sent && ponged()) || s.closed; }, Clock::now() + timeout);
   if (!*sent) {
     s.abort();  // the ping could not even be written: the connection is useless
     return false;
   }
-  return ok && s.pong;
+  return ok && ponged();
 }
 
 void WsClient::close(std::chrono::milliseconds timeout) {
   Impl& s = *impl_;
   if (!s.open || s.closed) return;
   auto done = std::make_shared<bool>(false);
-  s.ws.async_close(websocket::close_code::normal, [done](error_code) { *done = true; });
+  asio::co_spawn(s.io, s.ws.close(1000), [done](std::exception_ptr, error_code) { *done = true; });
   s.start_read();
   run_until(
       s.io, [&] { return *done && !s.reading; }, Clock::now() + timeout);

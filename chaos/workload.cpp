@@ -1,12 +1,8 @@
 #include "chaos/workload.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket.hpp>
 #include <deque>
 #include <future>
 #include <map>
@@ -17,13 +13,12 @@
 
 #include "chaos/hostile_messages.hpp"
 #include "chaos/http_client.hpp"
+#include "net/ws_client.hpp"
 
 namespace vixy::chaos {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
 using nlohmann::json;
 using Ms = std::chrono::milliseconds;
 
@@ -42,9 +37,8 @@ json subscribe_params(const std::string& kind, const json& logs_filter) {
 }
 
 struct Conn {
-  explicit Conn(asio::io_context& io) : ws(io) {}
-  websocket::stream<beast::tcp_stream> ws;
-  beast::flat_buffer buffer;
+  explicit Conn(asio::io_context& io) : ws(io.get_executor()) {}
+  net::WsClient ws;
   std::deque<std::shared_ptr<std::string>> queue;
   bool writing = false;
   bool close_after_writes = false;
@@ -62,9 +56,19 @@ struct AwaitedAnswer {
 class Workload_ {
  public:
   Workload_(const Workload& spec_in, std::uint16_t port_in, WorkloadCounters& counters_in)
-      : spec(spec_in), port(port_in), counters(counters_in) {}
+      : spec(spec_in), port(port_in), counters(counters_in) {
+    url.host = "127.0.0.1";
+    url.port = std::to_string(port);
+    url.path = "/el/ws";
+    ws_options.connect_timeout = Ms(5000);
+    ws_options.idle_timeout = Ms(0);  // the history holds what the proxy sent, no pings of ours
+    ws_options.max_message_size = 16 * 1024 * 1024;
+    ws_options.user_agent = "vixy-chaos";
+  }
   const Workload& spec;
   std::uint16_t port;
+  net::UpstreamUrl url;
+  net::WsClientOptions ws_options;
   WorkloadCounters& counters;
   asio::io_context io;
   std::deque<ConnectionHistory> histories;  // a deque: clients keep pointers into it
@@ -90,20 +94,11 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     if (w_.finishing || !w_.sending) return;
     auto conn = std::make_shared<Conn>(w_.io);
     current_ = conn;
-    beast::get_lowest_layer(conn->ws).expires_after(Ms(5000));
-    tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), w_.port);
-    beast::get_lowest_layer(conn->ws).async_connect(endpoint, [self = shared_from_this(), conn](beast::error_code ec) {
-      if (ec || conn != self->current_) return self->connect_failed(conn);
-      // Small requests must leave at once: Nagle's wait for the peer's delayed ACK caps a
-      // connection at a few requests per second.
-      beast::error_code ignored;
-      beast::get_lowest_layer(conn->ws).socket().set_option(tcp::no_delay(true), ignored);
-      std::string host = "127.0.0.1:" + std::to_string(self->w_.port);
-      conn->ws.async_handshake(host, "/el/ws", [self, conn](beast::error_code hec) {
-        if (hec || conn != self->current_) return self->connect_failed(conn);
-        self->opened(conn);
-      });
-    });
+    asio::co_spawn(w_.io, conn->ws.connect(w_.url, w_.ws_options),
+                   [self = shared_from_this(), conn](std::exception_ptr, beast::error_code ec) {
+                     if (ec || conn != self->current_) return self->connect_failed(conn);
+                     self->opened(conn);
+                   });
   }
 
   void stop_sending() { tick_.cancel(); }
@@ -115,8 +110,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     if (!conn) return;
     if (conn->history == nullptr) {  // still connecting: no history to end, nothing to say goodbye to
       current_ = nullptr;
-      beast::error_code ignored;
-      beast::get_lowest_layer(conn->ws).socket().close(ignored);
+      conn->ws.abort();
       return;
     }
     conn->history->closed(false, "end of run");
@@ -128,8 +122,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     if (conn != current_) return;
     current_ = nullptr;
     ++w_.counters.connect_failures;
-    beast::error_code ignored;
-    beast::get_lowest_layer(conn->ws).socket().close(ignored);
+    conn->ws.abort();
     reconnect_later(Ms(250));
   }
 
@@ -142,7 +135,6 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   }
 
   void opened(const std::shared_ptr<Conn>& conn) {
-    beast::get_lowest_layer(conn->ws).expires_never();
     auto& h = w_.histories.emplace_back();
     h.client = index_;
     h.connection = connections_++;
@@ -200,20 +192,20 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     conn->writing = true;
     auto text = conn->queue.front();
     conn->queue.pop_front();
-    conn->ws.text(true);
-    conn->ws.async_write(asio::buffer(*text), [self = shared_from_this(), conn, text](beast::error_code ec, std::size_t) {
-      conn->writing = false;
-      if (ec) return;  // the read side reports the loss
-      self->pump(conn);
-    });
+    // `text` rides in the handler: the write refers to it until it completes.
+    asio::co_spawn(w_.io, conn->ws.write(*text),
+                   [self = shared_from_this(), conn, text](std::exception_ptr, beast::error_code ec) {
+                     conn->writing = false;
+                     if (ec) return;  // the read side reports the loss
+                     self->pump(conn);
+                   });
   }
 
   void read(const std::shared_ptr<Conn>& conn) {
-    conn->ws.async_read(conn->buffer, [self = shared_from_this(), conn](beast::error_code ec, std::size_t) {
+    asio::co_spawn(w_.io, conn->ws.read(), [self = shared_from_this(), conn](std::exception_ptr, std::pair<beast::error_code, std::string> got) {
       if (conn != self->current_) return;
-      if (ec) return self->lost(conn, ec.message() + (conn->ws.reason().code ? " (close code " + std::to_string(conn->ws.reason().code) + ")" : ""));
-      std::string text = beast::buffers_to_string(conn->buffer.data());
-      conn->buffer.consume(conn->buffer.size());
+      auto& [ec, text] = got;
+      if (ec) return self->lost(conn, ec.message() + (conn->ws.close_code() ? " (close code " + std::to_string(conn->ws.close_code()) + ")" : ""));
       conn->history->received(text);
       self->on_message(text);
       if (conn == self->current_) self->read(conn);
@@ -247,8 +239,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     w_.counters.outstanding -= static_cast<std::int64_t>(outstanding_.size());
     outstanding_.clear();
     current_ = nullptr;
-    beast::error_code ignored;
-    beast::get_lowest_layer(conn->ws).socket().close(ignored);
+    conn->ws.abort();
     reconnect_later(Ms(100));
   }
 
@@ -271,10 +262,14 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
       return;
     }
     conn->close_after_writes = false;
-    beast::get_lowest_layer(conn->ws).expires_after(Ms(1000));
-    conn->ws.async_close(websocket::close_code::normal, [conn](beast::error_code) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(conn->ws).socket().close(ignored);
+    // The closing handshake gets 1 s; WorkloadRunner::finish relies on that bound.
+    auto limit = std::make_shared<asio::steady_timer>(w_.io, Ms(1000));
+    limit->async_wait([conn](beast::error_code ec) {
+      if (!ec) conn->ws.abort();
+    });
+    asio::co_spawn(w_.io, conn->ws.close(1000), [conn, limit](std::exception_ptr, beast::error_code) {
+      limit->cancel();
+      conn->ws.abort();
     });
   }
 

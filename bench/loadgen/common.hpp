@@ -9,7 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -18,13 +17,13 @@
 #include <vector>
 #include "log/log.hpp"
 #include "net/awaitable.hpp"
+#include "net/ws_client.hpp"
 
 namespace vixy::loadgen {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
@@ -66,9 +65,8 @@ struct HttpReply {
 };
 asio::awaitable<HttpReply> http_once(tcp::endpoint endpoint, http::verb verb, std::string target, std::string body);
 
-using WsStream = websocket::stream<beast::tcp_stream>;
 // Connects and completes the WebSocket handshake; false on any failure.
-asio::awaitable<bool> ws_open(WsStream& ws, const tcp::endpoint& target, const std::string& path);
+asio::awaitable<bool> ws_open(net::WsClient& ws, const tcp::endpoint& target, const std::string& path);
 
 // The modes; each prints one JSON object on stdout and returns the exit code.
 int run_http(const Options& options);

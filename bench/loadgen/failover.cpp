@@ -51,20 +51,19 @@ asio::awaitable<void> http_pacer(FailoverRun& run, int worker, int workers) {
 asio::awaitable<void> ws_pacer(FailoverRun& run) {
   const std::string request = body_of("blockNumber");
   while (true) {
-    WsStream ws(co_await asio::this_coro::executor);
+    net::WsClient ws(co_await asio::this_coro::executor);
     bool opened = co_await ws_open(ws, run.target, "/el/ws");
-    beast::flat_buffer buffer;
     while (opened) {
       auto sent = Clock::now();
-      auto [write_ec, written] = co_await ws.async_write(asio::buffer(request), use_tuple);
-      buffer.clear();
+      beast::error_code write_ec = co_await ws.write(request);
       beast::error_code read_ec = write_ec;
+      std::string answer;
       if (!write_ec) {
-        auto [ec, read] = co_await ws.async_read(buffer, use_tuple);
+        auto [ec, text] = co_await ws.read();
         read_ec = ec;
+        answer = std::move(text);
       }
-      std::string_view answer(static_cast<const char*>(buffer.data().data()), buffer.size());
-      bool ok = !read_ec && answer.find("\"result\"") != std::string_view::npos;
+      bool ok = !read_ec && answer.find("\"result\"") != std::string::npos;
       run.ws.push_back({sent, Clock::now(), ok});
       if (read_ec) break;
       co_await sleep_for(run.period);
@@ -85,19 +84,16 @@ std::optional<std::uint64_t> head_height(std::string_view message) {
 }
 
 asio::awaitable<void> subscriber(FailoverRun& run) {
-  WsStream ws(co_await asio::this_coro::executor);
+  net::WsClient ws(co_await asio::this_coro::executor);
   bool opened = co_await ws_open(ws, run.target, "/el/ws");
   if (!opened) co_return;
   const std::string subscribe = R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]})";
-  auto [write_ec, written] = co_await ws.async_write(asio::buffer(subscribe), use_tuple);
+  beast::error_code write_ec = co_await ws.write(subscribe);
   if (write_ec) co_return;
-  beast::flat_buffer buffer;
   while (true) {
-    buffer.clear();
-    auto [read_ec, read] = co_await ws.async_read(buffer, use_tuple);
+    auto [read_ec, message] = co_await ws.read();
     if (read_ec) co_return;
-    std::string_view message(static_cast<const char*>(buffer.data().data()), buffer.size());
-    if (message.find("eth_subscription") == std::string_view::npos) continue;
+    if (message.find("eth_subscription") == std::string::npos) continue;
     if (auto height = head_height(message)) run.heads.emplace_back(Clock::now(), *height);
   }
 }

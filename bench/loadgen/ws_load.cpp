@@ -11,14 +11,18 @@
 
 namespace vixy::loadgen {
 
-asio::awaitable<bool> ws_open(WsStream& ws, const tcp::endpoint& target, const std::string& path) {
-  auto [connect_ec] = co_await beast::get_lowest_layer(ws).async_connect(target, use_tuple);
-  if (connect_ec) co_return false;
-  beast::get_lowest_layer(ws).socket().set_option(tcp::no_delay(true));
-  auto [handshake_ec] = co_await ws.async_handshake("127.0.0.1", path, use_tuple);
-  if (handshake_ec) co_return false;
-  ws.text(true);
-  co_return true;
+asio::awaitable<bool> ws_open(net::WsClient& ws, const tcp::endpoint& target, const std::string& path) {
+  net::UpstreamUrl url;
+  url.host = target.address().to_string();
+  url.port = std::to_string(target.port());
+  url.path = path;
+  net::WsClientOptions options;
+  options.connect_timeout = std::chrono::seconds(30);
+  options.idle_timeout = std::chrono::milliseconds(0);  // a benchmark client sends no pings of its own
+  options.max_message_size = 16 * 1024 * 1024;
+  options.user_agent = "vixy-loadgen";
+  auto ec = co_await ws.connect(url, options);
+  co_return !ec;
 }
 
 namespace {
@@ -56,7 +60,7 @@ struct WsRun {
 };
 
 asio::awaitable<void> rtt_worker(WsRun& run) {
-  WsStream ws(co_await asio::this_coro::executor);
+  net::WsClient ws(co_await asio::this_coro::executor);
   bool opened = co_await ws_open(ws, run.target, run.path);
   co_await run.all_open();
   if (!opened) {
@@ -64,30 +68,27 @@ asio::awaitable<void> rtt_worker(WsRun& run) {
     co_return;
   }
   const std::string request = body_of("blockNumber");
-  beast::flat_buffer buffer;
   while (Clock::now() < run.end) {
     auto sent = Clock::now();
-    auto [write_ec, written] = co_await ws.async_write(asio::buffer(request), use_tuple);
+    beast::error_code write_ec = co_await ws.write(request);
     if (write_ec) break;
-    buffer.clear();
-    auto [read_ec, read] = co_await ws.async_read(buffer, use_tuple);
+    auto [read_ec, answer] = co_await ws.read();
     if (read_ec) break;
     auto done = Clock::now();
     if (done < run.measure_from) continue;
-    std::string_view answer(static_cast<const char*>(buffer.data().data()), buffer.size());
-    if (answer.find("\"result\"") == std::string_view::npos) {
+    if (answer.find("\"result\"") == std::string::npos) {
       ++run.errors;
     } else {
       ++run.ok;
       run.latencies.add(done - sent);
     }
   }
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws).socket().close(ignored);
+  ws.abort();
 }
 
 asio::awaitable<void> notify_worker(WsRun& run) {
-  WsStream ws(co_await asio::this_coro::executor);
+  auto executor = co_await asio::this_coro::executor;
+  net::WsClient ws(executor);
   bool opened = co_await ws_open(ws, run.target, run.path);
   if (!opened) {
     ++run.failed_sessions;
@@ -95,23 +96,23 @@ asio::awaitable<void> notify_worker(WsRun& run) {
     co_return;
   }
   const std::string subscribe = R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]})";
-  auto [write_ec, written] = co_await ws.async_write(asio::buffer(subscribe), use_tuple);
-  beast::flat_buffer buffer;
-  auto [answer_ec, answer_size] = co_await ws.async_read(buffer, use_tuple);
+  beast::error_code write_ec = co_await ws.write(subscribe);
+  auto [answer_ec, answer] = co_await ws.read();
   co_await run.all_open();
   if (write_ec || answer_ec) {
     ++run.failed_sessions;
     co_return;
   }
-  // Reads stop at the end of the run: the deadline closes the socket under a pending read.
-  beast::get_lowest_layer(ws).expires_at(run.end);
+  // Reads stop at the end of the run: the timer closes the socket under a pending read.
+  asio::steady_timer stop(executor, run.end);
+  stop.async_wait([&ws](beast::error_code ec) {
+    if (!ec) ws.abort();
+  });
   while (true) {
-    buffer.clear();
-    auto [read_ec, read] = co_await ws.async_read(buffer, use_tuple);
+    auto [read_ec, message] = co_await ws.read();
     if (read_ec) break;
     if (Clock::now() < run.measure_from) continue;
-    std::string_view message(static_cast<const char*>(buffer.data().data()), buffer.size());
-    if (message.find("eth_subscription") != std::string_view::npos) ++run.ok;
+    if (message.find("eth_subscription") != std::string::npos) ++run.ok;
   }
 }
 
@@ -170,19 +171,18 @@ struct IdleRun {
   std::string path;
   int remaining = 0;  // sessions still opening
   int ready = 0, failed = 0;
-  std::vector<std::unique_ptr<WsStream>> sessions;
+  std::vector<std::unique_ptr<net::WsClient>> sessions;
 };
 
 // One request per session proves the proxy has connected it upstream before memory is measured.
 asio::awaitable<void> idle_opener(IdleRun& run, int count) {
   const std::string request = body_of("blockNumber");
   for (int i = 0; i < count; ++i) {
-    auto ws = std::make_unique<WsStream>(co_await asio::this_coro::executor);
+    auto ws = std::make_unique<net::WsClient>(co_await asio::this_coro::executor);
     bool ok = co_await ws_open(*ws, run.target, run.path);
     if (ok) {
-      auto [write_ec, written] = co_await ws->async_write(asio::buffer(request), use_tuple);
-      beast::flat_buffer buffer;
-      auto [read_ec, read] = co_await ws->async_read(buffer, use_tuple);
+      beast::error_code write_ec = co_await ws->write(request);
+      auto [read_ec, answer] = co_await ws->read();
       ok = !write_ec && !read_ec;
     }
     if (ok) {

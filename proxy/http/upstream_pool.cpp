@@ -2,11 +2,7 @@
 
 #include <openssl/ssl.h>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -16,7 +12,7 @@
 
 #include "http/upstream_response.hpp"
 #include "net/awaitable.hpp"
-#include "net/tls_client.hpp"
+#include "net/connect.hpp"
 
 namespace vixy::http {
 namespace {
@@ -105,46 +101,16 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(Clock
 asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(Clock::time_point deadline,
                                                                           UpstreamFailure& failure,
                                                                           beast::error_code& error) {
-  auto connect_deadline = std::min(deadline, Clock::now() + connect_timeout_);
-  auto classify = [&](const beast::error_code& ec) {
-    error = ec;
-    failure = (ec == beast::error::timeout && Clock::now() >= deadline) ? UpstreamFailure::timeout
-                                                                        : UpstreamFailure::connect;
-  };
-
-  asio::ip::tcp::resolver resolver(executor_);
-  auto [rec, endpoints] = co_await resolver.async_resolve(url_.host, url_.port, use_tuple);
-  if (rec) {
-    classify(rec);
+  net::ConnectOptions options{std::min(deadline, Clock::now() + connect_timeout_)};
+  auto connected = co_await net::connect(executor_, url_, &tls_, options);
+  if (connected.error) {
+    error = connected.error;
+    failure = (error == beast::error::timeout && Clock::now() >= deadline) ? UpstreamFailure::timeout
+                                                                           : UpstreamFailure::connect;
     co_return nullptr;
   }
-  beast::tcp_stream tcp(executor_);
-  tcp.expires_at(connect_deadline);
-  auto [cec, endpoint] = co_await tcp.async_connect(endpoints, use_tuple);
-  (void)endpoint;
-  if (cec) {
-    classify(cec);
-    co_return nullptr;
-  }
-  beast::error_code ignored;
-  tcp.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-
-  if (!url_.tls) {
-    tcp.expires_never();
-    co_return std::make_unique<UpstreamConnection>(UpstreamConnection{
-        decltype(UpstreamConnection::stream){std::in_place_index<0>, std::move(tcp)}, read_buffer(), false});
-  }
-
-  auto connection = std::make_unique<UpstreamConnection>(UpstreamConnection{
-      decltype(UpstreamConnection::stream){std::in_place_index<1>, std::move(tcp), tls_}, read_buffer(), false});
-  auto& tls_stream = std::get<1>(connection->stream);
-  net::expect_server(tls_stream, url_.host);
-  connection->tcp().expires_at(connect_deadline);
-  auto [hec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
-  if (hec) {
-    classify(hec);
-    co_return nullptr;
-  }
+  auto connection = std::make_unique<UpstreamConnection>(
+      UpstreamConnection{std::move(*connected.stream), read_buffer(), false});
   connection->tcp().expires_never();
   co_return connection;
 }

@@ -15,6 +15,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "net/connect.hpp"
 #include "net/upstream_url.hpp"
 
 namespace vixy::http {
@@ -26,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 // One open connection. `stream` is either kind; use with_stream() to work on it generically.
 struct UpstreamConnection {
-  std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>> stream;
+  net::AnyStream stream;
   beast::flat_buffer buffer;
   bool reused = false;  // came from the idle pool (so it may have been closed by the peer meanwhile)
 

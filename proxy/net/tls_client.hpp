@@ -1,7 +1,7 @@
 #pragma once
-// What a TLS connection to a node checks, the same for the HTTP pool and the WebSocket upstream:
-// the server name sent (SNI: virtual-hosted providers pick the certificate by it) and the name the
-// certificate must carry.
+// What a TLS connection to a node checks (net::connect applies it to every one, HTTP and
+// WebSocket): the server name sent (SNI: virtual-hosted providers pick the certificate by it) and
+// the name the certificate must carry.
 
 #include <openssl/ssl.h>
 

@@ -12,13 +12,13 @@
 
 #include "config/config.hpp"
 #include "health/snapshot.hpp"
-#include "net/upstream_url.hpp"
-#include "observability/proxy_metrics.hpp"
 #include "net/http_server.hpp"
+#include "net/upstream_url.hpp"
+#include "net/ws_client.hpp"
+#include "observability/proxy_metrics.hpp"
 #include "ws/backlog.hpp"
 #include "ws/session_core.hpp"
 #include "ws/session_metrics.hpp"
-#include "ws/upstream_socket.hpp"
 
 namespace vixy::ws {
 
@@ -48,7 +48,7 @@ class Hub {
   const std::vector<NodeInfo>& nodes() const { return nodes_; }
   const net::UpstreamUrl& url(std::size_t node) const { return urls_.at(node); }
   const SessionSettings& settings() const { return settings_; }
-  const UpstreamSocketOptions& socket_options() const { return socket_options_; }
+  const net::WsClientOptions& socket_options() const { return socket_options_; }
   std::uint64_t max_client_message_size() const { return max_client_message_size_; }
   const std::vector<std::size_t>& candidates() const { return candidates_; }
   // Sessions on each node, for vixy_ws_upstream_node.
@@ -67,7 +67,7 @@ class Hub {
   std::vector<net::UpstreamUrl> urls_;
   std::vector<std::size_t> sessions_per_node_;
   SessionSettings settings_;
-  UpstreamSocketOptions socket_options_;
+  net::WsClientOptions socket_options_;
   std::uint64_t max_client_message_size_;
   std::vector<std::size_t> candidates_;
   BacklogLimits backlog_limits_;

@@ -50,10 +50,10 @@ struct Session::Client {
 
 struct Session::Link {
   Link(ConnectionId id_, std::size_t node_, asio::any_io_executor executor, asio::ssl::context& tls)
-      : id(id_), node(node_), socket(executor, tls), wake(executor, asio::steady_timer::time_point::max()) {}
+      : id(id_), node(node_), socket(executor, &tls), wake(executor, asio::steady_timer::time_point::max()) {}
   ConnectionId id;
   std::size_t node;
-  UpstreamSocket socket;
+  net::WsClient socket;
   std::deque<std::string> outbox;
   asio::steady_timer wake;
   bool open = false;
@@ -92,7 +92,7 @@ void Session::finish() {
   closed_ = true;
   for (auto& [id, link] : links_) {
     link->dropped = true;
-    link->socket.close();
+    link->socket.abort();
     link->wake.cancel();
   }
   links_.clear();
@@ -287,7 +287,7 @@ void Session::drop_link(ConnectionId connection) {
   auto it = links_.find(connection);
   if (it == links_.end()) return;
   it->second->dropped = true;
-  it->second->socket.close();
+  it->second->socket.abort();
   it->second->wake.cancel();
   links_.erase(it);
 }
@@ -319,7 +319,7 @@ asio::awaitable<void> Session::run_link(std::shared_ptr<Session> self, std::shar
     self->process();
   }
   link->dropped = true;
-  link->socket.close();
+  link->socket.abort();
   link->wake.cancel();
   self->links_.erase(link->id);
   self->core_.upstream_lost(link->id, Clock::now());
@@ -336,7 +336,7 @@ asio::awaitable<void> Session::write_link(std::shared_ptr<Session> self, std::sh
     link->outbox.pop_front();
     auto ec = co_await link->socket.write(text);
     if (ec) {
-      link->socket.close();  // the reader sees the failure and reports the loss
+      link->socket.abort();  // the reader sees the failure and reports the loss
       co_return;
     }
   }

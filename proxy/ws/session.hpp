@@ -13,8 +13,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "net/http_server.hpp"
+#include "net/ws_client.hpp"
 #include "ws/session_core.hpp"
-#include "ws/upstream_socket.hpp"
 
 namespace vixy::ws {
 

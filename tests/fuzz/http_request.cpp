@@ -1,5 +1,5 @@
 // The HTTP request path without sockets: the bytes a client sends on one connection go through
-// Beast's request parser as the server sets it up (server/http_server.cpp: one parser per request,
+// Beast's request parser as the server sets it up (net/http_server.cpp: one parser per request,
 // keep-alive, body and header limits), and every POST /el request through what the EL handler
 // does before any node is contacted (http/el_handler.cpp: the body check, the error answers built
 // from the text). Every answer must be a well-formed response whose body is a JSON-RPC error

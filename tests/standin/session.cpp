@@ -14,6 +14,7 @@
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
 #include "net/upstream_url.hpp"
+#include "net/ws_client.hpp"
 #include "net/awaitable.hpp"
 
 namespace vixy::standin {
@@ -22,10 +23,20 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
+
+// One text frame to the client (the accepted side) or to a node (the client side).
+asio::awaitable<beast::error_code> write_text(websocket::stream<beast::tcp_stream&>& ws, const std::string& text) {
+  ws.text(true);
+  auto [ec, n] = co_await ws.async_write(asio::buffer(text), use_tuple);
+  (void)n;
+  co_return ec;
+}
+asio::awaitable<beast::error_code> write_text(net::WsClient& ws, const std::string& text) {
+  co_return co_await ws.write(text);
+}
 
 // Messages for one WebSocket, written one at a time (Beast allows a single outstanding write).
 struct Outbox {
@@ -47,9 +58,7 @@ struct Outbox {
       }
       std::string text = std::move(queue.front());
       queue.pop_front();
-      ws.text(true);
-      auto [ec, n] = co_await ws.async_write(asio::buffer(text), use_tuple);
-      (void)n;
+      beast::error_code ec = co_await write_text(ws, text);
       if (ec) break;
     }
   }
@@ -60,7 +69,7 @@ struct Outbox {
 
 struct Upstream {
   explicit Upstream(const asio::any_io_executor& ex) : ws(ex), outbox(ex) {}
-  websocket::stream<beast::tcp_stream> ws;
+  net::WsClient ws;
   Outbox outbox;
 };
 
@@ -86,7 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
     retry_.cancel();
     if (upstream_) {
       upstream_->outbox.close();
-      beast::get_lowest_layer(upstream_->ws).close();
+      upstream_->ws.abort();
     }
   }
 
@@ -212,34 +221,18 @@ class Session : public std::enable_shared_from_this<Session> {
       log::warn("unusable node", {{"node", node.name}, {"problem", url ? "wss is not supported" : problem}});
       co_return false;
     }
-    tcp::resolver resolver(executor_);
-    auto [rec, results] = co_await resolver.async_resolve(url->host, url->port, use_tuple);
-    if (rec) co_return false;
-    auto& stream = beast::get_lowest_layer(upstream.ws);
-    stream.expires_after(settings_.connect_timeout);
-    auto [cec, endpoint] = co_await stream.async_connect(results, use_tuple);
-    (void)endpoint;
-    if (cec) co_return false;
-    if (url->basic_auth) {
-      std::string auth = *url->basic_auth;
-      upstream.ws.set_option(websocket::stream_base::decorator(
-          [auth](websocket::request_type& request) { request.set(beast::http::field::authorization, auth); }));
-    }
-    std::string host = url->host_header();
-    std::string target = url->target();
-    auto [hec] = co_await upstream.ws.async_handshake(host, target, use_tuple);
-    stream.expires_never();
-    co_return !hec;
+    net::WsClientOptions options;
+    options.connect_timeout = settings_.connect_timeout;
+    options.idle_timeout = std::chrono::milliseconds(0);  // naive: no keep-alive pings
+    options.max_message_size = 16 * 1024 * 1024;
+    auto ec = co_await upstream.ws.connect(*url, options);
+    co_return !ec;
   }
 
   asio::awaitable<void> read_upstream(std::shared_ptr<Upstream> upstream) {
-    beast::flat_buffer buffer;
     for (;;) {
-      auto [ec, n] = co_await upstream->ws.async_read(buffer, use_tuple);
-      (void)n;
+      auto [ec, text] = co_await upstream->ws.read();
       if (ec || client_gone_) break;
-      std::string text = beast::buffers_to_string(buffer.data());
-      buffer.consume(buffer.size());
       upstream_text(std::move(text));
     }
   }
@@ -271,7 +264,7 @@ class Session : public std::enable_shared_from_this<Session> {
       self->on_connected(reconnect);
       co_await (self->read_upstream(upstream) || upstream->outbox.write_loop(upstream->ws));
       self->connected_ = false;
-      beast::get_lowest_layer(upstream->ws).close();
+      upstream->ws.abort();
       if (self->client_gone_) break;
       log::info("upstream lost", {{"node", nodes[index].name}});
       next = index + 1;  // the next node in order, never back to a primary by choice

@@ -2,51 +2,43 @@
 
 #include <sys/resource.h>
 
-#include <boost/asio/connect.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket.hpp>
+
+#include "net/ws_client.hpp"
 
 namespace vixy::testing {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using error_code = boost::system::error_code;
 
 struct Client {
-  explicit Client(asio::io_context& io) : ws(io) {}
-  websocket::stream<beast::tcp_stream> ws;
-  beast::flat_buffer buffer;
+  explicit Client(asio::io_context& io_) : io(io_), ws(io_.get_executor()) {}
+  asio::io_context& io;
+  net::WsClient ws;
   std::deque<std::string> outbox;
   std::vector<std::string> inbox;
-  std::string host;
   bool open = false;
   bool writing = false;
   bool closed = false;
 
   void read() {
-    ws.async_read(buffer, [this](error_code ec, std::size_t) {
-      if (ec) {
+    asio::co_spawn(io, ws.read(), [this](std::exception_ptr, std::pair<error_code, std::string> got) {
+      if (got.first) {
         closed = true;
         return;
       }
-      inbox.push_back(beast::buffers_to_string(buffer.data()));
-      buffer.consume(buffer.size());
+      inbox.push_back(std::move(got.second));
       read();
     });
   }
   void write() {
     if (writing || outbox.empty() || !open || closed) return;
     writing = true;
-    ws.text(true);
-    ws.async_write(asio::buffer(outbox.front()), [this](error_code ec, std::size_t) {
+    // The front of the deque stays put (and alive) until this write's handler pops it.
+    asio::co_spawn(io, ws.write(outbox.front()), [this](std::exception_ptr, error_code ec) {
       writing = false;
       outbox.pop_front();
       if (ec) {
@@ -71,10 +63,7 @@ WsFleet::WsFleet(std::size_t size) : impl_(std::make_unique<Impl>()) {
 
 WsFleet::~WsFleet() {
   // Close every socket and let the handlers finish before the clients they refer to go away.
-  for (auto& c : impl_->clients) {
-    error_code ignored;
-    beast::get_lowest_layer(c->ws).socket().close(ignored);
-  }
+  for (auto& c : impl_->clients) c->ws.abort();
   impl_->io.restart();
   impl_->io.run_for(std::chrono::seconds(2));
 }
@@ -83,37 +72,36 @@ std::size_t WsFleet::size() const { return impl_->clients.size(); }
 
 std::size_t WsFleet::connect_all(std::uint16_t port, const std::string& target, std::chrono::milliseconds timeout,
                                 std::size_t batch) {
-  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-  // Counters outlive this call: a handler may still run in a later run_until after a timeout.
+  auto url = std::make_shared<net::UpstreamUrl>();
+  url->host = "127.0.0.1";
+  url->port = std::to_string(port);
+  url->path = target;
+  // Counters (and the URL) outlive this call: a handler may still run in a later run_until after
+  // a timeout.
   auto done = std::make_shared<std::size_t>(0);
   auto ok = std::make_shared<std::size_t>(0);
   auto deadline = Clock::now() + timeout;
   const std::size_t total = impl_->clients.size();
   for (std::size_t first = 0; first < total; first += batch) {
     std::size_t last = std::min(total, first + batch);
+    auto options = std::make_shared<net::WsClientOptions>();
+    options->connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    options->idle_timeout = std::chrono::milliseconds(0);
+    options->max_message_size = 16 * 1024 * 1024;
     for (std::size_t i = first; i < last; ++i) {
       Client* client = impl_->clients[i].get();
-      client->host = "127.0.0.1:" + std::to_string(port);
-      beast::get_lowest_layer(client->ws).expires_at(deadline);
-      beast::get_lowest_layer(client->ws).async_connect(endpoint, [client, target, done, ok](error_code ec) {
-        if (ec) {
-          client->closed = true;
-          ++*done;
-          return;
-        }
-        client->ws.async_handshake(client->host, target, [client, done, ok](error_code hec) {
-          ++*done;
-          beast::get_lowest_layer(client->ws).expires_never();
-          if (hec) {
-            client->closed = true;
-            return;
-          }
-          client->open = true;
-          ++*ok;
-          client->read();
-          client->write();
-        });
-      });
+      asio::co_spawn(impl_->io, client->ws.connect(*url, *options),
+                     [client, done, ok, url, options](std::exception_ptr, error_code ec) {
+                       ++*done;
+                       if (ec) {
+                         client->closed = true;
+                         return;
+                       }
+                       client->open = true;
+                       ++*ok;
+                       client->read();
+                       client->write();
+                     });
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (!run_until([&] { return *done == last; }, left + std::chrono::seconds(1))) break;

@@ -13,13 +13,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <cstdio>
 #include <filesystem>
 
 #include "fakenode_fixture.hpp"
 #include "net/awaitable.hpp"
+#include "net/ws_client.hpp"
 
 namespace vixy::testing {
 namespace {
@@ -28,7 +27,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-namespace websocket = beast::websocket;
 
 // A throwaway self-signed certificate for 127.0.0.1, written as PEM files.
 struct SelfSigned {
@@ -100,24 +98,20 @@ asio::awaitable<std::string> https_post(ssl::context& context, std::uint16_t por
 asio::awaitable<std::vector<std::string>> wss_subscribe(ssl::context& context, std::uint16_t port,
                                                         int messages) {
   auto executor = co_await asio::this_coro::executor;
-  websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(executor, context);
+  net::WsClient ws(executor, &context);
   std::vector<std::string> received;
-  asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-  auto [connect_ec] = co_await beast::get_lowest_layer(ws).async_connect(endpoint, use_tuple);
+  auto url = net::parse_upstream_url("wss://127.0.0.1:" + std::to_string(port) + "/");
+  if (!url) co_return received;
+  net::WsClientOptions options;
+  auto connect_ec = co_await ws.connect(*url, options);
   if (connect_ec) co_return received;
-  auto [tls_ec] = co_await ws.next_layer().async_handshake(ssl::stream_base::client, use_tuple);
-  if (tls_ec) co_return received;
-  auto [ws_ec] = co_await ws.async_handshake("127.0.0.1", "/", use_tuple);
-  if (ws_ec) co_return received;
   std::string subscribe = R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]})";
-  [[maybe_unused]] auto [write_ec, written] = co_await ws.async_write(asio::buffer(subscribe), use_tuple);
+  auto write_ec = co_await ws.write(subscribe);
   if (write_ec) co_return received;
-  beast::flat_buffer buffer;
   while (static_cast<int>(received.size()) < messages) {
-    [[maybe_unused]] auto [read_ec, read] = co_await ws.async_read(buffer, use_tuple);
+    auto [read_ec, text] = co_await ws.read();
     if (read_ec) break;
-    received.push_back(beast::buffers_to_string(buffer.data()));
-    buffer.consume(buffer.size());
+    received.push_back(std::move(text));
   }
   co_return received;
 }
