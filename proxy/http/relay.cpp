@@ -9,7 +9,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "http/relay_policy.hpp"
+#include "http/retry_policy.hpp"
 #include "http/upstream_response.hpp"
 #include "net/awaitable.hpp"
 
@@ -251,23 +251,22 @@ asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<
     request.prepare_payload();
 
     for (bool fresh = false;; fresh = true) {
-      UpstreamFailure failure = UpstreamFailure::none;
-      beast::error_code error;
       // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
-      std::unique_ptr<UpstreamConnection> connection;
+      UpstreamPool::Acquired acquired;
       if (!fresh) {
-        connection = co_await target.pool->acquire(deadline, failure, error);
+        acquired = co_await target.pool->acquire(deadline);
       } else {
-        connection = co_await target.pool->connect(deadline, failure, error);
+        acquired = co_await target.pool->connect(deadline);
       }
+      auto& connection = acquired.connection;
       NodeResult result;
       if (connection) {
         result = co_await connection->with_stream([&](auto& s) {
           return relay_on(s, *connection, client, request, deadline, streams, target.node_index);
         });
       } else {
-        result.failure = failure;
-        result.error = error;
+        result.failure = acquired.failure;
+        result.error = acquired.error;
       }
       if (result.answered) {
         outcome.kind = RelayOutcome::Kind::relayed;

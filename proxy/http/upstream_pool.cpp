@@ -10,6 +10,7 @@
 #include <boost/beast/version.hpp>
 #include <stdexcept>
 
+#include "http/retry_policy.hpp"
 #include "http/upstream_response.hpp"
 #include "net/awaitable.hpp"
 #include "net/connect.hpp"
@@ -84,35 +85,29 @@ void UpstreamPool::prepare(bhttp::request<bhttp::string_body>& request) const {
   }
 }
 
-asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(Clock::time_point deadline,
-                                                                          UpstreamFailure& failure,
-                                                                          beast::error_code& error) {
+asio::awaitable<UpstreamPool::Acquired> UpstreamPool::acquire(Clock::time_point deadline) {
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
     if (connection->tcp().socket().is_open() && !has_unread_bytes(*connection)) {
       connection->reused = true;
-      co_return connection;
+      co_return Acquired{std::move(connection), UpstreamFailure::none, {}};
     }
   }
-  co_return co_await connect(deadline, failure, error);
+  co_return co_await connect(deadline);
 }
 
-asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(Clock::time_point deadline,
-                                                                          UpstreamFailure& failure,
-                                                                          beast::error_code& error) {
+asio::awaitable<UpstreamPool::Acquired> UpstreamPool::connect(Clock::time_point deadline) {
   net::ConnectOptions options{std::min(deadline, Clock::now() + connect_timeout_)};
   auto connected = co_await net::connect(executor_, url_, &tls_, options);
   if (connected.error) {
-    error = connected.error;
-    failure = (error == beast::error::timeout && Clock::now() >= deadline) ? UpstreamFailure::timeout
-                                                                           : UpstreamFailure::connect;
-    co_return nullptr;
+    bool late = connected.error == beast::error::timeout && Clock::now() >= deadline;
+    co_return Acquired{nullptr, late ? UpstreamFailure::timeout : UpstreamFailure::connect, connected.error};
   }
   auto connection = std::make_unique<UpstreamConnection>(
       UpstreamConnection{std::move(*connected.stream), read_buffer(), false});
   connection->tcp().expires_never();
-  co_return connection;
+  co_return Acquired{std::move(connection), UpstreamFailure::none, {}};
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
@@ -128,15 +123,20 @@ asio::awaitable<UpstreamPool::Result> UpstreamPool::exchange(bhttp::request<bhtt
   request.keep_alive(true);
   request.prepare_payload();
   Result result;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  for (bool fresh = false;; fresh = true) {
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
-    std::unique_ptr<UpstreamConnection> connection;
-    if (attempt == 0) {
-      connection = co_await acquire(deadline, result.failure, result.error);
+    Acquired acquired;
+    if (!fresh) {
+      acquired = co_await acquire(deadline);
     } else {
-      connection = co_await connect(deadline, result.failure, result.error);
+      acquired = co_await connect(deadline);
     }
-    if (!connection) co_return result;
+    if (!acquired.connection) {
+      result.failure = acquired.failure;
+      result.error = acquired.error;
+      co_return result;
+    }
+    auto connection = std::move(acquired.connection);
 
     std::optional<bhttp::response_parser<bhttp::string_body>> parser;
     bool got_some = false;
@@ -162,10 +162,9 @@ asio::awaitable<UpstreamPool::Result> UpstreamPool::exchange(bhttp::request<bhtt
     }
     result.error = ec;
     result.failure = classify_failure(ec, got_some);
-    // A kept-alive connection the node closed while it sat idle: try once more on a fresh one.
-    if (!(connection->reused && !got_some && is_disconnect(ec))) co_return result;
+    FailedTry failed{result.failure, connection->reused, is_disconnect(ec), Clock::now() >= deadline};
+    if (after_failure(failed) != NextStep::fresh_connection) co_return result;
   }
-  co_return result;
 }
 
 asio::ssl::context make_client_tls_context(const std::optional<std::string>& extra_ca_file) {

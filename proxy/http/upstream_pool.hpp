@@ -58,14 +58,16 @@ class UpstreamPool {
 
   const net::UpstreamUrl& url() const { return url_; }
 
-  // A pooled connection when one is idle, else a new one; nullptr with `failure` set otherwise.
-  asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire(Clock::time_point deadline,
-                                                               UpstreamFailure& failure,
-                                                               beast::error_code& error);
-  // Open a fresh connection, bypassing the pool.
-  asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(Clock::time_point deadline,
-                                                               UpstreamFailure& failure,
-                                                               beast::error_code& error);
+  // A connection, or why there is none.
+  struct Acquired {
+    std::unique_ptr<UpstreamConnection> connection;  // null exactly when `failure` is set
+    UpstreamFailure failure = UpstreamFailure::none;
+    beast::error_code error;
+  };
+  // A pooled connection when one is idle, else a new one.
+  asio::awaitable<Acquired> acquire(Clock::time_point deadline);
+  // A fresh connection, bypassing the pool.
+  asio::awaitable<Acquired> connect(Clock::time_point deadline);
   // Return a connection whose last exchange ended cleanly with keep-alive. One with anything of
   // the node's left unread on it (buffered or arrived) is closed instead.
   void release(std::unique_ptr<UpstreamConnection> connection);

@@ -1,10 +1,10 @@
-// The relay's decisions (http/relay_policy.hpp), case by case and over every input.
+// The relay's decisions (http/retry_policy.hpp), case by case and over every input.
 #include <gtest/gtest.h>
 
 #include <initializer_list>
 #include <limits>
 
-#include "http/relay_policy.hpp"
+#include "http/retry_policy.hpp"
 
 namespace vixy::http {
 namespace {
@@ -15,7 +15,7 @@ FailedTry attempt(F failure, bool pooled = false, bool peer_closed = false, bool
   return {failure, pooled, peer_closed, deadline_passed};
 }
 
-TEST(RelayPolicy, TriesTheFirstNodePlusMaxRetriesAtMost) {
+TEST(RetryPolicy, TriesTheFirstNodePlusMaxRetriesAtMost) {
   EXPECT_EQ(nodes_to_try(3, 2), 3u);
   EXPECT_EQ(nodes_to_try(5, 2), 3u);
   EXPECT_EQ(nodes_to_try(5, 0), 1u);
@@ -23,37 +23,37 @@ TEST(RelayPolicy, TriesTheFirstNodePlusMaxRetriesAtMost) {
   EXPECT_EQ(nodes_to_try(4, std::numeric_limits<std::uint32_t>::max()), 4u);
 }
 
-TEST(RelayPolicy, AStalePooledConnectionIsRetriedOnAFreshOne) {
+TEST(RetryPolicy, AStalePooledConnectionIsRetriedOnAFreshOne) {
   EXPECT_EQ(after_failure(attempt(F::before_response, /*pooled=*/true, /*peer_closed=*/true)),
             NextStep::fresh_connection);
 }
 
-TEST(RelayPolicy, AFreshConnectionThatFailsTheSameWayIsTheNodesFailure) {
+TEST(RetryPolicy, AFreshConnectionThatFailsTheSameWayIsTheNodesFailure) {
   EXPECT_EQ(after_failure(attempt(F::before_response, /*pooled=*/false, /*peer_closed=*/true)), NextStep::next_node);
 }
 
-TEST(RelayPolicy, APooledConnectionThatFailedOtherwiseMovesOn) {
+TEST(RetryPolicy, APooledConnectionThatFailedOtherwiseMovesOn) {
   EXPECT_EQ(after_failure(attempt(F::before_response, /*pooled=*/true, /*peer_closed=*/false)), NextStep::next_node);
   EXPECT_EQ(after_failure(attempt(F::connect, /*pooled=*/true, /*peer_closed=*/true)), NextStep::next_node);
 }
 
-TEST(RelayPolicy, ConnectFailuresMoveToTheNextNode) {
+TEST(RetryPolicy, ConnectFailuresMoveToTheNextNode) {
   EXPECT_EQ(after_failure(attempt(F::connect)), NextStep::next_node);
 }
 
-TEST(RelayPolicy, AWrongAnswerIsNeverSentToAnotherNode) {
+TEST(RetryPolicy, AWrongAnswerIsNeverSentToAnotherNode) {
   EXPECT_EQ(after_failure(attempt(F::bad_response)), NextStep::give_up);
   EXPECT_EQ(after_failure(attempt(F::bad_response, true, true, true)), NextStep::give_up);
 }
 
-TEST(RelayPolicy, NoTimeLeftEndsTheRelay) {
+TEST(RetryPolicy, NoTimeLeftEndsTheRelay) {
   EXPECT_EQ(after_failure(attempt(F::timeout)), NextStep::time_out);
   EXPECT_EQ(after_failure(attempt(F::connect, false, false, /*deadline_passed=*/true)), NextStep::time_out);
   EXPECT_EQ(after_failure(attempt(F::before_response, true, true, /*deadline_passed=*/true)), NextStep::time_out);
 }
 
 // Over every input: the rules above hold together, whatever else is true.
-TEST(RelayPolicy, EveryInputKeepsTheRules) {
+TEST(RetryPolicy, EveryInputKeepsTheRules) {
   for (F failure : {F::none, F::connect, F::before_response, F::timeout, F::after_response, F::bad_response}) {
     for (bool pooled : {false, true}) {
       for (bool closed : {false, true}) {

@@ -1,6 +1,7 @@
 #pragma once
-// The relay's decisions, as pure functions so that every case can be tried alone (as health is):
-// how many nodes a request may try, and what to do after a try failed before the node answered.
+// What to do after an exchange with a node failed before the node answered (the relay's and the
+// health checks' alike), and how many nodes a request may try: pure functions, so that every
+// case can be tried alone (as health is).
 
 #include <cstddef>
 #include <cstdint>

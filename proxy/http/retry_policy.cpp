@@ -1,4 +1,4 @@
-#include "http/relay_policy.hpp"
+#include "http/retry_policy.hpp"
 
 #include <algorithm>
 
