@@ -35,11 +35,7 @@ ClHandler::ClHandler(const config::Global& settings, const std::vector<config::C
                      std::deque<NodePools>& pools, const health::PublishedSnapshot& health, EventStreams& streams,
                      observability::ProxyMetrics& metrics)
     : settings_(settings), nodes_(nodes), pools_(pools), health_(health), streams_(streams) {
-  for (const auto& node : nodes_) {
-    node_metrics_.push_back({metrics.cl_requests_total.with({node.name}),
-                             metrics.cl_request_duration_seconds.with({node.name}),
-                             metrics.cl_upstream_errors_total.with({node.name})});
-  }
+  for (const auto& node : nodes_) node_metrics_.push_back(metrics.cl_node(node.name));
   // In Reason's order.
   for (const char* reason : {"method_not_allowed", "bad_path", "no_healthy_node", "timeout", "upstream_failed"}) {
     errors_.push_back(&metrics.proxy_errors_total.with({"cl", reason}));

@@ -28,11 +28,6 @@ class ClHandler {
  private:
   // The answers vixy gives itself, counted by reason in vixy_proxy_errors_total.
   enum Reason { method_not_allowed, bad_path, no_healthy_node, timeout, upstream_failed, kReasons };
-  struct NodeMetrics {
-    observability::Counter& requests;
-    observability::Histogram& duration;
-    observability::Counter& upstream_errors;
-  };
 
   asio::awaitable<void> answer_error(net::HttpConnection& connection, const net::Request& request,
                                      bhttp::status status, std::string message, Reason reason);
@@ -42,7 +37,7 @@ class ClHandler {
   std::deque<NodePools>& pools_;
   const health::PublishedSnapshot& health_;
   EventStreams& streams_;
-  std::vector<NodeMetrics> node_metrics_;
+  std::vector<observability::NodeRequestMetrics> node_metrics_;  // looked up once, not per request
   std::vector<observability::Counter*> errors_;  // by Reason
 };
 

@@ -11,11 +11,7 @@ ElHandler::ElHandler(const config::Global& settings, const std::vector<config::E
                      std::deque<NodePools>& pools, const health::PublishedSnapshot& health,
                      observability::ProxyMetrics& metrics)
     : settings_(settings), nodes_(nodes), pools_(pools), health_(health) {
-  for (const auto& node : nodes_) {
-    std::vector<std::string> labels{node.name, config::to_string(node.tier)};
-    node_metrics_.push_back({metrics.el_requests_total.with(labels), metrics.el_request_duration_seconds.with(labels),
-                             metrics.el_upstream_errors_total.with(labels)});
-  }
+  for (const auto& node : nodes_) node_metrics_.push_back(metrics.el_node(node.name, config::to_string(node.tier)));
   // In Reason's order.
   for (const char* reason : {"parse_error", "invalid_request", "no_healthy_node", "timeout", "upstream_failed"}) {
     errors_.push_back(&metrics.proxy_errors_total.with({"el", reason}));

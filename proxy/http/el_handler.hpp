@@ -23,12 +23,6 @@ class ElHandler {
  private:
   // The answers vixy gives itself, counted by reason in vixy_proxy_errors_total.
   enum Reason { parse_error, invalid_request, no_healthy_node, timeout, upstream_failed, kReasons };
-  // A node's metric children, looked up once here instead of per request.
-  struct NodeMetrics {
-    observability::Counter& requests;
-    observability::Histogram& duration;
-    observability::Counter& upstream_errors;
-  };
 
   asio::awaitable<void> answer_error(net::HttpConnection& connection, const net::Request& request,
                                      bhttp::status status, std::string body, Reason reason);
@@ -37,7 +31,7 @@ class ElHandler {
   const std::vector<config::ElNode>& nodes_;
   std::deque<NodePools>& pools_;
   const health::PublishedSnapshot& health_;
-  std::vector<NodeMetrics> node_metrics_;
+  std::vector<observability::NodeRequestMetrics> node_metrics_;  // looked up once, not per request
   std::vector<observability::Counter*> errors_;  // by Reason
 };
 

@@ -9,6 +9,13 @@
 
 namespace vixy::observability {
 
+// One node's request metrics (EL or CL), looked up once by a request handler.
+struct NodeRequestMetrics {
+  Counter& requests;
+  Histogram& duration;
+  Counter& upstream_errors;
+};
+
 class ProxyMetrics {
  public:
   explicit ProxyMetrics(const config::Config& config);
@@ -84,6 +91,15 @@ class ProxyMetrics {
   // Mirror a freshly published snapshot into the gauges; counts a failover when `next` turns
   // failover on and `previous` had it off.
   void publish(const health::HealthSnapshot& previous, const health::HealthSnapshot& next);
+
+  NodeRequestMetrics el_node(const std::string& name, const std::string& tier) {
+    return {el_requests_total.with({name, tier}), el_request_duration_seconds.with({name, tier}),
+            el_upstream_errors_total.with({name, tier})};
+  }
+  NodeRequestMetrics cl_node(const std::string& name) {
+    return {cl_requests_total.with({name}), cl_request_duration_seconds.with({name}),
+            cl_upstream_errors_total.with({name})};
+  }
 
   std::string render() const { return registry.render(); }
 };
