@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <iostream>
 
 #include "common.hpp"
@@ -118,50 +119,49 @@ asio::awaitable<void> notify_worker(WsRun& run) {
 
 }  // namespace
 
-int run_ws_rtt(const Options& options) {
+namespace {
+
+// Runs `count` sessions of `worker` on one thread until the run ends, then prints one JSON line:
+// what every mode reports, plus `describe`'s fields. Exit 0 when something was measured and every
+// session opened.
+int run_ws_sessions(const Options& options, const char* mode, int count, asio::awaitable<void> (*worker)(WsRun&),
+                    const std::function<void(WsRun&, json&)>& describe) {
   WsRun run;
   run.target = options.endpoint("target");
   run.path = options.text("path", "/el/ws");
-  int concurrency = static_cast<int>(options.number("concurrency", 32));
-  double duration = run.duration = options.number("duration", 3);
+  run.duration = options.number("duration", 3);
   run.warmup = options.number("warmup", 0.5);
-  run.sessions = concurrency;
+  run.sessions = count;
   asio::io_context io(1);
-  for (int i = 0; i < concurrency; ++i) asio::co_spawn(io, rtt_worker(run), log::report_exception("rtt worker"));
+  for (int i = 0; i < count; ++i) asio::co_spawn(io, worker(run), log::report_exception(mode));
   io.run();
   run.go.reset();
   double wall = std::chrono::duration<double>(Clock::now() - run.start).count();
-  json out{{"mode", "ws-rtt"},           {"concurrency", concurrency},
-           {"ok", run.ok},               {"errors", run.errors},
+  json out{{"mode", mode},
+           {"ok", run.ok},
            {"failed_sessions", run.failed_sessions},
-           {"per_second", static_cast<double>(run.ok) / duration},
-           {"latency", run.latencies.summary()},
+           {"per_second", static_cast<double>(run.ok) / run.duration},
            {"loadgen_cpu", (cpu_seconds() - run.cpu_at_start) / wall}};
+  describe(run, out);
   std::cout << out.dump() << std::endl;
   return run.ok > 0 && run.failed_sessions == 0 ? 0 : 1;
 }
 
+}  // namespace
+
+int run_ws_rtt(const Options& options) {
+  int concurrency = static_cast<int>(options.number("concurrency", 32));
+  return run_ws_sessions(options, "ws-rtt", concurrency, rtt_worker, [concurrency](WsRun& run, json& out) {
+    out["concurrency"] = concurrency;
+    out["errors"] = run.errors;
+    out["latency"] = run.latencies.summary();
+  });
+}
+
 int run_ws_notify(const Options& options) {
-  WsRun run;
-  run.target = options.endpoint("target");
-  run.path = options.text("path", "/el/ws");
   int subscribers = static_cast<int>(options.number("subscribers", 100));
-  double duration = run.duration = options.number("duration", 3);
-  run.warmup = options.number("warmup", 0.5);
-  run.sessions = subscribers;
-  asio::io_context io(1);
-  for (int i = 0; i < subscribers; ++i) asio::co_spawn(io, notify_worker(run), log::report_exception("notify worker"));
-  io.run();
-  run.go.reset();
-  double wall = std::chrono::duration<double>(Clock::now() - run.start).count();
-  json out{{"mode", "ws-notify"},
-           {"subscribers", subscribers},
-           {"ok", run.ok},
-           {"failed_sessions", run.failed_sessions},
-           {"per_second", static_cast<double>(run.ok) / duration},
-           {"loadgen_cpu", (cpu_seconds() - run.cpu_at_start) / wall}};
-  std::cout << out.dump() << std::endl;
-  return run.ok > 0 && run.failed_sessions == 0 ? 0 : 1;
+  return run_ws_sessions(options, "ws-notify", subscribers, notify_worker,
+                         [subscribers](WsRun&, json& out) { out["subscribers"] = subscribers; });
 }
 
 namespace {
