@@ -14,7 +14,7 @@ namespace vixy::net {
 bool is_ip_literal(const std::string& host);
 
 // Before the handshake: ask for `host`'s certificate by name (not for an IP literal, which SNI
-// does not allow) and accept only a certificate valid for `host`. `host` must outlive the stream.
+// does not allow) and accept only a certificate valid for `host` (OpenSSL and Asio keep copies of it).
 template <class TlsStream>
 void expect_server(TlsStream& stream, const std::string& host) {
   if (!is_ip_literal(host)) {
