@@ -156,5 +156,16 @@ TEST(HostileClient, AWebSocketClientWhoseWriteOutlastsItsDeadlineIsClosed) {
                         "write_timeout");
 }
 
+// The bound on what all clients together may hold ([server] max_buffered_bytes, at its least),
+// with the client's own backlog bound out of reach: the process-wide bound is what must close the
+// client that stops reading (within a fraction of a second here, long before the write deadline,
+// which then ends the write in progress and frees the last of its memory), and the one that keeps
+// reading stays.
+TEST(HostileClient, AWebSocketClientHoldingMoreThanItsShareOfTheProcessBoundIsClosed) {
+  slow_reader_is_closed("[server]\nclient_write_timeout_ms = 3000\nmax_buffered_bytes = 1048576\n"
+                        "[websocket]\nmax_client_backlog_bytes = 268435456\n",
+                        "process_buffer");
+}
+
 }  // namespace
 }  // namespace vixy::testing
