@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/read.hpp>
 
 #include "jsonrpc/jsonrpc.hpp"
@@ -49,6 +50,32 @@ class Throttle {
 
 bool out_of_descriptors(const beast::error_code& ec) {
   return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system;
+}
+
+// Reads a request header into `parser`, at most `limit` bytes of it in all. Beast 1.81's
+// header_limit bounds only the part of a header not parsed yet: fields parsed from an earlier read
+// are consumed, and the server reads a few KiB at a time, so a header of many short fields went
+// through a 16 KiB limit at 160 KB (its fields held in memory until the header deadline). The
+// parser is fed here read by read, as http::async_read_header does, with what is left of the limit.
+asio::awaitable<beast::error_code> read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                              http::request_parser<http::string_body>& parser, std::uint32_t limit) {
+  std::size_t parsed = 0;
+  for (;;) {
+    if (buffer.size() > 0) {
+      beast::error_code ec;
+      parser.header_limit(static_cast<std::uint32_t>(limit - std::min<std::size_t>(parsed, limit)));
+      std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      parsed += used;
+      // One put may take the start line and then fields up to the limit each: the sum decides.
+      if (parsed > limit || (ec == http::error::need_more && parsed == limit)) ec = http::error::header_limit;
+      if (ec != http::error::need_more) co_return ec;
+    }
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(beast::read_size(buffer, 65536)), use_tuple);
+    buffer.commit(n);
+    if (ec == asio::error::eof) co_return parser.got_some() ? http::error::partial_message : http::error::end_of_stream;
+    if (ec) co_return ec;
+  }
 }
 
 std::string_view path_of(const Request& request) {
@@ -279,13 +306,11 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
   while (!self->stopping_ && !connection->evicted_) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(self->limits_.max_body_size);
-    parser.header_limit(self->limits_.max_header_size);
     // The wait for a request and its whole header share one deadline, so a client trickling header
     // bytes (slowloris) is cut off like an idle one; meanwhile both may be evicted to make room.
     connection->stream_.expires_after(self->limits_.idle_timeout);
     self->gate_.idle(id);
-    auto [ec, n] = co_await http::async_read_header(connection->stream_, connection->buffer_, parser, use_tuple);
-    (void)n;
+    auto ec = co_await read_header(connection->stream_, connection->buffer_, parser, self->limits_.max_header_size);
     self->gate_.busy(id);
     if (connection->evicted_) break;  // a request that arrived as it was evicted is not served
     if (!ec) {
@@ -369,10 +394,8 @@ asio::awaitable<void> HttpServer::run_overflow(std::shared_ptr<HttpServer> self,
   Unregister unregister{*self, *connection};
   // One request header, quickly, then one answer and the end; the body is never read.
   http::request_parser<http::string_body> parser;
-  parser.header_limit(self->limits_.max_header_size);
   connection->stream_.expires_after(self->limits_.overflow_timeout);
-  auto [ec, n] = co_await http::async_read_header(connection->stream_, connection->buffer_, parser, use_tuple);
-  (void)n;
+  auto ec = co_await read_header(connection->stream_, connection->buffer_, parser, self->limits_.max_header_size);
   connection->stream_.expires_never();
   if (ec || self->stopping_) {
     connection->close();
