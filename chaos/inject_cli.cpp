@@ -199,10 +199,9 @@ int run_inject(const std::vector<std::string_view>& args) {
     }
   }
   if (target_text.empty()) return usage_error("--target HOST:PORT is required");
-  std::string problem;
-  auto target = net::parse_listen_address(target_text, &problem);
+  auto target = net::parse_listen_address(target_text);
   if (!target || target->port() == 0) {
-    return usage_error("--target \"" + target_text + "\": " + (target ? "port must not be 0" : problem));
+    return usage_error("--target \"" + target_text + "\": " + (target ? "port must not be 0" : target.problem()));
   }
 
   log::set_component("inject");

@@ -115,14 +115,13 @@ std::optional<json> ElNode::answer_message(const json& message, WsSession* sessi
 }
 
 std::optional<json> ElNode::answer(const json& request, WsSession* session) {
-  std::string problem;
-  if (!jsonrpc::is_valid_request(request, &problem)) {
+  if (auto valid = jsonrpc::is_valid_request(request); !valid) {
     json id = nullptr;
     if (request.is_object()) {
       auto it = request.find("id");
       if (it != request.end() && (it->is_number() || it->is_string())) id = *it;
     }
-    return jsonrpc::make_error(id, jsonrpc::kInvalidRequest, problem);
+    return jsonrpc::make_error(id, jsonrpc::kInvalidRequest, valid.problem());
   }
   auto id = request.find("id");
   if (id == request.end()) return std::nullopt;  // a notification: no answer is wanted

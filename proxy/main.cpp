@@ -67,9 +67,8 @@ int main(int argc, char** argv) {
   try {
     auto config = vixy::config::load_file(config_path);
     if (listen.empty()) listen = config.server.listen.value_or("127.0.0.1:8080");
-    std::string problem;
-    auto endpoint = vixy::net::parse_listen_address(listen, &problem);
-    if (!endpoint) return usage_error("listen address \"" + listen + "\": " + problem);
+    auto endpoint = vixy::net::parse_listen_address(listen);
+    if (!endpoint) return usage_error("listen address \"" + listen + "\": " + endpoint.problem());
     vixy::server::App app(std::move(config), *endpoint);
     return app.run();
   } catch (const vixy::config::ConfigError& e) {

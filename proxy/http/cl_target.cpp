@@ -87,12 +87,8 @@ std::optional<std::string> cl_path_problem(std::string_view client_suffix) {
   return std::nullopt;
 }
 
-std::optional<std::string> cl_upstream_target(const net::UpstreamUrl& url, std::string_view client_suffix,
-                                              std::string* problem) {
-  if (auto why = cl_path_problem(client_suffix)) {
-    if (problem != nullptr) *problem = std::move(*why);
-    return std::nullopt;
-  }
+Result<std::string> cl_upstream_target(const net::UpstreamUrl& url, std::string_view client_suffix) {
+  if (auto problem = cl_path_problem(client_suffix)) return Problem{std::move(*problem)};
   auto question = client_suffix.find('?');
   std::string_view path = client_suffix.substr(0, question);
   std::string target = url.target(path);  // the URL's path and query, then the client's path

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "net/upstream_url.hpp"
+#include "text/result.hpp"
 
 namespace vixy::http {
 
@@ -21,9 +22,8 @@ std::optional<std::string> cl_path_problem(std::string_view client_suffix);
 
 // The target for `client_suffix` on the node at `url`: the URL's path joined with the client's
 // path, then the URL's query parameters followed by the client's, except a client parameter whose
-// name (percent-decoded, case-insensitive) the URL already sets. nullopt, with `problem` set, when
-// cl_path_problem refuses the suffix.
-std::optional<std::string> cl_upstream_target(const net::UpstreamUrl& url, std::string_view client_suffix,
-                                              std::string* problem = nullptr);
+// name (percent-decoded, case-insensitive) the URL already sets. When cl_path_problem refuses the
+// suffix, its problem instead.
+Result<std::string> cl_upstream_target(const net::UpstreamUrl& url, std::string_view client_suffix);
 
 }  // namespace vixy::http

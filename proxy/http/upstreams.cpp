@@ -6,10 +6,9 @@ namespace vixy::http {
 namespace {
 
 net::UpstreamUrl must_parse(const std::string& url, const std::string& node) {
-  std::string problem;
-  auto parsed = net::parse_upstream_url(url, &problem);
-  if (!parsed) throw std::invalid_argument("node " + node + ": " + problem);
-  return *parsed;
+  auto parsed = net::parse_upstream_url(url);
+  if (!parsed) throw std::invalid_argument("node " + node + ": " + parsed.problem());
+  return std::move(*parsed);
 }
 
 }  // namespace

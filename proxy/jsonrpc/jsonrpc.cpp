@@ -49,26 +49,21 @@ constexpr const char* kNoMethod = "request needs a string \"method\"";
 constexpr const char* kBadId = "\"id\" must be a number, a string or null";
 constexpr const char* kBadParams = "\"params\" must be an array or an object";
 
-bool fail(std::string* problem, const char* why) {
-  if (problem != nullptr) *problem = why;
-  return false;
-}
-
 }  // namespace
 
-bool is_valid_request(const json& message, std::string* problem) {
-  if (!message.is_object()) return fail(problem, kNotObject);
+Result<void> is_valid_request(const json& message) {
+  if (!message.is_object()) return Problem{kNotObject};
   auto method = message.find("method");
-  if (method == message.end() || !method->is_string()) return fail(problem, kNoMethod);
+  if (method == message.end() || !method->is_string()) return Problem{kNoMethod};
   auto id = message.find("id");
   if (id != message.end() && !(id->is_null() || id->is_number() || id->is_string())) {
-    return fail(problem, kBadId);
+    return Problem{kBadId};
   }
   auto params = message.find("params");
   if (params != message.end() && !(params->is_array() || params->is_object())) {
-    return fail(problem, kBadParams);
+    return Problem{kBadParams};
   }
-  return true;
+  return {};
 }
 
 // In valid JSON a value's first byte tells its type.
@@ -77,17 +72,14 @@ bool is_id_text(std::string_view text) {
   return c == 'n' || c == '"' || c == '-' || (c >= '0' && c <= '9');
 }
 
-bool is_valid_request(std::string_view text, const raw::MessageView& view, std::string* problem) {
+Result<void> is_valid_request(std::string_view text, const raw::MessageView& view) {
   auto first = [&](const raw::Span& span) { return text[span.begin]; };
-  if (!view.object) return fail(problem, kNotObject);
-  if (!view.repeated.empty()) {
-    if (problem != nullptr) *problem = "member \"" + std::string(view.repeated) + "\" appears more than once";
-    return false;
-  }
-  if (!view.method || first(*view.method) != '"') return fail(problem, kNoMethod);
-  if (view.id && !is_id_text(view.id->of(text))) return fail(problem, kBadId);
-  if (view.params && first(*view.params) != '[' && first(*view.params) != '{') return fail(problem, kBadParams);
-  return true;
+  if (!view.object) return Problem{kNotObject};
+  if (!view.repeated.empty()) return Problem{"member \"" + std::string(view.repeated) + "\" appears more than once"};
+  if (!view.method || first(*view.method) != '"') return Problem{kNoMethod};
+  if (view.id && !is_id_text(view.id->of(text))) return Problem{kBadId};
+  if (view.params && first(*view.params) != '[' && first(*view.params) != '{') return Problem{kBadParams};
+  return {};
 }
 
 namespace {
@@ -122,9 +114,9 @@ void refuse_batch(RequestShape& shape, std::string_view body, const std::vector<
   std::size_t first_invalid = spans.size();
   for (std::size_t i = 0; i < spans.size(); ++i) {
     std::string_view message = spans[i].of(body);
-    std::string problem;
-    if (is_valid_request(message, raw::view_message(message), &problem)) continue;
-    problems[i] = std::move(problem);
+    auto valid = is_valid_request(message, raw::view_message(message));
+    if (valid) continue;
+    problems[i] = valid.problem();
     first_invalid = std::min(first_invalid, i);
   }
   std::string not_sent = "not sent: request " + std::to_string(first_invalid + 1) + " of this batch is invalid";
@@ -161,9 +153,9 @@ RequestShape inspect_request_body(std::string_view body, const RequestLimits& li
   if (first == '{') {
     shape.count = 1;
     auto view = raw::view_message(body);
-    std::string problem;
-    if (!is_valid_request(body, view, &problem)) {
-      refuse(shape, problem, error_text(answer_id(body, view), kInvalidRequest, "invalid request: " + problem));
+    if (auto valid = is_valid_request(body, view); !valid) {
+      refuse(shape, valid.problem(),
+             error_text(answer_id(body, view), kInvalidRequest, "invalid request: " + valid.problem()));
       return shape;
     }
     shape.kind = RequestShape::Kind::single;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jsonrpc/raw.hpp"
+#include "text/result.hpp"
 
 namespace vixy::jsonrpc {
 
@@ -68,14 +69,15 @@ RequestShape inspect_request_body(std::string_view body, const RequestLimits& li
 // answered as null. Built from the text: no tree of the client's JSON is made.
 std::string error_for_each(std::string_view body, int code, std::string_view message);
 
-// True when `message` is a well-formed request object: "method" a string, "id" absent
-// (notification), null, a number or a string, "params" absent, an array or an object.
-bool is_valid_request(const json& message, std::string* problem = nullptr);
+// Ok when `message` is a well-formed request object: "method" a string, "id" absent
+// (notification), null, a number or a string, "params" absent, an array or an object; else the
+// problem, for the client's error message. Runs on every request: ok allocates nothing.
+Result<void> is_valid_request(const json& message);
 // True when the JSON value `text` (valid JSON) may be a request's id: null, a number or a string.
 bool is_id_text(std::string_view text);
 // The same check on valid JSON text, from its members' spans (raw::view_message), without a tree;
 // also refuses an id, method or params that appears twice in any case (a tree cannot tell).
-bool is_valid_request(std::string_view text, const raw::MessageView& view, std::string* problem = nullptr);
+Result<void> is_valid_request(std::string_view text, const raw::MessageView& view);
 
 // Formats a quantity as Ethereum's hex ("0x1a"), and reads one back.
 std::string to_quantity(std::uint64_t value);

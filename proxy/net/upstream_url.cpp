@@ -40,29 +40,25 @@ std::string UpstreamUrl::target(std::string_view suffix) const {
   return t;
 }
 
-std::optional<UpstreamUrl> parse_upstream_url(std::string_view text, std::string* problem) {
-  auto fail = [&](std::string why) -> std::optional<UpstreamUrl> {
-    if (problem != nullptr) *problem = std::move(why);
-    return std::nullopt;
-  };
+Result<UpstreamUrl> parse_upstream_url(std::string_view text) {
   auto parsed = boost::urls::parse_absolute_uri(text);
-  if (!parsed) return fail("not an absolute URL");
+  if (!parsed) return Problem{"not an absolute URL"};
   const boost::urls::url_view& u = *parsed;
   UpstreamUrl out;
   std::string scheme(u.scheme());
   if (scheme == "https" || scheme == "wss") {
     out.tls = true;
   } else if (scheme != "http" && scheme != "ws") {
-    return fail("scheme must be http, https, ws or wss, got \"" + scheme + "\"");
+    return Problem{"scheme must be http, https, ws or wss, got \"" + scheme + "\""};
   }
-  if (!u.has_authority() || u.host().empty()) return fail("URL has no host");
+  if (!u.has_authority() || u.host().empty()) return Problem{"URL has no host"};
   if (u.host_type() == boost::urls::host_type::ipv6) {
     out.host = std::string(u.encoded_host_address());
   } else {
     out.host = std::string(u.host());
   }
   if (u.has_port()) {
-    if (u.port_number() == 0) return fail("port must be 1-65535");
+    if (u.port_number() == 0) return Problem{"port must be 1-65535"};
     out.port = std::string(u.port());
   } else {
     out.port = out.tls ? "443" : "80";

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "text/result.hpp"
+
 namespace vixy::net {
 
 struct UpstreamUrl {
@@ -24,7 +26,7 @@ struct UpstreamUrl {
   std::string target(std::string_view suffix = "") const;
 };
 
-// nullopt (and a reason) when the URL cannot be used: unknown scheme, no host, bad port.
-std::optional<UpstreamUrl> parse_upstream_url(std::string_view url, std::string* problem = nullptr);
+// The URL's parts, or the problem that makes it unusable: unknown scheme, no host, bad port.
+Result<UpstreamUrl> parse_upstream_url(std::string_view url);
 
 }  // namespace vixy::net

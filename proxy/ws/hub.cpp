@@ -29,10 +29,9 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
       max_client_message_size_(config.websocket.max_message_size) {
   for (const auto& node : config.el) {
     nodes_.push_back(NodeInfo{node.name, node.tier});
-    std::string problem;
-    auto url = net::parse_upstream_url(node.ws_url, &problem);
+    auto url = net::parse_upstream_url(node.ws_url);
     // The config loader has validated every URL; this only fails on a loader bug.
-    if (!url) throw std::invalid_argument("el node " + node.name + ": ws_url: " + problem);
+    if (!url) throw std::invalid_argument("el node " + node.name + ": ws_url: " + url.problem());
     urls_.push_back(std::move(*url));
   }
   const auto& ws = config.websocket;

@@ -135,8 +135,7 @@ void SessionCore::handle_message(std::string_view text, std::uint64_t batch, Tim
   pending.batch = batch;
   pending.deadline = now + settings_.request_timeout;
   auto view = raw::view_message(text);
-  std::string problem;
-  bool valid = jsonrpc::is_valid_request(text, view, &problem);
+  auto valid = jsonrpc::is_valid_request(text, view);
   if (view.id) {
     pending.id_span = view.id;
     std::string_view id = view.id->of(text);
@@ -150,7 +149,7 @@ void SessionCore::handle_message(std::string_view text, std::uint64_t batch, Tim
   }
   if (!valid) {
     if (pending.client_id.empty()) pending.client_id = "null";
-    answer_error(pending, jsonrpc::kInvalidRequest, "invalid request: " + problem);
+    answer_error(pending, jsonrpc::kInvalidRequest, "invalid request: " + valid.problem());
     return;
   }
   pending.method = raw::string_value(view.method->of(text)).value_or("");

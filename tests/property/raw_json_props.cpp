@@ -203,15 +203,15 @@ RC_GTEST_PROP(RawJsonProps, RequestViewAgreesWithTheTree, ()) {
   auto text = document_text();
   auto tree = json::parse(text);
   auto view = raw::view_message(text);
-  std::string raw_problem;
-  std::string tree_problem;
+  auto from_text = is_valid_request(text, view);
   if (tree.is_object() && repeated_members(text).at(0)) {
-    RC_ASSERT(!is_valid_request(text, view, &raw_problem));
-    RC_ASSERT(raw_problem.find("appears more than once") != std::string::npos);
+    RC_ASSERT(!from_text);
+    RC_ASSERT(from_text.problem().find("appears more than once") != std::string::npos);
     return;
   }
-  RC_ASSERT(is_valid_request(text, view, &raw_problem) == is_valid_request(tree, &tree_problem));
-  RC_ASSERT(raw_problem == tree_problem);
+  auto from_tree = is_valid_request(tree);
+  RC_ASSERT(from_text.ok() == from_tree.ok());
+  RC_ASSERT(from_text.problem() == from_tree.problem());
   RC_ASSERT(view.object == tree.is_object());
   if (!tree.is_object()) return;
   RC_ASSERT(view.id.has_value() == tree.contains("id"));

@@ -75,9 +75,8 @@ int main(int argc, char** argv) {
   if (config_path.empty() || listen.empty()) return usage_error("--config and --listen are required");
   auto bug = vixy::standin::parse_bug(bug_name);
   if (!bug) return usage_error("--bug must be replay-answers, drop-during-reconnect or no-failback");
-  std::string problem;
-  auto endpoint = vixy::net::parse_listen_address(listen, &problem);
-  if (!endpoint) return usage_error("--listen \"" + listen + "\": " + problem);
+  auto endpoint = vixy::net::parse_listen_address(listen);
+  if (!endpoint) return usage_error("--listen \"" + listen + "\": " + endpoint.problem());
 
   vixy::log::set_component("standin");
   vixy::standin::Settings settings;

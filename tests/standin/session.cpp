@@ -215,10 +215,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   asio::awaitable<bool> connect(Upstream& upstream, const config::ElNode& node) {
-    std::string problem;
-    auto url = net::parse_upstream_url(node.ws_url, &problem);
+    auto url = net::parse_upstream_url(node.ws_url);
     if (!url || url->tls) {
-      log::warn("unusable node", {{"node", node.name}, {"problem", url ? "wss is not supported" : problem}});
+      log::warn("unusable node", {{"node", node.name}, {"problem", url ? "wss is not supported" : url.problem()}});
       co_return false;
     }
     net::WsClientOptions options;

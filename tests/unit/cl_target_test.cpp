@@ -7,15 +7,14 @@ namespace {
 
 net::UpstreamUrl url(std::string_view text) {
   auto parsed = net::parse_upstream_url(text);
-  EXPECT_TRUE(parsed) << text;
-  return parsed.value_or(net::UpstreamUrl{});
+  EXPECT_TRUE(parsed) << text << ": " << parsed.problem();
+  return parsed ? *parsed : net::UpstreamUrl{};
 }
 
 std::string target(std::string_view node_url, std::string_view suffix) {
-  std::string problem;
-  auto t = cl_upstream_target(url(node_url), suffix, &problem);
-  EXPECT_TRUE(t) << suffix << ": " << problem;
-  return t.value_or("");
+  auto t = cl_upstream_target(url(node_url), suffix);
+  EXPECT_TRUE(t) << suffix << ": " << t.problem();
+  return t ? *t : "";
 }
 
 TEST(ClTarget, JoinsTheNodePathAndTheClientPath) {
@@ -41,9 +40,9 @@ TEST(ClTarget, RefusesEveryWayOutOfTheNodePath) {
       "/a%zz",         "/a%2",         "/a%",          "/x#/../y",    "/x?y#z",       "x/y",
   };
   for (std::string_view attack : attacks) {
-    std::string problem;
-    EXPECT_FALSE(cl_upstream_target(url("https://beacon.example/KEY/"), attack, &problem)) << attack;
-    EXPECT_TRUE(problem.starts_with("bad path: ")) << attack << ": " << problem;
+    auto refused = cl_upstream_target(url("https://beacon.example/KEY/"), attack);
+    EXPECT_FALSE(refused) << attack;
+    EXPECT_TRUE(refused.problem().starts_with("bad path: ")) << attack << ": " << refused.problem();
     EXPECT_TRUE(cl_path_problem(attack).has_value()) << attack;
   }
   // A raw NUL inside the string, not just at its end.

@@ -36,12 +36,13 @@ TEST(UpstreamUrl, JoinsPathsAndQueries) {
 }
 
 TEST(UpstreamUrl, RejectsWhatCannotBeUsed) {
-  std::string problem;
-  EXPECT_FALSE(parse_upstream_url("ftp://host/", &problem));
-  EXPECT_NE(problem.find("ftp"), std::string::npos);
-  EXPECT_FALSE(parse_upstream_url("http:///path", &problem));
-  EXPECT_FALSE(parse_upstream_url("not a url", &problem));
-  EXPECT_FALSE(parse_upstream_url("http://host:0/", &problem));
+  auto ftp = parse_upstream_url("ftp://host/");
+  EXPECT_FALSE(ftp);
+  EXPECT_EQ(ftp.problem(), "scheme must be http, https, ws or wss, got \"ftp\"");
+  EXPECT_EQ(parse_upstream_url("http:///path").problem(), "URL has no host");
+  EXPECT_EQ(parse_upstream_url("not a url").problem(), "not an absolute URL");
+  EXPECT_EQ(parse_upstream_url("http://host:0/").problem(), "port must be 1-65535");
+  EXPECT_EQ(parse_upstream_url("http://host/").problem(), "");
 }
 
 TEST(ListenAddress, AcceptsIpv4Ipv6AndLocalhost) {
@@ -54,11 +55,12 @@ TEST(ListenAddress, AcceptsIpv4Ipv6AndLocalhost) {
   auto local = parse_listen_address("localhost:9");
   ASSERT_TRUE(local);
   EXPECT_EQ(to_string(*local), "127.0.0.1:9");
-  std::string problem;
-  EXPECT_FALSE(parse_listen_address("8080", &problem));
-  EXPECT_FALSE(parse_listen_address("127.0.0.1:65536", &problem));
-  EXPECT_FALSE(parse_listen_address("example.com:80", &problem));
-  EXPECT_FALSE(parse_listen_address("127.0.0.1:", &problem));
+  auto no_port = parse_listen_address("8080");
+  EXPECT_FALSE(no_port);
+  EXPECT_EQ(no_port.problem(), "expected HOST:PORT");
+  EXPECT_EQ(parse_listen_address("127.0.0.1:65536").problem(), "port must be a number from 0 to 65535");
+  EXPECT_EQ(parse_listen_address("example.com:80").problem(), "host must be an IP address or localhost");
+  EXPECT_EQ(parse_listen_address("127.0.0.1:").problem(), "port must be a number from 0 to 65535");
 }
 
 }  // namespace
