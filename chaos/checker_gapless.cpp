@@ -139,7 +139,7 @@ class Checker {
     if (kind == "newHeads") {
       ++r_.head_subscriptions;
     } else if (kind == "logs") {
-      auto filter = fakenodes::parse_log_filter(params.size() > 1 ? params[1] : json(), nullptr);
+      auto filter = fakenodes::parse_log_filter(params.size() > 1 ? params[1] : json());
       if (!filter) return;
       sub.heads = false;
       sub.log_stream.filter = std::move(*filter);

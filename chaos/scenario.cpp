@@ -113,8 +113,8 @@ Workload parse_workload(const Obj& root) {
     w.logs_filter = o.at("logs_filter");
     Obj keys(w.logs_filter, "workload.logs_filter", {"address", "topics"});
     (void)keys;
-    std::string why;
-    if (!fakenodes::parse_log_filter(w.logs_filter, &why)) fail("workload.logs_filter", why);
+    auto filter = fakenodes::parse_log_filter(w.logs_filter);
+    if (!filter) fail("workload.logs_filter", filter.problem());
   }
   w.sse_listeners = static_cast<int>(o.integer("sse_listeners", 0, 0, 100));
   w.sse_topics = o.strings("sse_topics", w.sse_topics, &kTopics);

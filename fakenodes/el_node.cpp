@@ -174,9 +174,8 @@ json ElNode::call(const std::string& method, const json& params, const json& id,
   }
   if (method == "eth_getLogs") {
     const json& filter_json = param(params, 0);
-    std::string problem;
-    auto filter = parse_log_filter(filter_json, &problem);
-    if (!filter) throw RpcError{jsonrpc::kInvalidParams, problem};
+    auto filter = parse_log_filter(filter_json);
+    if (!filter) throw RpcError{jsonrpc::kInvalidParams, filter.problem()};
     auto range = resolve_log_range(filter_json, head_now, chain(), kMaxLogRange);
     if (range.error_code != 0) throw RpcError{range.error_code, range.error};
     json logs = json::array();
@@ -203,9 +202,8 @@ json ElNode::call(const std::string& method, const json& params, const json& id,
       subscription.kind = Subscription::Kind::pending_transactions;
     } else if (kind == "logs") {
       subscription.kind = Subscription::Kind::logs;
-      std::string problem;
-      auto filter = parse_log_filter(param(params, 1), &problem);
-      if (!filter) throw RpcError{jsonrpc::kInvalidParams, problem};
+      auto filter = parse_log_filter(param(params, 1));
+      if (!filter) throw RpcError{jsonrpc::kInvalidParams, filter.problem()};
       subscription.filter = std::move(*filter);
     } else {
       throw RpcError{jsonrpc::kInvalidParams, "unsupported subscription type " + kind};

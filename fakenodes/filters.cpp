@@ -14,41 +14,37 @@ bool contains(const std::vector<std::string>& alternatives, const std::string& v
 
 }  // namespace
 
-std::optional<LogFilter> parse_log_filter(const json& filter, std::string* error) {
-  auto fail = [&](std::string why) -> std::optional<LogFilter> {
-    if (error != nullptr) *error = std::move(why);
-    return std::nullopt;
-  };
+Result<LogFilter> parse_log_filter(const json& filter) {
   LogFilter parsed;
   if (filter.is_null()) return parsed;
-  if (!filter.is_object()) return fail("filter must be an object");
+  if (!filter.is_object()) return Problem{"filter must be an object"};
 
   if (auto address = filter.find("address"); address != filter.end() && !address->is_null()) {
     if (address->is_string()) {
       parsed.addresses.push_back(text::lowercase(address->get<std::string>()));
     } else if (address->is_array()) {
       for (const auto& a : *address) {
-        if (!a.is_string()) return fail("address must be a string or an array of strings");
+        if (!a.is_string()) return Problem{"address must be a string or an array of strings"};
         parsed.addresses.push_back(text::lowercase(a.get<std::string>()));
       }
     } else {
-      return fail("address must be a string or an array of strings");
+      return Problem{"address must be a string or an array of strings"};
     }
   }
 
   if (auto topics = filter.find("topics"); topics != filter.end() && !topics->is_null()) {
-    if (!topics->is_array()) return fail("topics must be an array");
+    if (!topics->is_array()) return Problem{"topics must be an array"};
     for (const auto& position : *topics) {
       std::vector<std::string> alternatives;
       if (position.is_string()) {
         alternatives.push_back(text::lowercase(position.get<std::string>()));
       } else if (position.is_array()) {
         for (const auto& t : position) {
-          if (!t.is_string()) return fail("topic alternatives must be strings");
+          if (!t.is_string()) return Problem{"topic alternatives must be strings"};
           alternatives.push_back(text::lowercase(t.get<std::string>()));
         }
       } else if (!position.is_null()) {
-        return fail("each topic must be null, a string or an array of strings");
+        return Problem{"each topic must be null, a string or an array of strings"};
       }
       parsed.topics.push_back(std::move(alternatives));
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fakenodes/chain.hpp"
+#include "text/result.hpp"
 
 namespace vixy::fakenodes {
 
@@ -17,9 +18,9 @@ struct LogFilter {
   std::vector<std::vector<std::string>> topics;  // per position, lowercase alternatives; empty = any
 };
 
-// Reads "address" and "topics" of a filter object (other keys are ignored). On bad input returns
-// nullopt and says why in *error.
-std::optional<LogFilter> parse_log_filter(const json& filter, std::string* error);
+// Reads "address" and "topics" of a filter object (other keys are ignored); on bad input, the
+// problem.
+Result<LogFilter> parse_log_filter(const json& filter);
 bool matches(const LogFilter& filter, const json& log);
 // False when a log with this address and first topic cannot match, whatever its other topics.
 bool may_match(const LogFilter& filter, std::string_view address, std::string_view first_topic);

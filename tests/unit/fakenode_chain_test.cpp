@@ -158,10 +158,9 @@ json log_with(std::string address, std::vector<std::string> topics) {
 }
 
 LogFilter parse(const json& filter) {
-  std::string error;
-  auto parsed = parse_log_filter(filter, &error);
-  EXPECT_TRUE(parsed.has_value()) << error;
-  return parsed.value_or(LogFilter{});
+  auto parsed = parse_log_filter(filter);
+  EXPECT_TRUE(parsed) << parsed.problem();
+  return parsed ? *parsed : LogFilter{};
 }
 
 TEST(FakeLogFilter, AddressAsStringOrArrayCaseInsensitive) {
@@ -218,12 +217,12 @@ TEST(FakeLogFilter, PrefilterNeverDropsAMatch) {
 }
 
 TEST(FakeLogFilter, BadFiltersAreRejected) {
-  std::string error;
-  EXPECT_FALSE(parse_log_filter(json{{"address", 5}}, &error));
-  EXPECT_NE(error.find("address"), std::string::npos);
-  EXPECT_FALSE(parse_log_filter(json{{"topics", "0xaa"}}, &error));
-  EXPECT_FALSE(parse_log_filter(json{{"topics", {5}}}, &error));
-  EXPECT_FALSE(parse_log_filter(json::array(), &error));
+  auto bad_address = parse_log_filter(json{{"address", 5}});
+  EXPECT_FALSE(bad_address);
+  EXPECT_NE(bad_address.problem().find("address"), std::string::npos);
+  EXPECT_FALSE(parse_log_filter(json{{"topics", "0xaa"}}));
+  EXPECT_FALSE(parse_log_filter(json{{"topics", {5}}}));
+  EXPECT_FALSE(parse_log_filter(json::array()));
 }
 
 TEST(FakeLogFilter, BlockTags) {
