@@ -180,6 +180,35 @@ std::vector<json> RpcWs::results_of(const std::string& subscription, std::size_t
   return out;
 }
 
+bool RpcWs::notified_after(const std::string& subscription, std::size_t from, std::chrono::milliseconds timeout) {
+  return pump_until([&] { return !results_of(subscription, from).empty(); }, timeout);
+}
+
+::testing::AssertionResult RpcWs::answered_once(const std::vector<std::string>& raws) const {
+  auto result = ::testing::AssertionSuccess();
+  bool ok = true;
+  for (const auto& raw : raws) {
+    if (std::size_t count = answer_count(raw); count != 1) {
+      if (ok) result = ::testing::AssertionFailure();
+      ok = false;
+      result << "id " << raw << " was answered " << count << " times; ";
+    }
+  }
+  return result;
+}
+
+::testing::AssertionResult RpcWs::notified_only_under(const std::string& subscription) const {
+  auto result = ::testing::AssertionSuccess();
+  bool ok = true;
+  for (const auto& n : notifications_) {
+    if (subscription_of(n) == subscription) continue;
+    if (ok) result = ::testing::AssertionFailure() << "notifications not under " << subscription << ": ";
+    ok = false;
+    result << n.text << " ";
+  }
+  return result;
+}
+
 double metric_sample(const std::string& metrics, const std::string& series) {
   auto at = metrics.find("\n" + series + " ");
   if (at == std::string::npos) return -1;

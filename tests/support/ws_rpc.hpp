@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "chaos/cluster.hpp"
@@ -70,6 +71,14 @@ class RpcWs {
   std::vector<const Received*> answers_with(const std::string& raw) const;
   // Results of the notifications of `subscription` received at index `from` or later.
   std::vector<nlohmann::json> results_of(const std::string& subscription, std::size_t from = 0) const;
+  // Receives until a notification of `subscription` arrives at index `from` or later (from =
+  // notifications().size(): a new one); false on timeout.
+  bool notified_after(const std::string& subscription, std::size_t from, std::chrono::milliseconds timeout = 10s);
+
+  // I1 for these requests: each raw id got exactly one answer.
+  ::testing::AssertionResult answered_once(const std::vector<std::string>& raws) const;
+  // I3 for one subscription: every notification received names `subscription`.
+  ::testing::AssertionResult notified_only_under(const std::string& subscription) const;
 
   chaos::WsClient& client() { return ws_; }
   bool closed() const { return ws_.closed(); }
