@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/harness.hpp"
+#include "support/ws_cluster.hpp"
 
 namespace vixy::testing {
 namespace {
@@ -27,10 +28,9 @@ json receive_answer(chaos::WsClient& client) {
 }
 
 TEST(ElWebSocket, SubscriptionKeepsItsIdAcrossFailoverAndFailback) {
-  chaos::Cluster cluster(binaries(), {});
-  ASSERT_TRUE(wait_ready(cluster));
-  chaos::WsClient client;
-  ASSERT_FALSE(client.connect("127.0.0.1", cluster.proxy_port(), "/el/ws"));
+  WsCluster c;
+  ASSERT_TRUE(c.open());
+  chaos::WsClient& client = c.ws.client();  // read here message by message
 
   ASSERT_FALSE(client.send(rpc(7, "eth_subscribe", json::array({"newHeads"}))));
   json subscribed = receive_answer(client);
@@ -41,7 +41,7 @@ TEST(ElWebSocket, SubscriptionKeepsItsIdAcrossFailoverAndFailback) {
   json version = receive_answer(client);
   EXPECT_TRUE(version["result"].get<std::string>().ends_with("/el-primary")) << version.dump();
 
-  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+  ASSERT_TRUE(c.kill("el-primary"));
   ASSERT_FALSE(client.send(rpc(7, "web3_clientVersion")));  // the subscribe's id, reused
   json after = receive_answer(client);
   EXPECT_EQ(after["id"], 7);
@@ -57,7 +57,7 @@ TEST(ElWebSocket, SubscriptionKeepsItsIdAcrossFailoverAndFailback) {
   }
   EXPECT_TRUE(notified);
 
-  ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
+  ASSERT_TRUE(c.restart("el-primary"));
   bool back = chaos::wait_until(
       [&] {
         if (client.send(rpc("probe", "web3_clientVersion"))) return false;
@@ -65,8 +65,8 @@ TEST(ElWebSocket, SubscriptionKeepsItsIdAcrossFailoverAndFailback) {
         return answer.contains("result") && answer["result"].get<std::string>().ends_with("/el-primary");
       },
       20s);  // generous: under ASan on a loaded 2-core machine a health round can take seconds
-  EXPECT_TRUE(back) << cluster.proxy().log();
-  auto metrics = cluster.proxy_get("/metrics").body;
+  EXPECT_TRUE(back) << c.cluster.proxy().log();
+  auto metrics = c.cluster.proxy_get("/metrics").body;
   EXPECT_NE(metrics.find("vixy_ws_upstream_node{node=\"el-primary\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("vixy_ws_failbacks_total 1"), std::string::npos);
 }
@@ -79,18 +79,17 @@ TEST(ElWebSocket, PlainGetIsToldToUpgrade) {
 }
 
 TEST(ElWebSocket, SigtermClosesSessionsWithGoingAwayAndExitsPromptly) {
-  chaos::Cluster cluster(binaries(), {});
-  ASSERT_TRUE(wait_ready(cluster));
-  chaos::WsClient client;
-  ASSERT_FALSE(client.connect("127.0.0.1", cluster.proxy_port(), "/el/ws"));
+  WsCluster c;
+  ASSERT_TRUE(c.open());
+  chaos::WsClient& client = c.ws.client();  // read here message by message
   ASSERT_FALSE(client.send(rpc(1, "eth_chainId")));
   ASSERT_TRUE(receive_answer(client).contains("result"));
 
   auto started = std::chrono::steady_clock::now();
-  ::kill(cluster.proxy().pid(), SIGTERM);
+  ::kill(c.cluster.proxy().pid(), SIGTERM);
   EXPECT_TRUE(chaos::wait_until([&] { return !client.receive(100ms) && client.closed(); }, 10s));
   EXPECT_EQ(client.close_code(), 1001);
-  EXPECT_EQ(cluster.proxy().wait_for_exit(10s), 0);
+  EXPECT_EQ(c.cluster.proxy().wait_for_exit(10s), 0);
   // Well inside the 10 s shutdown_timeout_ms: an open session must not hold the process up.
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }

@@ -7,13 +7,11 @@
 
 #include <set>
 
-#include "support/harness.hpp"
-#include "support/ws_rpc.hpp"
+#include "support/ws_cluster.hpp"
 
 namespace vixy::testing {
 namespace {
 
-using chaos::Cluster;
 using chaos::ClusterOptions;
 using nlohmann::json;
 
@@ -29,16 +27,15 @@ std::set<std::string> ids_in(const json& batch_answer) {
 }
 
 TEST(WsFrames, BatchesAreAnsweredAsOneArrayAlsoAfterAReconnection) {
-  Cluster cluster(binaries(), {});
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c;
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   const std::string batch = "[" + request_text("1", "eth_chainId") + "," + request_text(R"("b")", "net_version") +
                             R"(,{"jsonrpc":"2.0","method":"eth_chainId"},)" + request_text("3", "no_such_method") + "]";
   for (int round = 0; round < 2; ++round) {
     SCOPED_TRACE(round == 0 ? "before the kill" : "right after the kill");
     if (round == 1) {
-      ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+      ASSERT_TRUE(c.kill("el-primary"));
     }
     std::size_t before = ws.answers().size();
     ASSERT_TRUE(ws.send(batch));
@@ -68,14 +65,13 @@ TEST(WsFrames, BatchesAreAnsweredAsOneArrayAlsoAfterAReconnection) {
 }
 
 TEST(WsFrames, OddIdsComeBackByteExactAlsoAfterAReconnection) {
-  Cluster cluster(binaries(), {});
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c;
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   for (int round = 0; round < 2; ++round) {
     SCOPED_TRACE(round == 0 ? "before the kill" : "right after the kill");
     if (round == 1) {
-      ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+      ASSERT_TRUE(c.kill("el-primary"));
     }
     std::size_t before = ws.answers().size();
     for (const auto& id : kOddIds) ASSERT_TRUE(ws.send(request_text(id, "eth_chainId")));
@@ -93,19 +89,18 @@ TEST(WsFrames, OddIdsComeBackByteExactAlsoAfterAReconnection) {
   }
 }
 
-// One frame the session cannot take, sent on `bad` while `bystander` holds a subscription.
-struct BadFrameFixture {
-  Cluster cluster;
+// One frame the session cannot take, sent on `bad` while `bystander` (the cluster's session) holds
+// a subscription.
+struct BadFrameFixture : WsCluster {
+  RpcWs& bystander = ws;
   RpcWs bad;
-  RpcWs bystander;
   std::string sub;
 
-  explicit BadFrameFixture(ClusterOptions options = {}) : cluster(binaries(), std::move(options)) {}
-  void open() {
-    ASSERT_TRUE(wait_ready(cluster));
-    ASSERT_TRUE(bystander.connect(cluster.proxy_port()));
+  using WsCluster::WsCluster;
+  void start() {
+    ASSERT_TRUE(open());
     sub = bystander.subscribe("1", {"newHeads"});
-    ASSERT_TRUE(bad.connect(cluster.proxy_port()));
+    ASSERT_TRUE(connect(bad));
     ASSERT_TRUE(bad.call("0", "eth_chainId"));
   }
   // The bad session got an error answer or a close frame with one of `codes`; whichever it was,
@@ -120,8 +115,7 @@ struct BadFrameFixture {
       EXPECT_TRUE(bad.closed()) << what << ": neither an answer nor a close";
       EXPECT_TRUE(codes.count(bad.client().close_code())) << what << ": close code " << bad.client().close_code();
     }
-    std::size_t mark = bystander.notifications().size();
-    EXPECT_TRUE(bystander.pump_until([&] { return !bystander.results_of(sub, mark).empty(); }, 5s));
+    EXPECT_TRUE(bystander.notified_after(sub, bystander.notifications().size(), 5s));
     EXPECT_TRUE(bystander.call("2", "eth_chainId")) << what << " disturbed another session";
     EXPECT_EQ(bystander.observe(200ms), 0u);
   }
@@ -129,14 +123,14 @@ struct BadFrameFixture {
 
 TEST(WsFrames, ABinaryFrameGetsAClearAnswer) {
   BadFrameFixture f;
-  ASSERT_NO_FATAL_FAILURE(f.open());
+  ASSERT_NO_FATAL_FAILURE(f.start());
   ASSERT_FALSE(f.bad.client().send_binary(std::string("\x00\x01{\"id\":1}", 9)));
   f.expect_handled({1003}, "binary frame");
 }
 
 TEST(WsFrames, TextThatIsNotJsonGetsAParseError) {
   BadFrameFixture f;
-  ASSERT_NO_FATAL_FAILURE(f.open());
+  ASSERT_NO_FATAL_FAILURE(f.start());
   ASSERT_TRUE(f.bad.send("this is not {json"));
   ASSERT_TRUE(f.bad.pump_until([&] { return f.bad.answers().size() > 1; }, 5s));
   EXPECT_EQ(f.bad.answers().back().body["error"].value("code", 0), -32700) << f.bad.answers().back().text;
@@ -147,13 +141,13 @@ TEST(WsFrames, AnOversizedFrameIsRefusedWithoutHarmingOthers) {
   ClusterOptions options;
   options.extra_toml = "[websocket]\nmax_message_size = 4096\n";
   BadFrameFixture f(options);
-  ASSERT_NO_FATAL_FAILURE(f.open());
+  ASSERT_NO_FATAL_FAILURE(f.start());
   std::string big = request_text("5", "eth_getBalance", {std::string(8192, 'a'), "latest"});
   f.bad.send(big);  // the proxy may close while this is still being written
   f.expect_handled({1009}, "oversized frame");
   // A frame under the limit is still taken by a new session.
   RpcWs fresh;
-  ASSERT_TRUE(fresh.connect(f.cluster.proxy_port()));
+  ASSERT_TRUE(f.connect(fresh));
   EXPECT_TRUE(fresh.call("1", "eth_chainId", json::array(), 5s));
 }
 

@@ -8,13 +8,11 @@
 
 #include "fakenodes/chain.hpp"
 #include "jsonrpc/jsonrpc.hpp"
-#include "support/harness.hpp"
-#include "support/ws_rpc.hpp"
+#include "support/ws_cluster.hpp"
 
 namespace vixy::testing {
 namespace {
 
-using chaos::Cluster;
 using chaos::ClusterOptions;
 using nlohmann::json;
 
@@ -55,11 +53,6 @@ std::vector<Head> heads_of(const RpcWs& ws, const std::string& sub) {
   return ::testing::AssertionSuccess() << story;
 }
 
-std::uint64_t node_head(Cluster& cluster, const std::string& node) {
-  auto body = parse_body(cluster.admin(node, "/state"));
-  return body.is_object() ? body["state"].value("head", std::uint64_t{0}) : 0;
-}
-
 // Receives until the client holds a head at `height` or above.
 bool heads_reach(RpcWs& ws, const std::string& sub, std::uint64_t height, std::chrono::milliseconds timeout = 15s) {
   return ws.pump_until(
@@ -70,8 +63,8 @@ bool heads_reach(RpcWs& ws, const std::string& sub, std::uint64_t height, std::c
       timeout);
 }
 
-double gapless_metric(Cluster& cluster, const std::string& name, const std::string& kind) {
-  return proxy_metric(cluster, name + "{kind=\"" + kind + "\"}");
+double gapless_metric(WsCluster& c, const std::string& name, const std::string& kind) {
+  return c.metric(name + "{kind=\"" + kind + "\"}");
 }
 
 // The primary stops producing blocks (so the client falls behind the backup), then is killed.
@@ -83,27 +76,26 @@ ClusterOptions kill_options(const std::string& websocket_toml = "") {
   return options;
 }
 
-void fall_behind_then_kill(Cluster& cluster, std::uint64_t blocks) {
-  ASSERT_EQ(cluster.admin("el-primary", "/pause").status, 200);
-  std::uint64_t paused_at = node_head(cluster, "el-primary");
-  ASSERT_TRUE(chaos::wait_until([&] { return node_head(cluster, "el-backup") >= paused_at + blocks; }, 20s));
-  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+void fall_behind_then_kill(WsCluster& c, std::uint64_t blocks) {
+  ASSERT_TRUE(c.admin("el-primary", "/pause"));
+  std::uint64_t paused_at = c.node_head("el-primary");
+  ASSERT_TRUE(chaos::wait_until([&] { return c.node_head("el-backup") >= paused_at + blocks; }, 20s));
+  ASSERT_TRUE(c.kill("el-primary"));
 }
 
 TEST(WsGapless, HeadsMinedWhileThePrimaryDiedAreDeliveredInOrder) {
-  Cluster cluster(binaries(), kill_options());
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c(kill_options());
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   std::string sub = ws.subscribe("1", {"newHeads"});
-  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
+  ASSERT_TRUE(heads_reach(ws, sub, c.node_head("el-backup") + 2));
 
-  fall_behind_then_kill(cluster, 5);
-  std::uint64_t backup_head = node_head(cluster, "el-backup");
+  fall_behind_then_kill(c, 5);
+  std::uint64_t backup_head = c.node_head("el-backup");
   ASSERT_TRUE(heads_reach(ws, sub, backup_head + 3)) << whole(heads_of(ws, sub)).message();
   EXPECT_TRUE(whole(heads_of(ws, sub)));
-  EXPECT_GE(gapless_metric(cluster, "vixy_ws_backfilled_total", "newHeads"), 5);
-  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "newHeads"), 0);
+  EXPECT_GE(gapless_metric(c, "vixy_ws_backfilled_total", "newHeads"), 5);
+  EXPECT_EQ(gapless_metric(c, "vixy_ws_unfilled_gaps_total", "newHeads"), 0);
   // Backfilled heads look like the node's own newHeads: no block-only fields.
   for (const json& result : ws.results_of(sub)) {
     EXPECT_FALSE(result.contains("transactions")) << result.dump();
@@ -117,68 +109,64 @@ TEST(WsGapless, ANodeThatFellBehindAndCaughtUpLeavesNoGapAndNoDuplicate) {
   // The monitor moves the session off the stalled primary (lag above 5) and back once it has
   // caught up: a gap on the way out, and on the way back the primary re-announces heights the
   // client already had from the backup.
-  Cluster cluster(binaries(), {});
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c;
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   std::string sub = ws.subscribe("1", {"newHeads"});
-  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 2));
+  ASSERT_TRUE(heads_reach(ws, sub, c.node_head("el-primary") + 2));
 
-  ASSERT_EQ(cluster.admin("el-primary", "/pause").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-backup", "el-primary"); }, 15s));
-  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
-  ASSERT_EQ(cluster.admin("el-primary", "/resume").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-primary", "el-backup"); }, 15s));
-  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 3));
+  ASSERT_TRUE(c.admin("el-primary", "/pause"));
+  ASSERT_TRUE(c.wait_sessions_on("el-backup", "el-primary", 15s));
+  ASSERT_TRUE(heads_reach(ws, sub, c.node_head("el-backup") + 2));
+  ASSERT_TRUE(c.admin("el-primary", "/resume"));
+  ASSERT_TRUE(c.wait_sessions_on("el-primary", "el-backup", 15s));
+  ASSERT_TRUE(heads_reach(ws, sub, c.node_head("el-primary") + 3));
 
   EXPECT_TRUE(whole(heads_of(ws, sub)));
-  EXPECT_GE(gapless_metric(cluster, "vixy_ws_backfilled_total", "newHeads"), 1);
+  EXPECT_GE(gapless_metric(c, "vixy_ws_backfilled_total", "newHeads"), 1);
   EXPECT_EQ(ws.answers().size(), 1u);
 }
 
 TEST(WsGapless, FailbackToThePrimaryDeliversNoHeadTwice) {
   // The primary comes back three blocks behind the backup (healthy: the bound is 5), so after the
   // failback it announces heads the client already got from the backup.
-  Cluster cluster(binaries(), {});
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c;
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   std::string sub = ws.subscribe("1", {"newHeads"});
-  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-primary") + 2));
+  ASSERT_TRUE(heads_reach(ws, sub, c.node_head("el-primary") + 2));
 
-  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-backup", "el-primary"); }, 10s));
-  ASSERT_TRUE(cluster.wait_for_status(
-      [](const json& s) { return !Cluster::find_node(s, "el-primary").value("is_healthy", true); }, 10s));
-  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
-  ASSERT_EQ(cluster.admin("el-primary", "/lag", R"({"blocks":3})").status, 200);
-  std::uint64_t lagged_at = node_head(cluster, "el-backup");
+  ASSERT_TRUE(c.kill("el-primary"));
+  ASSERT_TRUE(c.wait_sessions_on("el-backup", "el-primary", 10s));
+  ASSERT_TRUE(c.wait_unhealthy("el-primary"));
+  ASSERT_TRUE(heads_reach(ws, sub, c.node_head("el-backup") + 2));
+  ASSERT_TRUE(c.admin("el-primary", "/lag", R"({"blocks":3})"));
+  std::uint64_t lagged_at = c.node_head("el-backup");
   ASSERT_TRUE(heads_reach(ws, sub, lagged_at + 2));
-  ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return ws_upstream_is(cluster, "el-primary", "el-backup"); }, 10s));
+  ASSERT_TRUE(c.restart("el-primary"));
+  ASSERT_TRUE(c.wait_sessions_on("el-primary", "el-backup", 10s));
   // Past the backup's head: the primary has re-announced what the client already had.
-  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
+  ASSERT_TRUE(heads_reach(ws, sub, c.node_head("el-backup") + 2));
 
   EXPECT_TRUE(whole(heads_of(ws, sub)));
-  EXPECT_GE(gapless_metric(cluster, "vixy_ws_duplicates_dropped_total", "newHeads"), 1) << whole(heads_of(ws, sub)).message() << " primary " << node_head(cluster, "el-primary") << " lagged_at " << lagged_at;
-  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "newHeads"), 0);
+  EXPECT_GE(gapless_metric(c, "vixy_ws_duplicates_dropped_total", "newHeads"), 1) << whole(heads_of(ws, sub)).message() << " primary " << c.node_head("el-primary") << " lagged_at " << lagged_at;
+  EXPECT_EQ(gapless_metric(c, "vixy_ws_unfilled_gaps_total", "newHeads"), 0);
 }
 
 TEST(WsGapless, AGapBeyondTheBackfillBoundIsCountedAndTheStreamGoesOn) {
-  Cluster cluster(binaries(), kill_options("[websocket]\nbackfill_blocks = 3\n"));
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c(kill_options("[websocket]\nbackfill_blocks = 3\n"));
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   std::string sub = ws.subscribe("1", {"newHeads"});
-  ASSERT_TRUE(heads_reach(ws, sub, node_head(cluster, "el-backup") + 2));
+  ASSERT_TRUE(heads_reach(ws, sub, c.node_head("el-backup") + 2));
 
-  fall_behind_then_kill(cluster, 8);
-  std::uint64_t backup_head = node_head(cluster, "el-backup");
+  fall_behind_then_kill(c, 8);
+  std::uint64_t backup_head = c.node_head("el-backup");
   ASSERT_TRUE(heads_reach(ws, sub, backup_head + 3));
   auto heads = heads_of(ws, sub);
   EXPECT_TRUE(whole(heads, 1));
-  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "newHeads"), 1);
-  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_backfilled_total", "newHeads"), 3);
+  EXPECT_EQ(gapless_metric(c, "vixy_ws_unfilled_gaps_total", "newHeads"), 1);
+  EXPECT_EQ(gapless_metric(c, "vixy_ws_backfilled_total", "newHeads"), 3);
   // The three heads below the one that came after the gap were filled: the break is right
   // before them.
   std::size_t jump = 0;
@@ -191,17 +179,16 @@ TEST(WsGapless, AGapBeyondTheBackfillBoundIsCountedAndTheStreamGoesOn) {
 }
 
 TEST(WsGapless, LogsWithAnAddressFilterAreCompleteAcrossASwitch) {
-  Cluster cluster(binaries(), kill_options());
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c(kill_options());
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   const std::string address(fakenodes::kLogAddresses[0]);
   std::string logs = ws.subscribe("1", {"logs", {{"address", address}}});
   std::string heads = ws.subscribe("2", {"newHeads"});
-  ASSERT_TRUE(heads_reach(ws, heads, node_head(cluster, "el-backup") + 3));
+  ASSERT_TRUE(heads_reach(ws, heads, c.node_head("el-backup") + 3));
 
-  fall_behind_then_kill(cluster, 6);
-  std::uint64_t backup_head = node_head(cluster, "el-backup");
+  fall_behind_then_kill(c, 6);
+  std::uint64_t backup_head = c.node_head("el-backup");
   ASSERT_TRUE(heads_reach(ws, heads, backup_head + 4));
   ASSERT_TRUE(whole(heads_of(ws, heads)));
   ASSERT_TRUE(ws.pump_until([&] {
@@ -229,35 +216,34 @@ TEST(WsGapless, LogsWithAnAddressFilterAreCompleteAcrossASwitch) {
     EXPECT_TRUE(delivered.insert({h, quantity(log["logIndex"])}).second) << "delivered twice: " << log.dump();
   }
   EXPECT_EQ(delivered, expected);
-  EXPECT_GE(gapless_metric(cluster, "vixy_ws_backfilled_total", "logs"), 1);
-  EXPECT_EQ(gapless_metric(cluster, "vixy_ws_unfilled_gaps_total", "logs"), 0);
+  EXPECT_GE(gapless_metric(c, "vixy_ws_backfilled_total", "logs"), 1);
+  EXPECT_EQ(gapless_metric(c, "vixy_ws_unfilled_gaps_total", "logs"), 0);
 }
 
 // A reorg two blocks deep, network-wide, while the session moves from a dead primary to the
 // backup: the client gets the new branch (its blocks filled by hash, since by height they are
 // ambiguous), the replaced blocks' logs again as removed, and nothing twice.
 TEST(WsGapless, AReorgTwoBlocksDeepDuringASwitchIsFollowed) {
-  Cluster cluster(binaries(), kill_options());
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c(kill_options());
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   // Every block has a log from this address or the next one: the filter selects logs of most blocks.
   const std::string address(fakenodes::kLogAddresses[0]);
   std::string logs = ws.subscribe("1", {"logs", {{"address", address}}});
   std::string heads = ws.subscribe("2", {"newHeads"});
-  ASSERT_TRUE(heads_reach(ws, heads, node_head(cluster, "el-backup") + 3));
+  ASSERT_TRUE(heads_reach(ws, heads, c.node_head("el-backup") + 3));
 
-  ASSERT_EQ(cluster.admin("el-primary", "/pause").status, 200);
-  std::uint64_t client_head = node_head(cluster, "el-primary");
+  ASSERT_TRUE(c.admin("el-primary", "/pause"));
+  std::uint64_t client_head = c.node_head("el-primary");
   ASSERT_TRUE(heads_reach(ws, heads, client_head));
   // The last two blocks the client has are replaced on every node.
   fakenodes::Fork fork{client_head - 1, 77};
   std::string body = json{{"from_height", fork.from_height}, {"fork_seed", fork.fork_seed}}.dump();
-  ASSERT_EQ(cluster.admin("el-backup", "/reorg", body).status, 200);
-  ASSERT_EQ(cluster.admin("el-primary", "/reorg", body).status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return node_head(cluster, "el-backup") >= client_head + 3; }, 20s));
-  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
-  std::uint64_t backup_head = node_head(cluster, "el-backup");
+  ASSERT_TRUE(c.admin("el-backup", "/reorg", body));
+  ASSERT_TRUE(c.admin("el-primary", "/reorg", body));
+  ASSERT_TRUE(chaos::wait_until([&] { return c.node_head("el-backup") >= client_head + 3; }, 20s));
+  ASSERT_TRUE(c.kill("el-primary"));
+  std::uint64_t backup_head = c.node_head("el-backup");
   ASSERT_TRUE(heads_reach(ws, heads, backup_head + 3));
   ASSERT_TRUE(ws.pump_until([&] {
     auto got = ws.results_of(logs);

@@ -6,12 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "support/harness.hpp"
-#include "support/ws_rpc.hpp"
+#include "support/ws_cluster.hpp"
 
 namespace vixy::testing {
 namespace {
 
-using chaos::Cluster;
 using chaos::ClusterOptions;
 using nlohmann::json;
 
@@ -21,21 +20,13 @@ ClusterOptions with_websocket(const std::string& settings) {
   return options;
 }
 
-// Kills every EL node and waits until the proxy sees none healthy.
-void kill_all(Cluster& cluster) {
-  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
-  ASSERT_EQ(cluster.admin("el-backup", "/kill").status, 200);
-  ASSERT_TRUE(chaos::wait_until([&] { return cluster.proxy_get("/ready").status == 503; }, 10s));
-}
-
 TEST(WsQueue, RequestsSentThroughThreeSecondsWithoutUpstreamAreAllAnsweredInOrder) {
   // A short backoff: the node comes back while the session is still retrying.
-  Cluster cluster(binaries(), with_websocket("reconnect_backoff_ms = 50\nreconnect_backoff_max_ms = 300\n"));
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c(with_websocket("reconnect_backoff_ms = 50\nreconnect_backoff_max_ms = 300\n"));
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   ASSERT_EQ(ws.upstream_name(), "el-primary");
-  ASSERT_NO_FATAL_FAILURE(kill_all(cluster));
+  ASSERT_TRUE(c.kill_all_el());
 
   // 100 per second for 3 seconds; the pacing pump also records anything that arrives meanwhile.
   constexpr int kRequests = 300;
@@ -48,7 +39,7 @@ TEST(WsQueue, RequestsSentThroughThreeSecondsWithoutUpstreamAreAllAnsweredInOrde
   }
   EXPECT_TRUE(ws.answers().size() <= 1u) << "answered without an upstream: " << ws.answers().back().text;
 
-  ASSERT_EQ(cluster.admin("el-backup", "/restart").status, 200);
+  ASSERT_TRUE(c.restart("el-backup"));
   ASSERT_TRUE(ws.pump_until([&] { return ws.answers().size() >= kRequests + 1; }, 20s))
       << ws.answers().size() - 1 << " of " << kRequests << " answered";
   EXPECT_EQ(ws.observe(kQuietWindow), 0u);
@@ -61,12 +52,11 @@ TEST(WsQueue, RequestsSentThroughThreeSecondsWithoutUpstreamAreAllAnsweredInOrde
 }
 
 TEST(WsQueue, AFullQueueAnswersTheExcessWithErrorsAndKeepsTheRest) {
-  Cluster cluster(binaries(), with_websocket("max_pending_requests = 4\nreconnect_backoff_max_ms = 300\n"));
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c(with_websocket("max_pending_requests = 4\nreconnect_backoff_max_ms = 300\n"));
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   ASSERT_EQ(ws.upstream_name(), "el-primary");
-  ASSERT_NO_FATAL_FAILURE(kill_all(cluster));
+  ASSERT_TRUE(c.kill_all_el());
 
   for (int id = 1; id <= 7; ++id) ASSERT_TRUE(ws.send(request_text(std::to_string(id), "eth_chainId")));
   ASSERT_TRUE(ws.pump_until([&] { return ws.answers().size() >= 1 + 3; }, 10s)) << "overflow went unanswered";
@@ -75,9 +65,9 @@ TEST(WsQueue, AFullQueueAnswersTheExcessWithErrorsAndKeepsTheRest) {
     ASSERT_EQ(with.size(), 1u) << id;
     EXPECT_EQ(with[0]->body["error"].value("code", 0), -32005) << with[0]->text;
   }
-  EXPECT_EQ(proxy_metric(cluster, "vixy_ws_queue_full_errors_total"), 3);
+  EXPECT_EQ(c.metric("vixy_ws_queue_full_errors_total"), 3);
 
-  ASSERT_EQ(cluster.admin("el-primary", "/restart").status, 200);
+  ASSERT_TRUE(c.restart("el-primary"));
   ASSERT_TRUE(ws.pump_until([&] { return ws.answers().size() >= 1 + 7; }, 20s));
   EXPECT_EQ(ws.observe(kQuietWindow), 0u);
   for (int id = 1; id <= 4; ++id) {
@@ -88,30 +78,27 @@ TEST(WsQueue, AFullQueueAnswersTheExcessWithErrorsAndKeepsTheRest) {
 }
 
 TEST(WsQueue, RequestsInFlightAtTheKillAreAnsweredOnce) {
-  Cluster cluster(binaries(), {});
-  ASSERT_TRUE(wait_ready(cluster));
-  RpcWs ws;
-  ASSERT_TRUE(ws.connect(cluster.proxy_port()));
+  WsCluster c;
+  ASSERT_TRUE(c.open());
+  RpcWs& ws = c.ws;
   ASSERT_EQ(ws.upstream_name(), "el-primary");
   // Held long enough on the primary that the kill finds them there; the backup answers at once.
   for (const char* method : {"eth_getBalance", "eth_sendTransaction"}) {
-    ASSERT_EQ(cluster.admin("el-primary", "/method", json{{"method", method}, {"delay_ms", 5000}}.dump()).status,
-              200);
+    ASSERT_TRUE(c.admin("el-primary", "/method", json{{"method", method}, {"delay_ms", 5000}}.dump()));
   }
   const json balance_params = {"0x00000000000000000000000000000000000000aa", "latest"};
   ASSERT_TRUE(ws.send(request_text("\"balance\"", "eth_getBalance", balance_params)));
   ASSERT_TRUE(ws.send(request_text("9", "eth_sendTransaction", json::array({json::object()}))));
-  ASSERT_TRUE(chaos::wait_until(
-      [&] { return parse_body(cluster.admin("el-primary", "/state"))["state"].value("in_flight", 0) == 2; }, 10s));
+  ASSERT_TRUE(chaos::wait_until([&] { return c.node_state("el-primary").value("in_flight", 0) == 2; }, 10s));
 
-  ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
+  ASSERT_TRUE(c.kill("el-primary"));
   ASSERT_TRUE(ws.pump_until([&] { return ws.answer_count("\"balance\"") && ws.answer_count("9"); }, 10s));
   EXPECT_EQ(ws.observe(kQuietWindow), 0u);
   ASSERT_EQ(ws.answer_count("\"balance\""), 1u);
   ASSERT_EQ(ws.answer_count("9"), 1u);
 
   // A read is safe to repeat: the backup's answer, the same as asking the backup directly.
-  auto direct = parse_body(chaos::post_json("127.0.0.1", cluster.node("el-backup").rpc_port, "/",
+  auto direct = parse_body(chaos::post_json("127.0.0.1", c.cluster.node("el-backup").rpc_port, "/",
                                             rpc(1, "eth_getBalance", balance_params)));
   EXPECT_EQ(ws.answers_with("\"balance\"")[0]->body.value("result", json()), direct["result"]);
   // Sending a transaction twice is not: an error saying so. Re-sent, it would have reached the
@@ -119,7 +106,7 @@ TEST(WsQueue, RequestsInFlightAtTheKillAreAnsweredOnce) {
   const json& unsafe = ws.answers_with("9")[0]->body;
   ASSERT_TRUE(unsafe.contains("error")) << unsafe;
   EXPECT_NE(unsafe["error"].value("code", 0), -32601) << "re-sent to the backup: " << unsafe;
-  EXPECT_GE(proxy_metric(cluster, "vixy_ws_resent_requests_total"), 1);
+  EXPECT_GE(c.metric("vixy_ws_resent_requests_total"), 1);
 }
 
 }  // namespace

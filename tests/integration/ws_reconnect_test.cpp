@@ -8,42 +8,22 @@
 
 #include <set>
 
-#include "support/harness.hpp"
-#include "support/ws_rpc.hpp"
+#include "support/ws_cluster.hpp"
 
 namespace vixy::testing {
 namespace {
 
-using chaos::Cluster;
 using nlohmann::json;
 
-// Long enough for a stray replay answer (sent right after the switch) to show up.
-
-// A cluster whose primary serves the session, checked through web3_clientVersion.
-struct Fixture {
-  Cluster cluster{binaries(), {}};
-  RpcWs ws;
-
-  void open() {
-    ASSERT_TRUE(wait_ready(cluster));
-    ASSERT_TRUE(ws.connect(cluster.proxy_port()));
-    ASSERT_EQ(ws.upstream_name("\"start\""), "el-primary");
-  }
-  void kill_primary() { ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200); }
-  // Waits until a notification of `subscription` arrives after message index `from`.
-  bool notified_after(const std::string& subscription, std::size_t from) {
-    return ws.pump_until([&] { return !ws.results_of(subscription, from).empty(); }, 10s);
-  }
-};
-
 TEST(WsReconnect, RequestsRightAfterAReconnectionAreAnsweredAndNothingStrayArrives) {
-  Fixture f;
-  ASSERT_NO_FATAL_FAILURE(f.open());
+  WsCluster f;
+  ASSERT_TRUE(f.open());
+  ASSERT_EQ(f.ws.upstream_name("\"start\""), "el-primary");
   std::string sub = f.ws.subscribe("1", {"newHeads"});
   ASSERT_TRUE(is_proxy_subscription_id(sub)) << sub;
-  ASSERT_TRUE(f.notified_after(sub, 0));
+  ASSERT_TRUE(f.ws.notified_after(sub, 0));
 
-  ASSERT_NO_FATAL_FAILURE(f.kill_primary());
+  ASSERT_TRUE(f.kill("el-primary"));
   // Sent while the proxy is finding the backup: none may be lost, none answered twice.
   for (int id = 2; id <= 6; ++id) ASSERT_TRUE(f.ws.send(request_text(std::to_string(id), "eth_blockNumber")));
   ASSERT_TRUE(f.ws.pump_until(
@@ -55,7 +35,7 @@ TEST(WsReconnect, RequestsRightAfterAReconnectionAreAnsweredAndNothingStrayArriv
       10s));
   EXPECT_EQ(f.ws.upstream_name("\"after\""), "el-backup");
   std::size_t mark = f.ws.notifications().size();
-  EXPECT_TRUE(f.notified_after(sub, mark)) << "notifications did not resume under " << sub;
+  EXPECT_TRUE(f.ws.notified_after(sub, mark)) << "notifications did not resume under " << sub;
 
   auto unsubscribed = f.ws.call("7", "eth_unsubscribe", {sub});
   ASSERT_TRUE(unsubscribed);
@@ -69,12 +49,13 @@ TEST(WsReconnect, RequestsRightAfterAReconnectionAreAnsweredAndNothingStrayArriv
     EXPECT_TRUE(f.ws.answers_with(std::to_string(id))[0]->body.contains("result")) << id;
   }
   EXPECT_TRUE(f.ws.results_of(sub, after_unsubscribe).empty()) << "notification after eth_unsubscribe";
-  for (const auto& n : f.ws.notifications()) EXPECT_EQ(subscription_of(n), sub) << n.text;
+  EXPECT_TRUE(f.ws.notified_only_under(sub));
 }
 
 TEST(WsReconnect, FiveSubscriptionsSurviveAReconnectionUnderTheirIds) {
-  Fixture f;
-  ASSERT_NO_FATAL_FAILURE(f.open());
+  WsCluster f;
+  ASSERT_TRUE(f.open());
+  ASSERT_EQ(f.ws.upstream_name("\"start\""), "el-primary");
   const std::vector<json> kinds = {{"newHeads"}, {"newHeads"}, {"logs", json::object()},
                                    {"logs", json::object()}, {"newPendingTransactions"}};
   std::vector<std::string> subs;
@@ -83,14 +64,14 @@ TEST(WsReconnect, FiveSubscriptionsSurviveAReconnectionUnderTheirIds) {
   ASSERT_EQ(distinct.size(), subs.size());
   for (const auto& sub : subs) {
     ASSERT_TRUE(is_proxy_subscription_id(sub)) << sub;
-    ASSERT_TRUE(f.notified_after(sub, 0)) << sub;
+    ASSERT_TRUE(f.ws.notified_after(sub, 0)) << sub;
   }
 
-  ASSERT_NO_FATAL_FAILURE(f.kill_primary());
+  ASSERT_TRUE(f.kill("el-primary"));
   // Everything the proxy sends after the backup's answer comes from the backup.
   ASSERT_EQ(f.ws.upstream_name(), "el-backup");
   std::size_t mark = f.ws.notifications().size();
-  for (const auto& sub : subs) EXPECT_TRUE(f.notified_after(sub, mark)) << "no notification under " << sub;
+  for (const auto& sub : subs) EXPECT_TRUE(f.ws.notified_after(sub, mark)) << "no notification under " << sub;
 
   EXPECT_EQ(f.ws.observe(kQuietWindow), 0u) << "an answer nobody asked for arrived";
   for (std::size_t i = 0; i < subs.size(); ++i) EXPECT_EQ(f.ws.answer_count(std::to_string(10 + i)), 1u) << i;
@@ -100,12 +81,13 @@ TEST(WsReconnect, FiveSubscriptionsSurviveAReconnectionUnderTheirIds) {
 }
 
 TEST(WsReconnect, ARequestReusingTheSubscribeIdGetsOnlyItsOwnAnswer) {
-  Fixture f;
-  ASSERT_NO_FATAL_FAILURE(f.open());
+  WsCluster f;
+  ASSERT_TRUE(f.open());
+  ASSERT_EQ(f.ws.upstream_name("\"start\""), "el-primary");
   std::string sub = f.ws.subscribe("7", {"newHeads"});
   ASSERT_TRUE(is_proxy_subscription_id(sub)) << sub;
 
-  ASSERT_NO_FATAL_FAILURE(f.kill_primary());
+  ASSERT_TRUE(f.kill("el-primary"));
   // At once, so that it races the proxy's re-subscription on the backup (which the incident's
   // proxy sent with this very id).
   ASSERT_TRUE(f.ws.send(request_text("7", "eth_chainId")));
@@ -124,12 +106,13 @@ TEST(WsReconnect, ARequestReusingTheSubscribeIdGetsOnlyItsOwnAnswer) {
 }
 
 TEST(WsReconnect, AThousandRequestsAfterAReconnectionAreAllAnsweredOnce) {
-  Fixture f;
-  ASSERT_NO_FATAL_FAILURE(f.open());
+  WsCluster f;
+  ASSERT_TRUE(f.open());
+  ASSERT_EQ(f.ws.upstream_name("\"start\""), "el-primary");
   std::string sub = f.ws.subscribe("\"sub\"", {"newHeads"});
   ASSERT_TRUE(is_proxy_subscription_id(sub));
 
-  ASSERT_NO_FATAL_FAILURE(f.kill_primary());
+  ASSERT_TRUE(f.kill("el-primary"));
   constexpr int kRequests = 1000;
   for (int id = 1; id <= kRequests; ++id) ASSERT_TRUE(f.ws.send(request_text(std::to_string(id), "eth_chainId")));
   // + the subscribe and the first web3_clientVersion
