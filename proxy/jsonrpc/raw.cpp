@@ -147,6 +147,15 @@ MessageView view_message(std::string_view text) {
   return view;
 }
 
+std::string splice(std::string_view text, Span span, std::string_view replacement) {
+  std::string out;
+  out.reserve(text.size() - (span.end - span.begin) + replacement.size());
+  out.append(text.substr(0, span.begin));
+  out.append(replacement);
+  out.append(text.substr(span.end));
+  return out;
+}
+
 std::optional<std::string> string_value(std::string_view quoted) {
   if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') return std::nullopt;
   std::string_view inner = quoted.substr(1, quoted.size() - 2);

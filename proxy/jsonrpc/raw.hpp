@@ -73,6 +73,10 @@ struct MessageView {
 };
 MessageView view_message(std::string_view text);
 
+// `text` with the bytes of `span` replaced by `replacement`: how an id or a subscription id is
+// rewritten in a message that is otherwise passed on byte for byte.
+std::string splice(std::string_view text, Span span, std::string_view replacement);
+
 // The value of a JSON string `quoted` (with its quotes), escapes resolved; nullopt when it is not
 // a string.
 std::optional<std::string> string_value(std::string_view quoted);

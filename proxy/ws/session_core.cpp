@@ -14,6 +14,7 @@ namespace {
 
 using jsonrpc::json;
 namespace raw = jsonrpc::raw;
+using raw::splice;
 using jsonrpc::error_text;
 
 std::string result_text(std::string_view raw_id, std::string_view raw_result) {
@@ -22,15 +23,6 @@ std::string result_text(std::string_view raw_id, std::string_view raw_result) {
   out += R"(,"result":)";
   out += raw_result;
   out += '}';
-  return out;
-}
-
-std::string splice(std::string_view text, raw::Span span, std::string_view replacement) {
-  std::string out;
-  out.reserve(text.size() + replacement.size());
-  out.append(text.substr(0, span.begin));
-  out.append(replacement);
-  out.append(text.substr(span.end));
   return out;
 }
 
