@@ -8,46 +8,13 @@
 #include <rapidcheck/gtest.h>
 #include <rapidcheck/state.h>
 
-#include <cstdlib>
-#include <sstream>
-#include <string_view>
-
+#include "check_many.hpp"
 #include "ws_model_ops.hpp"
-
-namespace rc::detail {
-// RapidCheck's own listener (it prints the reproduce string); the library defines it but no
-// public header declares it.
-TestListener& globalTestListener();
-}  // namespace rc::detail
 
 namespace vixy::ws::model {
 namespace {
 
-// Like RC_GTEST_PROP, but with `successes` test cases of at most `max_size` (about that many
-// commands) unless RC_PARAMS sets them: the default of 100 cases is far too few for this state
-// space, and sequences of up to 40 steps (every bug found so far shrank to 8 or fewer) keep 10,000
-// of them within a minute under ASan.
-template <typename Testable>
-void check_many(int successes, int max_size, Testable&& testable) {
-  using namespace rc::detail;
-  const auto& config = configuration();
-  auto params = config.testParams;
-  const char* env = std::getenv("RC_PARAMS");
-  const std::string_view set = env == nullptr ? "" : env;
-  if (set.find("max_success") == std::string_view::npos) params.maxSuccess = successes;
-  if (set.find("max_size") == std::string_view::npos) params.maxSize = max_size;
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  TestMetadata metadata;
-  metadata.id = std::string(info->test_suite_name()) + "/" + info->name();
-  metadata.description = info->name();
-  const auto result = checkProperty(toProperty(std::forward<Testable>(testable)), metadata, params,
-                                    globalTestListener(), config.reproduce);
-  if (!result.template is<SuccessResult>()) {
-    std::ostringstream message;
-    printResultMessage(result, message);
-    FAIL() << message.str() << "\n(the reproduce string is printed when the test program exits)";
-  }
-}
+using ::vixy::testing::check_many;
 
 struct Plan {};  // the rc::state model holds nothing: every choice resolves against the World
 
@@ -150,6 +117,8 @@ TEST(WsSessionModel, ReplayedSubscriptionsDeliverAfterEverySwitch) {
 
 namespace vixy::ws::model {
 namespace {
+
+using ::vixy::testing::check_many;
 
 // Found by the libFuzzer target (tests/fuzz/ws_session.cpp, corpus crash-i7-lagging-failback): a
 // newHeads subscription on node 2 while node 0 lags; the drain fails back to node 0, whose heads

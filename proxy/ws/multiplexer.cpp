@@ -1,0 +1,400 @@
+#include "ws/multiplexer.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+#include "jsonrpc/jsonrpc.hpp"
+#include "jsonrpc/raw.hpp"
+
+namespace vixy::ws::mux {
+namespace {
+
+namespace raw = jsonrpc::raw;
+
+// Fetches a session makes when it switches nodes (gapless backfill and its start): read-only, and
+// asked for identically by every session that moved at the same moment.
+bool single_flight_method(std::string_view method) {
+  return method == "eth_getBlockByNumber" || method == "eth_getBlockByHash" || method == "eth_getLogs" ||
+         method == "eth_blockNumber";
+}
+
+std::optional<std::uint64_t> read_id(std::string_view raw_id) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(raw_id.data(), raw_id.data() + raw_id.size(), value);
+  if (ec != std::errc() || end != raw_id.data() + raw_id.size()) return std::nullopt;
+  return value;
+}
+
+std::string result_text(std::string_view raw_id, std::string_view raw_result) {
+  std::string out = R"({"jsonrpc":"2.0","id":)";
+  out += raw_id;
+  out += R"(,"result":)";
+  out += raw_result;
+  out += '}';
+  return out;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  out += text;
+  out += '"';
+  return out;
+}
+
+// Subscription params compared by value: {"address":..,"topics":..} in either member order, or with
+// other spacing, is the same subscription. Texts that do not parse are compared as they are.
+std::pair<std::string, gapless::Kind> canonical(std::string_view params) {
+  auto tree = jsonrpc::parse(params);
+  if (!tree) return {std::string(params), gapless::Kind::other};
+  return {tree->dump(), gapless::classify(*tree).kind};
+}
+
+}  // namespace
+
+Multiplexer::Multiplexer(Settings settings) : settings_(settings) {
+  settings_.max_sockets = std::max<std::size_t>(settings_.max_sockets, 1);
+}
+
+std::vector<Action> Multiplexer::take_actions() {
+  std::vector<Action> out;
+  out.swap(actions_);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channels
+
+SocketId Multiplexer::pick_socket() {
+  if (sockets_.size() < settings_.max_sockets) {
+    SocketId socket = next_socket_++;
+    sockets_[socket];
+    actions_.push_back(OpenSocket{socket});
+    return socket;
+  }
+  auto fewest = std::min_element(sockets_.begin(), sockets_.end(), [](const auto& a, const auto& b) {
+    return a.second.channels.size() < b.second.channels.size();
+  });
+  return fewest->first;
+}
+
+void Multiplexer::open(ChannelId channel) {
+  if (channels_.contains(channel)) return;
+  SocketId socket = pick_socket();
+  Socket& state = sockets_.at(socket);
+  state.channels.insert(channel);
+  channels_[channel] = Channel{socket, state.open, {}};
+  if (state.open) actions_.push_back(ChannelUp{channel});
+}
+
+void Multiplexer::send(ChannelId channel, std::string_view text) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end() || !it->second.up) return;
+  Channel& state = it->second;
+  auto view = raw::view_message(text);
+  if (!view.object || !view.id) {
+    // Not something SessionCore sends; passed on, and whatever comes back is stray.
+    actions_.push_back(ToSocket{state.socket, std::string(text)});
+    ++counters_.sent;
+    return;
+  }
+  std::string id(view.id->of(text));
+  std::string method = view.method ? raw::string_value(view.method->of(text)).value_or("") : "";
+  std::string_view params = view.params ? view.params->of(text) : std::string_view{};
+  if (method == "eth_subscribe" && view.params) {
+    subscribe(channel, state, std::move(id), text, params);
+    return;
+  }
+  if (method == "eth_unsubscribe" && view.params && unsubscribe(state, id, params)) return;
+
+  InFlight flight;
+  flight.socket = state.socket;
+  flight.askers.push_back(Asker{channel, std::move(id), {}});
+  if (single_flight_method(method)) {
+    std::string key = method;
+    key += '\n';
+    key += params;
+    if (auto shared = single_flight_.find(key); shared != single_flight_.end()) {
+      in_flight_.at(shared->second).askers.push_back(std::move(flight.askers.front()));
+      ++counters_.fetches_shared;
+      return;
+    }
+    flight.single_flight = key;
+    flight.text = std::string(text);
+    flight.id_begin = view.id->begin;
+    flight.id_end = view.id->end;
+    ++counters_.single_flight_sent;
+    single_flight_[key] = transmit(std::move(flight), text, view.id->begin, view.id->end);
+    return;
+  }
+  transmit(std::move(flight), text, view.id->begin, view.id->end);
+}
+
+void Multiplexer::subscribe(ChannelId channel, Channel& state, std::string id, std::string_view text,
+                            std::string_view params) {
+  auto [key, kind] = canonical(params);
+  std::string alias = mint_alias();
+  if (auto found = shared_by_key_.find({state.socket, key}); found != shared_by_key_.end()) {
+    ++counters_.subscribes_shared;
+    Shared& shared = shared_.at(found->second);
+    if (shared.upstream_id.empty()) {  // its subscribe is still in flight: wait for the same answer
+      in_flight_.at(shared.subscribing).askers.push_back(Asker{channel, std::move(id), std::move(alias)});
+      return;
+    }
+    add_alias(found->second, alias, channel);
+    actions_.push_back(ToChannel{channel, result_text(id, json_string(alias))});
+    return;
+  }
+  std::uint64_t number = next_shared_++;
+  shared_by_key_[{state.socket, key}] = number;
+  Shared& shared = shared_[number];
+  shared.socket = state.socket;
+  shared.key = std::move(key);
+  shared.kind = kind;
+  InFlight flight;
+  flight.kind = Kind::subscribe;
+  flight.socket = state.socket;
+  flight.shared = number;
+  flight.askers.push_back(Asker{channel, std::move(id), std::move(alias)});
+  auto id_span = raw::view_message(text).id.value();
+  shared.subscribing = transmit(std::move(flight), text, id_span.begin, id_span.end);
+}
+
+bool Multiplexer::unsubscribe(Channel& state, std::string_view id, std::string_view params) {
+  auto elements = raw::elements(params);
+  if (!elements || elements->size() != 1) return false;
+  auto alias = raw::string_value(elements->front().of(params));
+  // Not one of this channel's: the node answers it (as it would have on a dedicated connection).
+  if (!alias || !state.aliases.contains(*alias)) return false;
+  ChannelId channel = 0;
+  if (auto found = aliases_.find(*alias); found != aliases_.end()) channel = shared_.at(found->second).aliases.at(*alias);
+  drop_alias(*alias);
+  actions_.push_back(ToChannel{channel, result_text(id, "true")});
+  return true;
+}
+
+void Multiplexer::add_alias(std::uint64_t number, const std::string& alias, ChannelId channel) {
+  Shared& shared = shared_.at(number);
+  shared.aliases[alias] = channel;
+  aliases_[alias] = number;
+  channels_.at(channel).aliases.insert(alias);
+  ++subscribers_by_kind_[static_cast<std::size_t>(shared.kind)];
+}
+
+void Multiplexer::drop_alias(const std::string& alias) {
+  auto found = aliases_.find(alias);
+  if (found == aliases_.end()) return;
+  std::uint64_t number = found->second;
+  aliases_.erase(found);
+  Shared& shared = shared_.at(number);
+  --subscribers_by_kind_[static_cast<std::size_t>(shared.kind)];
+  if (auto channel = channels_.find(shared.aliases.at(alias)); channel != channels_.end()) {
+    channel->second.aliases.erase(alias);
+  }
+  shared.aliases.erase(alias);
+  if (shared.aliases.empty()) end_shared(number, /*tell_node=*/true);
+}
+
+void Multiplexer::end_shared(std::uint64_t number, bool tell_node) {
+  auto it = shared_.find(number);
+  if (it == shared_.end()) return;
+  Shared shared = std::move(it->second);
+  shared_.erase(it);
+  shared_by_key_.erase({shared.socket, shared.key});
+  subscribers_by_kind_[static_cast<std::size_t>(shared.kind)] -= shared.aliases.size();
+  for (const auto& [alias, channel] : shared.aliases) {
+    aliases_.erase(alias);
+    if (auto state = channels_.find(channel); state != channels_.end()) state->second.aliases.erase(alias);
+  }
+  if (shared.upstream_id.empty()) return;
+  auto socket = sockets_.find(shared.socket);
+  if (socket == sockets_.end()) return;
+  socket->second.subscriptions.erase(shared.upstream_id);
+  if (!tell_node) return;
+  std::string text = R"({"jsonrpc":"2.0","id":0,"method":"eth_unsubscribe","params":[)" +
+                     jsonrpc::json(shared.upstream_id).dump() + "]}";
+  InFlight flight;
+  flight.kind = Kind::internal;
+  flight.socket = shared.socket;
+  constexpr std::size_t id_at = sizeof(R"({"jsonrpc":"2.0","id":)") - 1;
+  transmit(std::move(flight), text, id_at, id_at + 1);
+}
+
+void Multiplexer::close(ChannelId channel) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) return;
+  std::set<std::string> aliases = std::move(it->second.aliases);
+  SocketId socket = it->second.socket;
+  channels_.erase(it);
+  for (const auto& alias : aliases) drop_alias(alias);
+  // Answers still due to it are dropped when they come: its askers are no longer alive.
+  auto state = sockets_.find(socket);
+  if (state == sockets_.end()) return;
+  state->second.channels.erase(channel);
+  if (state->second.channels.empty()) {
+    actions_.push_back(CloseSocket{socket});
+    remove_socket(socket);
+  }
+}
+
+std::uint64_t Multiplexer::transmit(InFlight flight, std::string_view text, std::size_t id_begin,
+                                    std::size_t id_end) {
+  std::uint64_t id = next_id_++;
+  actions_.push_back(ToSocket{flight.socket, raw::splice(text, raw::Span{id_begin, id_end}, std::to_string(id))});
+  ++counters_.sent;
+  in_flight_.emplace(id, std::move(flight));
+  return id;
+}
+
+std::string Multiplexer::mint_alias() {
+  char digits[17];
+  auto end = std::to_chars(digits, digits + sizeof digits, next_alias_++, 16).ptr;
+  return "0x" + std::string(digits, end);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sockets
+
+void Multiplexer::socket_open(SocketId socket) {
+  auto it = sockets_.find(socket);
+  if (it == sockets_.end() || it->second.open) return;
+  it->second.open = true;
+  for (ChannelId channel : it->second.channels) {
+    channels_.at(channel).up = true;
+    actions_.push_back(ChannelUp{channel});
+  }
+}
+
+void Multiplexer::socket_lost(SocketId socket) {
+  auto it = sockets_.find(socket);
+  if (it == sockets_.end()) return;
+  std::set<ChannelId> channels = it->second.channels;
+  for (ChannelId channel : channels) {
+    // Its subscriptions die with the socket (remove_socket): nothing to tell the node.
+    channels_.erase(channel);
+    actions_.push_back(ChannelDown{channel});
+  }
+  remove_socket(socket);
+}
+
+// The socket is gone or going: what lived on it goes too, but a shared fetch still wanted by a
+// channel elsewhere is sent again there.
+void Multiplexer::remove_socket(SocketId socket) {
+  std::vector<std::uint64_t> ended;
+  for (const auto& [number, shared] : shared_) {
+    if (shared.socket == socket) ended.push_back(number);
+  }
+  for (std::uint64_t number : ended) end_shared(number, /*tell_node=*/false);
+  std::vector<InFlight> orphans;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.socket != socket) {
+      ++it;
+      continue;
+    }
+    if (!it->second.single_flight.empty()) {
+      auto key = single_flight_.find(it->second.single_flight);
+      if (key != single_flight_.end() && key->second == it->first) single_flight_.erase(key);
+      orphans.push_back(std::move(it->second));
+    }
+    it = in_flight_.erase(it);
+  }
+  sockets_.erase(socket);
+  for (auto& flight : orphans) resend_elsewhere(std::move(flight));
+}
+
+void Multiplexer::resend_elsewhere(InFlight flight) {
+  std::erase_if(flight.askers, [this](const Asker& asker) { return !alive(asker); });
+  if (flight.askers.empty()) return;
+  if (single_flight_.contains(flight.single_flight)) {
+    // An identical fetch went out meanwhile: join it.
+    auto& current = in_flight_.at(single_flight_.at(flight.single_flight));
+    for (auto& asker : flight.askers) current.askers.push_back(std::move(asker));
+    return;
+  }
+  flight.socket = channels_.at(flight.askers.front().channel).socket;
+  std::string text = flight.text;
+  std::string key = flight.single_flight;
+  std::size_t begin = flight.id_begin, end = flight.id_end;
+  ++counters_.single_flight_sent;
+  single_flight_[key] = transmit(std::move(flight), text, begin, end);
+}
+
+void Multiplexer::socket_text(SocketId socket, std::string_view text) {
+  auto it = sockets_.find(socket);
+  if (it == sockets_.end() || !it->second.open) return;
+  // Whole-text validation is the session's (it decides what a broken answer means for its client);
+  // here only the id is located, tolerating a text that breaks off later.
+  auto id = raw::member_before_break(text, "id");
+  if (!id) {
+    on_notification(socket, text);
+    return;
+  }
+  auto number = read_id(id->of(text));
+  auto flight = number ? in_flight_.find(*number) : in_flight_.end();
+  if (flight == in_flight_.end() || flight->second.socket != socket) {
+    ++counters_.stray;
+    return;
+  }
+  InFlight done = std::move(flight->second);
+  in_flight_.erase(flight);
+  if (!done.single_flight.empty()) single_flight_.erase(done.single_flight);
+  switch (done.kind) {
+    case Kind::internal:
+      return;
+    case Kind::subscribe:
+      on_subscribed(done, text, *id);
+      return;
+    case Kind::request:
+      for (const auto& asker : done.askers) {
+        if (alive(asker)) actions_.push_back(ToChannel{asker.channel, raw::splice(text, *id, asker.id)});
+      }
+      return;
+  }
+}
+
+void Multiplexer::on_subscribed(InFlight& flight, std::string_view text, raw::Span id) {
+  auto it = shared_.find(flight.shared);
+  if (it == shared_.end()) return;
+  Shared& shared = it->second;
+  shared.subscribing = 0;
+  auto result = raw::member(text, "result");
+  auto upstream_id = result ? raw::string_value(result->of(text)) : std::nullopt;
+  if (!upstream_id || upstream_id->empty()) {
+    // Refused (or an answer the session will make sense of): each asker gets it as it came.
+    for (const auto& asker : flight.askers) {
+      if (alive(asker)) actions_.push_back(ToChannel{asker.channel, raw::splice(text, id, asker.id)});
+    }
+    end_shared(flight.shared, /*tell_node=*/false);
+    return;
+  }
+  shared.upstream_id = *upstream_id;
+  sockets_.at(shared.socket).subscriptions[*upstream_id] = flight.shared;
+  for (auto& asker : flight.askers) {
+    if (!alive(asker)) continue;
+    add_alias(flight.shared, asker.alias, asker.channel);
+    actions_.push_back(ToChannel{asker.channel, result_text(asker.id, json_string(asker.alias))});
+  }
+  if (shared.aliases.empty()) end_shared(flight.shared, /*tell_node=*/true);  // everyone left meanwhile
+}
+
+void Multiplexer::on_notification(SocketId socket, std::string_view text) {
+  auto params = raw::member(text, "params");
+  auto subscription = params ? raw::member(params->of(text), "subscription") : std::nullopt;
+  if (!subscription) {
+    ++counters_.stray;
+    return;
+  }
+  raw::Span absolute{params->begin + subscription->begin, params->begin + subscription->end};
+  auto upstream_id = raw::string_value(absolute.of(text));
+  const auto& subscriptions = sockets_.at(socket).subscriptions;
+  auto found = upstream_id ? subscriptions.find(*upstream_id) : subscriptions.end();
+  if (found == subscriptions.end()) {
+    ++counters_.stray;
+    return;
+  }
+  for (const auto& [alias, channel] : shared_.at(found->second).aliases) {
+    actions_.push_back(ToChannel{channel, raw::splice(text, absolute, json_string(alias))});
+  }
+}
+
+}  // namespace vixy::ws::mux

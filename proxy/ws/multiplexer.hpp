@@ -1,0 +1,183 @@
+#pragma once
+// One node's WebSocket multiplexer: many sessions' upstream "connections" (channels) carried on a
+// few real sockets, as a state machine with no sockets, no timers and no threads (ARCHITECTURE §4,
+// "Sharing and threads"). The adapter feeds it channel and socket events and carries out the
+// actions it returns.
+//
+// To every SessionCore a channel behaves exactly like a WebSocket of its own to the node: it sees
+// answers under the ids it sent, and notifications under the subscription ids it was given. That is
+// what keeps I1–I7 a per-session matter, proven by the session core's own model, while the node
+// sees a handful of sockets:
+//   * Ids. Every message a channel sends leaves under an id the multiplexer allocates, unique per
+//     node; the answer is spliced back to the channel's id, byte for byte otherwise.
+//   * Subscriptions. Channels on one socket asking for the same subscription (same canonical
+//     params) share one upstream subscription. Each channel subscription gets an alias of its own
+//     (a session may subscribe twice to the same thing), and a notification is delivered to each
+//     alias with only the subscription id spliced. The upstream subscription ends when its last
+//     alias is unsubscribed or its channel leaves.
+//   * Single flight. Identical fetches of the kinds sessions make after a switch (block headers,
+//     logs, the block number) that are in flight at once go to the node once; every asker gets the
+//     answer under its own id. This is what turns a failover's backfill herd into one fetch per
+//     block.
+//   * Loss. A socket that closes takes its channels with it (each gets ChannelDown, which the
+//     session treats as upstream_lost and handles as it always did). A shared fetch whose socket
+//     died is sent again on the socket of an asker that is still connected.
+// Sharing is per socket, not per node: a channel's subscriptions then live and die with the socket
+// its requests travel on, so losing a socket is exactly losing a dedicated connection.
+//
+// Why the invariants still hold per session: I1, every id a channel sends maps to exactly one entry
+// here and its answer (or ChannelDown) reaches that channel once; I2, the multiplexer's own
+// messages (unsubscribes of a subscription nobody uses) are answered to nobody; I3, notifications
+// go only to aliases a channel holds, and an alias is dropped before its unsubscribe is answered;
+// I4, a channel's messages all travel on its one socket, in order (a merged fetch is a read, whose
+// order does not matter); I5, what is held here is bounded by what sessions hold (their pending
+// bounds); I6 and I7 stay the session's decisions, fed the same answers a dedicated socket gives.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "jsonrpc/raw.hpp"
+#include "ws/gapless.hpp"
+
+namespace vixy::ws::mux {
+
+using ChannelId = std::uint64_t;  // chosen by the adapter, unique while open
+using SocketId = std::uint64_t;   // allocated here
+
+struct Settings {
+  std::size_t max_sockets = 4;  // [websocket] upstream_connections
+};
+
+// ---- actions ----
+struct OpenSocket {  // connect; report socket_open or socket_lost
+  SocketId socket;
+};
+struct CloseSocket {  // close; no event is expected back
+  SocketId socket;
+};
+struct ToSocket {
+  SocketId socket;
+  std::string text;
+};
+struct ChannelUp {  // the channel's connection is open (upstream_connected)
+  ChannelId channel;
+};
+struct ToChannel {  // a message from the node, as if on a connection of the channel's own
+  ChannelId channel;
+  std::string text;
+};
+struct ChannelDown {  // the channel's connection is gone (upstream_lost); the channel is forgotten
+  ChannelId channel;
+};
+using Action = std::variant<OpenSocket, CloseSocket, ToSocket, ChannelUp, ToChannel, ChannelDown>;
+
+struct Counters {
+  std::uint64_t sent = 0;                // messages sent to the node
+  std::uint64_t fetches_shared = 0;      // fetches answered by another channel's identical one
+  std::uint64_t subscribes_shared = 0;   // subscribes answered by an existing upstream subscription
+  std::uint64_t single_flight_sent = 0;  // fetches of the shareable kinds sent to the node
+  std::uint64_t stray = 0;               // node messages nobody waits for
+};
+
+class Multiplexer {
+ public:
+  explicit Multiplexer(Settings settings);
+
+  // ---- channel events (from sessions) ----
+  void open(ChannelId channel);
+  // One JSON-RPC message (an object with an id, as SessionCore sends them) on an open channel.
+  void send(ChannelId channel, std::string_view text);
+  void close(ChannelId channel);  // no event is sent back; answers still due are dropped
+
+  // ---- socket events (from the adapter's sockets) ----
+  void socket_open(SocketId socket);
+  void socket_text(SocketId socket, std::string_view text);
+  void socket_lost(SocketId socket);
+
+  std::vector<Action> take_actions();
+
+  // ---- observation ----
+  std::size_t sockets() const { return sockets_.size(); }
+  std::size_t channels() const { return channels_.size(); }
+  std::size_t subscriptions() const { return shared_.size(); }  // distinct upstream subscriptions
+  std::size_t subscribers() const { return aliases_.size(); }   // channel subscriptions on them
+  std::size_t subscribers(gapless::Kind kind) const { return subscribers_by_kind_[static_cast<std::size_t>(kind)]; }
+  std::size_t in_flight() const { return in_flight_.size(); }
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Socket {
+    bool open = false;
+    std::set<ChannelId> channels;
+    std::unordered_map<std::string, std::uint64_t> subscriptions;  // upstream sub id -> shared
+  };
+  struct Channel {
+    SocketId socket = 0;
+    bool up = false;
+    std::set<std::string> aliases;
+  };
+  struct Asker {
+    ChannelId channel = 0;
+    std::string id;     // the channel's id, raw JSON text
+    std::string alias;  // subscribe: what the channel is told its subscription is
+  };
+  enum class Kind : std::uint8_t { request, subscribe, internal };
+  struct InFlight {
+    Kind kind = Kind::request;
+    SocketId socket = 0;
+    std::vector<Asker> askers;
+    std::string single_flight;  // its key in single_flight_; empty: not shared
+    std::string text;           // single flight: the message, sent again if its socket dies
+    std::size_t id_begin = 0, id_end = 0;  // where the id is in `text`
+    std::uint64_t shared = 0;   // subscribe: the upstream subscription it creates
+  };
+  struct Shared {
+    SocketId socket = 0;
+    std::string key;          // canonical params
+    gapless::Kind kind = gapless::Kind::other;
+    std::string upstream_id;  // empty until the node answered the subscribe
+    std::uint64_t subscribing = 0;  // the subscribe in flight until then
+    std::map<std::string, ChannelId> aliases;
+  };
+
+  void subscribe(ChannelId channel, Channel& state, std::string id, std::string_view text,
+                 std::string_view params);
+  bool unsubscribe(Channel& state, std::string_view id, std::string_view params);
+  void add_alias(std::uint64_t shared, const std::string& alias, ChannelId channel);
+  void drop_alias(const std::string& alias);
+  void end_shared(std::uint64_t shared, bool tell_node);
+  std::uint64_t transmit(InFlight flight, std::string_view text, std::size_t id_begin, std::size_t id_end);
+  void on_subscribed(InFlight& flight, std::string_view text, jsonrpc::raw::Span id);
+  void on_notification(SocketId socket, std::string_view text);
+  void remove_socket(SocketId socket);
+  void resend_elsewhere(InFlight flight);
+  bool alive(const Asker& asker) const { return channels_.contains(asker.channel); }
+  SocketId pick_socket();
+  std::string mint_alias();
+
+  Settings settings_;
+  std::map<SocketId, Socket> sockets_;
+  std::map<ChannelId, Channel> channels_;
+  std::map<std::uint64_t, InFlight> in_flight_;                    // by the id sent to the node
+  std::unordered_map<std::string, std::uint64_t> single_flight_;  // method + params -> in flight
+  std::map<std::uint64_t, Shared> shared_;
+  std::map<std::pair<SocketId, std::string>, std::uint64_t> shared_by_key_;
+  std::unordered_map<std::string, std::uint64_t> aliases_;  // alias -> shared
+  std::array<std::size_t, gapless::kCountedKinds + 1> subscribers_by_kind_{};
+  SocketId next_socket_ = 1;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t next_shared_ = 1;
+  std::uint64_t next_alias_ = 1;
+  std::vector<Action> actions_;
+  Counters counters_;
+};
+
+}  // namespace vixy::ws::mux

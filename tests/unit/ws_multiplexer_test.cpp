@@ -1,0 +1,290 @@
+// Scripted stories of a node's WebSocket multiplexer: ids, shared subscriptions, single flight and
+// socket loss, each seen from the channels (which must not tell a shared socket from their own) and
+// from the node (which must see one subscription and one fetch where many sessions asked).
+#include "ws/multiplexer.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace mux = vixy::ws::mux;
+using nlohmann::json;
+
+namespace {
+
+struct Sent {
+  mux::SocketId socket;
+  json message;
+};
+
+class Mux : public ::testing::Test {
+ protected:
+  mux::Multiplexer m{mux::Settings{2}};
+  std::vector<mux::Action> actions;
+
+  void take() {
+    auto more = m.take_actions();
+    actions.insert(actions.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  template <class T>
+  std::vector<T> drain() {
+    take();
+    std::vector<T> out;
+    std::vector<mux::Action> rest;
+    for (auto& action : actions) {
+      if (auto* wanted = std::get_if<T>(&action)) {
+        out.push_back(std::move(*wanted));
+      } else {
+        rest.push_back(std::move(action));
+      }
+    }
+    actions = std::move(rest);
+    return out;
+  }
+  std::vector<Sent> to_node() {
+    std::vector<Sent> out;
+    for (auto& send : drain<mux::ToSocket>()) out.push_back({send.socket, json::parse(send.text)});
+    return out;
+  }
+  // What each channel received, as text, in order.
+  std::map<mux::ChannelId, std::vector<std::string>> to_channels() {
+    std::map<mux::ChannelId, std::vector<std::string>> out;
+    for (auto& message : drain<mux::ToChannel>()) out[message.channel].push_back(message.text);
+    return out;
+  }
+  // Opens channels on a multiplexer with room for `sockets` sockets and brings every socket up.
+  void open_all(std::initializer_list<mux::ChannelId> channels) {
+    for (auto channel : channels) m.open(channel);
+    for (auto& open : drain<mux::OpenSocket>()) m.socket_open(open.socket);
+    EXPECT_EQ(drain<mux::ChannelUp>().size(), channels.size());
+  }
+  static std::string request(int id, const std::string& method, const json& params) {
+    return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
+  }
+  static std::string answer(const json& id, const std::string& result_json) {
+    return R"({"jsonrpc":"2.0","id":)" + id.dump() + R"(,"result":)" + result_json + "}";
+  }
+  static std::string notification(const std::string& subscription, const std::string& result_json) {
+    return R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":")" + subscription +
+           R"(","result":)" + result_json + "}}";
+  }
+};
+
+TEST_F(Mux, ChannelsBeyondTheSocketLimitShareSocketsAndComeUpWithThem) {
+  for (mux::ChannelId channel = 1; channel <= 5; ++channel) m.open(channel);
+  auto opened = drain<mux::OpenSocket>();
+  ASSERT_EQ(opened.size(), 2u);
+  EXPECT_TRUE(drain<mux::ChannelUp>().empty());
+  m.socket_open(opened[0].socket);
+  m.socket_open(opened[1].socket);
+  auto up = drain<mux::ChannelUp>();
+  EXPECT_EQ(up.size(), 5u);
+  EXPECT_EQ(m.sockets(), 2u);
+  m.open(6);  // a socket is open already: up at once
+  EXPECT_EQ(drain<mux::ChannelUp>().size(), 1u);
+  EXPECT_TRUE(drain<mux::OpenSocket>().empty());
+}
+
+TEST_F(Mux, TheSameIdFromTwoChannelsLeavesAsTwoIdsAndComesBackToEachByteForByte) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2});
+  m.send(1, request(5, "eth_call", json::array({"a"})));
+  m.send(2, request(5, "eth_call", json::array({"b"})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_NE(sent[0].message["id"], sent[1].message["id"]);
+  EXPECT_EQ(sent[0].message["params"], json::array({"a"}));
+  // Answers in the other order, with spacing a re-serialisation would lose.
+  m.socket_text(sent[1].socket, R"({"jsonrpc":"2.0", "id":)" + sent[1].message["id"].dump() + R"(, "result":"0xB"})");
+  m.socket_text(sent[0].socket, R"({"jsonrpc":"2.0", "id":)" + sent[0].message["id"].dump() + R"(, "result":"0xA"})");
+  auto got = to_channels();
+  EXPECT_EQ(got[1], std::vector<std::string>{R"({"jsonrpc":"2.0", "id":5, "result":"0xA"})"});
+  EXPECT_EQ(got[2], std::vector<std::string>{R"({"jsonrpc":"2.0", "id":5, "result":"0xB"})"});
+  EXPECT_EQ(m.in_flight(), 0u);
+}
+
+TEST_F(Mux, ChannelsAskingForTheSameSubscriptionShareOneUpstreamSubscription) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2, 3});
+  m.send(1, R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["logs",{"address":"0xa","topics":[]}]})");
+  // The same filter with its members in another order, asked while the first subscribe is out.
+  m.send(2, R"({"jsonrpc":"2.0","id":9,"method":"eth_subscribe","params":["logs",{"topics":[],"address":"0xa"}]})");
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 1u);
+  m.socket_text(sent[0].socket, answer(sent[0].message["id"], R"("0xUP")"));
+  m.send(3, request(4, "eth_subscribe", json::array({"logs", {{"address", "0xa"}, {"topics", json::array()}}})));
+  EXPECT_TRUE(to_node().empty());
+
+  auto got = to_channels();
+  std::map<mux::ChannelId, std::string> alias;
+  for (auto [channel, id] : {std::pair{1, 1}, {2, 9}, {3, 4}}) {
+    ASSERT_EQ(got[channel].size(), 1u) << channel;
+    auto reply = json::parse(got[channel][0]);
+    EXPECT_EQ(reply["id"], id);
+    alias[channel] = reply["result"].get<std::string>();
+  }
+  EXPECT_NE(alias[1], alias[2]);
+  EXPECT_NE(alias[2], alias[3]);
+  EXPECT_EQ(m.subscriptions(), 1u);
+  EXPECT_EQ(m.subscribers(), 3u);
+
+  m.socket_text(sent[0].socket, notification("0xUP", R"({"n":1})"));
+  got = to_channels();
+  for (mux::ChannelId channel : {1, 2, 3}) {
+    ASSERT_EQ(got[channel].size(), 1u);
+    EXPECT_EQ(got[channel][0], notification(alias[channel], R"({"n":1})"));
+  }
+
+  // Leaving one by one: the node hears of it only when the last one goes.
+  m.send(1, request(2, "eth_unsubscribe", json::array({alias[1]})));
+  m.close(3);
+  EXPECT_TRUE(to_node().empty());
+  EXPECT_EQ(to_channels()[1], std::vector<std::string>{answer(2, "true")});
+  m.send(2, request(10, "eth_unsubscribe", json::array({alias[2]})));
+  auto unsubscribe = to_node();
+  ASSERT_EQ(unsubscribe.size(), 1u);
+  EXPECT_EQ(unsubscribe[0].message["method"], "eth_unsubscribe");
+  EXPECT_EQ(unsubscribe[0].message["params"], json::array({"0xUP"}));
+  EXPECT_EQ(to_channels()[2], std::vector<std::string>{answer(10, "true")});
+  // Its answer is the multiplexer's own; a later notification reaches nobody.
+  m.socket_text(unsubscribe[0].socket, answer(unsubscribe[0].message["id"], "true"));
+  m.socket_text(sent[0].socket, notification("0xUP", "2"));
+  EXPECT_TRUE(to_channels().empty());
+  EXPECT_EQ(m.subscriptions(), 0u);
+  EXPECT_EQ(m.in_flight(), 0u);
+}
+
+TEST_F(Mux, ASessionSubscribingTwiceToTheSameThingGetsTwoSubscriptions) {
+  open_all({1});
+  m.send(1, request(1, "eth_subscribe", json::array({"newHeads"})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 1u);
+  m.socket_text(sent[0].socket, answer(sent[0].message["id"], R"("0xH")"));
+  m.send(1, request(2, "eth_subscribe", json::array({"newHeads"})));
+  EXPECT_TRUE(to_node().empty());
+  auto got = to_channels()[1];
+  ASSERT_EQ(got.size(), 2u);
+  auto first = json::parse(got[0])["result"].get<std::string>();
+  auto second = json::parse(got[1])["result"].get<std::string>();
+  EXPECT_NE(first, second);
+  m.socket_text(sent[0].socket, notification("0xH", "7"));
+  EXPECT_EQ(to_channels()[1], (std::vector<std::string>{notification(first, "7"), notification(second, "7")}));
+}
+
+TEST_F(Mux, ARefusedSubscribeReachesEveryAskerAndTheNextOneIsAskedAgain) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2});
+  m.send(1, request(1, "eth_subscribe", json::array({"bogus"})));
+  m.send(2, request(3, "eth_subscribe", json::array({"bogus"})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 1u);
+  std::string refusal = R"(,"error":{"code":-32602,"message":"no such subscription"}})";
+  m.socket_text(sent[0].socket, R"({"jsonrpc":"2.0","id":)" + sent[0].message["id"].dump() + refusal);
+  auto got = to_channels();
+  EXPECT_EQ(got[1], std::vector<std::string>{R"({"jsonrpc":"2.0","id":1)" + refusal});
+  EXPECT_EQ(got[2], std::vector<std::string>{R"({"jsonrpc":"2.0","id":3)" + refusal});
+  EXPECT_EQ(m.subscriptions(), 0u);
+  m.send(1, request(4, "eth_subscribe", json::array({"bogus"})));
+  EXPECT_EQ(to_node().size(), 1u);
+}
+
+TEST_F(Mux, IdenticalFetchesInFlightGoToTheNodeOnceAndAnswerEveryAsker) {
+  open_all({1, 2, 3});  // three channels on two sockets
+  for (mux::ChannelId channel : {1, 2, 3}) {
+    m.send(channel, request(static_cast<int>(channel) * 10, "eth_getBlockByNumber", json::array({"0x10", false})));
+  }
+  m.send(1, request(11, "eth_getBlockByNumber", json::array({"0x11", false})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(m.counters().fetches_shared, 2u);
+  m.socket_text(sent[0].socket, answer(sent[0].message["id"], R"({"number":"0x10"})"));
+  auto got = to_channels();
+  for (mux::ChannelId channel : {1, 2, 3}) {
+    EXPECT_EQ(got[channel], std::vector<std::string>{answer(static_cast<int>(channel) * 10, R"({"number":"0x10"})")});
+  }
+  // Answered: the next identical fetch goes to the node again (no stale answers are kept).
+  m.send(2, request(21, "eth_getBlockByNumber", json::array({"0x10", false})));
+  EXPECT_EQ(to_node().size(), 1u);
+}
+
+TEST_F(Mux, OtherRequestsAreNeverMerged) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2});
+  m.send(1, request(1, "eth_sendRawTransaction", json::array({"0xf8"})));
+  m.send(2, request(1, "eth_sendRawTransaction", json::array({"0xf8"})));
+  m.send(1, request(2, "eth_call", json::array({"x"})));
+  m.send(2, request(2, "eth_call", json::array({"x"})));
+  EXPECT_EQ(to_node().size(), 4u);
+}
+
+TEST_F(Mux, ALostSocketTakesItsChannelsAndItsFetchGoesOutAgainForAskersElsewhere) {
+  open_all({1, 2});  // channel 1 on one socket, channel 2 on the other
+  m.send(1, request(1, "eth_subscribe", json::array({"newHeads"})));
+  m.send(1, request(2, "eth_getLogs", json::array({{{"fromBlock", "0x1"}}})));
+  m.send(2, request(7, "eth_getLogs", json::array({{{"fromBlock", "0x1"}}})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 2u);
+  mux::SocketId first = sent[0].socket;
+  ASSERT_EQ(sent[1].socket, first);  // the fetch went out on channel 1's socket
+
+  m.socket_lost(first);
+  auto down = drain<mux::ChannelDown>();
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_EQ(down[0].channel, 1u);
+  auto again = to_node();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_NE(again[0].socket, first);
+  EXPECT_EQ(again[0].message["method"], "eth_getLogs");
+  EXPECT_EQ(m.subscriptions(), 0u);
+  // A late message on the dead socket changes nothing.
+  m.socket_text(first, answer(sent[1].message["id"], "[]"));
+  EXPECT_TRUE(to_channels().empty());
+  m.socket_text(again[0].socket, answer(again[0].message["id"], "[]"));
+  EXPECT_EQ(to_channels()[2], std::vector<std::string>{answer(7, "[]")});
+}
+
+TEST_F(Mux, TheLastChannelLeavingClosesItsSocketAndItsAnswersAreDropped) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1});
+  m.send(1, request(1, "eth_call", json::array()));
+  auto sent = to_node();
+  m.close(1);
+  auto closed = drain<mux::CloseSocket>();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].socket, sent[0].socket);
+  EXPECT_EQ(m.sockets(), 0u);
+  EXPECT_EQ(m.in_flight(), 0u);
+  m.socket_text(sent[0].socket, answer(sent[0].message["id"], "1"));
+  EXPECT_TRUE(to_channels().empty());
+}
+
+TEST_F(Mux, AnswersNobodyWaitsForAreCountedAsStray) {
+  open_all({1});
+  auto socket = m.sockets() == 1 ? mux::SocketId{1} : mux::SocketId{0};
+  m.socket_text(socket, answer(999, "1"));
+  m.socket_text(socket, notification("0xnobody", "1"));
+  m.socket_text(socket, "not json");
+  EXPECT_TRUE(to_channels().empty());
+  EXPECT_EQ(m.counters().stray, 3u);
+}
+
+TEST_F(Mux, AChannelThatDoesNotOwnAnAliasHasItsUnsubscribeAnsweredByTheNode) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2});
+  m.send(1, request(1, "eth_subscribe", json::array({"newHeads"})));
+  auto sent = to_node();
+  m.socket_text(sent[0].socket, answer(sent[0].message["id"], R"("0xH")"));
+  auto alias = json::parse(to_channels()[1][0])["result"].get<std::string>();
+  m.send(2, request(5, "eth_unsubscribe", json::array({alias})));
+  auto forwarded = to_node();
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(forwarded[0].message["params"], json::array({alias}));
+  EXPECT_EQ(m.subscribers(), 1u);  // channel 1 keeps its subscription
+}
+
+}  // namespace
