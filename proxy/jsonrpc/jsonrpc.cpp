@@ -41,6 +41,15 @@ std::string error_text(std::string_view raw_id, int code, std::string_view messa
   return out;
 }
 
+std::string result_text(std::string_view raw_id, std::string_view raw_result) {
+  std::string out = R"({"jsonrpc":"2.0","id":)";
+  out += raw_id;
+  out += R"(,"result":)";
+  out += raw_result;
+  out += '}';
+  return out;
+}
+
 namespace {
 
 // Both forms of the request check report the same problems.

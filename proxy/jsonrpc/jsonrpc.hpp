@@ -42,6 +42,8 @@ json make_notification(std::string_view subscription_id, json result);
 // {"jsonrpc":"2.0","id":<raw_id>,"error":{"code":..,"message":..}} with the id written as given:
 // a client's id comes back byte-exact (123456789012345678901234567890 does not survive a double).
 std::string error_text(std::string_view raw_id, int code, std::string_view message);
+// The same for a result: `raw_result` is JSON text, put in as it is.
+std::string result_text(std::string_view raw_id, std::string_view raw_result);
 
 // What a client's request body may be (`[global] max_json_depth`, `max_batch_size`).
 struct RequestLimits {

@@ -1,5 +1,7 @@
 #include "jsonrpc/raw.hpp"
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "text/ascii.hpp"
@@ -154,6 +156,13 @@ std::string splice(std::string_view text, Span span, std::string_view replacemen
   out.append(replacement);
   out.append(text.substr(span.end));
   return out;
+}
+
+std::optional<std::uint64_t> uint_value(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 std::optional<std::string> string_value(std::string_view quoted) {

@@ -8,6 +8,7 @@
 // only locate values and expect text that is valid, or at least tolerate garbage without crashing.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,10 @@ MessageView view_message(std::string_view text);
 // `text` with the bytes of `span` replaced by `replacement`: how an id or a subscription id is
 // rewritten in a message that is otherwise passed on byte for byte.
 std::string splice(std::string_view text, Span span, std::string_view replacement);
+
+// The value of a JSON number `text` that is a non-negative integer written plainly (no sign, no
+// fraction or exponent) and fits 64 bits: the ids the proxy allocates. nullopt otherwise.
+std::optional<std::uint64_t> uint_value(std::string_view text);
 
 // The value of a JSON string `quoted` (with its quotes), escapes resolved; nullopt when it is not
 // a string.

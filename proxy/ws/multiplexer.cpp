@@ -11,28 +11,13 @@ namespace vixy::ws::mux {
 namespace {
 
 namespace raw = jsonrpc::raw;
+using jsonrpc::result_text;
 
 // Fetches a session makes when it switches nodes (gapless backfill and its start): read-only, and
 // asked for identically by every session that moved at the same moment.
 bool single_flight_method(std::string_view method) {
   return method == "eth_getBlockByNumber" || method == "eth_getBlockByHash" || method == "eth_getLogs" ||
          method == "eth_blockNumber";
-}
-
-std::optional<std::uint64_t> read_id(std::string_view raw_id) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(raw_id.data(), raw_id.data() + raw_id.size(), value);
-  if (ec != std::errc() || end != raw_id.data() + raw_id.size()) return std::nullopt;
-  return value;
-}
-
-std::string result_text(std::string_view raw_id, std::string_view raw_result) {
-  std::string out = R"({"jsonrpc":"2.0","id":)";
-  out += raw_id;
-  out += R"(,"result":)";
-  out += raw_result;
-  out += '}';
-  return out;
 }
 
 std::string json_string(std::string_view text) {
@@ -329,7 +314,7 @@ void Multiplexer::socket_text(SocketId socket, std::string_view text) {
     on_notification(socket, text);
     return;
   }
-  auto number = read_id(id->of(text));
+  auto number = raw::uint_value(id->of(text));
   auto flight = number ? in_flight_.find(*number) : in_flight_.end();
   if (flight == in_flight_.end() || flight->second.socket != socket) {
     ++counters_.stray;

@@ -3,7 +3,6 @@
 #include "ws/session_core.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <limits>
 
@@ -16,22 +15,7 @@ using jsonrpc::json;
 namespace raw = jsonrpc::raw;
 using raw::splice;
 using jsonrpc::error_text;
-
-std::string result_text(std::string_view raw_id, std::string_view raw_result) {
-  std::string out = R"({"jsonrpc":"2.0","id":)";
-  out += raw_id;
-  out += R"(,"result":)";
-  out += raw_result;
-  out += '}';
-  return out;
-}
-
-std::optional<std::uint64_t> read_key(std::string_view raw_id) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(raw_id.data(), raw_id.data() + raw_id.size(), value);
-  if (ec != std::errc() || end != raw_id.data() + raw_id.size()) return std::nullopt;
-  return value;
-}
+using jsonrpc::result_text;
 
 }  // namespace
 
@@ -296,7 +280,7 @@ void SessionCore::upstream_text(ConnectionId connection, std::string_view text, 
   bool is_json = raw::valid(text, std::numeric_limits<std::size_t>::max());
   auto id = is_json ? raw::member(text, "id") : raw::member_before_break(text, "id");
   if (id) {
-    auto key = read_key(id->of(text));
+    auto key = raw::uint_value(id->of(text));
     auto it = key ? pending_.find(*key) : pending_.end();
     if (it == pending_.end() || it->second.connection != connection) {
       ++counters_.stray_upstream_messages;  // a late answer to a request that timed out, or junk
