@@ -196,15 +196,24 @@ TEST(NetWsClient, GracefulCloseSeesThePeersCloseFrame) {
   EXPECT_FALSE(ws.is_open());
 }
 
-TEST(NetWsClient, AbortFailsAPendingReadAtOnce) {
-  RunningNode node(fakenodes::NodeKind::el, 7, 60'000);  // no blocks, so nothing arrives to read
+// A client connected to an EL node that makes no blocks, so nothing arrives unless asked for.
+struct ConnectedToQuietNode {
+  RunningNode node{fakenodes::NodeKind::el, 7, 60'000};
   asio::io_context io;
-  net::WsClient ws(io.get_executor());
-  auto url = url_of("ws://127.0.0.1:" + std::to_string(node.rpc_port()));
-  net::WsClientOptions options;
-  auto connected = run_to_end(io, ws.connect(url, options));
-  ASSERT_TRUE(connected);
-  ASSERT_FALSE(*connected) << connected->message();
+  net::WsClient ws{io.get_executor()};
+
+  ::testing::AssertionResult connect() {
+    auto connected = run_to_end(io, ws.connect(url_of("ws://127.0.0.1:" + std::to_string(node.rpc_port())), {}));
+    if (!connected) return ::testing::AssertionFailure() << "connect did not finish";
+    if (*connected) return ::testing::AssertionFailure() << connected->message();
+    return ::testing::AssertionSuccess();
+  }
+};
+
+TEST(NetWsClient, AbortFailsAPendingReadAtOnce) {
+  ConnectedToQuietNode c;
+  ASSERT_TRUE(c.connect());
+  auto& [node, io, ws] = c;
   std::optional<error_code> read_ec;
   asio::co_spawn(io, ws.read(), [&](std::exception_ptr, std::pair<error_code, std::string> got) { read_ec = got.first; });
   io.restart();
@@ -218,14 +227,9 @@ TEST(NetWsClient, AbortFailsAPendingReadAtOnce) {
 }
 
 TEST(NetWsClient, PingIsAnsweredWithAPong) {
-  RunningNode node(fakenodes::NodeKind::el, 7, 60'000);
-  asio::io_context io;
-  net::WsClient ws(io.get_executor());
-  auto url = url_of("ws://127.0.0.1:" + std::to_string(node.rpc_port()));
-  net::WsClientOptions options;
-  auto connected = run_to_end(io, ws.connect(url, options));
-  ASSERT_TRUE(connected);
-  ASSERT_FALSE(*connected) << connected->message();
+  ConnectedToQuietNode c;
+  ASSERT_TRUE(c.connect());
+  auto& [node, io, ws] = c;
   // Control frames are seen by a pending read.
   bool read_done = false;
   asio::co_spawn(io, ws.read(), [&](std::exception_ptr, std::pair<error_code, std::string>) { read_done = true; });
