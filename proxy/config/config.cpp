@@ -320,7 +320,7 @@ class Reader {
     reject_unknown_keys(t, path,
                         {"max_pending_requests", "max_subscriptions", "max_message_size", "max_upstream_message_size",
                          "ping_interval_ms", "pong_timeout_ms", "reconnect_backoff_ms", "reconnect_backoff_max_ms",
-                         "backfill_blocks", "max_pending_bytes", "max_client_backlog_bytes"});
+                         "backfill_blocks", "max_pending_bytes", "max_client_backlog_bytes", "upstream_connections"});
     const Range count{1, 1'000'000};
     const Range bytes{1024, std::uint64_t{1} << 32};
     const Range duration{1, kMaxDurationMs};
@@ -335,6 +335,7 @@ class Reader {
     read_uint(t, "backfill_blocks", path, Range{1, 8192}, ws.backfill_blocks);
     read_uint(t, "max_pending_bytes", path, bytes, ws.max_pending_bytes);
     read_uint(t, "max_client_backlog_bytes", path, bytes, ws.max_client_backlog_bytes);
+    read_uint(t, "upstream_connections", path, Range{1, 1024}, ws.upstream_connections);
     if (ws.reconnect_backoff_max_ms < ws.reconnect_backoff_ms) {
       fail(t.get("reconnect_backoff_max_ms") ? t.get("reconnect_backoff_max_ms")->source() : t.source(),
            "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms");

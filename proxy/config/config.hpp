@@ -77,6 +77,7 @@ struct WebSocket {
   std::uint64_t backfill_blocks = 128;  // a subscription's gap after a switch is filled over at most this
   std::uint64_t max_pending_bytes = 16 * 1024 * 1024;  // bytes of the requests counted by max_pending_requests
   std::uint64_t max_client_backlog_bytes = 16 * 1024 * 1024;  // queued for a client that reads too slowly
+  std::uint64_t upstream_connections = 4;  // WebSockets per node that every session's traffic shares
 };
 
 struct Config {

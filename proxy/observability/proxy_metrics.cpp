@@ -111,6 +111,19 @@ constexpr Spec kWsInvalidUpstream{T::counter, "vixy_ws_invalid_upstream_messages
 constexpr Spec kWsBufferedBytes{T::gauge, "vixy_ws_buffered_bytes",
                                 "Bytes queued for WebSocket clients and not yet written, over all sessions",
                                 Labels::none};
+// vixy's additions for shared upstreams: sessions' traffic to a node rides a few pooled WebSockets.
+constexpr Spec kWsUpstreamConnections{T::gauge, "vixy_ws_upstream_connections",
+                                      "Pooled WebSocket connections open to the EL node, shared by every session",
+                                      Labels::node};
+constexpr Spec kWsUpstreamSubscriptions{T::gauge, "vixy_ws_upstream_subscriptions",
+                                        "Distinct subscriptions vixy holds on the EL node, each shared by its clients",
+                                        Labels::node};
+constexpr Spec kWsSharedSubscribers{T::gauge, "vixy_ws_shared_subscribers",
+                                    "Client subscriptions served from shared upstream subscriptions", Labels::kind};
+constexpr Spec kWsBackfillRequests{T::counter, "vixy_ws_backfill_requests_total",
+                                   "Block, header, log and block-number fetches sent to the EL node on WebSocket; "
+                                   "identical ones in flight at once are sent once",
+                                   Labels::node};
 // vixy's addition for CL event streams: ended because their node left the routable candidates, so
 // listeners reconnect to a healthy node.
 constexpr Spec kClStreamsMoved{T::counter, "vixy_cl_streams_moved_total",
@@ -140,6 +153,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,  &kWsBackfilled, &kWsDuplicates, &kWsUnfilledGaps,
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
     &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
+    &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -221,6 +235,10 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_slow_clients_closed_total(counter(registry, kWsSlowClientsClosed)),
       ws_buffered_bytes(gauge(registry, kWsBufferedBytes).get()),
       ws_invalid_upstream_messages_total(counter(registry, kWsInvalidUpstream).get()),
+      ws_upstream_connections(gauge(registry, kWsUpstreamConnections)),
+      ws_upstream_subscriptions(gauge(registry, kWsUpstreamSubscriptions)),
+      ws_shared_subscribers(gauge(registry, kWsSharedSubscribers)),
+      ws_backfill_requests_total(counter(registry, kWsBackfillRequests)),
       connections_active(gauge(registry, kConnectionsActive).get()),
       connections_refused_total(counter(registry, kConnectionsRefused)),
       connections_evicted_total(counter(registry, kConnectionsEvicted).get()) {
@@ -232,6 +250,7 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     ws_backfilled_total.with({kind});
     ws_duplicates_dropped_total.with({kind});
     ws_unfilled_gaps_total.with({kind});
+    ws_shared_subscribers.with({kind});
   }
   // Children that exist from the first scrape: dashboards see every node, and rate() sees the
   // first increment of every counter.
@@ -244,6 +263,9 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     el_node_healthy.with(labels);
     el_upstream_errors_total.with(labels);
     ws_upstream_node.with({node.name});
+    ws_upstream_connections.with({node.name});
+    ws_upstream_subscriptions.with({node.name});
+    ws_backfill_requests_total.with({node.name});
     for (const char* outcome : kOutcomes) health_checks_total.with({"el", node.name, outcome});
   }
   for (const auto& node : config.cl) {

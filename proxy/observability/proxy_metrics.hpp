@@ -83,6 +83,11 @@ class ProxyMetrics {
   Family<Counter>& ws_slow_clients_closed_total;
   Gauge& ws_buffered_bytes;
   Counter& ws_invalid_upstream_messages_total;  // node messages that were not JSON
+  // Shared upstreams (issue 13): every session's traffic to a node on a few pooled WebSockets.
+  Family<Gauge>& ws_upstream_connections;      // {node}: open pooled WebSockets
+  Family<Gauge>& ws_upstream_subscriptions;    // {node}: distinct upstream subscriptions
+  Family<Gauge>& ws_shared_subscribers;        // {kind}: client subscriptions riding on them
+  Family<Counter>& ws_backfill_requests_total;  // {node}: header, log and block-number fetches sent
   // Client connections against [server] max_connections / max_connections_per_ip.
   Gauge& connections_active;
   Family<Counter>& connections_refused_total;  // {reason}: max_connections, per_ip, overflow

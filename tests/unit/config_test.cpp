@@ -113,6 +113,7 @@ TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_EQ(config.websocket.reconnect_backoff_ms, 100u);
   EXPECT_EQ(config.websocket.reconnect_backoff_max_ms, 5000u);
   EXPECT_EQ(config.websocket.backfill_blocks, 128u);
+  EXPECT_EQ(config.websocket.upstream_connections, 4u);
   EXPECT_EQ(config.websocket.max_pending_bytes, 16u * 1024 * 1024);
   EXPECT_EQ(config.websocket.max_client_backlog_bytes, 16u * 1024 * 1024);
   EXPECT_TRUE(config.cl.empty());
@@ -161,6 +162,7 @@ reconnect_backoff_max_ms = 28
 backfill_blocks = 29
 max_pending_bytes = 3700
 max_client_backlog_bytes = 3800
+upstream_connections = 39
 
 [el]
 [[el.primary]]
@@ -208,6 +210,7 @@ url = "http://[::1]:5052"
   EXPECT_EQ(config.websocket.backfill_blocks, 29u);
   EXPECT_EQ(config.websocket.max_pending_bytes, 3700u);
   EXPECT_EQ(config.websocket.max_client_backlog_bytes, 3800u);
+  EXPECT_EQ(config.websocket.upstream_connections, 39u);
   ASSERT_EQ(config.cl.size(), 2u);
   EXPECT_EQ(config.cl[0].name, "c1");
   EXPECT_EQ(config.cl[1].name, "c2");
@@ -472,6 +475,10 @@ const ErrorCase kErrorCases[] = {
      "must be greater than 0"},
     {"HugeBackfill", with_primary("[websocket]\nbackfill_blocks = 100000\n"), "cfg.toml:2: ",
      "websocket.backfill_blocks", "8192"},
+    {"NoUpstreamConnections", with_primary("[websocket]\nupstream_connections = 0\n"), "cfg.toml:2: ",
+     "websocket.upstream_connections", "must be greater than 0"},
+    {"TooManyUpstreamConnections", with_primary("[websocket]\nupstream_connections = 5000\n"), "cfg.toml:2: ",
+     "websocket.upstream_connections", "1024"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Config, ConfigErrors, ::testing::ValuesIn(kErrorCases),

@@ -86,6 +86,10 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_connections_active gauge",
       "vixy_connections_refused_total counter",
       "vixy_connections_evicted_total counter",
+      "vixy_ws_upstream_connections gauge",
+      "vixy_ws_upstream_subscriptions gauge",
+      "vixy_ws_shared_subscribers gauge",
+      "vixy_ws_backfill_requests_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
@@ -113,6 +117,10 @@ TEST(ProxyMetrics, ConfiguredNodesHaveChildrenBeforeAnyTraffic) {
            "vixy_cl_streams_moved_total{node=\"lighthouse\"} 0",
            "vixy_ws_upstream_node{node=\"geth\"} 0",
            "vixy_ws_upstream_node{node=\"infura\"} 0",
+           "vixy_ws_upstream_connections{node=\"geth\"} 0",
+           "vixy_ws_upstream_subscriptions{node=\"infura\"} 0",
+           "vixy_ws_backfill_requests_total{node=\"geth\"} 0",
+           "vixy_ws_shared_subscribers{kind=\"logs\"} 0",
            "vixy_health_checks_total{layer=\"el\",node=\"geth\",outcome=\"failed\"} 0",
            "vixy_health_checks_total{layer=\"cl\",node=\"lighthouse\",outcome=\"syncing\"} 0",
            "vixy_proxy_errors_total{endpoint=\"el\",reason=\"no_healthy_node\"} 0",
