@@ -127,6 +127,7 @@ std::optional<json> ElNode::answer(const json& request, WsSession* session) {
   if (id == request.end()) return std::nullopt;  // a notification: no answer is wanted
 
   const auto& method = request["method"].get_ref<const std::string&>();
+  if (session != nullptr) count_ws_call(method);
   if (const auto* override = find_override(method); override != nullptr && override->error_code) {
     return jsonrpc::make_error(*id, *override->error_code, override->error_message);
   }

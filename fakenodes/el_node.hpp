@@ -33,6 +33,7 @@ class ElNode final : public FakeNode {
   void remove_session(WsSession* session) { sessions_.erase(session); }
   void drop_subscriptions() override;
   std::size_t subscription_count() const override;
+  std::size_t ws_connection_count() const override { return sessions_.size(); }
 
  protected:
   asio::awaitable<void> handle(HttpConnection& connection, Request& request) override;

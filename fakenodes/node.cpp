@@ -258,8 +258,16 @@ json FakeNode::state() const {
               {"connections", connections},
               {"in_flight", in_flight_},
               {"subscriptions", subscription_count()},
+              {"ws_connections", ws_connection_count()},
+              {"ws_calls", ws_calls_},
               {"forks", forks_json()},
               {"overrides", std::move(overrides)}};
+}
+
+void FakeNode::count_ws_call(const std::string& method) {
+  // Method names come from clients: a bounded table, so a client inventing names cannot grow it.
+  constexpr std::size_t kMaxMethods = 256;
+  if (ws_calls_.size() < kMaxMethods || ws_calls_.contains(method)) ++ws_calls_[method];
 }
 
 void FakeNode::notify_change() {

@@ -106,6 +106,7 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   bool listening() const;
   virtual void drop_subscriptions() = 0;
   virtual std::size_t subscription_count() const = 0;
+  virtual std::size_t ws_connection_count() const { return 0; }  // open WebSocket connections
   json state() const;
 
   // Completes at the next control change (silence, closes, kill, stop...): long-lived coroutines
@@ -133,6 +134,10 @@ class FakeNode : public std::enable_shared_from_this<FakeNode> {
   // Requests received and not yet answered, shown in /state so a test can see that a request has
   // reached the node before it acts (a SIGTERM to the proxy with the request in flight, say).
   std::size_t in_flight_ = 0;
+  // Requests received on WebSocket connections, by method, shown in /state as "ws_calls": what a
+  // test counts to see how much work vixy's sessions put on the node (a failover's fetches, say).
+  void count_ws_call(const std::string& method);
+  std::map<std::string, std::uint64_t> ws_calls_;
   struct InFlight {
     std::size_t& count;
     explicit InFlight(std::size_t& c) : count(c) { ++count; }

@@ -84,6 +84,14 @@ TEST(FakeElWs, RequestsAndBatchesWork) {
   answer = next_answer(ws);
   ASSERT_TRUE(answer);
   EXPECT_EQ((*answer)["error"]["code"], -32700);
+  // Every request with an id counts under its method, the batch's entries each; HTTP does not.
+  ASSERT_FALSE(ws.send(json{{"jsonrpc", "2.0"}, {"method", "eth_chainId"}}.dump()));  // a notification
+  ASSERT_FALSE(ws.send(request(3, "eth_chainId").dump()));
+  ASSERT_TRUE(next_answer(ws));  // and so the notification before it has been read too
+  EXPECT_EQ(node.rpc("eth_chainId")["result"], "0x1");
+  json state = node.state();
+  EXPECT_EQ(state["ws_calls"], json::parse(R"({"eth_chainId": 3, "nope": 1})"));
+  EXPECT_EQ(state["ws_connections"], 1);
 }
 
 TEST(FakeElWs, NewHeadsArriveInOrderWithTheSubscriptionId) {
