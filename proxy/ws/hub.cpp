@@ -7,6 +7,7 @@
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
 #include "routing/select.hpp"
+#include "ws/node_mux.hpp"
 #include "ws/session.hpp"
 
 namespace vixy::ws {
@@ -54,7 +55,12 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   backlog_limits_.per_client = ws.max_client_backlog_bytes;
   backlog_limits_.process = config.server.max_buffered_bytes;
   if (initial) candidates_ = routing::el_candidates(initial->el);
+  for (std::size_t node = 0; node < nodes_.size(); ++node) {
+    muxes_.push_back(std::make_unique<NodeMux>(*this, node, ws.upstream_connections));
+  }
 }
+
+Hub::~Hub() = default;
 
 boost::asio::awaitable<void> Hub::serve(net::HttpConnection& connection, net::Request& request) {
   if (!boost::beast::websocket::is_upgrade(request)) {
@@ -72,7 +78,7 @@ boost::asio::awaitable<void> Hub::serve(net::HttpConnection& connection, net::Re
     co_return;
   }
   connection.take_over();
-  auto session = std::make_shared<Session>(*this, connection, random_salt());
+  auto session = std::make_unique<Session>(*this, connection, random_salt());
   sessions_.insert(session.get());
   struct Unregister {
     Hub& hub;

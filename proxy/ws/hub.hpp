@@ -1,6 +1,7 @@
 #pragma once
 // Everything WebSocket sessions share: the node list and URLs, the settings, the TLS context, the
-// metrics, and the set of live sessions that health changes are pushed to (sessions never poll).
+// metrics, each node's pooled upstream connections (NodeMux), and the set of live sessions that
+// health changes are pushed to (sessions never poll).
 
 #include <cstdint>
 #include <memory>
@@ -17,17 +18,20 @@
 #include "net/ws_client.hpp"
 #include "observability/proxy_metrics.hpp"
 #include "ws/backlog.hpp"
+#include "ws/multiplexer.hpp"
 #include "ws/session_core.hpp"
 #include "ws/session_metrics.hpp"
 
 namespace vixy::ws {
 
+class NodeMux;
 class Session;
 
 class Hub {
  public:
   Hub(boost::asio::any_io_executor executor, const config::Config& config, boost::asio::ssl::context& tls,
       observability::ProxyMetrics& metrics, health::SnapshotPtr initial);
+  ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
@@ -51,6 +55,9 @@ class Hub {
   const net::WsClientOptions& socket_options() const { return socket_options_; }
   std::uint64_t max_client_message_size() const { return max_client_message_size_; }
   const std::vector<std::size_t>& candidates() const { return candidates_; }
+  // The node's shared upstream connections, and a channel id for a session's connection on one.
+  NodeMux& mux(std::size_t node) { return *muxes_.at(node); }
+  mux::ChannelId next_channel() { return next_channel_++; }
   // Sessions on each node, for vixy_ws_upstream_node.
   void session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to);
   // Bytes queued for clients over all sessions (the process-wide bound of BacklogLimits).
@@ -75,6 +82,8 @@ class Hub {
   std::size_t buffered_bytes_ = 0;
   std::unordered_set<Session*> sessions_;
   bool stopping_ = false;
+  mux::ChannelId next_channel_ = 1;
+  std::vector<std::unique_ptr<NodeMux>> muxes_;  // by node
 };
 
 }  // namespace vixy::ws

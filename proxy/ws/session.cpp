@@ -48,18 +48,6 @@ struct Session::Client {
   std::optional<std::pair<std::uint16_t, std::string>> close_request;
 };
 
-struct Session::Link {
-  Link(ConnectionId id_, std::size_t node_, asio::any_io_executor executor, asio::ssl::context& tls)
-      : id(id_), node(node_), socket(executor, &tls), wake(executor, asio::steady_timer::time_point::max()) {}
-  ConnectionId id;
-  std::size_t node;
-  net::WsClient socket;
-  std::deque<std::string> outbox;
-  asio::steady_timer wake;
-  bool open = false;
-  bool dropped = false;  // the core no longer uses it: report nothing more
-};
-
 Session::Session(Hub& hub, net::HttpConnection& connection, std::uint64_t salt)
     : hub_(hub),
       connection_(connection),
@@ -90,12 +78,8 @@ asio::awaitable<void> Session::run(net::Request& request) {
 
 void Session::finish() {
   closed_ = true;
-  for (auto& [id, link] : links_) {
-    link->dropped = true;
-    link->socket.abort();
-    link->wake.cancel();
-  }
-  links_.clear();
+  for (const auto& [connection, channel] : channels_) hub_.mux(channel.node).close(channel.id);
+  channels_.clear();
   timer_.cancel();
   client_->wake.cancel();
   client_->deadline.cancel();
@@ -108,8 +92,7 @@ void Session::finish() {
   hub_.session_moved(reported_node_, std::nullopt);
   reported_subscriptions_ = reported_queue_ = 0;
   reported_node_.reset();
-  // The client stream refers to the HTTP connection's socket, which goes away when the handler
-  // returns; upstream coroutines may keep this session alive a little longer.
+  // The client stream refers to the HTTP connection's socket, which goes away when the handler returns.
   client_.reset();
 }
 
@@ -260,10 +243,9 @@ void Session::process() {
         ++to_client_count;
         queue_for_client(std::move(to_client->text));
       } else if (auto* to_node = std::get_if<SendUpstream>(&action)) {
-        auto link = links_.find(to_node->connection);
-        if (link == links_.end()) continue;
-        link->second->outbox.push_back(std::move(to_node->text));
-        link->second->wake.cancel();
+        auto channel = channels_.find(to_node->connection);
+        if (channel == channels_.end()) continue;
+        hub_.mux(channel->second.node).send(channel->second.id, to_node->text);
       } else if (auto* connect = std::get_if<Connect>(&action)) {
         open_link(connect->connection, connect->node);
       } else if (auto* disconnect = std::get_if<Disconnect>(&action)) {
@@ -278,68 +260,36 @@ void Session::process() {
 }
 
 void Session::open_link(ConnectionId connection, std::size_t node) {
-  auto link = std::make_shared<Link>(connection, node, hub_.executor(), hub_.tls());
-  links_[connection] = link;
-  asio::co_spawn(hub_.executor(), run_link(shared_from_this(), link), log::report_exception("upstream link"));
+  Channel channel{node, hub_.next_channel()};
+  channels_[connection] = channel;
+  hub_.mux(node).open(channel.id, *this, connection);
 }
 
 void Session::drop_link(ConnectionId connection) {
-  auto it = links_.find(connection);
-  if (it == links_.end()) return;
-  it->second->dropped = true;
-  it->second->socket.abort();
-  it->second->wake.cancel();
-  links_.erase(it);
+  auto it = channels_.find(connection);
+  if (it == channels_.end()) return;
+  Channel channel = it->second;
+  channels_.erase(it);
+  hub_.mux(channel.node).close(channel.id);
 }
 
-asio::awaitable<void> Session::run_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link) {
-  const auto& url = self->hub_.url(link->node);
-  auto ec = co_await link->socket.connect(url, self->hub_.socket_options());
-  if (link->dropped || self->closed_) co_return;
-  const std::string& node_name = self->hub_.nodes()[link->node].name;
-  if (ec) {
-    log::warn("websocket upstream connect failed", {{"node", node_name}, {"error", ec.message()}});
-    self->links_.erase(link->id);
-    self->core_.upstream_lost(link->id, Clock::now());
-    self->process();
-    co_return;
-  }
-  link->open = true;
-  asio::co_spawn(self->hub_.executor(), write_link(self, link), log::report_exception("upstream link writer"));
-  self->core_.upstream_connected(link->id, Clock::now());
-  self->process();
-  for (;;) {
-    auto [rec, text] = co_await link->socket.read();
-    if (link->dropped || self->closed_) co_return;
-    if (rec) {
-      log::warn("websocket upstream lost", {{"node", node_name}, {"error", rec.message()}});
-      break;
-    }
-    self->core_.upstream_text(link->id, text, Clock::now());
-    self->process();
-  }
-  link->dropped = true;
-  link->socket.abort();
-  link->wake.cancel();
-  self->links_.erase(link->id);
-  self->core_.upstream_lost(link->id, Clock::now());
-  self->process();
+void Session::channel_up(ConnectionId connection) {
+  if (closed_) return;
+  core_.upstream_connected(connection, Clock::now());
+  process();
 }
 
-asio::awaitable<void> Session::write_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link) {
-  while (!link->dropped && !self->closed_) {
-    if (link->outbox.empty()) {
-      co_await link->wake.async_wait(use_tuple);
-      continue;
-    }
-    std::string text = std::move(link->outbox.front());
-    link->outbox.pop_front();
-    auto ec = co_await link->socket.write(text);
-    if (ec) {
-      link->socket.abort();  // the reader sees the failure and reports the loss
-      co_return;
-    }
-  }
+void Session::channel_text(ConnectionId connection, std::string_view text) {
+  if (closed_) return;
+  core_.upstream_text(connection, text, Clock::now());
+  process();
+}
+
+void Session::channel_down(ConnectionId connection) {
+  channels_.erase(connection);
+  if (closed_) return;
+  core_.upstream_lost(connection, Clock::now());
+  process();
 }
 
 void Session::publish_metrics() {

@@ -1,7 +1,8 @@
 #pragma once
-// The Asio/Beast adapter around one SessionCore: it moves client and upstream frames into the
-// core as events, carries out the core's actions, and arms one timer at the core's next deadline.
-// It makes no decisions of its own; everything a client can observe is decided by the core.
+// The Asio/Beast adapter around one SessionCore: it moves client frames and its upstream
+// channels' events into the core, carries out the core's actions, and arms one timer at the core's
+// next deadline. The core's upstream connections are channels on the nodes' shared sockets
+// (NodeMux). It makes no decisions of its own; everything a client can observe is decided by the core.
 
 #include <deque>
 #include <map>
@@ -13,14 +14,14 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "net/http_server.hpp"
-#include "net/ws_client.hpp"
+#include "ws/node_mux.hpp"
 #include "ws/session_core.hpp"
 
 namespace vixy::ws {
 
 class Hub;
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session final : public ChannelOwner {
  public:
   Session(Hub& hub, net::HttpConnection& connection, std::uint64_t salt);
   ~Session();
@@ -30,16 +31,22 @@ class Session : public std::enable_shared_from_this<Session> {
   void health_changed(const std::vector<std::size_t>& candidates);
   void close_client(std::uint16_t code, std::string reason);
 
+  // ChannelOwner: the events of the core's upstream connections.
+  void channel_up(ConnectionId connection) override;
+  void channel_text(ConnectionId connection, std::string_view text) override;
+  void channel_down(ConnectionId connection) override;
+
  private:
-  struct Link;
+  struct Channel {
+    std::size_t node;
+    mux::ChannelId id;
+  };
   struct Client;
 
   boost::asio::awaitable<void> read_client();
   boost::asio::awaitable<void> write_client();
   boost::asio::awaitable<void> watch_client_writes();
   boost::asio::awaitable<void> run_timer();
-  static boost::asio::awaitable<void> run_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link);
-  static boost::asio::awaitable<void> write_link(std::shared_ptr<Session> self, std::shared_ptr<Link> link);
 
   void process();  // carries out the core's actions until there are none
   void queue_for_client(std::string text);  // closes the client instead when it reads too slowly
@@ -53,7 +60,7 @@ class Session : public std::enable_shared_from_this<Session> {
   net::HttpConnection& connection_;
   std::unique_ptr<Client> client_;
   SessionCore core_;
-  std::map<ConnectionId, std::shared_ptr<Link>> links_;
+  std::map<ConnectionId, Channel> channels_;
   boost::asio::steady_timer timer_;
   TimePoint armed_ = TimePoint::max();
   bool processing_ = false;

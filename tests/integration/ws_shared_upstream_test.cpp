@@ -1,0 +1,159 @@
+// Sessions share each node's few upstream WebSockets (issue 13), seen from outside: the fake nodes
+// count the connections, subscriptions and calls that reach them, and every client checks its own
+// stream (its ids, one answer per request, heads whole across the failover).
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "jsonrpc/jsonrpc.hpp"
+#include "support/ws_cluster.hpp"
+#include "support/ws_fleet.hpp"
+
+namespace vixy::testing {
+namespace {
+
+using chaos::ClusterOptions;
+using nlohmann::json;
+
+constexpr std::size_t kFleet = 60;
+constexpr std::size_t kPool = 2;      // [websocket] upstream_connections
+constexpr std::size_t kDistinct = 2;  // newHeads, and logs (every fourth session)
+constexpr std::uint64_t kGap = 5;     // blocks the sessions miss while the primary stalls before it dies
+
+// One fleet client's stream, folded in message by message.
+struct Stream {
+  std::size_t folded = 0;
+  std::string heads_id, logs_id;
+  std::vector<json> heads;  // newHeads results, in arrival order
+  std::size_t logs = 0;
+  std::map<std::string, std::size_t> answers;  // by raw id
+  std::vector<std::string> problems;
+
+  void fold(const std::vector<std::string>& received) {
+    for (; folded < received.size(); ++folded) {
+      const std::string& text = received[folded];
+      json body = json::parse(text, nullptr, false);
+      if (!body.is_object()) {
+        problems.push_back("not a JSON object: " + text);
+      } else if (body.value("method", "") == "eth_subscription") {
+        std::string sub = body["params"].value("subscription", "");
+        if (sub == heads_id && !sub.empty()) {
+          heads.push_back(body["params"]["result"]);
+        } else if (sub == logs_id && !sub.empty()) {
+          ++logs;
+        } else {
+          problems.push_back("notification under an id this client was not given: " + text);
+        }
+      } else {
+        std::string id = raw_id(text).value_or("");
+        if (++answers[id] > 1) problems.push_back("second answer: " + text);
+        if (id == "1") heads_id = body.value("result", "");
+        if (id == "2") logs_id = body.value("result", "");
+        if (id != "1" && id != "2" && id != "3") problems.push_back("unsolicited: " + text);
+      }
+    }
+  }
+  bool subscribed(bool wants_logs) const { return !heads_id.empty() && (!wants_logs || !logs_id.empty()); }
+  std::uint64_t last_head() const {
+    return heads.empty() ? 0 : jsonrpc::from_quantity(heads.back().value("number", "")).value_or(0);
+  }
+  // Each head follows the one before it: no gap, no repeat.
+  std::string breaks() const {
+    std::string out;
+    for (std::size_t i = 1; i < heads.size(); ++i) {
+      if (heads[i].value("parentHash", "") != heads[i - 1].value("hash", "")) {
+        out += heads[i - 1].value("number", "?") + " -> " + heads[i].value("number", "?") + "; ";
+      }
+    }
+    return out;
+  }
+};
+
+std::uint64_t calls(const json& state, const std::string& method) {
+  return state["ws_calls"].value(method, std::uint64_t{0});
+}
+
+TEST(WsSharedUpstream, SessionsShareAFewSocketsAndOneSubscriptionPerKindThroughAFailover) {
+  ClusterOptions options;
+  // The kill moves the sessions; a stalled primary stays healthy until then.
+  options.global_toml = "max_el_lag_blocks = 100000\n";
+  options.extra_toml = "[websocket]\nupstream_connections = " + std::to_string(kPool) + "\n";
+  WsCluster c(options);
+  ASSERT_TRUE(c.open());
+
+  WsFleet fleet(kFleet);
+  ASSERT_EQ(fleet.connect_all(c.cluster.proxy_port(), "/el/ws", 20s), kFleet);
+  auto wants_logs = [](std::size_t i) { return i % 4 == 0; };
+  for (std::size_t i = 0; i < kFleet; ++i) {
+    fleet.send(i, request_text("1", "eth_subscribe", {"newHeads"}));
+    // The same filter spelled two ways is the same upstream subscription.
+    json filter = i % 8 == 0 ? json::parse(R"({"topics":[],"address":[]})") : json::parse(R"({"address":[],"topics":[]})");
+    if (wants_logs(i)) fleet.send(i, request_text("2", "eth_subscribe", {"logs", filter}));
+  }
+  std::vector<Stream> streams(kFleet);
+  auto all = [&](const std::function<bool(std::size_t, const Stream&)>& condition) {
+    return [&, condition] {
+      bool ok = true;
+      for (std::size_t i = 0; i < kFleet; ++i) {
+        streams[i].fold(fleet.received(i));
+        ok = ok && condition(i, streams[i]);
+      }
+      return ok;
+    };
+  };
+  ASSERT_TRUE(fleet.run_until(all([&](std::size_t i, const Stream& s) { return s.subscribed(wants_logs(i)) && !s.heads.empty(); }), 20s));
+
+  json primary = c.node_state("el-primary");
+  // vixy's own test session (c.ws) is one more client on the same sockets.
+  EXPECT_LE(primary["ws_connections"].get<std::size_t>(), kPool) << primary.dump();
+  EXPECT_LE(primary["subscriptions"].get<std::size_t>(), kPool * kDistinct) << primary.dump();
+  EXPECT_LE(calls(primary, "eth_subscribe"), kPool * kDistinct) << primary.dump();
+  EXPECT_EQ(c.metric("vixy_ws_upstream_connections{node=\"el-primary\"}"), primary["ws_connections"].get<double>());
+  EXPECT_EQ(c.metric("vixy_ws_upstream_subscriptions{node=\"el-primary\"}"), primary["subscriptions"].get<double>());
+  EXPECT_EQ(c.metric("vixy_ws_shared_subscribers{kind=\"newHeads\"}"), static_cast<double>(kFleet));
+  EXPECT_EQ(c.metric("vixy_ws_shared_subscribers{kind=\"logs\"}"), static_cast<double>(kFleet / 4));
+  std::set<std::string> ids;
+  for (const auto& s : streams) {
+    EXPECT_TRUE(is_proxy_subscription_id(s.heads_id)) << s.heads_id;
+    ids.insert(s.heads_id);
+    if (!s.logs_id.empty()) ids.insert(s.logs_id);
+  }
+  EXPECT_EQ(ids.size(), kFleet + kFleet / 4) << "every client subscription has an id of its own";
+
+  // The sessions fall kGap blocks behind the backup, then their node dies under them.
+  ASSERT_TRUE(c.admin("el-primary", "/pause"));
+  std::uint64_t paused_at = c.node_head("el-primary");
+  ASSERT_TRUE(chaos::wait_until([&] { return c.node_head("el-backup") >= paused_at + kGap; }, 20s));
+  ASSERT_TRUE(c.kill("el-primary"));
+  for (std::size_t i = 0; i < kFleet; ++i) fleet.send(i, request_text("3", "eth_chainId"));
+  std::uint64_t target = c.node_head("el-backup") + 2;
+  EXPECT_TRUE(fleet.run_until(
+      all([&](std::size_t, const Stream& s) { return s.answers.count("3") && s.last_head() >= target; }), 30s));
+
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < kFleet; ++i) {
+    const Stream& s = streams[i];
+    std::string breaks = s.breaks();
+    if ((!s.problems.empty() || !breaks.empty()) && ++shown <= 3) {
+      ADD_FAILURE() << "session " << i << ": breaks " << breaks << " problems "
+                    << (s.problems.empty() ? "" : s.problems.front());
+    }
+  }
+  EXPECT_EQ(shown, 0u) << "sessions whose stream broke I1-I3 or I7";
+  EXPECT_EQ(fleet.closed_count(), 0u);
+
+  json backup = c.node_state("el-backup");
+  EXPECT_LE(backup["ws_connections"].get<std::size_t>(), kPool) << backup.dump();
+  // One re-subscribe per distinct subscription and socket, not one per client subscription (75).
+  EXPECT_LE(calls(backup, "eth_subscribe"), kPool * kDistinct) << backup.dump();
+  // Filling the gap fetched each missed block about once per socket, not once per session: without
+  // sharing it takes kFleet * kGap = 300 fetches or more.
+  EXPECT_LT(calls(backup, "eth_getBlockByNumber"), kFleet) << backup.dump();
+  EXPECT_LT(calls(backup, "eth_getLogs"), kFleet / 4) << backup.dump();
+  EXPECT_GE(c.metric("vixy_ws_backfilled_total{kind=\"newHeads\"}"), static_cast<double>(kFleet * kGap));
+  EXPECT_EQ(c.metric("vixy_ws_unfilled_gaps_total{kind=\"newHeads\"}"), 0);
+}
+
+}  // namespace
+}  // namespace vixy::testing
