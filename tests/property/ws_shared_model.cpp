@@ -147,6 +147,7 @@ bool Cluster::run_mux(std::size_t node) {
     } else if (const auto* text = std::get_if<mux::ToChannel>(&action)) {
       const auto it = channels_.find(text->channel);
       if (it == channels_.end()) continue;
+      ++channel_messages_;
       to_channel(text->channel, text->text);
       clients_[it->second.session].core->upstream_text(it->second.connection, text->text, now_);
     } else if (const auto* down = std::get_if<mux::ChannelDown>(&action)) {

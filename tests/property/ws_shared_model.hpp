@@ -131,8 +131,12 @@ class Cluster {
   // ---- nodes ----
   void socket_open(unsigned pick);
   void socket_lost(unsigned pick);
-  void answer(unsigned pick);
+  // `refuse`: a JSON-RPC error instead of the result (never for subscribes and unsubscribes, whose
+  // refusal would leave the liveness and clean-up checks nothing to hold on to).
+  void answer(unsigned pick, bool refuse = false);
   void produce();
+  // Something nobody waits for: an answer to an id never sent, a notification of no subscription.
+  void stray(unsigned pick, unsigned which);
   void notify_pending(unsigned pick);
   void health(unsigned mask);
   void advance(milliseconds by);
@@ -191,6 +195,7 @@ class Cluster {
   model::Chain chain_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t next_tx_ = 1;
+  std::uint64_t channel_messages_ = 0;  // ToChannel actions carried out
   TimePoint now_ = TimePoint{} + std::chrono::hours(1000);
   std::string violation_;
 };

@@ -116,7 +116,7 @@ json Cluster::node_result(std::size_t node, SocketId socket, NodeSocket& state, 
   return nullptr;
 }
 
-void Cluster::answer(unsigned pick) {
+void Cluster::answer(unsigned pick, bool refuse) {
   std::vector<std::tuple<std::size_t, SocketId, std::size_t>> waiting;
   for (std::size_t node = 0; node < kNodes; ++node) {
     for (const auto& [socket, state] : sockets_[node]) {
@@ -130,9 +130,30 @@ void Cluster::answer(unsigned pick) {
   const json request = std::move(state.inbox[index]);
   state.inbox.erase(state.inbox.begin() + static_cast<std::ptrdiff_t>(index));
   node_ids_[node].erase(request["id"].get<std::uint64_t>());
-  const json reply = {{"jsonrpc", "2.0"}, {"id", request["id"]}, {"result", node_result(node, socket, state, request)}};
+  const auto method = request.value("method", std::string{});
+  json reply = {{"jsonrpc", "2.0"}, {"id", request["id"]}};
+  if (refuse && method != "eth_subscribe" && method != "eth_unsubscribe") {
+    reply["error"] = {{"code", -32000}, {"message", "refused"}};
+  } else {
+    reply["result"] = node_result(node, socket, state, request);
+  }
   muxes_[node].socket_text(socket, reply.dump());
   settle();
+}
+
+void Cluster::stray(unsigned pick, unsigned which) {
+  const auto open = sockets_where([](const NodeSocket& s) { return s.open; });
+  if (open.empty()) return;
+  const auto [node, socket] = open[pick % open.size()];
+  static const std::string texts[] = {
+      R"({"jsonrpc":"2.0","id":987654321,"result":"0x0"})",
+      R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0xdead","result":"0x1"}})",
+      R"({"jsonrpc":"2.0","id":"x","result":1})",
+  };
+  const auto before = channel_messages_;
+  muxes_[node].socket_text(socket, texts[which % std::size(texts)]);
+  settle();
+  if (channel_messages_ != before) fail("I2: a message nobody waits for reached a channel: " + texts[which % std::size(texts)]);
 }
 
 void Cluster::notify(std::size_t node, SocketId socket, const std::string& upstream_id, const json& result) {

@@ -20,7 +20,7 @@ namespace {
 
 enum class SharedOp {
   request, read_block, subscribe, unsubscribe, leave, socket_open, socket_lost, answer, produce, notify_pending,
-  health, advance,
+  health, advance, refuse, stray,
 };
 
 struct SharedPlan {};  // nothing to plan: every choice resolves against the Cluster when it runs
@@ -43,7 +43,9 @@ struct SharedStep : rc::state::Command<SharedPlan, Cluster> {
                                                 {3, SharedOp::produce},
                                                 {2, SharedOp::notify_pending},
                                                 {2, SharedOp::health},
-                                                {3, SharedOp::advance}})),
+                                                {3, SharedOp::advance},
+                                                {2, SharedOp::refuse},
+                                                {1, SharedOp::stray}})),
         a(0),
         b(0) {
     // One draw for both numbers: under ASan, generating is a fair share of the run time.
@@ -67,13 +69,16 @@ struct SharedStep : rc::state::Command<SharedPlan, Cluster> {
       case SharedOp::notify_pending: cluster.notify_pending(a); break;
       case SharedOp::health: cluster.health(1 + a % 7); break;
       case SharedOp::advance: cluster.advance(milliseconds(kAdvanceMs[a % std::size(kAdvanceMs)])); break;
+      case SharedOp::refuse: cluster.answer(a, true); break;
+      case SharedOp::stray: cluster.stray(a, b); break;
     }
     if (!cluster.violation().empty()) RC_FAIL(cluster.violation());
   }
 
   void show(std::ostream& os) const override {
     static constexpr const char* kNames[] = {"request", "read_block", "subscribe", "unsubscribe", "leave", "socket_open",
-                                             "socket_lost", "answer", "produce", "notify_pending", "health", "advance"};
+                                             "socket_lost", "answer", "produce", "notify_pending", "health", "advance",
+                                             "refuse",      "stray"};
     os << kNames[static_cast<int>(op)] << "(" << a << ", " << b << ")";
   }
 };
