@@ -167,6 +167,10 @@ bool Cluster::run_mux(std::size_t node) {
 void Cluster::on_channel_send(ChannelTrack& track, ChannelId channel, const std::string& text) {
   // Most texts are plain requests: a look for the few members that matter spares a parse (ASan
   // makes parsing the bulk of the run time).
+  // The core numbers what it sends; each number must be answered once (a merged fetch too).
+  if (const auto id = model::raw_id(text); id && !track.waiting.insert(*id).second) {
+    fail("a session sent one id twice on a channel: " + text);
+  }
   if (const auto at = text.find(R"({"seq":)"); at != std::string::npos) {
     seq_channel_[std::strtoull(text.c_str() + at + 7, nullptr, 10)] = channel;
     return;
@@ -197,6 +201,7 @@ void Cluster::to_channel(ChannelId channel, const std::string& text) {
   if (at == std::string::npos) {
     const auto id = model::raw_id(text);
     if (!id) return fail("a channel got an answer without an id" + where());
+    if (track.waiting.erase(*id) == 0) return fail("a channel got an answer to no message it is waiting on" + where());
     if (auto sub = track.subscribing.find(*id); sub != track.subscribing.end()) {
       const auto doc = json::parse(text, nullptr, false);
       if (doc.contains("result") && doc["result"].is_string()) {

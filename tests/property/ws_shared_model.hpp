@@ -89,6 +89,7 @@ struct ChannelTrack {
   ConnectionId connection = 0;
   std::size_t node = 0;
   bool up = false;
+  std::set<std::string> waiting;                    // raw ids sent and not answered yet
   std::map<std::string, SubKind> subscribing;       // raw id of an eth_subscribe sent -> kind
   std::map<std::string, std::string> unsubscribing;  // raw id of an eth_unsubscribe -> alias
   std::map<std::string, SubKind> aliases;           // subscription ids the channel holds
