@@ -77,6 +77,18 @@ void Cluster::drain() {
       }
     }
   }
+  // Bounded by what the sessions hold: once everything is answered, the multiplexer keeps no
+  // flight, and exactly the channels and sockets the sessions and the node still have.
+  for (std::size_t node = 0; node < kNodes && violation_.empty(); ++node) {
+    const auto open = static_cast<std::size_t>(std::count_if(
+        channels_.begin(), channels_.end(), [&](const auto& entry) { return entry.second.node == node; }));
+    const auto& m = muxes_[node];
+    if (m.in_flight() != 0 || m.channels() != open || m.sockets() != sockets_[node].size()) {
+      fail("the multiplexer of node " + std::to_string(node) + " holds " + std::to_string(m.in_flight()) +
+           " flights, " + std::to_string(m.channels()) + " channels (" + std::to_string(open) + " open), " +
+           std::to_string(m.sockets()) + " sockets (" + std::to_string(sockets_[node].size()) + " at the node) after draining");
+    }
+  }
 }
 
 void Cluster::check_live() {
