@@ -172,7 +172,9 @@ void Cluster::on_client_answer(std::size_t session, const std::string& text, con
     switch (expect.kind) {
       case ExpectKind::subscribe:
         if (error) {
-          client.may_orphan = true;  // a subscribe that timed out may still be made on the node
+          // A subscribe that timed out (or was cut off) may still be made on the node; one refused
+          // for a limit (-32005) never left the proxy.
+          client.may_orphan = client.may_orphan || message["error"].value("code", 0) != -32005;
           return;
         }
         if (!model::minted_shape(result) || !minted_.insert(result.get<std::string>()).second) {
