@@ -21,6 +21,10 @@ constexpr std::size_t kPool = 2;      // [websocket] upstream_connections
 constexpr std::size_t kDistinct = 2;  // newHeads, and logs (every fourth session)
 constexpr std::uint64_t kGap = 5;     // blocks the sessions miss while the primary stalls before it dies
 
+std::uint64_t head_number(const json& result) {
+  return jsonrpc::from_quantity(result.value("number", "")).value_or(0);
+}
+
 // One fleet client's stream, folded in message by message.
 struct Stream {
   std::size_t folded = 0;
@@ -56,7 +60,7 @@ struct Stream {
   }
   bool subscribed(bool wants_logs) const { return !heads_id.empty() && (!wants_logs || !logs_id.empty()); }
   std::uint64_t last_head() const {
-    return heads.empty() ? 0 : jsonrpc::from_quantity(heads.back().value("number", "")).value_or(0);
+    return heads.empty() ? 0 : head_number(heads.back());
   }
   // Each head follows the one before it: no gap, no repeat.
   std::string breaks() const {
@@ -153,6 +157,58 @@ TEST(WsSharedUpstream, SessionsShareAFewSocketsAndOneSubscriptionPerKindThroughA
   EXPECT_LT(calls(backup, "eth_getLogs"), kFleet / 4) << backup.dump();
   EXPECT_GE(c.metric("vixy_ws_backfilled_total{kind=\"newHeads\"}"), static_cast<double>(kFleet * kGap));
   EXPECT_EQ(c.metric("vixy_ws_unfilled_gaps_total{kind=\"newHeads\"}"), 0);
+}
+
+// One client stops reading while its answers (20 MiB) and another client's heads arrive on the one
+// socket both share: the socket's reader must go on reading, queueing the stuck client's share in
+// its own backlog, so the other client keeps getting every head as the node makes it.
+TEST(WsSharedUpstream, AClientThatStopsReadingDoesNotHoldUpTheOthersOnItsSocket) {
+  ClusterOptions options;
+  // One socket, so the two clients share it; the stuck client stays stuck for the whole test (no
+  // backlog or write deadline closes it before the checks are done).
+  options.extra_toml =
+      "[server]\nclient_write_timeout_ms = 60000\n[websocket]\nupstream_connections = 1\n"
+      "max_client_backlog_bytes = 268435456\n";
+  WsCluster c(options);
+  ASSERT_TRUE(c.open());
+  std::string heads = c.ws.subscribe("\"heads\"", json::array({"newHeads"}));
+  ASSERT_FALSE(heads.empty());
+
+  // Every eth_call is answered with 512 KiB (an error whose message is that long: cheap for the node).
+  json big{{"method", "eth_call"}, {"error", {{"code", -32000}, {"message", std::string(512 * 1024, 'x')}}}};
+  ASSERT_TRUE(c.admin("el-primary", "/method", big.dump()));
+  RpcWs stuck;
+  ASSERT_TRUE(c.connect(stuck));
+  for (int id = 1; id <= 40; ++id) ASSERT_TRUE(stuck.send(request_text(std::to_string(id), "eth_call")));
+  // The kernel holds a few MiB of what stuck does not read; the rest waits in vixy.
+  ASSERT_TRUE(chaos::wait_until(
+      [&] {
+        c.ws.observe(50ms);
+        return c.metric("vixy_ws_buffered_bytes") >= 8.0 * 1024 * 1024;
+      },
+      30s))
+      << "the stuck client's answers never piled up in vixy: " << c.metric("vixy_ws_buffered_bytes");
+  EXPECT_LE(c.node_state("el-primary").value("ws_connections", SIZE_MAX), 1u) << "the clients do not share a socket";
+
+  // Meanwhile the other client sees each new head the node makes (200 ms apart), and its requests
+  // are answered.
+  for (int round = 0; round < 5; ++round) {
+    std::uint64_t made = c.node_head("el-primary");
+    ASSERT_GT(made, 0u);
+    EXPECT_TRUE(c.ws.pump_until(
+        [&] {
+          auto results = c.ws.results_of(heads);
+          return !results.empty() && head_number(results.back()) >= made;
+        },
+        5s))
+        << "head " << made << " did not reach the client that reads, round " << round;
+  }
+  auto chain = c.ws.call("\"chain\"", "eth_chainId");
+  ASSERT_TRUE(chain.has_value());
+  EXPECT_TRUE((*chain)["result"].is_string()) << chain->dump();
+  EXPECT_TRUE(c.ws.notified_only_under(heads));
+  EXPECT_EQ(c.metric(R"(vixy_ws_slow_clients_closed_total{reason="write_timeout"})"), 0)
+      << "the stuck client was closed before the checks ran: they saw no stall";
 }
 
 }  // namespace
