@@ -99,17 +99,16 @@ void Multiplexer::send(ChannelId channel, std::string_view text) {
     std::string key = method;
     key += '\n';
     key += params;
-    if (auto shared = single_flight_.find(key); shared != single_flight_.end()) {
-      in_flight_.at(shared->second).askers.push_back(std::move(flight.askers.front()));
+    if (InFlight* shared = joinable(key)) {
+      shared->askers.push_back(std::move(flight.askers.front()));
       ++counters_.fetches_shared;
       return;
     }
-    flight.single_flight = key;
+    flight.single_flight = std::move(key);
     flight.text = std::string(text);
     flight.id_begin = view.id->begin;
     flight.id_end = view.id->end;
-    ++counters_.single_flight_sent;
-    single_flight_[key] = transmit(std::move(flight), text, view.id->begin, view.id->end);
+    send_single_flight(std::move(flight));
     return;
   }
   transmit(std::move(flight), text, view.id->begin, view.id->end);
@@ -161,6 +160,7 @@ bool Multiplexer::unsubscribe(Channel& state, std::string_view id, std::string_v
 void Multiplexer::add_alias(std::uint64_t number, const std::string& alias, ChannelId channel) {
   Shared& shared = shared_.at(number);
   shared.aliases[alias] = channel;
+  if (!shared.block.empty()) shared.joined_mid_block.insert(alias);
   aliases_[alias] = number;
   channels_.at(channel).aliases.insert(alias);
   ++subscribers_by_kind_[static_cast<std::size_t>(shared.kind)];
@@ -177,6 +177,7 @@ void Multiplexer::drop_alias(const std::string& alias) {
     channel->second.aliases.erase(alias);
   }
   shared.aliases.erase(alias);
+  shared.joined_mid_block.erase(alias);
   if (shared.aliases.empty()) end_shared(number, /*tell_node=*/true);
 }
 
@@ -290,13 +291,26 @@ void Multiplexer::remove_socket(SocketId socket) {
 void Multiplexer::resend_elsewhere(InFlight flight) {
   std::erase_if(flight.askers, [this](const Asker& asker) { return !alive(asker); });
   if (flight.askers.empty()) return;
-  if (single_flight_.contains(flight.single_flight)) {
-    // An identical fetch went out meanwhile: join it.
-    auto& current = in_flight_.at(single_flight_.at(flight.single_flight));
-    for (auto& asker : flight.askers) current.askers.push_back(std::move(asker));
+  if (InFlight* current = joinable(flight.single_flight)) {
+    // An identical fetch went out since the last read: join it.
+    for (auto& asker : flight.askers) current->askers.push_back(std::move(asker));
     return;
   }
   flight.socket = channels_.at(flight.askers.front().channel).socket;
+  send_single_flight(std::move(flight));
+}
+
+Multiplexer::InFlight* Multiplexer::joinable(const std::string& single_flight) {
+  auto found = single_flight_.find(single_flight);
+  if (found == single_flight_.end()) return nullptr;
+  InFlight& flight = in_flight_.at(found->second);
+  return flight.reads_before == reads_ ? &flight : nullptr;
+}
+
+// Becomes the flight that later identical fetches join (an older one still in flight keeps its
+// askers and is answered to them).
+void Multiplexer::send_single_flight(InFlight flight) {
+  flight.reads_before = reads_;
   std::string text = flight.text;
   std::string key = flight.single_flight;
   std::size_t begin = flight.id_begin, end = flight.id_end;
@@ -307,6 +321,7 @@ void Multiplexer::resend_elsewhere(InFlight flight) {
 void Multiplexer::socket_text(SocketId socket, std::string_view text) {
   auto it = sockets_.find(socket);
   if (it == sockets_.end() || !it->second.open) return;
+  ++reads_;
   // Whole-text validation is the session's (it decides what a broken answer means for its client);
   // here only the id is located, tolerating a text that breaks off later.
   auto id = raw::member_before_break(text, "id");
@@ -322,7 +337,10 @@ void Multiplexer::socket_text(SocketId socket, std::string_view text) {
   }
   InFlight done = std::move(flight->second);
   in_flight_.erase(flight);
-  if (!done.single_flight.empty()) single_flight_.erase(done.single_flight);
+  if (!done.single_flight.empty()) {
+    auto key = single_flight_.find(done.single_flight);
+    if (key != single_flight_.end() && key->second == *number) single_flight_.erase(key);
+  }
   switch (done.kind) {
     case Kind::internal:
       return;
@@ -377,7 +395,18 @@ void Multiplexer::on_notification(SocketId socket, std::string_view text) {
     ++counters_.stray;
     return;
   }
-  for (const auto& [alias, channel] : shared_.at(found->second).aliases) {
+  Shared& shared = shared_.at(found->second);
+  if (shared.kind == gapless::Kind::logs) {
+    auto result = raw::member(params->of(text), "result");
+    auto hash = result ? raw::member(result->of(params->of(text)), "blockHash") : std::nullopt;
+    std::string_view block = hash ? hash->of(result->of(params->of(text))) : std::string_view{};
+    if (block != shared.block) {
+      shared.block = std::string(block);
+      shared.joined_mid_block.clear();
+    }
+  }
+  for (const auto& [alias, channel] : shared.aliases) {
+    if (shared.joined_mid_block.contains(alias)) continue;
     actions_.push_back(ToChannel{channel, raw::splice(text, absolute, json_string(alias))});
   }
 }

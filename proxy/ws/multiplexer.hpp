@@ -14,11 +14,16 @@
 //     params) share one upstream subscription. Each channel subscription gets an alias of its own
 //     (a session may subscribe twice to the same thing), and a notification is delivered to each
 //     alias with only the subscription id spliced. The upstream subscription ends when its last
-//     alias is unsubscribed or its channel leaves.
+//     alias is unsubscribed or its channel leaves. An alias joining a logs subscription while a
+//     block's logs are arriving starts with the next block (a client's first block is whole).
 //   * Single flight. Identical fetches of the kinds sessions make after a switch (block headers,
 //     logs, the block number) that are in flight at once go to the node once; every asker gets the
 //     answer under its own id. This is what turns a failover's backfill herd into one fetch per
-//     block.
+//     block. A fetch joins one in flight only if nothing has been read from the node since that
+//     one was sent: its answer then reflects everything the joining session can have seen, as an
+//     answer to a request of its own would (a head asked for before a block's logs arrived is
+//     older than those logs, and a session that joined their subscription later would fill its
+//     gap only up to that head and miss the block).
 //   * Loss. A socket that closes takes its channels with it (each gets ChannelDown, which the
 //     session treats as upstream_lost and handles as it always did). A shared fetch whose socket
 //     died is sent again on the socket of an asker that is still connected.
@@ -137,6 +142,7 @@ class Multiplexer {
     std::string single_flight;  // its key in single_flight_; empty: not shared
     std::string text;           // single flight: the message, sent again if its socket dies
     std::size_t id_begin = 0, id_end = 0;  // where the id is in `text`
+    std::uint64_t reads_before = 0;        // single flight: reads_ when it was sent
     std::uint64_t shared = 0;   // subscribe: the upstream subscription it creates
   };
   struct Shared {
@@ -146,6 +152,11 @@ class Multiplexer {
     std::string upstream_id;  // empty until the node answered the subscribe
     std::uint64_t subscribing = 0;  // the subscribe in flight until then
     std::map<std::string, ChannelId> aliases;
+    // logs: the blockHash of the last notification, and the aliases that joined after it came. A
+    // node sends a block's logs one message each; an alias joining between two of them starts
+    // with the next block, as the node's own subscription would start at a block's beginning.
+    std::string block;
+    std::set<std::string> joined_mid_block;
   };
 
   void subscribe(ChannelId channel, Channel& state, std::string id, std::string_view text,
@@ -160,6 +171,8 @@ class Multiplexer {
   void remove_socket(SocketId socket);
   void resend_elsewhere(InFlight flight);
   bool alive(const Asker& asker) const { return channels_.contains(asker.channel); }
+  InFlight* joinable(const std::string& single_flight);
+  void send_single_flight(InFlight flight);
   SocketId pick_socket();
   std::string mint_alias();
 
@@ -167,7 +180,8 @@ class Multiplexer {
   std::map<SocketId, Socket> sockets_;
   std::map<ChannelId, Channel> channels_;
   std::map<std::uint64_t, InFlight> in_flight_;                    // by the id sent to the node
-  std::unordered_map<std::string, std::uint64_t> single_flight_;  // method + params -> in flight
+  std::unordered_map<std::string, std::uint64_t> single_flight_;  // method + params -> newest in flight
+  std::uint64_t reads_ = 0;  // messages read from the node's sockets so far
   std::map<std::uint64_t, Shared> shared_;
   std::map<std::pair<SocketId, std::string>, std::uint64_t> shared_by_key_;
   std::unordered_map<std::string, std::uint64_t> aliases_;  // alias -> shared

@@ -209,6 +209,73 @@ TEST_F(Mux, IdenticalFetchesInFlightGoToTheNodeOnceAndAnswerEveryAsker) {
   EXPECT_EQ(to_node().size(), 1u);
 }
 
+// The incident of a shared logs subscription: channel 1's head query goes out, then the logs of a
+// new block arrive; channel 2, which joins the subscription only after them, asks for the head to
+// fill its gap. Joining the first query would give it a head older than the block it never got.
+TEST_F(Mux, AFetchDoesNotJoinOneSentBeforeAMessageWasRead) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2});
+  m.send(1, request(1, "eth_subscribe", json::array({"logs", json::object()})));
+  auto subscribe = to_node();
+  ASSERT_EQ(subscribe.size(), 1u);
+  m.socket_text(subscribe[0].socket, answer(subscribe[0].message["id"], R"("0xup")"));
+  m.send(1, request(2, "eth_blockNumber", json::array()));
+  auto first = to_node();
+  ASSERT_EQ(first.size(), 1u);
+  m.socket_text(first[0].socket, notification("0xup", R"({"blockNumber":"0x11","logIndex":"0x0"})"));
+  m.send(2, request(1, "eth_subscribe", json::array({"logs", json::object()})));
+  m.send(2, request(2, "eth_blockNumber", json::array()));
+  auto second = to_node();
+  ASSERT_EQ(second.size(), 1u) << "channel 2 joined a head query older than what it may have seen";
+  EXPECT_EQ(second[0].message["method"], "eth_blockNumber");
+  // With nothing read since, the next identical fetch joins the newest one.
+  m.send(1, request(3, "eth_blockNumber", json::array()));
+  EXPECT_TRUE(to_node().empty());
+  m.socket_text(first[0].socket, answer(first[0].message["id"], R"("0x10")"));
+  m.socket_text(second[0].socket, answer(second[0].message["id"], R"("0x11")"));
+  auto got = to_channels();
+  ASSERT_GE(got[1].size(), 2u);
+  EXPECT_EQ(std::vector<std::string>(got[1].end() - 2, got[1].end()),
+            (std::vector<std::string>{answer(2, R"("0x10")"), answer(3, R"("0x11")")}));
+  ASSERT_FALSE(got[2].empty());
+  EXPECT_EQ(got[2].back(), answer(2, R"("0x11")"));
+}
+
+// A node's own logs subscription starts at a block's beginning; a shared one joined between two
+// logs of a block must too, or the client's first block lacks its first logs (I7).
+TEST_F(Mux, AChannelJoiningLogsMidBlockStartsWithTheNextBlock) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2});
+  m.send(1, request(1, "eth_subscribe", json::array({"logs", json::object()})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 1u);
+  mux::SocketId socket = sent[0].socket;
+  m.socket_text(socket, answer(sent[0].message["id"], R"("0xup")"));
+  auto log = [](const char* block, int index) {
+    return R"({"blockHash":")" + std::string(block) + R"(","logIndex":")" + std::to_string(index) + R"("})";
+  };
+  m.socket_text(socket, notification("0xup", log("0xa", 0)));
+  m.send(2, request(1, "eth_subscribe", json::array({"logs", json::object()})));
+  EXPECT_TRUE(to_node().empty()) << "the subscription is shared";
+  m.socket_text(socket, notification("0xup", log("0xa", 1)));
+  m.socket_text(socket, notification("0xup", log("0xb", 0)));
+  auto got = to_channels();
+  auto logs_of = [](const std::vector<std::string>& texts) {
+    std::vector<std::string> out;
+    for (const auto& text : texts) {
+      json body = json::parse(text);
+      if (body.contains("params")) out.push_back(body["params"]["result"].dump());
+    }
+    return out;
+  };
+  EXPECT_EQ(logs_of(got[1]), (std::vector<std::string>{json::parse(log("0xa", 0)).dump(),
+                                                        json::parse(log("0xa", 1)).dump(),
+                                                        json::parse(log("0xb", 0)).dump()}));
+  EXPECT_EQ(logs_of(got[2]), std::vector<std::string>{json::parse(log("0xb", 0)).dump()});
+}
+
 TEST_F(Mux, OtherRequestsAreNeverMerged) {
   mux::Multiplexer one{mux::Settings{1}};
   m = std::move(one);
