@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report  # noqa: E402  (bench/report.py: the markdown tables)
@@ -102,6 +103,14 @@ def on_signal(number, _frame):
 def listening(child, what):
     match = child.wait_log(rf"msg=listening what={what} addr=(127\.0\.0\.1:\d+)")
     return match.group(1)
+
+
+def admin_post(addr, path):
+    """POSTs an empty JSON body to a fake node's admin API; raises unless it answered 200."""
+    request = urllib.request.Request(f"http://{addr}{path}", data=b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{addr}{path}: HTTP {response.status}")
 
 
 def free_port():
@@ -280,15 +289,20 @@ http {{
 
     def memory_phase(self, fake, backup):
         fd_limit = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)[0]
+        # Every session subscribes to newHeads; with the nodes' blocks paused it then stays idle (no
+        # notification waits unread in vixy for a client that is only being held open).
+        for node in (fake, backup):
+            admin_post(node.admin, "/pause")
         for wanted in self.args.sessions:
-            # vixy holds two sockets per session (client and upstream); stay under its descriptor limit.
-            sessions = min(wanted, (fd_limit - 200) // 2)
+            # vixy holds one socket per session (upstream sockets are pooled per node) and the
+            # holder one; stay under the descriptor limit.
+            sessions = min(wanted, fd_limit - 200)
             for repeat in range(self.args.repeats):
                 vixy = self.vixy(fake, backup, name="vixy-memory")
                 time.sleep(0.3)
                 base = vixy.rss_kib()
                 holder = Child("ws-idle", [f"{self.bin}/bench/vixy-loadgen", "ws-idle", "--target", vixy.addr,
-                                           "--sessions", str(sessions)], self.work, self.cpu_rest)
+                                           "--sessions", str(sessions), "--subscribe", "1"], self.work, self.cpu_rest)
                 line = holder.proc.stdout.readline()
                 ready = json.loads(line) if line else {"ready": 0, "failed": sessions}
                 time.sleep(0.5)  # let the last sessions' buffers settle
@@ -300,6 +314,8 @@ http {{
                 self.record(phase="memory", wanted=wanted, sessions=sessions, repeat=repeat, fd_limit=fd_limit,
                             result={"base_kib": base, "rss_kib": rss,
                                     "per_session_kib": (rss - base) / sessions})
+        for node in (fake, backup):
+            admin_post(node.admin, "/resume")
 
     def failover_phase(self, fake, backup, vixy):
         a = self.args

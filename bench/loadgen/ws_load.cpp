@@ -171,20 +171,27 @@ struct IdleRun {
   std::string path;
   int remaining = 0;  // sessions still opening
   int ready = 0, failed = 0;
+  bool subscribe = false;
   std::vector<std::unique_ptr<net::WsClient>> sessions;
 };
 
-// One request per session proves the proxy has connected it upstream before memory is measured.
+// One round trip proves the proxy has connected the session upstream before memory is measured;
+// with --subscribe it is an eth_subscribe to newHeads (the script pauses the node's blocks, so the
+// session stays idle and no notification waits unread).
+asio::awaitable<bool> round_trip(net::WsClient& ws, const std::string& request) {
+  beast::error_code write_ec = co_await ws.write(request);
+  if (write_ec) co_return false;
+  auto [read_ec, answer] = co_await ws.read();
+  co_return !read_ec && answer.find("\"error\"") == std::string::npos;
+}
+
 asio::awaitable<void> idle_opener(IdleRun& run, int count) {
-  const std::string request = body_of("blockNumber");
+  const std::string request =
+      run.subscribe ? R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]})" : body_of("blockNumber");
   for (int i = 0; i < count; ++i) {
     auto ws = std::make_unique<net::WsClient>(co_await asio::this_coro::executor);
     bool ok = co_await ws_open(*ws, run.target, run.path);
-    if (ok) {
-      beast::error_code write_ec = co_await ws->write(request);
-      auto [read_ec, answer] = co_await ws->read();
-      ok = !write_ec && !read_ec;
-    }
+    if (ok) ok = co_await round_trip(*ws, request);
     if (ok) {
       ++run.ready;
       run.sessions.push_back(std::move(ws));
@@ -193,7 +200,7 @@ asio::awaitable<void> idle_opener(IdleRun& run, int count) {
     }
   }
   if (--run.remaining == 0) {
-    json out{{"mode", "ws-idle"}, {"ready", run.ready}, {"failed", run.failed}};
+    json out{{"mode", "ws-idle"}, {"ready", run.ready}, {"failed", run.failed}, {"subscribed", run.subscribe}};
     std::cout << out.dump() << std::endl;
   }
 }
@@ -204,6 +211,7 @@ int run_ws_idle(const Options& options) {
   IdleRun run;
   run.target = options.endpoint("target");
   run.path = options.text("path", "/el/ws");
+  run.subscribe = options.number("subscribe", 0) != 0;
   int sessions = static_cast<int>(options.number("sessions", 1000));
   int openers = std::min(sessions, 64);
   asio::io_context io(1);
