@@ -56,7 +56,9 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   backlog_limits_.process = config.server.max_buffered_bytes;
   if (initial) candidates_ = routing::el_candidates(initial->el);
   for (std::size_t node = 0; node < nodes_.size(); ++node) {
-    muxes_.push_back(std::make_unique<NodeMux>(*this, node, ws.upstream_connections));
+    // Twice the request timeout: no session still waits for what the multiplexer then forgets.
+    mux::Settings shared{ws.upstream_connections, 2 * settings_.request_timeout};
+    muxes_.push_back(std::make_unique<NodeMux>(*this, node, shared));
   }
 }
 

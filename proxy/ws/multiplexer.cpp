@@ -94,7 +94,7 @@ void Multiplexer::send(ChannelId channel, std::string_view text) {
 
   InFlight flight;
   flight.socket = state.socket;
-  flight.askers.push_back(Asker{channel, std::move(id), {}});
+  flight.askers.push_back(Asker{channel, std::move(id), {}, now_});
   if (single_flight_method(method)) {
     std::string key = method;
     key += '\n';
@@ -122,7 +122,7 @@ void Multiplexer::subscribe(ChannelId channel, Channel& state, std::string id, s
     ++counters_.subscribes_shared;
     Shared& shared = shared_.at(found->second);
     if (shared.upstream_id.empty()) {  // its subscribe is still in flight: wait for the same answer
-      in_flight_.at(shared.subscribing).askers.push_back(Asker{channel, std::move(id), std::move(alias)});
+      in_flight_.at(shared.subscribing).askers.push_back(Asker{channel, std::move(id), std::move(alias), now_});
       return;
     }
     add_alias(found->second, alias, channel);
@@ -139,7 +139,7 @@ void Multiplexer::subscribe(ChannelId channel, Channel& state, std::string id, s
   flight.kind = Kind::subscribe;
   flight.socket = state.socket;
   flight.shared = number;
-  flight.askers.push_back(Asker{channel, std::move(id), std::move(alias)});
+  flight.askers.push_back(Asker{channel, std::move(id), std::move(alias), now_});
   auto id_span = raw::view_message(text).id.value();
   shared.subscribing = transmit(std::move(flight), text, id_span.begin, id_span.end);
 }
@@ -226,6 +226,7 @@ void Multiplexer::close(ChannelId channel) {
 std::uint64_t Multiplexer::transmit(InFlight flight, std::string_view text, std::size_t id_begin,
                                     std::size_t id_end) {
   std::uint64_t id = next_id_++;
+  flight.sent = now_;
   actions_.push_back(ToSocket{flight.socket, raw::splice(text, raw::Span{id_begin, id_end}, std::to_string(id))});
   ++counters_.sent;
   in_flight_.emplace(id, std::move(flight));
@@ -286,6 +287,35 @@ void Multiplexer::remove_socket(SocketId socket) {
   }
   sockets_.erase(socket);
   for (auto& flight : orphans) resend_elsewhere(std::move(flight));
+}
+
+void Multiplexer::advance(Clock::time_point now) {
+  now_ = now;
+  if (now_ < next_sweep_) return;
+  next_sweep_ = now_ + settings_.forget_after / 4;
+  forget_stale();
+}
+
+void Multiplexer::forget_stale() {
+  auto stale = [this](Clock::time_point at) { return now_ - at > settings_.forget_after; };
+  std::vector<std::uint64_t> ended;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    InFlight& flight = it->second;
+    std::erase_if(flight.askers, [&](const Asker& asker) { return stale(asker.at); });
+    if (!flight.askers.empty() || !stale(flight.sent)) {
+      ++it;
+      continue;
+    }
+    if (!flight.single_flight.empty()) {
+      auto key = single_flight_.find(flight.single_flight);
+      if (key != single_flight_.end() && key->second == it->first) single_flight_.erase(key);
+    }
+    if (flight.kind == Kind::subscribe) ended.push_back(flight.shared);
+    ++counters_.forgotten;
+    it = in_flight_.erase(it);
+  }
+  // A subscribe the node never answered: the next asker subscribes afresh.
+  for (std::uint64_t number : ended) end_shared(number, /*tell_node=*/false);
 }
 
 void Multiplexer::resend_elsewhere(InFlight flight) {

@@ -39,6 +39,7 @@
 // bounds); I6 and I7 stay the session's decisions, fed the same answers a dedicated socket gives.
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -57,8 +58,14 @@ namespace vixy::ws::mux {
 using ChannelId = std::uint64_t;  // chosen by the adapter, unique while open
 using SocketId = std::uint64_t;   // allocated here
 
+using Clock = std::chrono::steady_clock;
+
 struct Settings {
   std::size_t max_sockets = 4;  // [websocket] upstream_connections
+  // A request unanswered this long after its last asker asked is forgotten (its late answer is
+  // stray): by then every session has given up on it (request_timeout), and a node that answers
+  // pings but never some requests must not grow the multiplexer without bound (I5).
+  Clock::duration forget_after = std::chrono::minutes(2);
 };
 
 // ---- actions ----
@@ -90,6 +97,7 @@ struct Counters {
   std::uint64_t subscribes_shared = 0;   // subscribes answered by an existing upstream subscription
   std::uint64_t single_flight_sent = 0;  // fetches of the shareable kinds sent to the node
   std::uint64_t stray = 0;               // node messages nobody waits for
+  std::uint64_t forgotten = 0;           // requests dropped unanswered after forget_after
 };
 
 class Multiplexer {
@@ -108,6 +116,9 @@ class Multiplexer {
   void socket_lost(SocketId socket);
 
   std::vector<Action> take_actions();
+  // The time now, before each batch of events: requests are stamped with it and, every so
+  // often, those past forget_after are dropped. Without it nothing is ever forgotten.
+  void advance(Clock::time_point now);
 
   // ---- observation ----
   std::size_t sockets() const { return sockets_.size(); }
@@ -133,6 +144,7 @@ class Multiplexer {
     ChannelId channel = 0;
     std::string id;     // the channel's id, raw JSON text
     std::string alias;  // subscribe: what the channel is told its subscription is
+    Clock::time_point at{};  // when it asked
   };
   enum class Kind : std::uint8_t { request, subscribe, internal };
   struct InFlight {
@@ -143,6 +155,7 @@ class Multiplexer {
     std::string text;           // single flight: the message, sent again if its socket dies
     std::size_t id_begin = 0, id_end = 0;  // where the id is in `text`
     std::uint64_t reads_before = 0;        // single flight: reads_ when it was sent
+    Clock::time_point sent{};
     std::uint64_t shared = 0;   // subscribe: the upstream subscription it creates
   };
   struct Shared {
@@ -170,6 +183,7 @@ class Multiplexer {
   void on_notification(SocketId socket, std::string_view text);
   void remove_socket(SocketId socket);
   void resend_elsewhere(InFlight flight);
+  void forget_stale();
   bool alive(const Asker& asker) const { return channels_.contains(asker.channel); }
   InFlight* joinable(const std::string& single_flight);
   void send_single_flight(InFlight flight);
@@ -182,6 +196,8 @@ class Multiplexer {
   std::map<std::uint64_t, InFlight> in_flight_;                    // by the id sent to the node
   std::unordered_map<std::string, std::uint64_t> single_flight_;  // method + params -> newest in flight
   std::uint64_t reads_ = 0;  // messages read from the node's sockets so far
+  Clock::time_point now_{};
+  Clock::time_point next_sweep_{};
   std::map<std::uint64_t, Shared> shared_;
   std::map<std::pair<SocketId, std::string>, std::uint64_t> shared_by_key_;
   std::unordered_map<std::string, std::uint64_t> aliases_;  // alias -> shared

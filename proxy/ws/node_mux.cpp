@@ -29,8 +29,8 @@ struct NodeMux::Socket {
   bool open = false;
 };
 
-NodeMux::NodeMux(Hub& hub, std::size_t node, std::size_t max_sockets)
-    : hub_(hub), node_(node), core_(mux::Settings{max_sockets}) {}
+NodeMux::NodeMux(Hub& hub, std::size_t node, mux::Settings settings)
+    : hub_(hub), node_(node), core_(settings) {}
 
 NodeMux::~NodeMux() {
   for (auto& [id, socket] : sockets_) {
@@ -42,17 +42,20 @@ NodeMux::~NodeMux() {
 
 void NodeMux::open(mux::ChannelId channel, ChannelOwner& owner, ConnectionId connection) {
   owners_[channel] = Owner{&owner, connection};
+  core_.advance(mux::Clock::now());
   core_.open(channel);
   process();
 }
 
 void NodeMux::send(mux::ChannelId channel, std::string_view text) {
+  core_.advance(mux::Clock::now());
   core_.send(channel, text);
   process();
 }
 
 void NodeMux::close(mux::ChannelId channel) {
   owners_.erase(channel);
+  core_.advance(mux::Clock::now());
   core_.close(channel);
   process();
 }
@@ -114,6 +117,7 @@ void NodeMux::socket_lost(Socket& socket) {
   socket.client.abort();
   socket.wake.cancel();
   sockets_.erase(socket.id);
+  core_.advance(mux::Clock::now());
   core_.socket_lost(socket.id);
   process();
 }
@@ -131,6 +135,7 @@ asio::awaitable<void> NodeMux::run_socket(std::shared_ptr<Socket> socket) {
     }
     socket->open = true;
     asio::co_spawn(self.hub_.executor(), write_socket(socket), log::report_exception("websocket upstream writer"));
+    self.core_.advance(mux::Clock::now());
     self.core_.socket_open(socket->id);
     self.process();
   }
@@ -143,6 +148,7 @@ asio::awaitable<void> NodeMux::run_socket(std::shared_ptr<Socket> socket) {
       self->socket_lost(*socket);
       co_return;
     }
+    self->core_.advance(mux::Clock::now());
     self->core_.socket_text(socket->id, text);
     self->process();
   }

@@ -38,7 +38,7 @@ class ChannelOwner {
 
 class NodeMux {
  public:
-  NodeMux(Hub& hub, std::size_t node, std::size_t max_sockets);
+  NodeMux(Hub& hub, std::size_t node, mux::Settings settings);
   ~NodeMux();
   NodeMux(const NodeMux&) = delete;
   NodeMux& operator=(const NodeMux&) = delete;

@@ -276,6 +276,39 @@ TEST_F(Mux, AChannelJoiningLogsMidBlockStartsWithTheNextBlock) {
   EXPECT_EQ(logs_of(got[2]), std::vector<std::string>{json::parse(log("0xb", 0)).dump()});
 }
 
+// A node that answers pings but never some requests: what the sessions gave up on must not stay
+// in the multiplexer for the socket's life (I5). A request goes once its last asker asked longer
+// ago than forget_after.
+TEST_F(Mux, RequestsTheNodeNeverAnswersAreForgottenOnceEveryAskerHasGivenUp) {
+  using namespace std::chrono_literals;
+  mux::Multiplexer one{mux::Settings{1, 10s}};
+  m = std::move(one);
+  const mux::Clock::time_point t0{};
+  m.advance(t0 + 1s);
+  open_all({1, 2});
+  m.send(1, request(1, "eth_getLogs", json::array({{{"fromBlock", "0x1"}}})));
+  m.advance(t0 + 9s);
+  m.send(2, request(1, "eth_getLogs", json::array({{{"fromBlock", "0x1"}}})));  // joins
+  m.send(2, request(2, "eth_subscribe", json::array({"newHeads"})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(m.in_flight(), 2u);
+  m.advance(t0 + 15s);
+  EXPECT_EQ(m.in_flight(), 2u) << "channel 2 asked 6 s ago: still waiting";
+  m.advance(t0 + 20s);
+  EXPECT_EQ(m.in_flight(), 0u);
+  EXPECT_EQ(m.counters().forgotten, 2u);
+  EXPECT_EQ(m.subscriptions(), 0u);
+  // Their late answers reach nobody, and the next subscribe is asked of the node afresh.
+  m.socket_text(sent[0].socket, answer(sent[0].message["id"], "[]"));
+  EXPECT_TRUE(to_channels().empty());
+  EXPECT_EQ(m.counters().stray, 1u);
+  m.send(1, request(3, "eth_subscribe", json::array({"newHeads"})));
+  auto again = to_node();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].message["method"], "eth_subscribe");
+}
+
 TEST_F(Mux, OtherRequestsAreNeverMerged) {
   mux::Multiplexer one{mux::Settings{1}};
   m = std::move(one);
