@@ -1,6 +1,7 @@
 #include "jsonrpc/raw.hpp"
 
 #include <charconv>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -15,13 +16,19 @@ std::size_t skip_space(std::string_view text, std::size_t pos) {
 }
 
 // `pos` is at an opening quote; returns one past the closing quote.
+// memchr jumps from quote to quote: long hex strings (a head's 512-digit logsBloom) are most of a
+// notification, and every session's lookups skip them. A quote after an odd run of backslashes
+// is escaped; runs end at the previous quote at the latest, so the look-back stays linear.
 std::optional<std::size_t> skip_string(std::string_view text, std::size_t pos) {
-  for (++pos; pos < text.size(); ++pos) {
-    if (text[pos] == '\\') {
-      ++pos;
-    } else if (text[pos] == '"') {
-      return pos + 1;
-    }
+  const std::size_t begin = pos + 1;
+  for (std::size_t at = begin; at < text.size();) {
+    const void* found = std::memchr(text.data() + at, '"', text.size() - at);
+    if (found == nullptr) return std::nullopt;
+    std::size_t quote = static_cast<std::size_t>(static_cast<const char*>(found) - text.data());
+    std::size_t run = 0;
+    while (quote - run > begin && text[quote - run - 1] == '\\') ++run;
+    if (run % 2 == 0) return quote + 1;
+    at = quote + 1;
   }
   return std::nullopt;
 }

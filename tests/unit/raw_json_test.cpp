@@ -26,6 +26,18 @@ TEST(RawJson, NestedAndQuotedLookalikesAreNotMembers) {
   EXPECT_EQ(member_text(text, "id"), R"("a\\\"b")");
 }
 
+// Strings are skipped from quote to quote: a quote ends one only after an even run of backslashes.
+TEST(RawJson, BackslashRunsBeforeAQuoteDecideWhetherItEndsTheString) {
+  std::string_view text = R"({"a":"q\\\"\\","b":2,"c\\\\":"\\","d":"\\\\\"","e":3})";
+  EXPECT_EQ(member_text(text, "a"), R"("q\\\"\\")");
+  EXPECT_EQ(member_text(text, "b"), "2");
+  EXPECT_EQ(member_text(text, "d"), R"("\\\\\"")");
+  EXPECT_EQ(member_text(text, "e"), "3");
+  EXPECT_EQ(member_text(R"({"a":"\\"})", "a"), R"("\\")");
+  EXPECT_EQ(member_text(R"({"a":"\"})", "a"), "<none>") << "the only quote after the opening one is escaped";
+  EXPECT_EQ(member_text(R"({"a":"x\)", "a"), "<none>");
+}
+
 TEST(RawJson, LastDuplicateWinsLikeTheParser) {
   EXPECT_EQ(member_text(R"({"id":1,"id":-2.5e3})", "id"), "-2.5e3");
 }
