@@ -140,9 +140,10 @@ class Bench:
         child.admin = listening(child, "admin")
         return child
 
-    def vixy(self, primary, backup, name="vixy"):
+    def vixy(self, primary, backup, name="vixy", extra=""):
         config = os.path.join(self.work, f"{name}.toml")
         with open(config, "w") as f:
+            f.write(extra)
             f.write(f"""[global]
 health_check_interval_ms = {self.args.health_interval_ms}
 health_check_timeout_ms = 1000
@@ -298,7 +299,10 @@ http {{
             # holder one; stay under the descriptor limit.
             sessions = min(wanted, fd_limit - 200)
             for repeat in range(self.args.repeats):
-                vixy = self.vixy(fake, backup, name="vixy-memory")
+                # The default max_connections keeps a second descriptor per client for an HTTP
+                # relay's upstream; these clients are WebSocket sessions only.
+                vixy = self.vixy(fake, backup, name="vixy-memory",
+                                 extra=f"[server]\nmax_connections = {sessions + 16}\n\n")
                 time.sleep(0.3)
                 base = vixy.rss_kib()
                 holder = Child("ws-idle", [f"{self.bin}/bench/vixy-loadgen", "ws-idle", "--target", vixy.addr,
