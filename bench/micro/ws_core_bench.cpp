@@ -133,10 +133,10 @@ void BM_WsUpstreamToClient_Batch10(benchmark::State& state) {
   upstream_to_client(state, vixy::bench::batch_request(10), R"("0x12a05f2")");
 }
 
-// A ring of linked heads: the gapless stream drops a head it already delivered and fills behind
-// one whose parent it never saw, so each notification must be a new head on top of the last.
-// The ring is longer than the stream's memory, so heads seen a lap ago are new again.
-std::vector<std::string> linked_notifications(std::size_t count) {
+// Heads `first` .. `first + count - 1` of one chain: the gapless stream drops a head it already
+// delivered, fills behind one whose parent it never saw and takes a lower number for a reorg, so
+// each notification must be the next head on top of the last, numbers rising.
+std::vector<std::string> linked_notifications(std::size_t first, std::size_t count) {
   auto hash = [](std::size_t i) {
     std::string hex = "0000000000000000000000000000000000000000000000000000000000000000";
     std::string tail = std::to_string(i + 1);
@@ -148,9 +148,9 @@ std::vector<std::string> linked_notifications(std::size_t count) {
     text.replace(at, text.find('"', at) - at, value);
   };
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t i = first; i < first + count; ++i) {
     std::string header = kHeader;
-    replace_value(header, "parentHash", hash((i + count - 1) % count));
+    replace_value(header, "parentHash", hash(i == 0 ? 999'999'999 : i - 1));
     replace_value(header, "hash", hash(i));
     replace_value(header, "number", vixy::jsonrpc::to_quantity(20'000'000 + i));
     out.push_back(R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0x9cef478923ff08bf67fde6c64013158d","result":)" +
@@ -166,12 +166,20 @@ void BM_WsNotification_NewHeads(benchmark::State& state) {
   session.core.upstream_text(session.connection, Session::answer_to(sent.at(0), R"("0x9cef478923ff08bf67fde6c64013158d")"),
                              session.now);
   session.core.take_actions();
-  const auto notifications = linked_notifications(4096);
+  constexpr std::size_t kBatch = 4096;
+  std::size_t first = 0;
+  auto notifications = linked_notifications(first, kBatch);
   std::size_t next = 0;
   std::int64_t bytes = 0;
   for (auto _ : state) {
-    const std::string& notification = notifications[next];
-    next = (next + 1) % notifications.size();
+    if (next == notifications.size()) {
+      state.PauseTiming();  // the next stretch of the chain, made outside the timed region
+      first += kBatch;
+      notifications = linked_notifications(first, kBatch);
+      next = 0;
+      state.ResumeTiming();
+    }
+    const std::string& notification = notifications[next++];
     session.core.upstream_text(session.connection, notification, session.now);
     auto actions = session.core.take_actions();
     if (actions.size() != 1) {
