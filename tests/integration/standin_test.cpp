@@ -121,13 +121,15 @@ TEST(Standin, DropBugLosesRequestsSentWhileReconnecting) {
 
     ASSERT_EQ(standin.cluster().admin("el-primary", "/kill").status, 200);
     ASSERT_EQ(standin.cluster().admin("el-backup", "/kill").status, 200);
-    // With both nodes dead no connection can succeed: once the last upstream line is a loss, the
-    // stand-in is reconnecting and stays so until a node comes back.
+    // With both nodes dead no connection can succeed: once a round of connects has failed after the
+    // last connection was made, the stand-in is reconnecting and stays so until a node comes back.
+    // (The last line being a loss is not enough: a connect to the backup made just before its kill
+    // may still be on its way, and a request sent then goes to it and is re-sent later.)
     ASSERT_TRUE(chaos::wait_until(
         [&] {
           auto log = standin.log();
-          auto lost = log.rfind("upstream lost");
-          return lost != std::string::npos && lost > log.rfind("upstream connected");
+          auto unreachable = log.rfind("no node reachable");
+          return unreachable != std::string::npos && unreachable > log.rfind("upstream connected");
         },
         5s))
         << standin.log();

@@ -56,8 +56,13 @@ TEST(WsScale, AThousandSubscribedSessionsAllMoveOnOnePrimaryKill) {
   // The kill is the event under test. A fake node busy with a thousand sessions on a loaded ASan
   // machine misses 500 ms health checks and answers pings late; the monitor or the pings would
   // then move sessions for their own reasons, and slow connects must not count as failures.
+  // Nor may a slow move count as a failure: under ASan on a loaded 2-core machine moving a thousand
+  // sessions can take longer than the default 30 s request timeout, and requests sent at the kill
+  // would be answered with timeouts. What is checked here is who answers, once, and what is
+  // delivered, not how fast (bench/ measures that).
   options.global_toml =
-      "max_el_lag_blocks = 100000\nhealth_check_max_failures = 100000\nconnect_timeout_ms = 15000\n";
+      "max_el_lag_blocks = 100000\nhealth_check_max_failures = 100000\nconnect_timeout_ms = 15000\n"
+      "proxy_timeout_ms = 600000\n";
   options.extra_toml = "[websocket]\nping_interval_ms = 30000\npong_timeout_ms = 30000\n";
   Cluster cluster(binaries(), options);
   ASSERT_TRUE(wait_ready(cluster));
@@ -110,7 +115,7 @@ TEST(WsScale, AThousandSubscribedSessionsAllMoveOnOnePrimaryKill) {
   // a session missed while moving are fetched about once per block, not once per session. Before
   // sharing, this move sent the backup some ten thousand fetches and took up to 170 s under ASan.
   EXPECT_TRUE(fleet.run_until(
-      all([](const Seen& s) { return s.answers.count("2") && s.notifications_after_switch > 0; }), 120s))
+      all([](const Seen& s) { return s.answers.count("2") && s.notifications_after_switch > 0; }), 240s))
       << "not every session was answered and notified after the kill: " << census();
   fleet.run_until([] { return false; }, 500ms);  // an observation window for late strays
   all([](const Seen&) { return true; })();
@@ -137,8 +142,10 @@ TEST(WsScale, AThousandSubscribedSessionsAllMoveOnOnePrimaryKill) {
   json state = json::parse(backup.body, nullptr, false).value("state", json::object());
   const std::size_t pool = 4;  // [websocket] upstream_connections by default
   EXPECT_LE(state.value("ws_connections", SIZE_MAX), pool) << backup.body;
+  // ws_calls lists only methods that were called: a move within one block fetches no heads.
+  ASSERT_TRUE(state["ws_calls"].is_object()) << backup.body;
   EXPECT_LE(state["ws_calls"].value("eth_subscribe", SIZE_MAX), pool) << backup.body;
-  EXPECT_LT(state["ws_calls"].value("eth_getBlockByNumber", SIZE_MAX), 200u) << backup.body;
+  EXPECT_LT(state["ws_calls"].value("eth_getBlockByNumber", 0u), 200u) << backup.body;
   auto metrics = cluster.proxy_get("/metrics", 30s).body;
   EXPECT_EQ(metric_sample(metrics, "vixy_ws_subscriptions_active"), kSessions);
   EXPECT_EQ(metric_sample(metrics, "vixy_ws_subscriptions_total"), kSessions) << "replays counted as new";

@@ -255,6 +255,9 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (self->client_gone_) break;
       if (!upstream) {
+        // Tests wait for this line: after it, with every node dead, the session is certainly
+        // reconnecting (no connect that succeeded is still on its way).
+        log::info("no node reachable", {{"retry_ms", kRetryPause.count()}});
         self->retry_.expires_after(kRetryPause);
         co_await self->retry_.async_wait(use_tuple);
         continue;
