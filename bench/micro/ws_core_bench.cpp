@@ -4,6 +4,8 @@
 // exactly as the socket adapter drives it; only the node's answers are made up here.
 #include <benchmark/benchmark.h>
 
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -12,6 +14,7 @@
 #include "jsonrpc/jsonrpc.hpp"
 #include "jsonrpc/raw.hpp"
 #include "messages.hpp"
+#include "ws/multiplexer.hpp"
 #include "ws/session_core.hpp"
 
 namespace {
@@ -39,12 +42,15 @@ struct Session {
   ws::TimePoint now = ws::Clock::now();
   ws::ConnectionId connection = 0;
 
-  Session() {
+  // `connected`: the upstream connection the core asks for is reported open at once (else the
+  // caller does, as a multiplexer's channel would).
+  explicit Session(bool connected = true) {
     core.start({0, 1}, now);
     for (auto& action : core.take_actions()) {
       if (auto* connect = std::get_if<ws::Connect>(&action)) connection = connect->connection;
     }
     if (connection == 0) throw std::runtime_error("the session core asked for no upstream");
+    if (!connected) return;
     core.upstream_connected(connection, now);
     core.take_actions();
   }
@@ -192,8 +198,85 @@ void BM_WsNotification_NewHeads(benchmark::State& state) {
   state.SetBytesProcessed(bytes);
 }
 
+// One node notification fanned out to `state.range(0)` sessions subscribed to newHeads over one
+// shared socket (ws/multiplexer.hpp): read once by the multiplexer, then each session's core
+// splices its client's id and follows the head. Items are notifications delivered to a session, so
+// the time per item compares directly with BM_WsNotification_NewHeads (a session on a socket of its
+// own, reading every notification itself).
+void BM_WsFanout_NewHeads(benchmark::State& state) {
+  namespace mux = ws::mux;
+  const auto sessions = static_cast<std::size_t>(state.range(0));
+  mux::Multiplexer node(mux::Settings{1});
+  std::vector<std::unique_ptr<Session>> cores;
+  std::map<mux::ChannelId, std::size_t> owner;
+  std::vector<std::string> to_node;
+  mux::SocketId socket = 0;
+  std::size_t delivered = 0;
+  // Carries out the multiplexer's actions as NodeMux would, with the node's socket made up here.
+  auto run = [&] {
+    for (auto actions = node.take_actions(); !actions.empty(); actions = node.take_actions()) {
+      for (auto& action : actions) {
+        if (auto* open = std::get_if<mux::OpenSocket>(&action)) {
+          socket = open->socket;
+          node.socket_open(socket);
+        } else if (auto* text = std::get_if<mux::ToSocket>(&action)) {
+          to_node.push_back(std::move(text->text));
+        } else if (auto* up = std::get_if<mux::ChannelUp>(&action)) {
+          auto& session = *cores[owner.at(up->channel)];
+          session.core.upstream_connected(session.connection, session.now);
+        } else if (auto* answer = std::get_if<mux::ToChannel>(&action)) {
+          auto& session = *cores[owner.at(answer->channel)];
+          session.core.upstream_text(session.connection, answer->text, session.now);
+        } else if (auto* note = std::get_if<mux::Notify>(&action)) {
+          auto& session = *cores[owner.at(note->channel)];
+          session.core.upstream_notification(session.connection, *note->note, note->alias, session.now);
+          delivered += session.core.take_actions().size();
+        }
+      }
+    }
+  };
+  for (std::size_t i = 0; i < sessions; ++i) {
+    cores.push_back(std::make_unique<Session>(false));
+    auto& session = *cores.back();
+    owner[i + 1] = i;
+    node.open(i + 1);
+    run();
+    session.core.take_actions();
+    session.core.client_text(R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["newHeads"]})", session.now);
+    for (auto& action : session.core.take_actions()) {
+      if (auto* send = std::get_if<ws::SendUpstream>(&action)) node.send(i + 1, send->text);
+    }
+    run();
+    for (const auto& text : to_node) node.socket_text(socket, Session::answer_to(text, R"("0xabc")"));
+    to_node.clear();
+    run();
+    session.core.take_actions();
+  }
+  constexpr std::size_t kBatch = 1024;
+  std::size_t first = 0;
+  auto notifications = linked_notifications(first, kBatch);
+  for (auto& text : notifications) text.replace(text.find("0x9cef478923ff08bf67fde6c64013158d"), 34, "0xabc");
+  std::size_t next = 0;
+  delivered = 0;
+  for (auto _ : state) {
+    if (next == notifications.size()) {
+      state.PauseTiming();
+      first += kBatch;
+      notifications = linked_notifications(first, kBatch);
+      for (auto& text : notifications) text.replace(text.find("0x9cef478923ff08bf67fde6c64013158d"), 34, "0xabc");
+      next = 0;
+      state.ResumeTiming();
+    }
+    node.socket_text(socket, notifications[next++]);
+    run();
+  }
+  if (delivered != state.iterations() * sessions) state.SkipWithError("a session was not notified");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * sessions));
+}
+
 }  // namespace
 
+BENCHMARK(BM_WsFanout_NewHeads)->Arg(1)->Arg(100)->Arg(1000);
 BENCHMARK(BM_WsClientToUpstream_BlockNumber);
 BENCHMARK(BM_WsClientToUpstream_EthCall4K);
 BENCHMARK(BM_WsClientToUpstream_Batch10);

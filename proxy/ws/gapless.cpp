@@ -94,6 +94,23 @@ std::optional<Hash> hash_member(std::string_view object, std::string_view key) {
   return value ? parse_hash(*value) : std::nullopt;
 }
 
+std::optional<HeadFields> head_fields(std::string_view object) {
+  auto number = quantity_member(object, "number");
+  auto hash = hash_member(object, "hash");
+  auto parent = hash_member(object, "parentHash");
+  if (!number || !hash || !parent) return std::nullopt;
+  return HeadFields{*number, *hash, *parent};
+}
+
+std::optional<LogFields> log_fields(std::string_view object) {
+  auto block = hash_member(object, "blockHash");
+  auto index = quantity_member(object, "logIndex");
+  auto number = quantity_member(object, "blockNumber");
+  if (!block || !index || !number) return std::nullopt;
+  auto removed = raw::member(object, "removed");
+  return LogFields{{*block, *index}, *number, removed && removed->of(object) == "true"};
+}
+
 std::string notification_text(std::string_view client_subscription_id, std::string_view result) {
   std::string out = R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":)";
   out += nlohmann::json(client_subscription_id).dump();
@@ -105,19 +122,29 @@ std::string notification_text(std::string_view client_subscription_id, std::stri
 
 }  // namespace detail
 
+Facts facts_of(Kind kind, std::string_view text) {
+  Facts facts;
+  auto span = detail::result_span(text);
+  if (!span) return facts;
+  facts.result = span->of(text);
+  if (kind == Kind::new_heads) facts.head = detail::head_fields(*facts.result);
+  if (kind == Kind::logs) facts.log = detail::log_fields(*facts.result);
+  return facts;
+}
+
 namespace {
 
 // newPendingTransactions: nothing can be fetched again, but the same transaction announced by
 // both upstreams of a make-before-break switch (or twice by one node) reaches the client once.
 class SeenStream final : public Stream {
  public:
-  void notification(std::string text, bool retired, Effects& out) override {
-    auto span = detail::result_span(text);
-    if (!span) {
+  using Stream::notification;
+  void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
+    if (!facts.result) {
       if (!retired) out.deliver.push_back(std::move(text));
       return;
     }
-    std::size_t digest = std::hash<std::string_view>{}(span->of(text));
+    std::size_t digest = std::hash<std::string_view>{}(*facts.result);
     if (!seen_.insert(digest).second) {
       ++out.duplicates;
       return;
@@ -132,6 +159,7 @@ class SeenStream final : public Stream {
   void fetched(std::uint64_t, const nlohmann::json*, Effects&) override {}
   void established(bool, Effects&) override {}
   void abandoned(std::uint64_t, bool, Effects&) override {}
+  Kind kind() const override { return Kind::pending_transactions; }
 
  private:
   static constexpr std::size_t kWindow = 1024;

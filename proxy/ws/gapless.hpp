@@ -21,7 +21,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +42,37 @@ struct Subscribed {
 };
 Subscribed classify(const nlohmann::json& params);
 
+// Block hashes are kept as 32 bytes, not 66 characters: a session remembers up to `depth` of them
+// per subscription, and sessions are many.
+using Hash = std::array<std::uint8_t, 32>;
+
+struct HeadFields {
+  std::uint64_t number = 0;
+  Hash hash{};
+  Hash parent{};
+};
+struct LogKey {
+  Hash block{};
+  std::uint64_t index = 0;
+  bool operator==(const LogKey&) const = default;
+};
+struct LogFields {
+  LogKey key;
+  std::uint64_t number = 0;
+  bool removed = false;
+};
+
+// What a notification's result says, as far as the streams follow it. Read once per node message
+// by whoever hands it to many sessions (the node's multiplexer) instead of once per session.
+// `result` views the text the facts were read from: valid while that text is.
+struct Facts {
+  std::optional<std::string_view> result;  // params.result; absent: nothing can be followed
+  std::optional<HeadFields> head;          // newHeads: a header with number, hash and parentHash
+  std::optional<LogFields> log;            // logs: a log with blockHash, logIndex and blockNumber
+};
+// The facts of a notification (`text` is the whole message) for a subscription of `kind`.
+Facts facts_of(Kind kind, std::string_view text);
+
 struct Fetch {
   std::uint64_t tag = 0;  // handed back with the answer
   std::string method;
@@ -57,9 +90,16 @@ struct Effects {
 class Stream {
  public:
   virtual ~Stream() = default;
-  // A notification of this subscription. `retired`: it came over the upstream the subscription
-  // just left (make-before-break); it is delivered only if it adds something.
-  virtual void notification(std::string text, bool retired, Effects& out) = 0;
+  // A notification of this subscription, and its facts (facts_of this kind, from `text` or from the
+  // node's message it was made from). `retired`: it came over the upstream the subscription just
+  // left (make-before-break); it is delivered only if it adds something.
+  virtual void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) = 0;
+  // The same, with the facts read from `text`.
+  void notification(std::string text, bool retired, Effects& out) {
+    Facts facts = facts_of(kind(), text);
+    notification(std::move(text), facts, retired, out);
+  }
+  virtual Kind kind() const = 0;
   // The result of a Fetch this stream asked for; nullptr for an error answer.
   virtual void fetched(std::uint64_t tag, const nlohmann::json* result, Effects& out) = 0;
   // The subscription is confirmed: first on its upstream (moved = false), or re-established on

@@ -12,10 +12,6 @@
 
 namespace vixy::ws::gapless::detail {
 
-// Block hashes are kept as 32 bytes, not 66 characters: a session remembers up to `depth` of them
-// per subscription, and sessions are many.
-using Hash = std::array<std::uint8_t, 32>;
-
 std::optional<Hash> parse_hash(std::string_view hex);  // "0x" + 64 hex digits
 std::string hash_hex(const Hash& hash);
 
@@ -25,6 +21,9 @@ std::optional<jsonrpc::raw::Span> result_span(std::string_view notification);
 std::optional<std::string_view> string_member(std::string_view object, std::string_view key);
 std::optional<std::uint64_t> quantity_member(std::string_view object, std::string_view key);
 std::optional<Hash> hash_member(std::string_view object, std::string_view key);
+
+std::optional<HeadFields> head_fields(std::string_view object);  // a header's text
+std::optional<LogFields> log_fields(std::string_view object);    // a log's text
 
 // {"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":<id>,"result":<result>}}
 std::string notification_text(std::string_view client_subscription_id, std::string_view result);

@@ -13,19 +13,6 @@ namespace {
 using nlohmann::json;
 namespace raw = jsonrpc::raw;
 
-struct HeadFields {
-  std::uint64_t number = 0;
-  Hash hash{};
-  Hash parent{};
-};
-
-std::optional<HeadFields> head_fields(std::string_view object) {
-  auto number = quantity_member(object, "number");
-  auto hash = hash_member(object, "hash");
-  auto parent = hash_member(object, "parentHash");
-  if (!number || !hash || !parent) return std::nullopt;
-  return HeadFields{*number, *hash, *parent};
-}
 
 std::optional<HeadFields> head_fields(const json& block) {
   if (!block.is_object()) return std::nullopt;
@@ -53,14 +40,16 @@ class HeadStream final : public Stream {
  public:
   explicit HeadStream(std::size_t depth) : depth_(std::max<std::size_t>(depth, 1)) {}
 
-  void notification(std::string text, bool retired, Effects& out) override {
+  using Stream::notification;
+  void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
     if (filling_) {
-      held_.push_back({std::move(text), retired});
+      held_.push_back({std::move(text), retired});  // its facts are read again when its turn comes
       if (held_.size() > kMaxHeldHeads) finish(false, out);
       return;
     }
-    accept(std::move(text), retired, out);
+    accept(std::move(text), facts, retired, out);
   }
+  Kind kind() const override { return Kind::new_heads; }
 
   void fetched(std::uint64_t tag, const json* result, Effects& out) override {
     auto asked = asked_.find(tag);
@@ -107,9 +96,9 @@ class HeadStream final : public Stream {
     while (delivered_.size() > depth_) delivered_.pop_front();
   }
 
-  void accept(std::string text, bool retired, Effects& out) {
-    auto span = result_span(text);
-    auto head = span ? head_fields(span->of(text)) : std::nullopt;
+  // `facts` may view `text`: it is moved only on the way out.
+  void accept(std::string&& text, const Facts& facts, bool retired, Effects& out) {
+    const auto& head = facts.head;
     if (!head) {
       if (!retired) out.deliver.push_back(std::move(text));  // not a header we can follow
       return;
@@ -193,7 +182,8 @@ class HeadStream final : public Stream {
     while (!filling_ && !held_.empty()) {
       auto [text, retired] = std::move(held_.front());
       held_.pop_front();
-      accept(std::move(text), retired, out);
+      Facts facts = facts_of(Kind::new_heads, text);
+      accept(std::move(text), facts, retired, out);
     }
   }
 

@@ -13,11 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-struct LogKey {
-  Hash block{};
-  std::uint64_t index = 0;
-  bool operator==(const LogKey&) const = default;
-};
 struct LogKeyHash {
   std::size_t operator()(const LogKey& key) const {
     std::uint64_t prefix = 0;
@@ -25,21 +20,6 @@ struct LogKeyHash {
     return static_cast<std::size_t>(prefix ^ (key.index * 0x9e3779b97f4a7c15ULL));
   }
 };
-
-struct LogFields {
-  LogKey key;
-  std::uint64_t number = 0;
-  bool removed = false;
-};
-
-std::optional<LogFields> log_fields(std::string_view object) {
-  auto block = hash_member(object, "blockHash");
-  auto index = quantity_member(object, "logIndex");
-  auto number = quantity_member(object, "blockNumber");
-  if (!block || !index || !number) return std::nullopt;
-  auto removed = jsonrpc::raw::member(object, "removed");
-  return LogFields{{*block, *index}, *number, removed && removed->of(object) == "true"};
-}
 
 // At most this many recent logs are remembered per subscription (with their text, to send them
 // again as removed after a reorg): about 1 MiB for a filter that matches everything.
@@ -54,17 +34,19 @@ class LogStream final : public Stream {
   LogStream(json filter, std::string client_id, std::size_t depth)
       : filter_(std::move(filter)), client_id_(std::move(client_id)), depth_(std::max<std::size_t>(depth, 1)) {}
 
-  void notification(std::string text, bool retired, Effects& out) override {
+  using Stream::notification;
+  void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
     if (filling_) {
-      held_.push_back({std::move(text), retired});
+      held_.push_back({std::move(text), retired});  // its facts are read again when its turn comes
       if (held_.size() > kMaxHeldLogs) {
         ++out.gaps;
         finish(out);
       }
       return;
     }
-    accept(std::move(text), retired, out);
+    accept(std::move(text), facts, retired, out);
   }
+  Kind kind() const override { return Kind::logs; }
 
   void fetched(std::uint64_t tag, const json* result, Effects& out) override {
     auto asked = asked_.find(tag);
@@ -249,9 +231,9 @@ class LogStream final : public Stream {
     checked_ = std::max(checked_.value_or(0), range_.second);
   }
 
-  void accept(std::string text, bool retired, Effects& out) {
-    auto span = result_span(text);
-    auto fields = span ? log_fields(span->of(text)) : std::nullopt;
+  // `facts` may view `text`: it is moved only on the way out.
+  void accept(std::string&& text, const Facts& facts, bool retired, Effects& out) {
+    const auto& fields = facts.log;
     if (!fields) {
       if (!retired) out.deliver.push_back(std::move(text));  // not a log we can follow
       return;
@@ -282,7 +264,7 @@ class LogStream final : public Stream {
       ++out.duplicates;
       return;
     }
-    record(*fields, std::string(span->of(text)));
+    record(*fields, std::string(*facts.result));
     out.deliver.push_back(std::move(text));
   }
 
@@ -306,7 +288,8 @@ class LogStream final : public Stream {
     while (!filling_ && !held_.empty()) {
       auto [text, retired] = std::move(held_.front());
       held_.pop_front();
-      accept(std::move(text), retired, out);
+      Facts facts = facts_of(Kind::logs, text);
+      accept(std::move(text), facts, retired, out);
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <optional>
 
 #include "jsonrpc/jsonrpc.hpp"
@@ -435,9 +436,18 @@ void Multiplexer::on_notification(SocketId socket, std::string_view text) {
       shared.joined_mid_block.clear();
     }
   }
+  if (!raw::valid(text, std::numeric_limits<std::size_t>::max())) {
+    // Each session counts what it cannot pass on, as it would on a socket of its own.
+    for (const auto& [alias, channel] : shared.aliases) {
+      if (shared.joined_mid_block.contains(alias)) continue;
+      actions_.push_back(ToChannel{channel, raw::splice(text, absolute, json_string(alias))});
+    }
+    return;
+  }
+  auto note = std::make_shared<const Notification>(std::string(text), absolute, shared.kind);
   for (const auto& [alias, channel] : shared.aliases) {
     if (shared.joined_mid_block.contains(alias)) continue;
-    actions_.push_back(ToChannel{channel, raw::splice(text, absolute, json_string(alias))});
+    actions_.push_back(Notify{channel, alias, note});
   }
 }
 

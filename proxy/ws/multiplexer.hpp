@@ -12,8 +12,8 @@
 //     node; the answer is spliced back to the channel's id, byte for byte otherwise.
 //   * Subscriptions. Channels on one socket asking for the same subscription (same canonical
 //     params) share one upstream subscription. Each channel subscription gets an alias of its own
-//     (a session may subscribe twice to the same thing), and a notification is delivered to each
-//     alias with only the subscription id spliced. The upstream subscription ends when its last
+//     (a session may subscribe twice to the same thing), and a notification is checked and read
+//     once, then handed to each alias as it is (Notify); the session splices in its client's id. The upstream subscription ends when its last
 //     alias is unsubscribed or its channel leaves. An alias joining a logs subscription while a
 //     block's logs are arriving starts with the next block (a client's first block is whole).
 //   * Single flight. Identical fetches of the kinds sessions make after a switch (block headers,
@@ -43,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -52,6 +53,7 @@
 
 #include "jsonrpc/raw.hpp"
 #include "ws/gapless.hpp"
+#include "ws/notification.hpp"
 
 namespace vixy::ws::mux {
 
@@ -86,10 +88,15 @@ struct ToChannel {  // a message from the node, as if on a connection of the cha
   ChannelId channel;
   std::string text;
 };
+struct Notify {  // a notification, read once (ws/notification.hpp), for the channel's subscription `alias`
+  ChannelId channel;
+  std::string alias;
+  std::shared_ptr<const Notification> note;
+};
 struct ChannelDown {  // the channel's connection is gone (upstream_lost); the channel is forgotten
   ChannelId channel;
 };
-using Action = std::variant<OpenSocket, CloseSocket, ToSocket, ChannelUp, ToChannel, ChannelDown>;
+using Action = std::variant<OpenSocket, CloseSocket, ToSocket, ChannelUp, ToChannel, Notify, ChannelDown>;
 
 struct Counters {
   std::uint64_t sent = 0;                // messages sent to the node

@@ -75,6 +75,11 @@ void NodeMux::process() {
         // Looked up at delivery: an earlier callback in this loop may have closed the channel.
         auto owner = owners_.find(to_channel->channel);
         if (owner != owners_.end()) owner->second.owner->channel_text(owner->second.connection, to_channel->text);
+      } else if (auto* notify = std::get_if<mux::Notify>(&action)) {
+        auto owner = owners_.find(notify->channel);
+        if (owner != owners_.end()) {
+          owner->second.owner->channel_notification(owner->second.connection, *notify->note, notify->alias);
+        }
       } else if (auto* up = std::get_if<mux::ChannelUp>(&action)) {
         auto owner = owners_.find(up->channel);
         if (owner != owners_.end()) owner->second.owner->channel_up(owner->second.connection);

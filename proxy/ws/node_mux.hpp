@@ -30,6 +30,9 @@ class ChannelOwner {
  public:
   virtual void channel_up(ConnectionId connection) = 0;
   virtual void channel_text(ConnectionId connection, std::string_view text) = 0;
+  // A notification for the channel's subscription `alias` (what channel_text would carry with that
+  // id spliced in), read once for every channel it goes to.
+  virtual void channel_notification(ConnectionId connection, const Notification& note, std::string_view alias) = 0;
   virtual void channel_down(ConnectionId connection) = 0;  // the channel is forgotten; close() not needed
 
  protected:

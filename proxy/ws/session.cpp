@@ -285,6 +285,12 @@ void Session::channel_text(ConnectionId connection, std::string_view text) {
   process();
 }
 
+void Session::channel_notification(ConnectionId connection, const Notification& note, std::string_view alias) {
+  if (closed_) return;
+  core_.upstream_notification(connection, note, alias, Clock::now());
+  process();
+}
+
 void Session::channel_down(ConnectionId connection) {
   channels_.erase(connection);
   if (closed_) return;

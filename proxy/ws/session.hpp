@@ -34,6 +34,7 @@ class Session final : public ChannelOwner {
   // ChannelOwner: the events of the core's upstream connections.
   void channel_up(ConnectionId connection) override;
   void channel_text(ConnectionId connection, std::string_view text) override;
+  void channel_notification(ConnectionId connection, const Notification& note, std::string_view alias) override;
   void channel_down(ConnectionId connection) override;
 
  private:

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "jsonrpc/jsonrpc.hpp"
+#include "ws/notification.hpp"
 
 namespace vixy::ws {
 namespace {
@@ -429,13 +430,48 @@ void SessionCore::on_notification(ConnectionId connection, std::string_view text
     ++counters_.stray_upstream_messages;
     return;
   }
+  auto target = notified(connection, upstream_id->get_ref<const std::string&>());
+  if (!target) return;
+  auto& [key, retired] = *target;
+  const Subscription& sub = subscriptions_.at(key);
+  raw::Span absolute{params->begin + sub_span->begin, params->begin + sub_span->end};
+  std::string client_text = splice(text, absolute, json(sub.client_id).dump());
+  if (!sub.stream) {
+    actions_.push_back(SendClient{std::move(client_text)});
+    return;
+  }
+  gapless::Effects effects;
+  sub.stream->notification(std::move(client_text), gapless::facts_of(sub.kind, text), retired, effects);
+  apply(key, std::move(effects));
+}
+
+void SessionCore::upstream_notification(ConnectionId connection, const Notification& note,
+                                        std::string_view upstream_id, TimePoint now) {
+  now_ = now;
+  auto link = links_.find(connection);
+  if (link == links_.end() || link->second.state != LinkState::open) return;
+  ++counters_.upstream_messages;
+  auto target = notified(connection, std::string(upstream_id));
+  if (!target) return;
+  auto& [key, retired] = *target;
+  const Subscription& sub = subscriptions_.at(key);
+  if (!sub.stream) {
+    actions_.push_back(SendClient{note.text_for(sub.client_id)});
+    return;
+  }
+  gapless::Effects effects;
+  sub.stream->notification(note.text_for(sub.client_id), note.facts(), retired, effects);
+  apply(key, std::move(effects));
+}
+
+std::optional<std::pair<std::uint64_t, bool>> SessionCore::notified(ConnectionId connection,
+                                                                    const std::string& upstream_id) {
   const Link& link = links_.at(connection);
-  const std::string& name = upstream_id->get_ref<const std::string&>();
   std::optional<std::uint64_t> key;
   bool retired = false;
-  if (auto found = link.subscriptions.find(name); found != link.subscriptions.end()) {
+  if (auto found = link.subscriptions.find(upstream_id); found != link.subscriptions.end()) {
     key = found->second;
-  } else if (auto old = link.retired.find(name); old != link.retired.end()) {
+  } else if (auto old = link.retired.find(upstream_id); old != link.retired.end()) {
     key = old->second;
     retired = true;
   }
@@ -443,17 +479,9 @@ void SessionCore::on_notification(ConnectionId connection, std::string_view text
   if (sub == subscriptions_.end() || (!retired && sub->second.connection != connection) ||
       (retired && !sub->second.stream)) {
     ++counters_.stray_upstream_messages;
-    return;
+    return std::nullopt;
   }
-  raw::Span absolute{params->begin + sub_span->begin, params->begin + sub_span->end};
-  std::string client_text = splice(text, absolute, json(sub->second.client_id).dump());
-  if (!sub->second.stream) {
-    actions_.push_back(SendClient{std::move(client_text)});
-    return;
-  }
-  gapless::Effects effects;
-  sub->second.stream->notification(std::move(client_text), retired, effects);
-  apply(sub->first, std::move(effects));
+  return std::pair{*key, retired};
 }
 
 void SessionCore::apply(std::uint64_t subscription, gapless::Effects effects) {

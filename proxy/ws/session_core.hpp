@@ -31,6 +31,8 @@
 
 namespace vixy::ws {
 
+class Notification;  // ws/notification.hpp
+
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using ConnectionId = std::uint64_t;
@@ -113,6 +115,11 @@ class SessionCore {
   void client_binary(TimePoint now);  // answered with an error: JSON-RPC travels in text frames
   void upstream_connected(ConnectionId connection, TimePoint now);
   void upstream_text(ConnectionId connection, std::string_view text, TimePoint now);
+  // A notification the node's multiplexer read once for every session it goes to, for the
+  // subscription this connection knows as `upstream_id` (what upstream_text would have been given,
+  // with that id spliced in, but without reading the message again).
+  void upstream_notification(ConnectionId connection, const Notification& note, std::string_view upstream_id,
+                             TimePoint now);
   // The connection closed, failed, timed out connecting or went silent.
   void upstream_lost(ConnectionId connection, TimePoint now);
   // A new health snapshot: the healthy nodes, best first. May trigger failover or failback.
@@ -202,6 +209,9 @@ class SessionCore {
   void on_response(ConnectionId connection, std::uint64_t key, std::string_view text);
   void on_broken_answer(std::uint64_t key);  // the node's answer to `key` is not JSON
   void on_notification(ConnectionId connection, std::string_view text);
+  // The subscription a notification under `upstream_id` on `connection` is for, and whether it came
+  // over the upstream that subscription just left; nullopt (counted stray) when it is nobody's.
+  std::optional<std::pair<std::uint64_t, bool>> notified(ConnectionId connection, const std::string& upstream_id);
   void on_subscribed(ConnectionId connection, const Pending& pending, std::string_view text);
   void on_replayed(ConnectionId connection, const Pending& pending, std::string_view text);
   void replay_subscriptions(ConnectionId connection, TimePoint now);

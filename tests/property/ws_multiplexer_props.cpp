@@ -89,6 +89,15 @@ class World {
     c.waiting.clear();
     c.subscriptions.clear();
   }
+  void on(const Notify& a) {
+    // Read once for every channel: what it says must be what its text says.
+    std::string text = a.note->text_for(a.alias);
+    auto message = json::parse(text, nullptr, false);
+    RC_ASSERT(message.is_object());
+    RC_ASSERT(a.note->facts().result.has_value());
+    RC_ASSERT(json::parse(*a.note->facts().result) == message["params"]["result"]);
+    on(ToChannel{a.channel, std::move(text)});
+  }
   void on(const ToChannel& a) {
     auto& c = channels.at(a.channel);
     RC_ASSERT(!c.closed && !c.down && c.up);

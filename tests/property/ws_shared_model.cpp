@@ -150,6 +150,12 @@ bool Cluster::run_mux(std::size_t node) {
       ++channel_messages_;
       to_channel(text->channel, text->text);
       clients_[it->second.session].core->upstream_text(it->second.connection, text->text, now_);
+    } else if (const auto* note = std::get_if<mux::Notify>(&action)) {
+      const auto it = channels_.find(note->channel);
+      if (it == channels_.end()) continue;
+      ++channel_messages_;
+      to_channel(note->channel, note->note->text_for(note->alias));
+      clients_[it->second.session].core->upstream_notification(it->second.connection, *note->note, note->alias, now_);
     } else if (const auto* down = std::get_if<mux::ChannelDown>(&action)) {
       const auto it = channels_.find(down->channel);
       if (it == channels_.end()) continue;

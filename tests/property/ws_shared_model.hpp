@@ -196,7 +196,7 @@ class Cluster {
   model::Chain chain_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t next_tx_ = 1;
-  std::uint64_t channel_messages_ = 0;  // ToChannel actions carried out
+  std::uint64_t channel_messages_ = 0;  // ToChannel and Notify actions carried out
   TimePoint now_ = TimePoint{} + std::chrono::hours(1000);
   std::string violation_;
 };

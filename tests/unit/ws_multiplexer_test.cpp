@@ -45,10 +45,22 @@ class Mux : public ::testing::Test {
     for (auto& send : drain<mux::ToSocket>()) out.push_back({send.socket, json::parse(send.text)});
     return out;
   }
-  // What each channel received, as text, in order.
+  // What each channel received, as text, in order: a Notify as the text it stands for (the node's
+  // message under the channel's alias).
   std::map<mux::ChannelId, std::vector<std::string>> to_channels() {
+    take();
     std::map<mux::ChannelId, std::vector<std::string>> out;
-    for (auto& message : drain<mux::ToChannel>()) out[message.channel].push_back(message.text);
+    std::vector<mux::Action> rest;
+    for (auto& action : actions) {
+      if (auto* text = std::get_if<mux::ToChannel>(&action)) {
+        out[text->channel].push_back(text->text);
+      } else if (auto* note = std::get_if<mux::Notify>(&action)) {
+        out[note->channel].push_back(note->note->text_for(note->alias));
+      } else {
+        rest.push_back(std::move(action));
+      }
+    }
+    actions = std::move(rest);
     return out;
   }
   // Opens channels on a multiplexer with room for `sockets` sockets and brings every socket up.
