@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "ws/gapless_detail.hpp"
+
 namespace mux = vixy::ws::mux;
 using nlohmann::json;
 
@@ -165,6 +167,43 @@ TEST_F(Mux, ChannelsAskingForTheSameSubscriptionShareOneUpstreamSubscription) {
   EXPECT_TRUE(to_channels().empty());
   EXPECT_EQ(m.subscriptions(), 0u);
   EXPECT_EQ(m.in_flight(), 0u);
+}
+
+// A head reaches every subscriber as one shared reading: the same Notification object, with the
+// fields the gapless check follows read from the node's text; a text that is not JSON goes to each
+// as text instead (each session counts it as invalid, as on a socket of its own).
+TEST_F(Mux, ANotificationIsReadOnceForEverySubscriberAndABrokenOneGoesAsText) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2});
+  m.send(1, request(1, "eth_subscribe", json::array({"newHeads"})));
+  m.send(2, request(1, "eth_subscribe", json::array({"newHeads"})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 1u);
+  m.socket_text(sent[0].socket, answer(sent[0].message["id"], R"("0xH")"));
+  to_channels();
+  const std::string hash = "0x" + std::string(63, '0') + "2";
+  const std::string parent = "0x" + std::string(63, '0') + "1";
+  const std::string head = R"({"number":"0x2a","parentHash":")" + parent + R"(","hash":")" + hash + R"("})";
+  m.socket_text(sent[0].socket, notification("0xH", head));
+  auto notes = drain<mux::Notify>();
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[0].note, notes[1].note);
+  EXPECT_NE(notes[0].alias, notes[1].alias);
+  const auto& facts = notes[0].note->facts();
+  ASSERT_TRUE(facts.result && facts.head);
+  EXPECT_EQ(*facts.result, head);
+  EXPECT_EQ(facts.head->number, 0x2au);
+  EXPECT_EQ(vixy::ws::gapless::detail::hash_hex(facts.head->hash), hash);
+  EXPECT_EQ(vixy::ws::gapless::detail::hash_hex(facts.head->parent), parent);
+  EXPECT_EQ(notes[1].note->text_for(notes[1].alias), notification(notes[1].alias, head));
+
+  // Its members can be found (strings are skipped quote to quote), but "\q" is no JSON escape.
+  m.socket_text(sent[0].socket, notification("0xH", R"("\q")"));
+  EXPECT_TRUE(drain<mux::Notify>().empty());
+  auto got = to_channels();
+  EXPECT_EQ(got[1].size(), 1u);
+  EXPECT_EQ(got[2].size(), 1u);
 }
 
 TEST_F(Mux, ASessionSubscribingTwiceToTheSameThingGetsTwoSubscriptions) {
