@@ -1,5 +1,6 @@
 // The newHeads stream: no missing height and no repeated hash across upstream switches (I7).
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <unordered_map>
@@ -85,14 +86,21 @@ class HeadStream final : public Stream {
   }
 
  private:
-  bool delivered(const Hash& hash) const {
-    return std::any_of(delivered_.rbegin(), delivered_.rend(), [&](const auto& head) { return head.hash == hash; });
+  // A block's hash commits to its number, so only the delivered head at that height can match
+  // (every head is checked against every session's history: no scan of all `depth` hashes).
+  bool delivered(std::uint64_t number, const Hash& hash) const {
+    // Mostly a new head on top of the last one: settled by the newest entry.
+    if (delivered_.empty() || number > delivered_.back().number) return false;
+    if (number == delivered_.back().number) return delivered_.back().hash == fingerprint(hash);
+    auto at = std::lower_bound(delivered_.begin(), delivered_.end(), number,
+                               [](const Delivered& head, std::uint64_t n) { return head.number < n; });
+    return at != delivered_.end() && at->number == number && at->hash == fingerprint(hash);
   }
 
   void record(const HeadFields& head) {
     // A head at a height already delivered replaces that branch (a reorg).
     while (!delivered_.empty() && delivered_.back().number >= head.number) delivered_.pop_back();
-    delivered_.push_back({head.number, head.hash});
+    delivered_.push_back({head.number, fingerprint(head.hash)});
     while (delivered_.size() > depth_) delivered_.pop_front();
   }
 
@@ -103,7 +111,7 @@ class HeadStream final : public Stream {
       if (!retired) out.deliver.push_back(std::move(text));  // not a header we can follow
       return;
     }
-    if (delivered(head->hash)) {
+    if (delivered(head->number, head->hash)) {
       ++out.duplicates;
       return;
     }
@@ -114,7 +122,7 @@ class HeadStream final : public Stream {
       ++out.duplicates;
       return;
     }
-    if (delivered_.empty() || delivered(head->parent)) {
+    if (delivered_.empty() || (head->number > 0 && delivered(head->number - 1, head->parent))) {
       record(*head);
       out.deliver.push_back(std::move(text));
       return;
@@ -152,7 +160,7 @@ class HeadStream final : public Stream {
   void advance(Effects& out) {
     while (true) {
       const HeadFields& low = chain_.empty() ? target_ : chain_.back().fields;
-      if (delivered(low.parent)) return finish(true, out);
+      if (low.number > 0 && delivered(low.number - 1, low.parent)) return finish(true, out);
       bool below_memory = low.number == 0 || low.number - 1 < delivered_.front().number;
       if (failed_ || chain_.size() >= depth_ || below_memory) return finish(false, out);
       auto it = by_number_.find(low.number - 1);
@@ -214,9 +222,17 @@ class HeadStream final : public Stream {
     chain_.clear();
   }
 
+  // A delivered head is remembered by its number and 8 of its hash's 32 bytes: a session keeps
+  // `depth` of them per subscription (2 KiB at 128, not 5), and a false match needs two blocks at
+  // one height whose hashes agree in those 64 bits. A hash's bytes are already uniform.
+  static std::uint64_t fingerprint(const Hash& hash) {
+    std::uint64_t out = 0;
+    std::memcpy(&out, hash.data(), sizeof out);
+    return out;
+  }
   struct Delivered {
     std::uint64_t number = 0;
-    Hash hash{};
+    std::uint64_t hash = 0;  // fingerprint()
   };
   std::size_t depth_;
   std::deque<Delivered> delivered_;  // the delivered branch, ascending heights, at most depth_
