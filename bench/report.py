@@ -116,8 +116,8 @@ def ws_section(results):
 
 def memory_section(results):
     lines = ["| idle WebSocket sessions, each subscribed to newHeads | vixy RSS before (MiB) | with sessions (MiB) | "
-             "KiB per session |",
-             "|---|---|---|---|"]
+             "KiB per session | after 200 blocks (MiB) | KiB per session then |",
+             "|---|---|---|---|---|---|"]
     for wanted in results["args"]["sessions"]:
         runs = pick(results, phase="memory", wanted=wanted)
         if not runs:
@@ -127,7 +127,9 @@ def memory_section(results):
                             if n != wanted else "")
         lines.append(f"| {label} | {spread([r['result']['base_kib'] / 1024 for r in runs], 1)} | "
                      f"{spread([r['result']['rss_kib'] / 1024 for r in runs], 1)} | "
-                     f"{spread([r['result']['per_session_kib'] for r in runs], 1)} |")
+                     f"{spread([r['result']['per_session_kib'] for r in runs], 1)} | "
+                     f"{spread([r['result'].get('rss_heads_kib', 0) / 1024 for r in runs], 1)} | "
+                     f"{spread([r['result'].get('per_session_heads_kib', 0) for r in runs], 1)} |")
     return lines
 
 
@@ -221,9 +223,11 @@ def targets_section(results, contestants):
             lines.append(f"| added median latency < 100 µs ({label}{layout}) | {v:+.0f} µs{versus} | "
                          f"{'yes' if v < 100 else 'no'} |")
     for r in pick(results, phase="memory", repeat=0):
-        per = med([x["result"]["per_session_kib"] for x in pick(results, phase="memory", wanted=r["wanted"])])
-        lines.append(f"| ≤ 16 KiB per idle subscribed WebSocket session ({r['sessions']:,}) | {per:.1f} KiB | "
-                     f"{'yes' if per <= 16 else 'no'} |")
+        # The session as it stands after following the chain (its I7 history full) is the one counted.
+        per = med([x["result"].get("per_session_heads_kib", x["result"]["per_session_kib"])
+                   for x in pick(results, phase="memory", wanted=r["wanted"])])
+        lines.append(f"| ≤ 16 KiB per idle subscribed WebSocket session ({r['sessions']:,}, after 200 blocks) | "
+                     f"{per:.1f} KiB | {'yes' if per <= 16 else 'no'} |")
     fo = [x["result"] for x in pick(results, phase="failover")]
     worst = []
     for x in fo:

@@ -306,18 +306,30 @@ http {{
                 time.sleep(0.3)
                 base = vixy.rss_kib()
                 holder = Child("ws-idle", [f"{self.bin}/bench/vixy-loadgen", "ws-idle", "--target", vixy.addr,
-                                           "--sessions", str(sessions), "--subscribe", "1"], self.work, self.cpu_rest)
+                                           "--sessions", str(sessions), "--subscribe", "1", "--read", "1"],
+                               self.work, self.cpu_rest)
                 line = holder.proc.stdout.readline()
                 ready = json.loads(line) if line else {"ready": 0, "failed": sessions}
                 time.sleep(0.5)  # let the last sessions' buffers settle
                 rss = vixy.rss_kib()
+                # Then as sessions stand once they have followed the chain for a while: each remembers
+                # the hashes of its last backfill_depth (128) heads for I7. The holder reads them.
+                for node in (fake, backup):
+                    admin_post(node.admin, "/resume")
+                time.sleep(max(1.0, 200 * self.args.block_time_ms / 1000))
+                for node in (fake, backup):
+                    admin_post(node.admin, "/pause")
+                time.sleep(0.5)
+                rss_heads = vixy.rss_kib()
                 holder.stop()
                 vixy.stop()
                 if ready["ready"] != sessions:
                     raise RuntimeError(f"only {ready['ready']} of {sessions} idle sessions opened")
                 self.record(phase="memory", wanted=wanted, sessions=sessions, repeat=repeat, fd_limit=fd_limit,
                             result={"base_kib": base, "rss_kib": rss,
-                                    "per_session_kib": (rss - base) / sessions})
+                                    "per_session_kib": (rss - base) / sessions,
+                                    "rss_heads_kib": rss_heads,
+                                    "per_session_heads_kib": (rss_heads - base) / sessions})
         for node in (fake, backup):
             admin_post(node.admin, "/resume")
 

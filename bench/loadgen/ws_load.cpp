@@ -2,6 +2,7 @@
 // newHeads subscribers, and a crowd of idle sessions held open while the script measures the
 // proxy's resident memory.
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -172,8 +173,17 @@ struct IdleRun {
   int remaining = 0;  // sessions still opening
   int ready = 0, failed = 0;
   bool subscribe = false;
+  bool read = false;  // read (and drop) what arrives after the first answer
   std::vector<std::unique_ptr<net::WsClient>> sessions;
 };
+
+// Notifications are read and dropped, so that none waits unread in vixy while the nodes make blocks.
+asio::awaitable<void> drain(net::WsClient& ws) {
+  for (;;) {
+    auto [ec, text] = co_await ws.read();
+    if (ec) co_return;
+  }
+}
 
 // One round trip proves the proxy has connected the session upstream before memory is measured;
 // with --subscribe it is an eth_subscribe to newHeads (the script pauses the node's blocks, so the
@@ -194,6 +204,7 @@ asio::awaitable<void> idle_opener(IdleRun& run, int count) {
     if (ok) ok = co_await round_trip(*ws, request);
     if (ok) {
       ++run.ready;
+      if (run.read) asio::co_spawn(co_await asio::this_coro::executor, drain(*ws), asio::detached);
       run.sessions.push_back(std::move(ws));
     } else {
       ++run.failed;
@@ -212,6 +223,7 @@ int run_ws_idle(const Options& options) {
   run.target = options.endpoint("target");
   run.path = options.text("path", "/el/ws");
   run.subscribe = options.number("subscribe", 0) != 0;
+  run.read = options.number("read", 0) != 0;
   int sessions = static_cast<int>(options.number("sessions", 1000));
   int openers = std::min(sessions, 64);
   asio::io_context io(1);
