@@ -20,7 +20,8 @@ struct SentRequest {
 };
 
 struct Probe {
-  SteadyTime at;
+  SteadyTime at;    // answered
+  SteadyTime sent;  // asked: where a request goes is decided after this, so I6 judges by it
   std::string node;
 };
 
@@ -178,7 +179,7 @@ class ConnectionCheck {
       const auto& version = result.get_ref<const std::string&>();
       std::string node = version.substr(version.rfind('/') + 1);
       ++stats_.probe_answers_by_node[node];
-      probes_.push_back({e.at, node});
+      probes_.push_back({e.at, p.at, node});
     }
   }
 
@@ -234,13 +235,19 @@ void check_failback(const ConnectionHistory& h, const std::vector<Probe>& probes
   SteadyTime deadline = since + f.within;
   bool was_open_at_recovery = h.opened <= since;
   // The failback time counts from the last probe on a non-primary: a connection knocked to a
-  // backup after recovery (its upstream cut) must come back too.
+  // backup after recovery (its upstream cut) must come back too. Probes count by when they were
+  // sent: one asked before the recovery and answered late by a backup it was sent to then says
+  // nothing about where requests go now (on a loaded machine such answers come seconds late).
+  std::vector<const Probe*> by_sending;
+  for (const auto& p : probes) {
+    if (p.sent >= since) by_sending.push_back(&p);
+  }
+  std::stable_sort(by_sending.begin(), by_sending.end(), [](const Probe* a, const Probe* b) { return a->sent < b->sent; });
   std::optional<SteadyTime> back_at;
   bool on_backup_at_end = false;
-  for (const auto& p : probes) {
-    if (p.at < since) continue;
-    if (is_primary(f, p.node)) {
-      if (!back_at) back_at = p.at;
+  for (const Probe* p : by_sending) {
+    if (is_primary(f, p->node)) {
+      if (!back_at) back_at = p->sent;
       on_backup_at_end = false;
     } else {
       back_at.reset();
@@ -251,13 +258,14 @@ void check_failback(const ConnectionHistory& h, const std::vector<Probe>& probes
     stats.failback_ms = std::max(stats.failback_ms.value_or(0), std::chrono::duration<double, std::milli>(*back_at - since).count());
   }
   if (was_open_at_recovery && on_backup_at_end) ++stats.never_failed_back;
-  for (const auto& p : probes) {
-    if (p.at < deadline) continue;
+  for (const Probe* p : by_sending) {
+    if (p->sent < deadline) continue;
     any_probe_after_deadline = true;
-    if (!is_primary(f, p.node)) {
-      c.add("I6", h, p.at,
-            "probe answered by " + p.node + " " + std::to_string(std::lround(c.ms(p.at) - c.ms(since))) +
-                " ms after every primary was healthy again (bound " + std::to_string(f.within.count()) + " ms)");
+    if (!is_primary(f, p->node)) {
+      c.add("I6", h, p->at,
+            "probe sent " + std::to_string(std::lround(c.ms(p->sent) - c.ms(since))) +
+                " ms after every primary was healthy again answered by " + p->node + " (bound " +
+                std::to_string(f.within.count()) + " ms)");
       return;
     }
   }

@@ -219,7 +219,7 @@ TEST(Checker, I6FailbackWithinTheBound) {
   auto r = run({probes({{100, "p1"}, {600, "b1"}, {1200, "b1"}, {1300, "p1"}, {1700, "p1"}})}, f);
   EXPECT_EQ(status(r, "I6"), "held");
   ASSERT_TRUE(r.stats.failback_ms.has_value());
-  EXPECT_DOUBLE_EQ(*r.stats.failback_ms, 300.0);
+  EXPECT_DOUBLE_EQ(*r.stats.failback_ms, 299.0);  // the first all-primary probe was sent at 1299
   EXPECT_DOUBLE_EQ(r.stats.max_time_on_backup_ms, 700.0);  // 600 -> 1300
 }
 
@@ -237,10 +237,32 @@ TEST(Checker, I6AConnectionKnockedToABackupAfterRecoveryMustComeBack) {
   FailbackSpec f{{"p1"}, t0 + 1000ms, "", 500ms};
   auto back = run({probes({{1100, "p1"}, {1200, "b1"}, {1400, "p1"}, {1800, "p1"}})}, f);
   EXPECT_EQ(status(back, "I6"), "held");
-  EXPECT_DOUBLE_EQ(*back.stats.failback_ms, 400.0);  // from the last backup answer, not the first primary one
+  EXPECT_DOUBLE_EQ(*back.stats.failback_ms, 399.0);  // after the last backup probe, not the first primary one
   auto stuck = run({probes({{1100, "p1"}, {1200, "b1"}, {1600, "b1"}})}, f);
   EXPECT_EQ(status(stuck, "I6"), "violated");
   EXPECT_EQ(stuck.stats.never_failed_back, 1u);
+}
+
+// I6 judges where a request went by when it was sent: a probe sent before the recovery may be
+// answered late by the backup; one sent after the deadline may not.
+TEST(Checker, I6JudgesProbesByWhenTheyWereSent) {
+  FailbackSpec f{{"p1"}, t0 + 1000ms, "", 500ms};
+  std::vector<Line> late_answer{{900, '>', req("1", "web3_clientVersion")},
+                                {1200, '>', req("2", "web3_clientVersion")},
+                                {1250, '<', ans("2", R"("vixy-fakenode/v1/p1")")},
+                                {1600, '>', req("3", "web3_clientVersion")},
+                                {1610, '<', ans("3", R"("vixy-fakenode/v1/p1")")},
+                                {1700, '<', ans("1", R"("vixy-fakenode/v1/b1")")}};
+  auto r = run({history(late_answer)}, f);
+  EXPECT_EQ(status(r, "I6"), "held");
+  EXPECT_DOUBLE_EQ(*r.stats.failback_ms, 200.0);
+  std::vector<Line> sent_late{{1200, '>', req("1", "web3_clientVersion")},
+                              {1250, '<', ans("1", R"("vixy-fakenode/v1/p1")")},
+                              {1600, '>', req("2", "web3_clientVersion")},
+                              {1610, '<', ans("2", R"("vixy-fakenode/v1/b1")")}};
+  auto bad = run({history(sent_late)}, f);
+  EXPECT_EQ(status(bad, "I6"), "violated");
+  EXPECT_DOUBLE_EQ(bad.find("I6")->first[0].at_ms, 1610.0);
 }
 
 TEST(Checker, I6NotCheckedWithoutRecoveryOrProbes) {
