@@ -35,9 +35,7 @@ Response metrics_response(const observability::ProxyMetrics& metrics, const Requ
   return make_response(request, bhttp::status::ok, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
-}  // namespace
-
-net::asio::awaitable<void> route(Endpoints& endpoints, HttpConnection& connection, Request& request) {
+net::asio::awaitable<void> route_request(Endpoints& endpoints, HttpConnection& connection, Request& request) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
 
@@ -53,12 +51,8 @@ net::asio::awaitable<void> route(Endpoints& endpoints, HttpConnection& connectio
     co_await endpoints.cl.handle(connection, request, target.substr(3));
     co_return;
   }
-  if (path == "/el/ws" || path == "/el/ws/") {
-    if (request.method() != bhttp::verb::get) {
-      co_await connection.respond(method_not_allowed(request, "GET"));
-      co_return;
-    }
-    co_await endpoints.ws.serve(connection, request);
+  if (path == "/el/ws" || path == "/el/ws/") {  // not a GET (route() takes those)
+    co_await connection.respond(method_not_allowed(request, "GET"));
     co_return;
   }
   if (path == "/health" || path == "/ready" || path == "/status" || (path == "/metrics" && endpoints.serve_metrics)) {
@@ -83,6 +77,18 @@ net::asio::awaitable<void> route(Endpoints& endpoints, HttpConnection& connectio
     co_return;
   }
   co_await connection.respond(plain_error(request, bhttp::status::not_found, "no route for " + std::string(path)));
+}
+
+}  // namespace
+
+// Not a coroutine: a WebSocket session lives as long as its client stays, and a frame of this
+// function around it (its locals for every other route) would be held all that time.
+net::asio::awaitable<void> route(Endpoints& endpoints, HttpConnection& connection, Request& request) {
+  std::string_view path = request.target().substr(0, request.target().find('?'));
+  if ((path == "/el/ws" || path == "/el/ws/") && request.method() == bhttp::verb::get) {
+    return endpoints.ws.serve(connection, request);
+  }
+  return route_request(endpoints, connection, request);
 }
 
 net::asio::awaitable<void> route_metrics_only(const observability::ProxyMetrics& metrics, HttpConnection& connection,

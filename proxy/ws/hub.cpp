@@ -64,21 +64,30 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
 
 Hub::~Hub() = default;
 
+namespace {
+boost::asio::awaitable<void> refuse_upgrade(net::HttpConnection& connection, net::Response response) {
+  co_await connection.respond(std::move(response));
+}
+}  // namespace
+
+// Not a coroutine, for the same reason as server::route: the session's coroutine is all that
+// stays while the client does, not a frame holding the refusals' responses too.
 boost::asio::awaitable<void> Hub::serve(net::HttpConnection& connection, net::Request& request) {
   if (!boost::beast::websocket::is_upgrade(request)) {
     auto response = net::make_jsonrpc_error_response(request, net::http::status::upgrade_required,
                                                         jsonrpc::kInvalidRequest,
                                                         "GET /el/ws expects a WebSocket upgrade; use POST /el for HTTP");
     response.set(net::http::field::upgrade, "websocket");
-    co_await connection.respond(std::move(response));
-    co_return;
+    return refuse_upgrade(connection, std::move(response));
   }
   if (stopping_) {
-    auto response = net::make_jsonrpc_error_response(request, net::http::status::service_unavailable,
-                                                        jsonrpc::kServerError, "vixy is shutting down");
-    co_await connection.respond(std::move(response));
-    co_return;
+    return refuse_upgrade(connection, net::make_jsonrpc_error_response(request, net::http::status::service_unavailable,
+                                                               jsonrpc::kServerError, "vixy is shutting down"));
   }
+  return run_session(connection, request);
+}
+
+boost::asio::awaitable<void> Hub::run_session(net::HttpConnection& connection, net::Request& request) {
   connection.take_over();
   auto session = std::make_unique<Session>(*this, connection, random_salt());
   sessions_.insert(session.get());

@@ -66,6 +66,7 @@ class Hub {
   void buffered(std::size_t added, std::size_t written);
 
  private:
+  boost::asio::awaitable<void> run_session(net::HttpConnection& connection, net::Request& request);
   boost::asio::any_io_executor executor_;
   boost::asio::ssl::context& tls_;
   observability::ProxyMetrics& metrics_;
