@@ -1,9 +1,10 @@
 // Subscription kinds, the shared text helpers, and the newPendingTransactions stream.
 #include "ws/gapless.hpp"
 
-#include <deque>
 #include <functional>
 #include <unordered_set>
+
+#include <boost/container/deque.hpp>
 
 #include "jsonrpc/jsonrpc.hpp"
 #include "ws/gapless_detail.hpp"
@@ -164,7 +165,7 @@ class SeenStream final : public Stream {
  private:
   static constexpr std::size_t kWindow = 1024;
   std::unordered_set<std::size_t> seen_;
-  std::deque<std::size_t> order_;
+  boost::container::deque<std::size_t> order_;  // allocates nothing while empty
 };
 
 }  // namespace

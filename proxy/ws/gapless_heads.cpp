@@ -1,9 +1,10 @@
 // The newHeads stream: no missing height and no repeated hash across upstream switches (I7).
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <unordered_map>
+
+#include <boost/container/deque.hpp>
 
 #include "jsonrpc/jsonrpc.hpp"
 #include "ws/gapless_detail.hpp"
@@ -235,13 +236,14 @@ class HeadStream final : public Stream {
     std::uint64_t hash = 0;  // fingerprint()
   };
   std::size_t depth_;
-  std::deque<Delivered> delivered_;  // the delivered branch, ascending heights, at most depth_
+  // Boost's deque allocates nothing while empty (std::deque takes 576 bytes): sessions are many.
+  boost::container::deque<Delivered> delivered_;  // the delivered branch, ascending heights, at most depth_
 
   bool filling_ = false;
   bool failed_ = false;
   HeadFields target_;
   std::string target_text_;
-  std::deque<std::pair<std::string, bool>> held_;  // (notification, retired) waiting for the fill
+  boost::container::deque<std::pair<std::string, bool>> held_;  // (notification, retired) waiting for the fill
   std::unordered_map<std::uint64_t, std::optional<std::uint64_t>> asked_;  // tag -> height, or by hash
   std::map<std::uint64_t, Fetched> by_number_;
   std::vector<Fetched> chain_;  // the target's ancestors found so far, newest first

@@ -1,9 +1,10 @@
 // The logs stream: every log of the canonical chain once, across upstream switches (I7).
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <boost/container/deque.hpp>
 
 #include "jsonrpc/jsonrpc.hpp"
 #include "ws/gapless_detail.hpp"
@@ -254,7 +255,8 @@ class LogStream final : public Stream {
         ++out.duplicates;
         return;
       }
-      std::erase_if(recent_, [&](const Entry& entry) { return entry.key == fields->key; });
+      recent_.erase(std::remove_if(recent_.begin(), recent_.end(), [&](const Entry& entry) { return entry.key == fields->key; }),
+                    recent_.end());
       out.deliver.push_back(std::move(text));
       return;
     }
@@ -299,7 +301,8 @@ class LogStream final : public Stream {
   std::optional<std::uint64_t> floor_;  // the head at subscription time: nothing below is the client's
   std::optional<std::uint64_t> checked_;  // every log up to this block was delivered or predates the subscription
   std::optional<std::uint64_t> highest_;  // the highest block a delivered log came from
-  std::deque<Entry> recent_;
+  // Boost's deque allocates nothing while empty (std::deque takes 576 bytes): sessions are many.
+  boost::container::deque<Entry> recent_;
   std::unordered_set<LogKey, LogKeyHash> known_;  // the keys of recent_
 
   bool filling_ = false;
@@ -307,7 +310,7 @@ class LogStream final : public Stream {
   std::optional<std::uint64_t> verify_from_;  // logs above the upstream's head, not yet checked
   std::optional<std::uint64_t> reached_;      // the block of the log that started that check
   std::pair<std::uint64_t, std::uint64_t> range_{};
-  std::deque<std::pair<std::string, bool>> held_;
+  boost::container::deque<std::pair<std::string, bool>> held_;
   std::unordered_map<std::uint64_t, Phase> asked_;
   std::uint64_t next_tag_ = 1;
 };

@@ -7,6 +7,7 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/container/deque.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include "log/log.hpp"
@@ -37,7 +38,7 @@ struct Session::Client {
         watchdog(executor),
         write_timeout(connection.write_timeout()) {}
   websocket::stream<beast::tcp_stream&> ws;
-  std::deque<std::string> outbox;
+  boost::container::deque<std::string> outbox;  // allocates nothing while empty, as it mostly is
   std::size_t backlog_bytes = 0;  // in the outbox, behind the write in progress
   std::size_t buffered = 0;       // outbox and the write in progress: this session's share of the hub's count
   asio::steady_timer wake;        // cancelled when there is something to write or the session ends

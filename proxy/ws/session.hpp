@@ -4,7 +4,6 @@
 // next deadline. The core's upstream connections are channels on the nodes' shared sockets
 // (NodeMux). It makes no decisions of its own; everything a client can observe is decided by the core.
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include <boost/container/deque.hpp>
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
@@ -245,7 +245,9 @@ class SessionCore {
   // Keys are the ids sent upstream and grow in the order the client sent its messages, so map
   // order is client order and the first entry has the earliest deadline.
   std::map<std::uint64_t, Pending> pending_;
-  std::deque<std::uint64_t> queue_;  // keys waiting for an open upstream, ascending
+  // Boost's deque allocates nothing while empty (std::deque takes 576 bytes): sessions are many,
+  // and most of these stay empty.
+  boost::container::deque<std::uint64_t> queue_;  // keys waiting for an open upstream, ascending
   std::size_t pending_count_ = 0;    // client messages queued or in flight (the I5 bound)
   std::size_t pending_bytes_ = 0;    // their texts' bytes (the same bound in bytes)
   std::map<std::uint64_t, Batch> batches_;
