@@ -42,8 +42,8 @@ struct Subscribed {
 };
 Subscribed classify(const nlohmann::json& params);
 
-// Block hashes are kept as 32 bytes, not 66 characters: a session remembers up to `depth` of them
-// per subscription, and sessions are many.
+// Block hashes as 32 bytes, not 66 characters: a logs stream remembers the blocks of its recent
+// logs (the newHeads history keeps only 8 bytes of each, see gapless_heads.cpp), and sessions are many.
 using Hash = std::array<std::uint8_t, 32>;
 
 struct HeadFields {

@@ -7,8 +7,8 @@
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/container/deque.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/container/deque.hpp>
 
 #include "log/log.hpp"
 #include "ws/hub.hpp"
