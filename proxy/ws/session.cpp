@@ -6,7 +6,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/container/deque.hpp>
 
@@ -67,24 +66,32 @@ asio::awaitable<void> Session::run(net::Request& request) {
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& response) { response.set(beast::http::field::server, "vixy/" VIXY_VERSION); }));
   auto [ec] = co_await ws.async_accept(request, use_tuple);
-  if (ec) co_return;
+  // Neither the upgrade request nor the room the HTTP reader grew for it is needed again, and a
+  // session would otherwise hold both for its whole life.
+  request = {};
+  if (connection_.buffer().size() == 0) connection_.buffer().shrink_to_fit();
+  if (ec) {
+    closed_ = true;
+    timer_.cancel();
+    co_await drain_callbacks();
+    co_return;
+  }
 
   auto& metrics = hub_.metrics();
   metrics.ws_connections_total.inc();
   metrics.ws_connections_active.add(1);
   core_.start(hub_.candidates(), Clock::now());
   process();
-  // One group of four, not `a || b || c || d`: each `||` is a coroutine of its own that spawns
-  // both sides, and an idle session held three of them and six spawns (3.5 KiB of its 28 in a
-  // heap profile of 1,000 sessions). The first to finish cancels the others, as with `||`.
+  // One group, not `a || b`: each `||` is a coroutine of its own that spawns both sides (an idle
+  // session held 3.5 KiB of such machinery in a heap profile of 1,000 sessions). The first to
+  // finish cancels the other, as with `||`.
   auto executor = hub_.executor();
   auto done = co_await asio::experimental::make_parallel_group(
                   asio::co_spawn(executor, read_client(), asio::deferred),
-                  asio::co_spawn(executor, write_client(), asio::deferred),
-                  asio::co_spawn(executor, run_timer(), asio::deferred),
-                  asio::co_spawn(executor, watch_client_writes(), asio::deferred))
+                  asio::co_spawn(executor, write_client(), asio::deferred))
                   .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
   finish();
+  co_await drain_callbacks();
   metrics.ws_connections_active.add(-1);
   // As with `||`, a part that threw is not swallowed; the session is wound up first.
   std::apply(
@@ -117,12 +124,22 @@ void Session::finish() {
   client_.reset();
 }
 
+// Cancelled waits complete as posted handlers that still refer to the session: it stays until they ran.
+asio::awaitable<void> Session::drain_callbacks() {
+  while (callbacks_ > 0) co_await asio::post(hub_.executor(), asio::use_awaitable);
+}
+
 asio::awaitable<void> Session::read_client() {
   auto& ws = client_->ws;
-  beast::flat_buffer buffer;
   for (;;) {
-    auto [ec, n] = co_await ws.async_read(buffer, use_tuple);
-    (void)n;
+    // An idle session holds no read buffer: the wait for a message reads its first byte into the
+    // string's inline storage, and only the rest of the message gets heap memory. A read into a
+    // buffer kept reserved ~1.5 KiB per idle session for as long as it waited.
+    std::string text;
+    auto buffer = asio::dynamic_buffer(text);
+    beast::error_code ec;
+    std::tie(ec, std::ignore) = co_await ws.async_read_some(buffer, 1, use_tuple);
+    if (!ec && !ws.is_message_done()) std::tie(ec, std::ignore) = co_await ws.async_read(buffer, use_tuple);
     if (ec) {
       if (ec == websocket::error::message_too_big) {
         log::info("websocket client frame too large, closed with 1009",
@@ -134,10 +151,9 @@ asio::awaitable<void> Session::read_client() {
     if (ws.got_binary()) {
       core_.client_binary(now);
     } else {
-      std::string text = beast::buffers_to_string(buffer.data());
+      text.resize(buffer.size());  // room prepared for a read but not filled is not part of it
       core_.client_text(text, now);
     }
-    buffer.consume(buffer.size());
     process();
   }
 }
@@ -164,6 +180,7 @@ asio::awaitable<void> Session::write_client() {
     client_->backlog_bytes -= text.size();
     ws.text(true);
     client_->write_started = Clock::now();
+    watch_write();
     auto [ec, n] = co_await ws.async_write(asio::buffer(text), use_tuple);
     (void)n;
     client_->write_started.reset();
@@ -175,22 +192,28 @@ asio::awaitable<void> Session::write_client() {
 
 // Ends the session when a write to the client has not finished within write_timeout: the client is
 // not reading, and a half-written frame leaves nothing to close politely. Writes only stamp their
-// start; arming a timer per write (an awaitable `||` around each) tripled a busy session's latency
-// under ASan. This wakes once per write_timeout, or at the stamped write's deadline, so a stuck
-// write is found within twice write_timeout; returning cancels the write and drops the connection.
-asio::awaitable<void> Session::watch_client_writes() {
-  for (;;) {
-    const auto started = client_->write_started;
-    client_->watchdog.expires_at((started ? *started : Clock::now()) + client_->write_timeout);
-    co_await client_->watchdog.async_wait(use_tuple);
-    if (closed_ || co_await cancelled()) co_return;
-    if (client_->write_started && Clock::now() - *client_->write_started >= client_->write_timeout) {
-      log::warn("websocket client not reading, closed",
-                {{"reason", "write_timeout"}, {"timeout_ms", client_->write_timeout.count()}});
-      hub_.session_metrics().closed_write_timeout.inc();
-      co_return;
+// start and make sure this is armed (arming a timer per write, an awaitable `||` around each,
+// tripled a busy session's latency under ASan): it fires at the deadline of the write that armed
+// it, then follows the write in progress, if any, to that one's deadline, and rests while the
+// client has nothing to write. Closing the socket fails the write and the read, which ends the session.
+void Session::watch_write() {
+  if (watching_write_) return;
+  watching_write_ = true;
+  client_->watchdog.expires_at(*client_->write_started + client_->write_timeout);
+  ++callbacks_;
+  client_->watchdog.async_wait([this](const beast::error_code& ec) {
+    --callbacks_;
+    watching_write_ = false;
+    if (ec || closed_ || !client_->write_started) return;
+    if (Clock::now() - *client_->write_started < client_->write_timeout) {
+      watch_write();
+      return;
     }
-  }
+    log::warn("websocket client not reading, closed",
+              {{"reason", "write_timeout"}, {"timeout_ms", client_->write_timeout.count()}});
+    hub_.session_metrics().closed_write_timeout.inc();
+    connection_.close();
+  });
 }
 
 void Session::queue_for_client(std::string text) {
@@ -223,29 +246,24 @@ void Session::close_client(std::uint16_t code, std::string reason) {
   client_->wake.cancel();
 }
 
-asio::awaitable<void> Session::run_timer() {
-  for (;;) {
-    auto [ec] = co_await timer_.async_wait(use_tuple);
-    if (closed_ || co_await cancelled()) co_return;
-    if (ec) continue;  // re-armed earlier: wait for the new expiry
-    // Expired: park the timer far away first, or a session with no deadline left would find it
-    // still expired and spin.
-    armed_ = TimePoint::max();
-    timer_.expires_at(armed_);
-    auto now = Clock::now();
-    if (auto due = core_.next_deadline(); due && *due <= now) core_.tick(now);
-    process();
-    rearm();
-  }
+void Session::on_timer() {
+  armed_ = TimePoint::max();
+  auto now = Clock::now();
+  if (auto due = core_.next_deadline(); due && *due <= now) core_.tick(now);
+  process();  // re-arms for the next deadline
 }
 
 void Session::rearm() {
   // Only an earlier deadline re-arms the timer; a later one is picked up when it fires early.
   auto due = core_.next_deadline().value_or(TimePoint::max());
-  if (due < armed_) {
-    armed_ = due;
-    timer_.expires_at(due);
-  }
+  if (due >= armed_) return;
+  armed_ = due;
+  timer_.expires_at(due);  // a wait still pending completes as cancelled
+  ++callbacks_;
+  timer_.async_wait([this](const beast::error_code& ec) {
+    --callbacks_;
+    if (!ec && !closed_) on_timer();  // also when the core's deadline has moved later since
+  });
 }
 
 void Session::health_changed(const std::vector<std::size_t>& candidates) {

@@ -45,8 +45,11 @@ class Session final : public ChannelOwner {
 
   boost::asio::awaitable<void> read_client();
   boost::asio::awaitable<void> write_client();
-  boost::asio::awaitable<void> watch_client_writes();
-  boost::asio::awaitable<void> run_timer();
+  // The deadline timer and the write watchdog are plain callbacks, armed only while there is
+  // something to wait for: an idle session holds no coroutine and no pending wait for them.
+  void on_timer();
+  void watch_write();
+  boost::asio::awaitable<void> drain_callbacks();
 
   void process();  // carries out the core's actions until there are none
   void queue_for_client(std::string text);  // closes the client instead when it reads too slowly
@@ -63,6 +66,8 @@ class Session final : public ChannelOwner {
   std::map<ConnectionId, Channel> channels_;
   boost::asio::steady_timer timer_;
   TimePoint armed_ = TimePoint::max();
+  std::size_t callbacks_ = 0;  // timer callbacks not yet run: the session outlives them
+  bool watching_write_ = false;
   bool processing_ = false;
   bool closed_ = false;
 
