@@ -1,10 +1,7 @@
 #include "ws/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/container/deque.hpp>
@@ -19,35 +16,32 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using namespace asio::experimental::awaitable_operators;
-
-// True when the session's parallel group is being torn down (another branch finished).
-asio::awaitable<bool> cancelled() {
-  auto state = co_await asio::this_coro::cancellation_state;
-  co_return state.cancelled() != asio::cancellation_type::none;
-}
 
 }  // namespace
 
+// The client's side of the session. Reads are one coroutine (run() awaits it); writes, the closing
+// handshake and their deadlines are callbacks, started when there is something to do: an idle
+// session holds no pending write-side operation, and a queued message is written at once rather
+// than after a timer's cancellation has woken a writer coroutine.
 struct Session::Client {
   explicit Client(net::HttpConnection& connection, const asio::any_io_executor& executor)
       : ws(connection.stream()),
-        wake(executor, asio::steady_timer::time_point::max()),
         deadline(executor),
         watchdog(executor),
         write_timeout(connection.write_timeout()) {}
   websocket::stream<beast::tcp_stream&> ws;
-  boost::container::deque<std::string> outbox;  // allocates nothing while empty, as it mostly is
-  std::size_t backlog_bytes = 0;  // in the outbox, behind the write in progress
-  std::size_t buffered = 0;       // outbox and the write in progress: this session's share of the hub's count
-  asio::steady_timer wake;        // cancelled when there is something to write or the session ends
+  std::string writing;  // the message being written: Beast refers to it until the write completes
+  boost::container::deque<std::string> outbox;  // behind `writing`; emptied, it holds no memory
+  std::size_t backlog_bytes = 0;  // in the outbox
+  std::size_t buffered = 0;       // outbox and `writing`: this session's share of the hub's count
   // A client that does not read cannot hold its session (and the memory queued for it) for long:
-  // the closing handshake is bounded by `deadline`, every write by watch_client_writes().
+  // the closing handshake is bounded by `deadline`, every write by watch_write().
   asio::steady_timer deadline;
   asio::steady_timer watchdog;
   std::optional<Clock::time_point> write_started;  // the write in progress
   std::chrono::milliseconds write_timeout;
   std::optional<std::pair<std::uint16_t, std::string>> close_request;
+  bool closing = false;  // the closing handshake has begun
 };
 
 Session::Session(Hub& hub, net::HttpConnection& connection, std::uint64_t salt)
@@ -71,8 +65,7 @@ asio::awaitable<void> Session::run(net::Request& request) {
   request = {};
   if (connection_.buffer().size() == 0) connection_.buffer().shrink_to_fit();
   if (ec) {
-    closed_ = true;
-    timer_.cancel();
+    stop();
     co_await drain_callbacks();
     co_return;
   }
@@ -82,36 +75,39 @@ asio::awaitable<void> Session::run(net::Request& request) {
   metrics.ws_connections_active.add(1);
   core_.start(hub_.candidates(), Clock::now());
   process();
-  // One group, not `a || b`: each `||` is a coroutine of its own that spawns both sides (an idle
-  // session held 3.5 KiB of such machinery in a heap profile of 1,000 sessions). The first to
-  // finish cancels the other, as with `||`.
-  auto executor = hub_.executor();
-  auto done = co_await asio::experimental::make_parallel_group(
-                  asio::co_spawn(executor, read_client(), asio::deferred),
-                  asio::co_spawn(executor, write_client(), asio::deferred))
-                  .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
-  finish();
+  // The session lasts as long as the client's reads do: a failed write, an expired deadline or
+  // the end of the closing handshake closes the socket, and the read fails with it.
+  std::exception_ptr failure;
+  try {
+    co_await read_client();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  stop();
   co_await drain_callbacks();
+  release();
   metrics.ws_connections_active.add(-1);
-  // As with `||`, a part that threw is not swallowed; the session is wound up first.
-  std::apply(
-      [](const auto& order, const auto&... failures) {
-        (void)order;
-        for (const std::exception_ptr& failure : {failures...}) {
-          if (failure) std::rethrow_exception(failure);
-        }
-      },
-      done);
+  if (failure) std::rethrow_exception(failure);
 }
 
-void Session::finish() {
+void Session::stop() {
   closed_ = true;
   for (const auto& [connection, channel] : channels_) hub_.mux(channel.node).close(channel.id);
   channels_.clear();
   timer_.cancel();
-  client_->wake.cancel();
   client_->deadline.cancel();
   client_->watchdog.cancel();
+  // A write or closing handshake still under way ends now: its callback refers to the client stream.
+  if (client_->write_started || client_->closing) connection_.close();
+}
+
+// Cancelled operations complete as posted handlers that still refer to the session: it stays
+// until they ran.
+asio::awaitable<void> Session::drain_callbacks() {
+  while (callbacks_ > 0) co_await asio::post(hub_.executor(), asio::use_awaitable);
+}
+
+void Session::release() {
   hub_.buffered(0, client_->buffered);
   // Whatever this session contributed to the gauges goes with it.
   auto& metrics = hub_.metrics();
@@ -124,9 +120,18 @@ void Session::finish() {
   client_.reset();
 }
 
-// Cancelled waits complete as posted handlers that still refer to the session: it stays until they ran.
-asio::awaitable<void> Session::drain_callbacks() {
-  while (callbacks_ > 0) co_await asio::post(hub_.executor(), asio::use_awaitable);
+template <typename Body>
+void Session::guarded(Body&& body) noexcept {
+  // A callback's exception would leave io_context::run() and end the process: it ends the session.
+  try {
+    body();
+  } catch (const std::exception& e) {
+    log::error("websocket session failed", {{"error", e.what()}});
+    connection_.close();
+  } catch (...) {
+    log::error("websocket session failed", {{"error", "unknown exception"}});
+    connection_.close();
+  }
 }
 
 asio::awaitable<void> Session::read_client() {
@@ -158,38 +163,6 @@ asio::awaitable<void> Session::read_client() {
   }
 }
 
-asio::awaitable<void> Session::write_client() {
-  auto& ws = client_->ws;
-  for (;;) {
-    if (client_->close_request) {
-      websocket::close_reason reason(client_->close_request->second);
-      reason.code = client_->close_request->first;
-      client_->deadline.expires_after(client_->write_timeout);
-      auto closing = ws.async_close(reason, use_tuple);
-      auto expiry = client_->deadline.async_wait(use_tuple);
-      co_await (std::move(closing) || std::move(expiry));
-      co_return;
-    }
-    if (client_->outbox.empty()) {
-      co_await client_->wake.async_wait(use_tuple);
-      if (closed_ || co_await cancelled()) co_return;
-      continue;
-    }
-    std::string text = std::move(client_->outbox.front());
-    client_->outbox.pop_front();
-    client_->backlog_bytes -= text.size();
-    ws.text(true);
-    client_->write_started = Clock::now();
-    watch_write();
-    auto [ec, n] = co_await ws.async_write(asio::buffer(text), use_tuple);
-    (void)n;
-    client_->write_started.reset();
-    client_->buffered -= text.size();
-    hub_.buffered(0, text.size());
-    if (ec) co_return;
-  }
-}
-
 // Ends the session when a write to the client has not finished within write_timeout: the client is
 // not reading, and a half-written frame leaves nothing to close politely. Writes only stamp their
 // start and make sure this is armed (arming a timer per write, an awaitable `||` around each,
@@ -217,33 +190,95 @@ void Session::watch_write() {
 }
 
 void Session::queue_for_client(std::string text) {
-  if (client_->close_request) return;  // closing: nothing more is queued, what was is already freed
+  auto& client = *client_;
+  if (client.close_request) return;  // closing: nothing more is queued, what was is already freed
   std::size_t size = text.size();
-  client_->outbox.push_back(std::move(text));
-  client_->backlog_bytes += size;
-  client_->buffered += size;
+  client.buffered += size;
   hub_.buffered(size, 0);
-  client_->wake.cancel();
-  auto overflow = check_backlog(hub_.backlog_limits(), client_->backlog_bytes, client_->outbox.size(),
+  if (!client.write_started && client.outbox.empty() && !closed_) {
+    start_write(std::move(text));
+    return;
+  }
+  client.outbox.push_back(std::move(text));
+  client.backlog_bytes += size;
+  auto overflow = check_backlog(hub_.backlog_limits(), client.backlog_bytes, client.outbox.size(),
                                 hub_.buffered_bytes(), hub_.session_count());
   if (overflow == Overflow::none) return;
   log::warn("websocket client not reading, closed",
-            {{"reason", to_string(overflow)}, {"backlog_bytes", client_->backlog_bytes},
+            {{"reason", to_string(overflow)}, {"backlog_bytes", client.backlog_bytes},
              {"process_buffered_bytes", hub_.buffered_bytes()}});
   hub_.session_metrics().closed_for(overflow).inc();
   // What waits is dropped at once; the write in progress (bounded by its deadline) finishes, then
   // the client gets 1008.
-  client_->buffered -= client_->backlog_bytes;
-  hub_.buffered(0, client_->backlog_bytes);
-  client_->outbox.clear();
-  client_->backlog_bytes = 0;
+  client.buffered -= client.backlog_bytes;
+  hub_.buffered(0, client.backlog_bytes);
+  client.outbox.clear();
+  client.outbox.shrink_to_fit();
+  client.backlog_bytes = 0;
   close_client(1008, "client too slow");
+}
+
+void Session::start_write(std::string text) {
+  auto& client = *client_;
+  client.writing = std::move(text);
+  client.ws.text(true);
+  client.write_started = Clock::now();
+  watch_write();
+  ++callbacks_;
+  client.ws.async_write(asio::buffer(client.writing), [this](const beast::error_code& ec, std::size_t) {
+    --callbacks_;
+    auto& done = *client_;  // released only after every callback ran
+    done.write_started.reset();
+    done.buffered -= done.writing.size();
+    hub_.buffered(0, done.writing.size());
+    std::string().swap(done.writing);
+    if (ec) {
+      connection_.close();  // the read fails too, which ends the session
+      return;
+    }
+    guarded([this] { write_next(); });
+  });
+}
+
+void Session::write_next() {
+  auto& client = *client_;
+  if (closed_ || client.write_started || client.closing) return;
+  if (!client.outbox.empty()) {
+    std::string text = std::move(client.outbox.front());
+    client.outbox.pop_front();
+    client.backlog_bytes -= text.size();
+    if (client.outbox.empty()) client.outbox.shrink_to_fit();
+    start_write(std::move(text));
+    return;
+  }
+  if (client.close_request) start_close();
+}
+
+void Session::start_close() {
+  auto& client = *client_;
+  client.closing = true;
+  websocket::close_reason reason(client.close_request->second);
+  reason.code = client.close_request->first;
+  client.deadline.expires_after(client.write_timeout);
+  ++callbacks_;
+  client.deadline.async_wait([this](const beast::error_code& ec) {
+    --callbacks_;
+    if (!ec) connection_.close();  // the client did not finish the closing handshake in time
+  });
+  ++callbacks_;
+  // Done or failed, the handshake ends the session: Beast tears the connection down, and closing
+  // it here as well makes sure the read ends.
+  client.ws.async_close(reason, [this](const beast::error_code&) {
+    --callbacks_;
+    client_->deadline.cancel();
+    connection_.close();
+  });
 }
 
 void Session::close_client(std::uint16_t code, std::string reason) {
   if (closed_ || client_->close_request) return;
   client_->close_request.emplace(code, std::move(reason));
-  client_->wake.cancel();
+  write_next();
 }
 
 void Session::on_timer() {
@@ -262,7 +297,7 @@ void Session::rearm() {
   ++callbacks_;
   timer_.async_wait([this](const beast::error_code& ec) {
     --callbacks_;
-    if (!ec && !closed_) on_timer();  // also when the core's deadline has moved later since
+    if (!ec && !closed_) guarded([this] { on_timer(); });  // also when the core's deadline has moved later since
   });
 }
 

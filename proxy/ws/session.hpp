@@ -44,12 +44,19 @@ class Session final : public ChannelOwner {
   struct Client;
 
   boost::asio::awaitable<void> read_client();
-  boost::asio::awaitable<void> write_client();
-  // The deadline timer and the write watchdog are plain callbacks, armed only while there is
-  // something to wait for: an idle session holds no coroutine and no pending wait for them.
+  // Writes, the closing handshake, the deadline timer and the write watchdog are plain callbacks,
+  // started only when there is something to do: an idle session holds no coroutine and no pending
+  // operation for them.
+  void start_write(std::string text);
+  void write_next();
+  void start_close();
   void on_timer();
   void watch_write();
+  template <typename Body>
+  void guarded(Body&& body) noexcept;
+  void stop();  // no more events in or out; what is under way ends
   boost::asio::awaitable<void> drain_callbacks();
+  void release();  // after the callbacks ran: the client stream and the session's metrics go
 
   void process();  // carries out the core's actions until there are none
   void queue_for_client(std::string text);  // closes the client instead when it reads too slowly
@@ -57,7 +64,6 @@ class Session final : public ChannelOwner {
   void drop_link(ConnectionId connection);
   void publish_metrics();
   void rearm();
-  void finish();
 
   Hub& hub_;
   net::HttpConnection& connection_;
