@@ -126,8 +126,8 @@ asio::awaitable<beast::error_code> WsClient::connect(const UpstreamUrl& url, con
   if (connected.error) co_return connected.error;
   // abort() came while the connection was being made, when there was no socket yet to close.
   if (impl_->aborted) co_return asio::error::operation_aborted;
-  if (auto* tcp = std::get_if<0>(&*connected.stream)) {
-    auto& ws = impl_->ws.emplace<1>(std::make_unique<PlainWs>(std::move(*tcp)));
+  if (auto* plain_stream = std::get_if<0>(&*connected.stream)) {
+    auto& ws = impl_->ws.emplace<1>(std::make_unique<PlainWs>(std::move(*plain_stream)));
     co_return co_await impl_->handshake(*ws, url, options);
   }
   auto& ws = impl_->ws.emplace<2>(std::make_unique<SecureWs>(std::move(std::get<1>(*connected.stream))));
@@ -175,13 +175,13 @@ asio::awaitable<beast::error_code> WsClient::close(std::uint16_t code, std::stri
 
 void WsClient::abort() {
   impl_->aborted = true;
-  beast::tcp_stream* tcp = nullptr;
-  if (auto* plain = impl_->plain()) tcp = &beast::get_lowest_layer(*plain);
-  if (auto* secure = impl_->secure()) tcp = &beast::get_lowest_layer(*secure);
-  if (tcp != nullptr) {
+  beast::tcp_stream* lowest = nullptr;
+  if (auto* plain = impl_->plain()) lowest = &beast::get_lowest_layer(*plain);
+  if (auto* secure = impl_->secure()) lowest = &beast::get_lowest_layer(*secure);
+  if (lowest != nullptr) {
     beast::error_code ignored;
-    tcp->socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    tcp->close();
+    lowest->socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    lowest->close();
   }
 }
 
