@@ -34,7 +34,16 @@ bool is_allowed(bhttp::verb method) {
 ClHandler::ClHandler(const config::Global& settings, const std::vector<config::ClNode>& nodes,
                      std::deque<NodePools>& pools, const health::PublishedSnapshot& health, EventStreams& streams,
                      observability::ProxyMetrics& metrics)
-    : settings_(settings), nodes_(nodes), pools_(pools), health_(health), streams_(streams) {
+    : settings_(settings),
+      nodes_(nodes),
+      pools_(pools),
+      health_(health),
+      streams_(streams),
+      feeds_(pools, streams, metrics, [&nodes] {
+        std::vector<std::string> names;
+        for (const auto& node : nodes) names.push_back(node.name);
+        return names;
+      }()) {
   for (const auto& node : nodes_) node_metrics_.push_back(metrics.cl_node(node.name));
   // In Reason's order.
   for (const char* reason : {"method_not_allowed", "bad_path", "no_healthy_node", "timeout", "upstream_failed"}) {
@@ -69,6 +78,18 @@ asio::awaitable<void> ClHandler::handle(net::HttpConnection& connection, net::Re
   }
 
   auto snapshot = health_.get();
+  if (request.method() == bhttp::verb::get) {
+    if (auto topics = shared_event_topics(suffix)) {
+      auto nodes = routing::cl_candidates(snapshot->cl);
+      if (nodes.empty()) {
+        co_await answer_error(connection, request, bhttp::status::service_unavailable,
+                              "no healthy CL node available", no_healthy_node);
+      } else {
+        co_await serve_events(connection, request, *topics, nodes, started);
+      }
+      co_return;
+    }
+  }
   std::vector<RelayTarget> targets;
   for (std::size_t index : routing::cl_candidates(snapshot->cl)) {
     auto& pool = pools_[index].requests;

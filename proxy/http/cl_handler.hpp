@@ -1,6 +1,7 @@
 #pragma once
 // ANY /cl/*: beacon REST to the first healthy CL node, method, path, query, headers and body as
-// sent, with the answer streamed back (event streams included).
+// sent, with the answer streamed back. Event streams for plain topic lists are shared: one stream
+// per node and topic set, fanned out to every client asking for it (http/event_feed.hpp).
 
 #include <deque>
 #include <string_view>
@@ -8,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "health/snapshot.hpp"
+#include "http/event_feed.hpp"
 #include "http/event_stream.hpp"
 #include "http/upstreams.hpp"
 #include "net/http_server.hpp"
@@ -31,12 +33,17 @@ class ClHandler {
 
   asio::awaitable<void> answer_error(net::HttpConnection& connection, const net::Request& request,
                                      bhttp::status status, std::string message, Reason reason);
+  // An events request a shared feed can serve (cl_events.cpp): `nodes` are the routable ones, best first.
+  asio::awaitable<void> serve_events(net::HttpConnection& connection, const net::Request& request,
+                                     const std::string& topics, const std::vector<std::size_t>& nodes,
+                                     Clock::time_point started);
 
   const config::Global& settings_;
   const std::vector<config::ClNode>& nodes_;
   std::deque<NodePools>& pools_;
   const health::PublishedSnapshot& health_;
   EventStreams& streams_;
+  EventFeeds feeds_;
   std::vector<observability::NodeRequestMetrics> node_metrics_;  // looked up once, not per request
   std::vector<observability::Counter*> errors_;  // by Reason
 };

@@ -112,6 +112,11 @@ constexpr Spec kWsBufferedBytes{T::gauge, "vixy_ws_buffered_bytes",
                                 "Bytes queued for WebSocket clients and not yet written, over all sessions",
                                 Labels::none};
 // vixy's additions for shared upstreams: sessions' traffic to a node rides a few pooled WebSockets.
+constexpr Spec kClEventUpstreams{T::gauge, "vixy_cl_event_upstreams",
+                                 "Event streams open to the CL node, each shared by every listener for its topics",
+                                 Labels::node};
+constexpr Spec kClEventListeners{T::gauge, "vixy_cl_event_listeners",
+                                 "Client event streams served from the shared node streams", Labels::none};
 constexpr Spec kWsUpstreamConnections{T::gauge, "vixy_ws_upstream_connections",
                                       "Pooled WebSocket connections open to the EL node, shared by every session",
                                       Labels::node};
@@ -154,6 +159,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
     &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
     &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests,
+    &kClEventUpstreams, &kClEventListeners,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -232,6 +238,8 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_unfilled_gaps_total(counter(registry, kWsUnfilledGaps)),
       health_checks_total(counter(registry, kHealthChecks)),
       cl_streams_moved_total(counter(registry, kClStreamsMoved)),
+      cl_event_upstreams(gauge(registry, kClEventUpstreams)),
+      cl_event_listeners(gauge(registry, kClEventListeners).get()),
       ws_slow_clients_closed_total(counter(registry, kWsSlowClientsClosed)),
       ws_buffered_bytes(gauge(registry, kWsBufferedBytes).get()),
       ws_invalid_upstream_messages_total(counter(registry, kWsInvalidUpstream).get()),
@@ -277,6 +285,7 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     cl_node_healthy.with(labels);
     cl_upstream_errors_total.with(labels);
     cl_streams_moved_total.with(labels);
+    cl_event_upstreams.with(labels);
     for (const char* outcome : kOutcomes) health_checks_total.with({"cl", node.name, outcome});
   }
   for (const char* endpoint : {"el", "cl"}) {

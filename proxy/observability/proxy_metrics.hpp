@@ -77,6 +77,8 @@ class ProxyMetrics {
 
   // CL event streams ended because their node left the routable candidates: {node}
   Family<Counter>& cl_streams_moved_total;
+  Family<Gauge>& cl_event_upstreams;  // {node}: shared event streams open to the node
+  Gauge& cl_event_listeners;          // client streams served from them
 
   // WebSocket clients closed for not reading: {reason} backlog (websocket.max_client_backlog_bytes),
   // write_timeout (server.client_write_timeout_ms), process_buffer (server.max_buffered_bytes)

@@ -1,8 +1,11 @@
 // CL event streams through the real vixy binary leave a node that stays connected but stops being
-// healthy: the client's stream ends, and the reconnect lands on the healthy node.
+// healthy: the client's stream ends, and the reconnect lands on the healthy node. Listeners for
+// the same topics share one stream from the node.
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "support/harness.hpp"
 #include "support/ws_rpc.hpp"
@@ -134,6 +137,66 @@ TEST(ClEventStream, StreamsOnAHealthyNodeStayWhenAnotherNodeFails) {
   EXPECT_FALSE(reader.closed());
   EXPECT_EQ(proxy_metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-a"})"), 0);
   EXPECT_EQ(proxy_metric(cluster, R"(vixy_cl_streams_moved_total{node="cl-b"})"), 0);
+}
+
+
+// Listeners asking for the same topics (in any order or spelling of the list) share one stream
+// from the node and get the same events; another topic set gets a stream of its own; the node's
+// streams close once their last listener has gone.
+TEST(ClEventStream, ListenersForTheSameTopicsShareOneNodeStream) {
+  Cluster cluster(binaries(), two_beacon_nodes());
+  ASSERT_TRUE(both_healthy(cluster));
+  const char* spellings[] = {"/cl/eth/v1/events?topics=head,block", "/cl/eth/v1/events?topics=block,head",
+                             "/cl/eth/v1/events?topics=head&topics=block,head"};
+  std::vector<std::unique_ptr<chaos::SseReader>> readers;
+  for (int i = 0; i < 6; ++i) {
+    readers.push_back(std::make_unique<chaos::SseReader>());
+    ASSERT_FALSE(readers.back()->open("127.0.0.1", cluster.proxy_port(), spellings[i % 3], seconds(5)));
+    ASSERT_EQ(readers.back()->status(), 200);
+    EXPECT_EQ(readers.back()->content_type().rfind("text/event-stream", 0), 0u) << readers.back()->content_type();
+  }
+  // The event every reader gets after the last one joined is the same one, under the same name.
+  auto last = readers.back()->next(seconds(5));
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->event, "head");
+  for (std::size_t i = 0; i + 1 < readers.size(); ++i) {
+    bool seen = false;
+    for (int k = 0; k < 50 && !seen; ++k) {
+      auto event = readers[i]->next(seconds(5));
+      ASSERT_TRUE(event.has_value()) << "reader " << i << " got no event";
+      seen = event->event == last->event && event->data == last->data;
+    }
+    EXPECT_TRUE(seen) << "reader " << i << " never got the event the last reader got";
+  }
+  EXPECT_TRUE(chaos::wait_until([&] { return streams_on(cluster, "cl-a") == 1; }, seconds(5)))
+      << streams_on(cluster, "cl-a") << " streams on cl-a for six listeners of one topic set";
+  EXPECT_EQ(streams_on(cluster, "cl-b"), 0u);
+  EXPECT_EQ(proxy_metric(cluster, R"(vixy_cl_event_upstreams{node="cl-a"})"), 1);
+  EXPECT_EQ(proxy_metric(cluster, "vixy_cl_event_listeners"), 6);
+
+  chaos::SseReader other;
+  ASSERT_FALSE(other.open("127.0.0.1", cluster.proxy_port(), kEvents, seconds(5)));
+  ASSERT_EQ(other.status(), 200);
+  ASSERT_TRUE(other.next(seconds(5)).has_value());
+  EXPECT_TRUE(chaos::wait_until([&] { return streams_on(cluster, "cl-a") == 2; }, seconds(5)));
+
+  // The listeners go; vixy notices at its next write to each (a head every 100 ms here).
+  readers.clear();
+  EXPECT_TRUE(chaos::wait_until([&] { return proxy_metric(cluster, "vixy_cl_event_listeners") == 1; }, seconds(10)));
+  EXPECT_TRUE(chaos::wait_until([&] { return streams_on(cluster, "cl-a") == 1; }, seconds(5)))
+      << "the node still serves the stream nobody listens to";
+  ASSERT_TRUE(other.next(seconds(5)).has_value()) << "the other topic set's listener lost its stream";
+}
+
+// A node's refusal (an unknown topic) reaches the client as the node gave it, and no stream stays.
+TEST(ClEventStream, ANodesRefusalIsPassedOn) {
+  Cluster cluster(binaries(), two_beacon_nodes());
+  ASSERT_TRUE(both_healthy(cluster));
+  chaos::SseReader reader;
+  ASSERT_FALSE(reader.open("127.0.0.1", cluster.proxy_port(), "/cl/eth/v1/events?topics=no_such_topic", seconds(5)));
+  EXPECT_EQ(reader.status(), 400);
+  EXPECT_EQ(streams_on(cluster, "cl-a"), 0u);
+  EXPECT_EQ(proxy_metric(cluster, R"(vixy_cl_event_upstreams{node="cl-a"})"), 0);
 }
 
 }  // namespace

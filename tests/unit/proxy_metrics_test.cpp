@@ -90,6 +90,8 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_ws_upstream_subscriptions gauge",
       "vixy_ws_shared_subscribers gauge",
       "vixy_ws_backfill_requests_total counter",
+      "vixy_cl_event_upstreams gauge",
+      "vixy_cl_event_listeners gauge",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
@@ -115,6 +117,8 @@ TEST(ProxyMetrics, ConfiguredNodesHaveChildrenBeforeAnyTraffic) {
            "vixy_cl_node_healthy{node=\"lighthouse\"} 0",
            "vixy_cl_upstream_errors_total{node=\"lighthouse\"} 0",
            "vixy_cl_streams_moved_total{node=\"lighthouse\"} 0",
+           "vixy_cl_event_upstreams{node=\"lighthouse\"} 0",
+           "vixy_cl_event_listeners 0",
            "vixy_ws_upstream_node{node=\"geth\"} 0",
            "vixy_ws_upstream_node{node=\"infura\"} 0",
            "vixy_ws_upstream_connections{node=\"geth\"} 0",
