@@ -133,6 +133,23 @@ def memory_section(results):
     return lines
 
 
+def scale_section(results):
+    runs = pick(results, phase="scale")
+    if not runs:
+        return []
+    a = results["args"]
+    lines = [f"| sessions, each subscribed to newHeads (block time {a['scale_block_time_ms']} ms), one primary kill "
+             f"| heads delivered | gaps | duplicates | heads every session got after the kill (from the backup) "
+             f"| sessions within one head of the newest {a['scale_after_kill']} s after the kill |",
+             "|---|---|---|---|---|---|"]
+    for r in runs:
+        h = r["result"]
+        at_last = "all" if h["min_last"] + 1 >= h["max_last"] else f"no: heights {h['min_last']}–{h['max_last']}"
+        after = h["min_last"] - h["head_at_kill"] if "head_at_kill" in h else "—"
+        lines.append(f"| {r['sessions']:,} | {h['heads']:,} | {h['gaps']} | {h['duplicates']} | ≥ {after} | {at_last} |")
+    return lines
+
+
 def failover_section(results):
     runs = [r["result"] for r in pick(results, phase="failover")]
     a = results["args"]
@@ -261,6 +278,7 @@ def markdown(meta, results):
         "### HTTP", "", *http_section(results, contestants), "",
         "### WebSocket", "", *ws_section(results), "",
         "### Memory", "", *memory_section(results), "",
+        "### Scale: sessions moved by one kill", "", *scale_section(results), "",
         "### Failover", "", *failover_section(results), "",
         "### Is the load generator the bottleneck?", "", *bottleneck_section(results), "",
         "### Micro-benchmarks", "", *micro_section(results), "",

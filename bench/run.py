@@ -113,6 +113,15 @@ def admin_post(addr, path):
             raise RuntimeError(f"{addr}{path}: HTTP {response.status}")
 
 
+def block_number(addr):
+    """A fake EL node's head height, over its JSON-RPC."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}).encode()
+    request = urllib.request.Request(f"http://{addr}/", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(json.loads(response.read())["result"], 16)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -340,6 +349,45 @@ http {{
                                           "down": a.down, "failback-timeout": 15})
             self.record(phase="failover", repeat=repeat, result=r)
 
+    def scale_phase(self):
+        """The most sessions the descriptor limit allows (up to the largest --sessions), each subscribed
+        to newHeads and checking every head's height, all moved by one kill of the primary."""
+        a = self.args
+        fd_limit = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)[0]
+        sessions = min(max(a.sessions), fd_limit - 200)
+        # Slow blocks: what is measured is the move, not notification throughput.
+        primary = self.fakenode("scale-primary", a.scale_block_time_ms)
+        backup = self.fakenode("scale-backup", a.scale_block_time_ms)
+        vixy = self.vixy(primary, backup, name="vixy-scale", extra=f"[server]\nmax_connections = {sessions + 16}\n\n")
+        holder = Child("ws-scale", [f"{self.bin}/bench/vixy-loadgen", "ws-idle", "--target", vixy.addr,
+                                    "--sessions", str(sessions), "--subscribe", "1", "--check", "1"],
+                       self.work, self.cpu_rest)
+        line = holder.proc.stdout.readline()
+        ready = json.loads(line) if line else {"ready": 0, "failed": sessions}
+        block = a.scale_block_time_ms / 1000
+        time.sleep(3 * block)  # every session has had heads from the primary
+        head_at_kill = block_number(backup.rpc)
+        os.kill(primary.pid, signal.SIGKILL)  # dies, as in the incident: no goodbye to anyone
+        primary.stop()
+        time.sleep(a.scale_after_kill)
+        os.kill(holder.pid, signal.SIGTERM)
+        line = holder.proc.stdout.readline()
+        holder.stop()
+        heads = json.loads(line) if line else {}
+        vixy.stop()
+        backup.stop()
+        if ready["ready"] != sessions:
+            raise RuntimeError(f"only {ready['ready']} of {sessions} sessions subscribed")
+        if not heads:
+            raise RuntimeError("the load generator printed no head summary")
+        heads["head_at_kill"] = head_at_kill
+        self.record(phase="scale", sessions=sessions, fd_limit=fd_limit, result=heads)
+        # Not a speed: what every session must have seen (I7 across the kill). A head may be on its
+        # way to some sessions and not yet to others when the load generator is stopped.
+        if (heads["gaps"] or heads["duplicates"] or heads["unreadable"] or heads["min_last"] + 1 < heads["max_last"]
+                or heads["min_last"] <= head_at_kill):
+            raise RuntimeError(f"scale run: sessions not moved whole by the kill: {heads}")
+
     def micro_phase(self):
         out = os.path.join(self.work, "micro.json")
         subprocess.run([f"{self.bin}/bench/vixy_micro_bench", f"--benchmark_min_time={self.args.micro_min_time}",
@@ -368,6 +416,8 @@ http {{
             proc.stop()
         if "memory" in a.only:
             self.memory_phase(primary, backup)
+        if "scale" in a.only:
+            self.scale_phase()
         if "micro" in a.only:
             self.micro_phase()
         self.results["load_after"] = os.getloadavg()
@@ -400,12 +450,14 @@ def main():
     p.add_argument("--block-time-ms", type=int, default=10, help="the fake nodes' block time")
     p.add_argument("--health-interval-ms", type=int, default=100, help="vixy's health_check_interval_ms")
     p.add_argument("--sessions", type=int, nargs="+", default=[1000, 10000], help="idle WebSocket sessions")
+    p.add_argument("--scale-block-time-ms", type=int, default=1000, help="the fake nodes' block time in the scale run")
+    p.add_argument("--scale-after-kill", type=float, default=8.0, help="seconds the scale run watches after the kill")
     p.add_argument("--settle", type=float, default=1.5)
     p.add_argument("--down", type=float, default=1.5)
     p.add_argument("--micro-min-time", type=float, default=0.5)
     p.add_argument("--nginx", default="/usr/sbin/nginx", help="the nginx binary; '' leaves nginx out")
-    p.add_argument("--only", nargs="+", default=["http", "ws", "failover", "memory", "micro"],
-                   choices=["http", "ws", "failover", "memory", "micro"], help="run only these parts")
+    p.add_argument("--only", nargs="+", default=["http", "ws", "failover", "memory", "scale", "micro"],
+                   choices=["http", "ws", "failover", "memory", "scale", "micro"], help="run only these parts")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--json", help="also write every raw result here")
     p.add_argument("--out", help="also write the markdown report here")
@@ -415,6 +467,7 @@ def main():
     if a.quick:
         a.repeats, a.duration, a.warmup, a.subscribers = 1, 0.3, 0.1, 10
         a.sessions, a.settle, a.down, a.micro_min_time = [20, 50], 0.5, 0.5, 0.01
+        a.scale_block_time_ms, a.scale_after_kill = 200, 3.0
     atexit.register(stop_all)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)

@@ -14,9 +14,10 @@ const char* kUsage = R"(vixy-loadgen MODE --key value ...
             [--duration S] [--warmup S] [--rate R]   closed loop, or open loop at R requests/s when --rate
   ws-rtt    --target H:P [--path /el/ws] [--concurrency N] [--duration S] [--warmup S]
   ws-notify --target H:P [--path /el/ws] [--subscribers N] [--duration S] [--warmup S]
-  ws-idle   --target H:P [--path /el/ws] [--sessions N] [--subscribe 1] [--read 1]
+  ws-idle   --target H:P [--path /el/ws] [--sessions N] [--subscribe 1] [--read 1] [--check 1]
             open N sessions (each subscribed to newHeads with --subscribe 1), print, hold until killed
-            (with --read 1 reading and dropping what arrives meanwhile)
+            (with --read 1 reading and dropping what arrives meanwhile; with --check 1 also checking
+            that heads come one height after another, summarised in a second line when killed)
   failover  --target H:P --primary-admin H:P [--settle S] [--down S] [--failback-timeout S]
 Results: one JSON object on stdout. Exit 0 ok, 1 run failed, 2 bad usage.
 )";

@@ -167,22 +167,63 @@ int run_ws_notify(const Options& options) {
 
 namespace {
 
+// What one session has seen of the chain, with --check: heads must come one height after another.
+struct HeadTrack {
+  std::uint64_t last = 0;  // 0: none yet
+  std::uint64_t heads = 0, gaps = 0, duplicates = 0, unreadable = 0;
+};
+
 struct IdleRun {
   tcp::endpoint target;
   std::string path;
   int remaining = 0;  // sessions still opening
   int ready = 0, failed = 0;
   bool subscribe = false;
-  bool read = false;  // read (and drop) what arrives after the first answer
+  bool read = false;   // read (and drop) what arrives after the first answer
+  bool check = false;  // and check the heads' heights
   std::vector<std::unique_ptr<net::WsClient>> sessions;
+  std::vector<std::unique_ptr<HeadTrack>> tracks;
 };
 
-// Notifications are read and dropped, so that none waits unread in vixy while the nodes make blocks.
-asio::awaitable<void> drain(net::WsClient& ws) {
+void track_head(HeadTrack& track, const std::string& text) {
+  std::uint64_t height = 0;
+  try {  // anything but a head with a hex number (a type error on the way included) is unreadable
+    const auto message = json::parse(text);
+    height = std::stoull(message.at("params").at("result").at("number").get<std::string>(), nullptr, 16);
+  } catch (const std::exception&) {
+    ++track.unreadable;
+    return;
+  }
+  ++track.heads;
+  if (track.last != 0 && height <= track.last) ++track.duplicates;  // the fake nodes do not reorg here
+  if (track.last != 0 && height > track.last + 1) ++track.gaps;
+  if (height > track.last) track.last = height;
+}
+
+// Notifications are read and dropped (with --check, after their height is checked), so that none
+// waits unread in vixy while the nodes make blocks.
+asio::awaitable<void> drain(net::WsClient& ws, HeadTrack* track) {
   for (;;) {
     auto [ec, text] = co_await ws.read();
     if (ec) co_return;
+    if (track != nullptr) track_head(*track, text);
   }
+}
+
+json head_summary(const IdleRun& run) {
+  std::uint64_t heads = 0, gaps = 0, duplicates = 0, unreadable = 0, max_last = 0;
+  std::uint64_t min_last = run.tracks.empty() ? 0 : UINT64_MAX;
+  for (const auto& track : run.tracks) {
+    heads += track->heads;
+    gaps += track->gaps;
+    duplicates += track->duplicates;
+    unreadable += track->unreadable;
+    min_last = std::min(min_last, track->last);
+    max_last = std::max(max_last, track->last);
+  }
+  return json{{"mode", "ws-idle-heads"}, {"sessions", run.tracks.size()}, {"heads", heads}, {"gaps", gaps},
+              {"duplicates", duplicates}, {"unreadable", unreadable}, {"min_last", min_last},
+              {"max_last", max_last}};
 }
 
 // One round trip proves the proxy has connected the session upstream before memory is measured;
@@ -204,7 +245,9 @@ asio::awaitable<void> idle_opener(IdleRun& run, int count) {
     if (ok) ok = co_await round_trip(*ws, request);
     if (ok) {
       ++run.ready;
-      if (run.read) asio::co_spawn(co_await asio::this_coro::executor, drain(*ws), asio::detached);
+      HeadTrack* track = nullptr;
+      if (run.check) track = run.tracks.emplace_back(std::make_unique<HeadTrack>()).get();
+      if (run.read) asio::co_spawn(co_await asio::this_coro::executor, drain(*ws, track), asio::detached);
       run.sessions.push_back(std::move(ws));
     } else {
       ++run.failed;
@@ -223,7 +266,8 @@ int run_ws_idle(const Options& options) {
   run.target = options.endpoint("target");
   run.path = options.text("path", "/el/ws");
   run.subscribe = options.number("subscribe", 0) != 0;
-  run.read = options.number("read", 0) != 0;
+  run.check = options.number("check", 0) != 0;
+  run.read = run.check || options.number("read", 0) != 0;
   int sessions = static_cast<int>(options.number("sessions", 1000));
   int openers = std::min(sessions, 64);
   asio::io_context io(1);
@@ -234,7 +278,10 @@ int run_ws_idle(const Options& options) {
   }
   // Held until the script has measured and sends SIGTERM; the sessions then close with the process.
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    if (run.check) std::cout << head_summary(run).dump() << std::endl;
+    io.stop();
+  });
   io.run();
   run.sessions.clear();  // while their io_context still exists
   return 0;
