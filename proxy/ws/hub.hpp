@@ -64,6 +64,9 @@ class Hub {
   const BacklogLimits& backlog_limits() const { return backlog_limits_; }
   std::size_t buffered_bytes() const { return buffered_bytes_; }
   void buffered(std::size_t added, std::size_t written);
+  // A session is registered for as long as it exists.
+  void joined(Session& session) { sessions_.insert(&session); }
+  void left(Session& session) { sessions_.erase(&session); }
 
  private:
   boost::asio::awaitable<void> run_session(net::HttpConnection& connection, net::Request& request);

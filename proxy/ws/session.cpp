@@ -49,11 +49,14 @@ Session::Session(Hub& hub, net::HttpConnection& connection, std::uint64_t salt)
       connection_(connection),
       client_(std::make_unique<Client>(connection, hub.executor())),
       core_(hub.nodes(), hub.settings(), salt),
-      timer_(hub.executor(), TimePoint::max()) {}
+      timer_(hub.executor(), TimePoint::max()) {
+  hub_.joined(*this);
+}
 
-Session::~Session() = default;
+Session::~Session() { hub_.left(*this); }
 
-asio::awaitable<void> Session::run(net::Request& request) {
+asio::awaitable<void> Session::run(std::unique_ptr<Session> self, net::Request& request) {
+  (void)self;  // destroyed with this frame, after the session has wound up
   auto& ws = client_->ws;
   ws.read_message_max(hub_.max_client_message_size());
   ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -67,6 +70,7 @@ asio::awaitable<void> Session::run(net::Request& request) {
   if (ec) {
     stop();
     co_await drain_callbacks();
+    connection_.close();
     co_return;
   }
 
@@ -87,6 +91,7 @@ asio::awaitable<void> Session::run(net::Request& request) {
   co_await drain_callbacks();
   release();
   metrics.ws_connections_active.add(-1);
+  connection_.close();
   if (failure) std::rethrow_exception(failure);
 }
 

@@ -25,8 +25,9 @@ class Session final : public ChannelOwner {
   Session(Hub& hub, net::HttpConnection& connection, std::uint64_t salt);
   ~Session();
 
-  // Runs until the client is gone; every upstream is closed when it returns.
-  boost::asio::awaitable<void> run(net::Request& request);
+  // Runs until the client is gone; every upstream and the client connection are closed when it
+  // returns. `self` is this session: the coroutine owns it, so no other frame is held around it.
+  boost::asio::awaitable<void> run(std::unique_ptr<Session> self, net::Request& request);
   void health_changed(const std::vector<std::size_t>& candidates);
   void close_client(std::uint16_t code, std::string reason);
 
