@@ -135,6 +135,13 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   }
 
   void opened(const std::shared_ptr<Conn>& conn) {
+    // A connect begun before the workload stopped sending may finish after it: that connection
+    // sends nothing (its subscribes would go unanswered when the run ends a moment later).
+    if (!w_.sending || w_.finishing) {
+      current_ = nullptr;
+      conn->ws.abort();
+      return;
+    }
     auto& h = w_.histories.emplace_back();
     h.client = index_;
     h.connection = connections_++;
