@@ -30,6 +30,20 @@ void EventStreams::on_snapshot(const health::SnapshotPtr& next) {
   for (const auto& [node, watches] : leaving) end(node, watches);
 }
 
+void EventStreams::shutdown() {
+  stopping_ = true;
+  std::vector<Watch*> open;
+  for (Watch* watch : watches_) {
+    if (!watch->ended_) open.push_back(watch);
+  }
+  if (!open.empty()) log::info("cl event streams ended: vixy is shutting down", {{"streams", open.size()}});
+  // As in end(): `end_` only starts the ending, so no watch leaves the set while this loops.
+  for (Watch* watch : open) {
+    watch->ended_ = true;
+    if (watch->end_) watch->end_();
+  }
+}
+
 void EventStreams::end(std::size_t node, const std::vector<Watch*>& watches) {
   const std::string name = node < names_.size() ? names_[node] : std::to_string(node);
   metrics_.cl_streams_moved_total.with({name}).inc(watches.size());
@@ -46,7 +60,12 @@ void EventStreams::end(std::size_t node, const std::vector<Watch*>& watches) {
 EventStreams::Watch::Watch(EventStreams& streams, std::size_t node, std::function<void()> end)
     : streams_(streams), node_(node), end_(std::move(end)) {
   streams_.watches_.insert(this);
-  if (!streams_.routable(node_)) streams_.end(node_, {this});
+  if (streams_.stopping_) {
+    ended_ = true;
+    if (end_) end_();
+  } else if (!streams_.routable(node_)) {
+    streams_.end(node_, {this});
+  }
 }
 
 EventStreams::Watch::~Watch() { streams_.watches_.erase(this); }

@@ -28,6 +28,9 @@ class EventStreams {
 
   // The health monitor's listener: ends every stream whose node left the CL candidates.
   void on_snapshot(const health::SnapshotPtr& next);
+  // Graceful shutdown: every stream ends now, cleanly (its last chunk), and so does any stream
+  // that starts later. Nothing else would end an event stream before the shutdown deadline cuts it.
+  void shutdown();
   std::size_t open_count() const { return watches_.size(); }
 
   // One relayed stream, registered for as long as it lives. `end` is called at most once, when
@@ -61,6 +64,7 @@ class EventStreams {
   observability::ProxyMetrics& metrics_;
   std::vector<std::size_t> candidates_;
   std::unordered_set<Watch*> watches_;
+  bool stopping_ = false;
 };
 
 }  // namespace vixy::http

@@ -120,6 +120,7 @@ void App::begin_shutdown(int signal_number) {
                               {"deadline_ms", config_.server.shutdown_timeout_ms}});
   monitor_->stop();
   ws_hub_.shutdown();
+  event_streams_.shutdown();
   server_->shutdown_gracefully();
   if (metrics_server_) metrics_server_->shutdown_gracefully();
   // In-flight requests finish within the deadline; whatever is still open then is cut off.

@@ -199,5 +199,27 @@ TEST(ClEventStream, ANodesRefusalIsPassedOn) {
   EXPECT_EQ(proxy_metric(cluster, R"(vixy_cl_event_upstreams{node="cl-a"})"), 0);
 }
 
+
+// SIGTERM with event streams open, one shared and one relayed on its own: both end cleanly at once
+// (not cut at the shutdown deadline, 20 s here), and vixy exits 0 with nothing left to tear down.
+TEST(ClEventStream, StreamsEndCleanlyOnShutdownAndVixyExitsZero) {
+  ClusterOptions options = two_beacon_nodes();
+  options.extra_toml = "[server]\nshutdown_timeout_ms = 20000\n";
+  Cluster cluster(binaries(), options);
+  ASSERT_TRUE(both_healthy(cluster));
+  chaos::SseReader shared;
+  chaos::SseReader relayed;
+  ASSERT_FALSE(shared.open("127.0.0.1", cluster.proxy_port(), kEvents, seconds(5)));
+  ASSERT_FALSE(relayed.open("127.0.0.1", cluster.proxy_port(), "/cl/eth/v1/events?topics=head&x=1", seconds(5)));
+  ASSERT_EQ(shared.status(), 200);
+  ASSERT_EQ(relayed.status(), 200);
+  ASSERT_TRUE(shared.next(seconds(5)).has_value());
+  ASSERT_TRUE(relayed.next(seconds(5)).has_value());
+
+  EXPECT_EQ(cluster.proxy().terminate(std::chrono::seconds(10)), 0) << cluster.proxy().log();
+  EXPECT_TRUE(ends_within(shared, seconds(5)));
+  EXPECT_TRUE(ends_within(relayed, seconds(5)));
+}
+
 }  // namespace
 }  // namespace vixy::testing
