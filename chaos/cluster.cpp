@@ -25,8 +25,21 @@ Cluster::Cluster(Binaries binaries, ClusterOptions options)
   if (options_.start_proxy) start_proxy();
 }
 
+namespace {
+Cluster::ProxyExitCheck& proxy_exit_check() {
+  static Cluster::ProxyExitCheck check;
+  return check;
+}
+}  // namespace
+
+void Cluster::set_proxy_exit_check(ProxyExitCheck check) { proxy_exit_check() = std::move(check); }
+
 Cluster::~Cluster() {
-  if (proxy_) proxy_->terminate(std::chrono::seconds(5));
+  if (proxy_) {
+    // Longer than vixy's default shutdown deadline (10 s), which connections still open may use.
+    auto status = proxy_->terminate(std::chrono::seconds(15));
+    if (proxy_exit_check()) proxy_exit_check()(status, *proxy_);
+  }
   for (auto& node : nodes_) node.process->terminate(std::chrono::seconds(2));
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,12 @@ class Cluster {
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
+
+  // Called with vixy's exit status when a cluster stops it (nullopt: it outlived SIGTERM and its
+  // shutdown deadline and was killed), so a test harness can fail a test whose vixy did not exit
+  // cleanly: a crash, a hang, a sanitizer report at exit. One for the whole process.
+  using ProxyExitCheck = std::function<void(std::optional<int> status, const ChildProcess& proxy)>;
+  static void set_proxy_exit_check(ProxyExitCheck check);
 
   FakeNode& node(std::string_view name);
   const std::vector<FakeNode>& nodes() const { return nodes_; }

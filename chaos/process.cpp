@@ -117,6 +117,13 @@ std::string ChildProcess::log() const {
   return out.str();
 }
 
+std::string ChildProcess::log_tail(std::size_t lines) const {
+  std::string text = log();
+  std::size_t pos = text.size();
+  for (std::size_t n = 0; n <= lines && pos > 0; ++n) pos = text.rfind('\n', pos - 1);
+  return pos == std::string::npos ? text : text.substr(pos + 1);
+}
+
 std::optional<std::uint16_t> ChildProcess::wait_for_listening(std::string_view what,
                                                                std::chrono::milliseconds timeout) {
   std::string needle = "msg=listening what=" + std::string(what) + " addr=";

@@ -38,6 +38,7 @@ class ChildProcess {
 
   const std::string& log_path() const { return log_path_; }
   std::string log() const;  // everything the process has written so far
+  std::string log_tail(std::size_t lines) const;  // the last `lines` lines of log()
   // Waits for the line `msg=listening what=<what> addr=HOST:PORT` and returns PORT; nullopt on
   // timeout or when the process ends first.
   std::optional<std::uint16_t> wait_for_listening(std::string_view what, std::chrono::milliseconds timeout);

@@ -90,12 +90,6 @@ json scrape_metrics(Cluster& cluster) {
   return out;
 }
 
-std::string tail(const std::string& text, std::size_t lines) {
-  std::size_t pos = text.size();
-  for (std::size_t n = 0; n <= lines && pos > 0; ++n) pos = text.rfind('\n', pos - 1);
-  return pos == std::string::npos ? text : text.substr(pos + 1);
-}
-
 // Scenarios run side by side (--jobs) append to one histories file: one writer at a time.
 std::mutex histories_mutex;
 
@@ -297,7 +291,7 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
   }
   if (auto why = wait_ready(cluster.proxy_port(), s.topology.el_primaries, Ms(20'000)); !why.empty()) {
     report.fatal = "the proxy did not become ready through /el/ws within 20 s: " + why;
-    report.proxy_log_tail = tail(cluster.proxy().log(), 30);
+    report.proxy_log_tail = cluster.proxy().log_tail(30);
     return report;
   }
 
@@ -334,7 +328,16 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
     // It outlived the workload but not what the clients sent last (a request still in flight).
     report.fatal = "the proxy exited after the workload, while the run was being checked (" + exit_words(cluster) + ")";
   }
-  if (!report.ok()) report.proxy_log_tail = tail(cluster.proxy().log(), 30);
+  if (report.fatal.empty()) {
+    // The run ends as an operator's would: SIGTERM, and vixy exits 0 within its shutdown deadline.
+    // Under the sanitizers this is also where a use-after-free or a leak at exit shows.
+    auto status = cluster.proxy().terminate(Ms(15'000));
+    if (status != 0) {
+      report.fatal = "the proxy did not exit cleanly on SIGTERM after the run (" +
+                     (status ? "status " + std::to_string(*status) : std::string("still running after 15 s, killed")) + ")";
+    }
+  }
+  if (!report.ok()) report.proxy_log_tail = cluster.proxy().log_tail(30);
   progress(o, "[%s] stopping every process\n", s.name.c_str());
   return report;
 }

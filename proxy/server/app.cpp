@@ -106,9 +106,9 @@ int App::run() {
                         {"cl_nodes", config_.cl.size()},
                         {"health_interval_ms", config_.global.health_check_interval_ms}});
   io_.run();
-  // Connections still open unwind when io_ goes, after the metrics they would report to.
-  server_->set_events({});
-  log::info("stopped");
+  io_.release_handlers();
+  // Both are 0 unless something outlived its connection's unwinding.
+  log::info("stopped", {{"connections_left", server_->connection_count()}, {"sessions_left", ws_hub_.session_count()}});
   return 0;
 }
 

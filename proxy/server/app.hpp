@@ -37,8 +37,17 @@ class App {
   void begin_shutdown(int signal_number);
   net::ConnectionEvents connection_events();  // the proxy listener's connections, into metrics_
 
+  // Declared first so that it outlives every member holding its sockets and timers; but what the
+  // shutdown deadline cut off (coroutine frames of connections and sessions still waiting) refers
+  // to the members declared after it. release_handlers() destroys those frames while the members
+  // are alive, which ~io_context would otherwise do after they are gone.
+  struct IoContext : asio::io_context {
+    using asio::io_context::io_context;
+    void release_handlers() { shutdown(); }
+  };
+
   config::Config config_;
-  asio::io_context io_;
+  IoContext io_;
   // Installed before any listener opens: a SIGTERM that arrives as soon as the port is announced
   // must still mean a graceful shutdown, not the default action.
   asio::signal_set signals_;

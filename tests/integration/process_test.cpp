@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/harness.hpp"
+#include "support/ws_rpc.hpp"
 
 namespace vixy::testing {
 namespace {
@@ -161,6 +162,41 @@ TEST(Process, SigtermLetsInFlightRequestsFinishThenExitsZero) {
   auto after = chaos::http_request("127.0.0.1", cluster.proxy_port(), boost::beast::http::verb::get, "/health", "",
                                    {}, milliseconds(500));
   EXPECT_TRUE(after.ec);
+}
+
+// What the shutdown deadline cuts off (a request the node answers too late, a WebSocket client that
+// never answers the closing handshake) unwinds while vixy's parts are still there: the exit is
+// clean, and under the sanitizers any use of a part already destroyed fails the exit status.
+TEST(Process, ConnectionsCutAtTheShutdownDeadlineUnwindCleanly) {
+  ClusterOptions options;
+  options.el_backups = {};
+  options.extra_toml = "[server]\nshutdown_timeout_ms = 300\n";
+  Cluster cluster(binaries(), options);
+  ASSERT_TRUE(wait_ready(cluster));
+  ASSERT_EQ(cluster.admin("el-primary", "/method", R"({"method":"eth_getBalance","delay_ms":5000})").status, 200);
+
+  RpcWs deaf;  // reads nothing after its subscription: vixy's close frame goes unanswered
+  ASSERT_TRUE(deaf.connect(cluster.proxy_port()));
+  ASSERT_FALSE(deaf.subscribe("1", {"newHeads"}).empty());
+  chaos::HttpResult slow;
+  std::thread client([&] {
+    slow = cluster.proxy_post("/el", rpc(5, "eth_getBalance", {"0x00000000000000000000000000000000000000aa", "latest"}));
+  });
+  ASSERT_TRUE(chaos::wait_until(
+      [&] {
+        auto state = parse_body(cluster.admin("el-primary", "/state"));
+        return state.is_object() && state["state"].value("in_flight", 0) == 1;
+      },
+      seconds(5)))
+      << cluster.admin("el-primary", "/state").body;
+
+  EXPECT_EQ(cluster.proxy().terminate(seconds(10)), 0) << cluster.proxy().log();
+  client.join();
+  EXPECT_NE(slow.status, 200) << "the deadline (300 ms) passed long before the node's answer (5 s)";
+  std::string log = cluster.proxy().log();
+  EXPECT_NE(log.find("msg=\"shutdown deadline passed\" cut_connections=2"), std::string::npos) << log;
+  // The cut connections were wound up before vixy's parts went away, not by ~io_context after.
+  EXPECT_NE(log.find("msg=stopped connections_left=0 sessions_left=0"), std::string::npos) << log;
 }
 
 }  // namespace
