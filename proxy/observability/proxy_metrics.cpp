@@ -129,6 +129,10 @@ constexpr Spec kWsBackfillRequests{T::counter, "vixy_ws_backfill_requests_total"
                                    "Block, header, log and block-number fetches sent to the EL node on WebSocket; "
                                    "identical ones in flight at once are sent once",
                                    Labels::node};
+constexpr Spec kWsBackfillCacheHits{T::counter, "vixy_ws_backfill_cache_hits_total",
+                                    "Backfill fetches of headers and logs answered from the EL node's recent answers "
+                                    "instead of being sent again",
+                                    Labels::node};
 // vixy's addition for CL event streams: ended because their node left the routable candidates, so
 // listeners reconnect to a healthy node.
 constexpr Spec kClStreamsMoved{T::counter, "vixy_cl_streams_moved_total",
@@ -158,7 +162,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kWsOutcomeUnknown, &kWsTimeouts,      &kWsFailbacks,      &kWsStray,  &kWsBackfilled, &kWsDuplicates, &kWsUnfilledGaps,
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
     &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
-    &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests,
+    &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests, &kWsBackfillCacheHits,
     &kClEventUpstreams, &kClEventListeners,
 };
 
@@ -247,6 +251,7 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_upstream_subscriptions(gauge(registry, kWsUpstreamSubscriptions)),
       ws_shared_subscribers(gauge(registry, kWsSharedSubscribers)),
       ws_backfill_requests_total(counter(registry, kWsBackfillRequests)),
+      ws_backfill_cache_hits_total(counter(registry, kWsBackfillCacheHits)),
       connections_active(gauge(registry, kConnectionsActive).get()),
       connections_refused_total(counter(registry, kConnectionsRefused)),
       connections_evicted_total(counter(registry, kConnectionsEvicted).get()) {
@@ -274,6 +279,7 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     ws_upstream_connections.with({node.name});
     ws_upstream_subscriptions.with({node.name});
     ws_backfill_requests_total.with({node.name});
+    ws_backfill_cache_hits_total.with({node.name});
     for (const char* outcome : kOutcomes) health_checks_total.with({"el", node.name, outcome});
   }
   for (const auto& node : config.cl) {

@@ -90,6 +90,7 @@ class ProxyMetrics {
   Family<Gauge>& ws_upstream_subscriptions;    // {node}: distinct upstream subscriptions
   Family<Gauge>& ws_shared_subscribers;        // {kind}: client subscriptions riding on them
   Family<Counter>& ws_backfill_requests_total;  // {node}: header, log and block-number fetches sent
+  Family<Counter>& ws_backfill_cache_hits_total;  // {node}: backfill fetches answered from recent answers
   // Client connections against [server] max_connections / max_connections_per_ip.
   Gauge& connections_active;
   Family<Counter>& connections_refused_total;  // {reason}: max_connections, per_ip, overflow

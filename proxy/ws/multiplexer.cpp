@@ -21,6 +21,33 @@ bool single_flight_method(std::string_view method) {
          method == "eth_blockNumber";
 }
 
+// A backfill's question whose answer a later asker can be given: one that names its blocks by
+// number or hash. A tag ("latest", "safe", ...) asks about the moment of asking.
+bool cacheable_question(std::string_view method, std::string_view params) {
+  if (method != "eth_getBlockByNumber" && method != "eth_getBlockByHash" && method != "eth_getLogs") return false;
+  auto tree = jsonrpc::parse(params);
+  if (!tree || !tree->is_array() || tree->empty()) return false;
+  const nlohmann::json& first = tree->front();
+  auto numbered = [](const nlohmann::json& value) {
+    return value.is_string() && jsonrpc::from_quantity(value.get_ref<const std::string&>()).has_value();
+  };
+  if (method == "eth_getBlockByHash") return first.is_string();
+  if (method == "eth_getBlockByNumber") return numbered(first);
+  if (!first.is_object()) return false;
+  if (first.contains("blockHash")) return true;
+  return first.contains("fromBlock") && first.contains("toBlock") && numbered(first["fromBlock"]) &&
+         numbered(first["toBlock"]);
+}
+
+// A block or a list of logs: not null (a block the node does not have yet) and not an error.
+bool cacheable_answer(std::string_view text) {
+  if (raw::member(text, "error")) return false;
+  auto result = raw::member(text, "result");
+  if (!result) return false;
+  std::string_view value = result->of(text);
+  return !value.empty() && (value.front() == '{' || value.front() == '[');
+}
+
 std::string json_string(std::string_view text) {
   std::string out = "\"";
   out += text;
@@ -73,7 +100,7 @@ void Multiplexer::open(ChannelId channel) {
   if (state.open) actions_.push_back(ChannelUp{channel});
 }
 
-void Multiplexer::send(ChannelId channel, std::string_view text) {
+void Multiplexer::send(ChannelId channel, std::string_view text, bool backfill) {
   auto it = channels_.find(channel);
   if (it == channels_.end() || !it->second.up) return;
   Channel& state = it->second;
@@ -100,12 +127,16 @@ void Multiplexer::send(ChannelId channel, std::string_view text) {
     std::string key = method;
     key += '\n';
     key += params;
-    if (InFlight* shared = joinable(key)) {
+    bool cacheable = backfill && cacheable_question(method, params);
+    if (cacheable && answer_from_cache(channel, flight.askers.front().id, key)) return;
+    if (InFlight* shared = joinable(key, /*any_age=*/cacheable)) {
+      shared->cacheable = shared->cacheable || cacheable;
       shared->askers.push_back(std::move(flight.askers.front()));
       ++counters_.fetches_shared;
       return;
     }
     flight.single_flight = std::move(key);
+    flight.cacheable = cacheable;
     flight.text = std::string(text);
     flight.id_begin = view.id->begin;
     flight.id_end = view.id->end;
@@ -287,6 +318,8 @@ void Multiplexer::remove_socket(SocketId socket) {
     it = in_flight_.erase(it);
   }
   sockets_.erase(socket);
+  // What went with the socket may have been the only sign of a reorg the cache should know of.
+  clear_cache();
   for (auto& flight : orphans) resend_elsewhere(std::move(flight));
 }
 
@@ -298,6 +331,7 @@ void Multiplexer::advance(Clock::time_point now) {
 }
 
 void Multiplexer::forget_stale() {
+  trim_cache();
   auto stale = [this](Clock::time_point at) { return now_ - at > settings_.forget_after; };
   std::vector<std::uint64_t> ended;
   for (auto it = in_flight_.begin(); it != in_flight_.end();) {
@@ -331,11 +365,13 @@ void Multiplexer::resend_elsewhere(InFlight flight) {
   send_single_flight(std::move(flight));
 }
 
-Multiplexer::InFlight* Multiplexer::joinable(const std::string& single_flight) {
+// A cacheable backfill joins whatever identical fetch is in flight: its answer will be newer than
+// any the cache could give it.
+Multiplexer::InFlight* Multiplexer::joinable(const std::string& single_flight, bool any_age) {
   auto found = single_flight_.find(single_flight);
   if (found == single_flight_.end()) return nullptr;
   InFlight& flight = in_flight_.at(found->second);
-  return flight.reads_before == reads_ ? &flight : nullptr;
+  return any_age || flight.reads_before == reads_ ? &flight : nullptr;
 }
 
 // Becomes the flight that later identical fetches join (an older one still in flight keeps its
@@ -379,6 +415,7 @@ void Multiplexer::socket_text(SocketId socket, std::string_view text) {
       on_subscribed(done, text, *id);
       return;
     case Kind::request:
+      if (done.cacheable && cacheable_answer(text)) remember(done.single_flight, text, *id);
       for (const auto& asker : done.askers) {
         if (alive(asker)) actions_.push_back(ToChannel{asker.channel, raw::splice(text, *id, asker.id)});
       }
@@ -445,10 +482,76 @@ void Multiplexer::on_notification(SocketId socket, std::string_view text) {
     return;
   }
   auto note = std::make_shared<const Notification>(std::string(text), absolute, shared.kind);
+  watch_for_reorg(*note);
   for (const auto& [alias, channel] : shared.aliases) {
     if (shared.joined_mid_block.contains(alias)) continue;
     actions_.push_back(Notify{channel, alias, note});
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cache
+
+bool Multiplexer::answer_from_cache(ChannelId channel, const std::string& id, const std::string& key) {
+  auto found = cache_.find(key);
+  if (found == cache_.end()) return false;
+  if (now_ - found->second.at > settings_.cache_for) return false;  // cache_order_ drops it in turn
+  actions_.push_back(ToChannel{channel, raw::splice(found->second.text, found->second.id, id)});
+  ++counters_.fetches_cached;
+  return true;
+}
+
+void Multiplexer::remember(const std::string& key, std::string_view text, raw::Span id) {
+  if (text.size() > settings_.cache_bytes / 4) return;  // one big answer must not empty the cache
+  if (auto old = cache_.find(key); old != cache_.end()) {
+    cache_bytes_ -= old->second.text.size();
+    cache_.erase(old);  // its entry in cache_order_ no longer matches and is skipped
+  }
+  std::uint64_t order = next_cache_order_++;
+  cache_.emplace(key, Cached{std::string(text), id, now_, order});
+  cache_order_.emplace_back(key, order);
+  cache_bytes_ += text.size();
+  trim_cache();
+}
+
+// Oldest first, which is also first to expire: what is past cache_for or over the byte bound goes.
+void Multiplexer::trim_cache() {
+  while (!cache_order_.empty()) {
+    auto& [oldest_key, oldest_order] = cache_order_.front();
+    auto entry = cache_.find(oldest_key);
+    bool current = entry != cache_.end() && entry->second.order == oldest_order;
+    if (current && cache_bytes_ <= settings_.cache_bytes && now_ - entry->second.at <= settings_.cache_for) break;
+    if (current) {
+      cache_bytes_ -= entry->second.text.size();
+      cache_.erase(entry);
+    }
+    cache_order_.pop_front();
+  }
+}
+
+void Multiplexer::clear_cache() {
+  cache_.clear();
+  cache_order_.clear();
+  cache_bytes_ = 0;
+}
+
+// A head at a height seen before with another hash, or a log removed: the node reorged, and a
+// cached header by number or logs over a range may no longer be its chain.
+void Multiplexer::watch_for_reorg(const Notification& note) {
+  const auto& facts = note.facts();
+  if (facts.log && facts.log->removed) {
+    clear_cache();
+    return;
+  }
+  if (!facts.head) return;
+  auto [seen, fresh] = recent_heads_.try_emplace(facts.head->number, facts.head->hash);
+  if (!fresh && seen->second != facts.head->hash) {
+    clear_cache();
+    seen->second = facts.head->hash;
+  }
+  // Each of the node's sockets brings the same heads: a short memory tells a repeat from a reorg.
+  constexpr std::size_t kRecentHeads = 64;
+  while (recent_heads_.size() > kRecentHeads) recent_heads_.erase(recent_heads_.begin());
 }
 
 }  // namespace vixy::ws::mux

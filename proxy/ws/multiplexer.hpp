@@ -24,6 +24,15 @@
 //     answer to a request of its own would (a head asked for before a block's logs arrived is
 //     older than those logs, and a session that joined their subscription later would fill its
 //     gap only up to that head and miss the block).
+//   * Cache. A backfill's fetch that names its blocks (a header by number or hash, logs over a
+//     numbered range or of one block) is answered from the answers the node gave in the last
+//     cache_for, when one is there: sessions that move a few seconds apart fill the same gap with
+//     one fetch per block, not one per session; and such a fetch joins an identical one in flight
+//     whatever was read since, its answer being newer still. Only backfills read the cache: their streams check what
+//     they are given (a header by number is taken only if its hash is the parent asked for; logs
+//     are reconciled against what was delivered), so an answer from just before a reorg costs a
+//     fetch by hash, not a wrong block. What can still go stale is dropped when the node shows a
+//     reorg (a head at a known height with another hash, a removed log) or loses a socket.
 //   * Loss. A socket that closes takes its channels with it (each gets ChannelDown, which the
 //     session treats as upstream_lost and handles as it always did). A shared fetch whose socket
 //     died is sent again on the socket of an asker that is still connected.
@@ -42,6 +51,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -68,6 +78,8 @@ struct Settings {
   // stray): by then every session has given up on it (request_timeout), and a node that answers
   // pings but never some requests must not grow the multiplexer without bound (I5).
   Clock::duration forget_after = std::chrono::minutes(2);
+  Clock::duration cache_for = std::chrono::seconds(12);  // one mainnet slot
+  std::size_t cache_bytes = std::size_t{4} << 20;         // answers kept, in all
 };
 
 // ---- actions ----
@@ -103,6 +115,7 @@ struct Counters {
   std::uint64_t fetches_shared = 0;      // fetches answered by another channel's identical one
   std::uint64_t subscribes_shared = 0;   // subscribes answered by an existing upstream subscription
   std::uint64_t single_flight_sent = 0;  // fetches of the shareable kinds sent to the node
+  std::uint64_t fetches_cached = 0;      // backfill fetches answered from the cache
   std::uint64_t stray = 0;               // node messages nobody waits for
   std::uint64_t forgotten = 0;           // requests dropped unanswered after forget_after
 };
@@ -114,7 +127,8 @@ class Multiplexer {
   // ---- channel events (from sessions) ----
   void open(ChannelId channel);
   // One JSON-RPC message (an object with an id, as SessionCore sends them) on an open channel.
-  void send(ChannelId channel, std::string_view text);
+  // `backfill`: a subscription stream's fetch (SendUpstream::backfill), which the cache may answer.
+  void send(ChannelId channel, std::string_view text, bool backfill = false);
   void close(ChannelId channel);  // no event is sent back; answers still due are dropped
 
   // ---- socket events (from the adapter's sockets) ----
@@ -134,6 +148,7 @@ class Multiplexer {
   std::size_t subscribers() const { return aliases_.size(); }   // channel subscriptions on them
   std::size_t subscribers(gapless::Kind kind) const { return subscribers_by_kind_[static_cast<std::size_t>(kind)]; }
   std::size_t in_flight() const { return in_flight_.size(); }
+  std::size_t cached() const { return cache_.size(); }
   const Counters& counters() const { return counters_; }
 
  private:
@@ -164,6 +179,13 @@ class Multiplexer {
     std::uint64_t reads_before = 0;        // single flight: reads_ when it was sent
     Clock::time_point sent{};
     std::uint64_t shared = 0;   // subscribe: the upstream subscription it creates
+    bool cacheable = false;     // a backfill asked: its answer goes to the cache
+  };
+  struct Cached {
+    std::string text;         // the node's answer
+    jsonrpc::raw::Span id;    // where its id is in `text`
+    Clock::time_point at{};   // when it was read
+    std::uint64_t order = 0;  // its place in cache_order_
   };
   struct Shared {
     SocketId socket = 0;
@@ -192,8 +214,13 @@ class Multiplexer {
   void resend_elsewhere(InFlight flight);
   void forget_stale();
   bool alive(const Asker& asker) const { return channels_.contains(asker.channel); }
-  InFlight* joinable(const std::string& single_flight);
+  InFlight* joinable(const std::string& single_flight, bool any_age = false);
   void send_single_flight(InFlight flight);
+  bool answer_from_cache(ChannelId channel, const std::string& id, const std::string& key);
+  void remember(const std::string& key, std::string_view text, jsonrpc::raw::Span id);
+  void trim_cache();
+  void clear_cache();
+  void watch_for_reorg(const Notification& note);
   SocketId pick_socket();
   std::string mint_alias();
 
@@ -209,6 +236,11 @@ class Multiplexer {
   std::map<std::pair<SocketId, std::string>, std::uint64_t> shared_by_key_;
   std::unordered_map<std::string, std::uint64_t> aliases_;  // alias -> shared
   std::array<std::size_t, gapless::kCountedKinds + 1> subscribers_by_kind_{};
+  std::unordered_map<std::string, Cached> cache_;                // by single-flight key
+  std::deque<std::pair<std::string, std::uint64_t>> cache_order_;  // (key, order), oldest first
+  std::size_t cache_bytes_ = 0;
+  std::uint64_t next_cache_order_ = 1;
+  std::map<std::uint64_t, std::array<std::uint8_t, 32>> recent_heads_;  // height -> hash, the last few
   SocketId next_socket_ = 1;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_shared_ = 1;

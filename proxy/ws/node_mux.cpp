@@ -47,9 +47,9 @@ void NodeMux::open(mux::ChannelId channel, ChannelOwner& owner, ConnectionId con
   process();
 }
 
-void NodeMux::send(mux::ChannelId channel, std::string_view text) {
+void NodeMux::send(mux::ChannelId channel, std::string_view text, bool backfill) {
   core_.advance(mux::Clock::now());
-  core_.send(channel, text);
+  core_.send(channel, text, backfill);
   process();
 }
 
@@ -197,6 +197,10 @@ void NodeMux::publish_metrics() {
   if (core_.counters().single_flight_sent > reported_fetches_) {
     metrics.ws_backfill_requests_total.with({name}).inc(core_.counters().single_flight_sent - reported_fetches_);
     reported_fetches_ = core_.counters().single_flight_sent;
+  }
+  if (core_.counters().fetches_cached > reported_cache_hits_) {
+    metrics.ws_backfill_cache_hits_total.with({name}).inc(core_.counters().fetches_cached - reported_cache_hits_);
+    reported_cache_hits_ = core_.counters().fetches_cached;
   }
 }
 

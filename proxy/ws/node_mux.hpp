@@ -49,7 +49,7 @@ class NodeMux {
   // `channel` must be new (Hub::next_channel); its events go to `owner` under `connection` until
   // channel_down or close().
   void open(mux::ChannelId channel, ChannelOwner& owner, ConnectionId connection);
-  void send(mux::ChannelId channel, std::string_view text);
+  void send(mux::ChannelId channel, std::string_view text, bool backfill);  // see Multiplexer::send
   void close(mux::ChannelId channel);
 
   const mux::Multiplexer& state() const { return core_; }
@@ -81,6 +81,7 @@ class NodeMux {
   std::size_t reported_subscriptions_ = 0;
   std::array<std::size_t, gapless::kCountedKinds + 1> reported_subscribers_{};
   std::uint64_t reported_fetches_ = 0;
+  std::uint64_t reported_cache_hits_ = 0;
 };
 
 }  // namespace vixy::ws

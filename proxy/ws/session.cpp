@@ -324,7 +324,7 @@ void Session::process() {
       } else if (auto* to_node = std::get_if<SendUpstream>(&action)) {
         auto channel = channels_.find(to_node->connection);
         if (channel == channels_.end()) continue;
-        hub_.mux(channel->second.node).send(channel->second.id, to_node->text);
+        hub_.mux(channel->second.node).send(channel->second.id, to_node->text, to_node->backfill);
       } else if (auto* connect = std::get_if<Connect>(&action)) {
         open_link(connect->connection, connect->node);
       } else if (auto* disconnect = std::get_if<Disconnect>(&action)) {

@@ -255,7 +255,7 @@ void SessionCore::send(std::uint64_t key, ConnectionId connection) {
     std::size_t brace = p.text.rfind('}');
     text = p.text.substr(0, brace) + ",\"id\":" + id + p.text.substr(brace);
   }
-  actions_.push_back(SendUpstream{connection, std::move(text)});
+  actions_.push_back(SendUpstream{connection, std::move(text), p.purpose == Purpose::backfill});
 }
 
 void SessionCore::flush_queue() {

@@ -62,6 +62,10 @@ struct NodeInfo {
 struct SendUpstream {
   ConnectionId connection;
   std::string text;
+  // A subscription stream's fetch (I7): its answer is checked by the stream (heads link by hash,
+  // logs are reconciled), so an answer the node gave a moment ago to the same question serves it
+  // as well as a fresh one. The node's multiplexer may answer it from its cache.
+  bool backfill = false;
 };
 struct SendClient {
   std::string text;

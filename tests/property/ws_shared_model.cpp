@@ -89,7 +89,7 @@ bool Cluster::run_session(std::size_t session) {
         continue;
       }
       on_channel_send(track, it->second, send->text);
-      muxes_[track.node].send(it->second, send->text);
+      muxes_[track.node].send(it->second, send->text, send->backfill);
     } else if (const auto* to_client = std::get_if<SendClient>(&action)) {
       if (trace) std::fprintf(stderr, "  s%zu client %s\n", session, to_client->text.c_str());
       on_client(session, to_client->text);

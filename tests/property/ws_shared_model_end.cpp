@@ -13,6 +13,7 @@ std::string Cluster::stats() const {
   for (const auto& m : muxes_) {
     sum.sent += m.counters().sent;
     sum.fetches_shared += m.counters().fetches_shared;
+    sum.fetches_cached += m.counters().fetches_cached;
     sum.subscribes_shared += m.counters().subscribes_shared;
     sum.stray += m.counters().stray;
   }
@@ -23,7 +24,8 @@ std::string Cluster::stats() const {
   }
   return "sessions " + std::to_string(clients_.size()) + " left " + std::to_string(left) + " channels " +
          std::to_string(next_channel_ - 1) + " subs " + std::to_string(subs) + " sent " + std::to_string(sum.sent) +
-         " fetches_shared " + std::to_string(sum.fetches_shared) + " subscribes_shared " +
+         " fetches_shared " + std::to_string(sum.fetches_shared) + " fetches_cached " +
+         std::to_string(sum.fetches_cached) + " subscribes_shared " +
          std::to_string(sum.subscribes_shared) + " stray " + std::to_string(sum.stray) + " txs " +
          std::to_string(next_tx_ - 1) + " head " + std::to_string(chain_.canonical().size() - 1);
 }

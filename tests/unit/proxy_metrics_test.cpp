@@ -90,6 +90,7 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_ws_upstream_subscriptions gauge",
       "vixy_ws_shared_subscribers gauge",
       "vixy_ws_backfill_requests_total counter",
+      "vixy_ws_backfill_cache_hits_total counter",
       "vixy_cl_event_upstreams gauge",
       "vixy_cl_event_listeners gauge",
   };
@@ -124,6 +125,7 @@ TEST(ProxyMetrics, ConfiguredNodesHaveChildrenBeforeAnyTraffic) {
            "vixy_ws_upstream_connections{node=\"geth\"} 0",
            "vixy_ws_upstream_subscriptions{node=\"infura\"} 0",
            "vixy_ws_backfill_requests_total{node=\"geth\"} 0",
+           "vixy_ws_backfill_cache_hits_total{node=\"infura\"} 0",
            "vixy_ws_shared_subscribers{kind=\"logs\"} 0",
            "vixy_health_checks_total{layer=\"el\",node=\"geth\",outcome=\"failed\"} 0",
            "vixy_health_checks_total{layer=\"cl\",node=\"lighthouse\",outcome=\"syncing\"} 0",

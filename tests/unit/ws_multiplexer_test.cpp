@@ -7,81 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ws/gapless_detail.hpp"
-
-namespace mux = vixy::ws::mux;
-using nlohmann::json;
+#include "ws_multiplexer_fixture.hpp"
 
 namespace {
-
-struct Sent {
-  mux::SocketId socket;
-  json message;
-};
-
-class Mux : public ::testing::Test {
- protected:
-  mux::Multiplexer m{mux::Settings{2}};
-  std::vector<mux::Action> actions;
-
-  void take() {
-    auto more = m.take_actions();
-    actions.insert(actions.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-  }
-  template <class T>
-  std::vector<T> drain() {
-    take();
-    std::vector<T> out;
-    std::vector<mux::Action> rest;
-    for (auto& action : actions) {
-      if (auto* wanted = std::get_if<T>(&action)) {
-        out.push_back(std::move(*wanted));
-      } else {
-        rest.push_back(std::move(action));
-      }
-    }
-    actions = std::move(rest);
-    return out;
-  }
-  std::vector<Sent> to_node() {
-    std::vector<Sent> out;
-    for (auto& send : drain<mux::ToSocket>()) out.push_back({send.socket, json::parse(send.text)});
-    return out;
-  }
-  // What each channel received, as text, in order: a Notify as the text it stands for (the node's
-  // message under the channel's alias).
-  std::map<mux::ChannelId, std::vector<std::string>> to_channels() {
-    take();
-    std::map<mux::ChannelId, std::vector<std::string>> out;
-    std::vector<mux::Action> rest;
-    for (auto& action : actions) {
-      if (auto* text = std::get_if<mux::ToChannel>(&action)) {
-        out[text->channel].push_back(text->text);
-      } else if (auto* note = std::get_if<mux::Notify>(&action)) {
-        out[note->channel].push_back(note->note->text_for(note->alias));
-      } else {
-        rest.push_back(std::move(action));
-      }
-    }
-    actions = std::move(rest);
-    return out;
-  }
-  // Opens channels on a multiplexer with room for `sockets` sockets and brings every socket up.
-  void open_all(std::initializer_list<mux::ChannelId> channels) {
-    for (auto channel : channels) m.open(channel);
-    for (auto& open : drain<mux::OpenSocket>()) m.socket_open(open.socket);
-    EXPECT_EQ(drain<mux::ChannelUp>().size(), channels.size());
-  }
-  static std::string request(int id, const std::string& method, const json& params) {
-    return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
-  }
-  static std::string answer(const json& id, const std::string& result_json) {
-    return R"({"jsonrpc":"2.0","id":)" + id.dump() + R"(,"result":)" + result_json + "}";
-  }
-  static std::string notification(const std::string& subscription, const std::string& result_json) {
-    return R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":")" + subscription +
-           R"(","result":)" + result_json + "}}";
-  }
-};
 
 TEST_F(Mux, ChannelsBeyondTheSocketLimitShareSocketsAndComeUpWithThem) {
   for (mux::ChannelId channel = 1; channel <= 5; ++channel) m.open(channel);
