@@ -70,17 +70,20 @@ asio::awaitable<void> ClHandler::serve_events(net::HttpConnection& connection, c
 
     node_metrics_[node].requests.inc();
     auto& stream = connection.stream();
-    bool client_ok = true;
-    auto write = [&](const auto& buffers) -> asio::awaitable<bool> {
-      stream.expires_after(connection.write_timeout());
-      auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
-      (void)n;
+    // Every write to the client, the header's too, is bounded by the write timeout.
+    auto written = [&](const beast::error_code& ec) {
       stream.expires_never();
       if (ec == beast::error::timeout) {
         log::warn("cl client too slow: closed", {{"node", nodes_[node].name},
                                                   {"write_timeout_ms", connection.write_timeout().count()}});
       }
-      co_return !ec;
+      return !ec;
+    };
+    auto write = [&](const auto& buffers) -> asio::awaitable<bool> {
+      stream.expires_after(connection.write_timeout());
+      auto [ec, n] = co_await asio::async_write(stream, buffers, use_tuple);
+      (void)n;
+      co_return written(ec);
     };
     bhttp::response<bhttp::empty_body> header{static_cast<bhttp::status>(feed->status()), 11};
     for (const auto& field : feed->fields()) header.insert(field.name_string(), field.value());
@@ -90,8 +93,7 @@ asio::awaitable<void> ClHandler::serve_events(net::HttpConnection& connection, c
     stream.expires_after(connection.write_timeout());
     auto [hec, hn] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
     (void)hn;
-    stream.expires_never();
-    client_ok = !hec;
+    bool client_ok = written(hec);
     while (client_ok) {
       while (listener.events.empty() && !listener.overflowed && feed->state() == EventFeed::State::live) {
         co_await listener.wake.async_wait(use_tuple);
