@@ -263,7 +263,8 @@ def targets_section(results, contestants):
 def markdown(meta, results):
     results = dict(results)
     results["args"] = meta["args"]
-    contestants = ["direct", "vixy"] + (["nginx"] if pick(results, contestant="nginx") else [])
+    variants = sorted({r.get("contestant", "") for r in results["runs"] if r.get("contestant", "").startswith("vixy+")})
+    contestants = ["direct", "vixy"] + variants + (["nginx"] if pick(results, contestant="nginx") else [])
     lb, la = results.get("load_before", (0, 0, 0)), results.get("load_after", (0, 0, 0))
     out = [
         f"Measured {meta['date']} at commit {meta['commit']} on {meta['cpus']} cores ({meta['machine']}), "

@@ -29,16 +29,20 @@ import report  # noqa: E402  (bench/report.py: the markdown tables)
 
 CHILDREN = []  # every process started, stopped by PID on exit
 
+# Debian's allocators (libmimalloc-dev, libjemalloc-dev), for --allocator.
+ALLOCATORS = {"mimalloc": "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2",
+              "jemalloc": "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"}
+
 
 class Child:
-    def __init__(self, name, argv, workdir, cpus=None, stdin=None):
+    def __init__(self, name, argv, workdir, cpus=None, stdin=None, env=None):
         self.name = name
         self.log_path = os.path.join(workdir, f"{name}.log")
         if cpus is not None:
             argv = ["taskset", "-c", cpus] + argv
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, stdin=stdin or subprocess.DEVNULL,
-                                     text=True)
+                                     text=True, env=env)
         self.pid = self.proc.pid
         CHILDREN.append(self)
 
@@ -149,7 +153,7 @@ class Bench:
         child.admin = listening(child, "admin")
         return child
 
-    def vixy(self, primary, backup, name="vixy", extra=""):
+    def vixy(self, primary, backup, name="vixy", extra="", preload=None):
         config = os.path.join(self.work, f"{name}.toml")
         with open(config, "w") as f:
             f.write(extra)
@@ -168,8 +172,9 @@ name = "backup"
 http_url = "http://{backup.rpc}"
 ws_url = "ws://{backup.rpc}"
 """)
+        env = dict(os.environ, LD_PRELOAD=preload) if preload else None
         child = Child(name, [f"{self.bin}/proxy/vixy", "--config", config, "--listen", "127.0.0.1:0", "--log-level",
-                             "info"], self.work, self.cpu_proxy)
+                             "info"], self.work, self.cpu_proxy, env=env)
         child.addr = listening(child, "proxy")
         self.wait_ready(child.addr)
         return child
@@ -404,6 +409,11 @@ http {{
         backup = self.fakenode("backup", a.block_time_ms)
         vixy = self.vixy(primary, backup)
         proxies = [("vixy", vixy)]
+        if "http" in a.only:
+            # The same binary with another malloc (LD_PRELOAD), beside the default in the same run.
+            for allocator in a.allocator:
+                proxies.append((f"vixy+{allocator}", self.vixy(primary, backup, name=f"vixy-{allocator}",
+                                                               preload=ALLOCATORS[allocator])))
         if a.nginx and "http" in a.only:
             proxies.append(("nginx", self.nginx(primary.rpc)))
         if "http" in a.only:
@@ -459,6 +469,8 @@ def main():
     p.add_argument("--only", nargs="+", default=["http", "ws", "failover", "memory", "scale", "micro"],
                    choices=["http", "ws", "failover", "memory", "scale", "micro"], help="run only these parts")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    p.add_argument("--allocator", action="append", default=[], choices=sorted(ALLOCATORS),
+                   help="also run the HTTP phase through vixy with this malloc preloaded (repeatable)")
     p.add_argument("--json", help="also write every raw result here")
     p.add_argument("--out", help="also write the markdown report here")
     p.add_argument("--verbose", action="store_true")
