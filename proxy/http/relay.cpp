@@ -9,6 +9,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "http/flat_header.hpp"
 #include "http/retry_policy.hpp"
 #include "http/upstream_response.hpp"
 #include "net/awaitable.hpp"
@@ -75,6 +76,14 @@ class ClientWriter {
     (void)n;
     co_return ec;
   }
+  // Bytes of the response as they are (a flat header, body bytes of a known length).
+  template <class Buffers>
+  asio::awaitable<beast::error_code> write_raw(const Buffers& buffers) {
+    bound();
+    auto [ec, n] = co_await asio::async_write(client_.stream(), buffers, use_tuple);
+    (void)n;
+    co_return ec;
+  }
   // The body piece currently set in the response (need_buffer is how Beast says "done with it").
   asio::awaitable<beast::error_code> write() {
     bound();
@@ -110,7 +119,9 @@ asio::awaitable<HeaderResult> exchange_header(Stream& upstream, UpstreamConnecti
                                               const bhttp::request<bhttp::string_body>& request,
                                               std::optional<ResponseParser>& parser) {
   HeaderResult result;
-  auto [wec, wn] = co_await bhttp::async_write(upstream, request, use_tuple);
+  const std::string header = flat_header(request.base());
+  const std::array<asio::const_buffer, 2> message{asio::buffer(header), asio::buffer(request.body())};
+  auto [wec, wn] = co_await asio::async_write(upstream, message, use_tuple);
   (void)wn;
   if (wec) {
     result.error = wec;
@@ -170,6 +181,13 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
     }
   }
 
+  // An answer of known length (almost every one) goes out as bytes: the header as one string with
+  // the body's first piece, then the body as it comes. Others (chunked, event streams) go through
+  // Beast's serializer, which frames them.
+  const bool flat = !streaming && response.has_content_length();
+  std::string flat_head = flat ? flat_header(response.base()) : std::string();
+  bool flat_head_sent = false;
+
   std::array<char, kChunk> chunk;
   bool upstream_ok = true;
   bool client_ok = true;
@@ -185,11 +203,22 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
       upstream_ok = false;
       break;
     }
-    response.body().data = chunk.data();
-    response.body().size = chunk.size() - parser->get().body().size;
-    response.body().more = !parser->is_done();
-    if (response.body().size == 0 && response.body().more) continue;
-    if (auto ec = co_await writer.write()) {
+    const std::size_t got = chunk.size() - parser->get().body().size;
+    beast::error_code ec;
+    if (flat) {
+      if (got == 0 && !parser->is_done()) continue;
+      const std::array<asio::const_buffer, 2> piece{
+          flat_head_sent ? asio::const_buffer() : asio::buffer(flat_head), asio::buffer(chunk.data(), got)};
+      flat_head_sent = true;
+      ec = co_await writer.write_raw(piece);
+    } else {
+      response.body().data = chunk.data();
+      response.body().size = got;
+      response.body().more = !parser->is_done();
+      if (response.body().size == 0 && response.body().more) continue;
+      ec = co_await writer.write();
+    }
+    if (ec) {
       client_failed(ec);
       client_ok = false;
       break;
@@ -197,7 +226,15 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   }
   // Only a chunked stream can be ended early without the client mistaking it for a complete body.
   if (moved() && !response.chunked()) client_ok = false;
-  if (upstream_ok && client_ok && !writer.done()) {
+  if (flat) {
+    // A body that was already complete with the header (none, or a HEAD answer's).
+    if (upstream_ok && client_ok && !flat_head_sent) {
+      if (auto ec = co_await writer.write_raw(asio::buffer(flat_head))) {
+        client_failed(ec);
+        client_ok = false;
+      }
+    }
+  } else if (upstream_ok && client_ok && !writer.done()) {
     // The message ended with an empty final piece (chunked terminator, or an empty body).
     response.body().data = nullptr;
     response.body().size = 0;
