@@ -1,6 +1,8 @@
 // The vixy process as an operator meets it: CLI, configuration errors, TLS upstreams, a separate
 // metrics port, and graceful shutdown on SIGTERM.
 #include <csignal>
+#include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -135,28 +137,54 @@ TEST(Process, MetricsOnTheirOwnPortWhenConfigured) {
   EXPECT_EQ(vixy.terminate(seconds(10)), 0);
 }
 
+// An eth_getBalance the primary answers after `delay_ms`, sent from a thread of its own.
+class SlowRequest {
+ public:
+  SlowRequest(Cluster& cluster, int delay_ms) : cluster_(cluster) {
+    auto set = cluster.admin("el-primary", "/method",
+                             R"({"method":"eth_getBalance","delay_ms":)" + std::to_string(delay_ms) + "}");
+    EXPECT_EQ(set.status, 200) << set.body;
+    thread_ = std::thread([this] {
+      result_ = cluster_.proxy_post("/el", rpc(5, "eth_getBalance", {"0x00000000000000000000000000000000000000aa", "latest"}));
+    });
+  }
+  ~SlowRequest() {
+    if (thread_.joinable()) thread_.join();
+  }
+  SlowRequest(const SlowRequest&) = delete;
+  SlowRequest& operator=(const SlowRequest&) = delete;
+
+  // The request has reached the node (the fake node counts what it is answering).
+  ::testing::AssertionResult in_flight() {
+    bool reached = chaos::wait_until(
+        [&] {
+          auto state = parse_body(cluster_.admin("el-primary", "/state"));
+          return state.is_object() && state["state"].value("in_flight", 0) == 1;
+        },
+        seconds(5));
+    if (reached) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "not in flight at the node: " << cluster_.admin("el-primary", "/state").body;
+  }
+  const chaos::HttpResult& answer() {
+    if (thread_.joinable()) thread_.join();
+    return result_;
+  }
+
+ private:
+  Cluster& cluster_;
+  chaos::HttpResult result_;
+  std::thread thread_;
+};
+
 TEST(Process, SigtermLetsInFlightRequestsFinishThenExitsZero) {
   ClusterOptions options;
   options.el_backups = {};
   Cluster cluster(binaries(), options);
   ASSERT_TRUE(wait_ready(cluster));
-  ASSERT_EQ(cluster.admin("el-primary", "/method", R"({"method":"eth_getBalance","delay_ms":700})").status, 200);
-
-  chaos::HttpResult slow;
-  std::thread client([&] {
-    slow = cluster.proxy_post("/el", rpc(5, "eth_getBalance", {"0x00000000000000000000000000000000000000aa", "latest"}));
-  });
-  // The request must be in flight upstream before the signal: the fake node counts it.
-  ASSERT_TRUE(chaos::wait_until(
-      [&] {
-        auto state = parse_body(cluster.admin("el-primary", "/state"));
-        return state.is_object() && state["state"].value("in_flight", 0) == 1;
-      },
-      seconds(5)))
-      << cluster.admin("el-primary", "/state").body;
+  SlowRequest slow(cluster, 700);
+  ASSERT_TRUE(slow.in_flight());  // before the signal
   ::kill(cluster.proxy().pid(), SIGTERM);
-  client.join();
-  EXPECT_EQ(slow.status, 200) << slow.body;
+  EXPECT_EQ(slow.answer().status, 200) << slow.answer().body;
   EXPECT_EQ(cluster.proxy().wait_for_exit(seconds(10)), 0);
   // After shutdown nothing listens any more.
   auto after = chaos::http_request("127.0.0.1", cluster.proxy_port(), boost::beast::http::verb::get, "/health", "",
@@ -173,26 +201,14 @@ TEST(Process, ConnectionsCutAtTheShutdownDeadlineUnwindCleanly) {
   options.extra_toml = "[server]\nshutdown_timeout_ms = 300\n";
   Cluster cluster(binaries(), options);
   ASSERT_TRUE(wait_ready(cluster));
-  ASSERT_EQ(cluster.admin("el-primary", "/method", R"({"method":"eth_getBalance","delay_ms":5000})").status, 200);
-
   RpcWs deaf;  // reads nothing after its subscription: vixy's close frame goes unanswered
   ASSERT_TRUE(deaf.connect(cluster.proxy_port()));
   ASSERT_FALSE(deaf.subscribe("1", {"newHeads"}).empty());
-  chaos::HttpResult slow;
-  std::thread client([&] {
-    slow = cluster.proxy_post("/el", rpc(5, "eth_getBalance", {"0x00000000000000000000000000000000000000aa", "latest"}));
-  });
-  ASSERT_TRUE(chaos::wait_until(
-      [&] {
-        auto state = parse_body(cluster.admin("el-primary", "/state"));
-        return state.is_object() && state["state"].value("in_flight", 0) == 1;
-      },
-      seconds(5)))
-      << cluster.admin("el-primary", "/state").body;
+  SlowRequest slow(cluster, 5000);
+  ASSERT_TRUE(slow.in_flight());
 
   EXPECT_EQ(cluster.proxy().terminate(seconds(10)), 0) << cluster.proxy().log();
-  client.join();
-  EXPECT_NE(slow.status, 200) << "the deadline (300 ms) passed long before the node's answer (5 s)";
+  EXPECT_NE(slow.answer().status, 200) << "the deadline (300 ms) passed long before the node's answer (5 s)";
   std::string log = cluster.proxy().log();
   EXPECT_NE(log.find("msg=\"shutdown deadline passed\" cut_connections=2"), std::string::npos) << log;
   // The cut connections were wound up before vixy's parts went away, not by ~io_context after.
