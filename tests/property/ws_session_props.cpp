@@ -57,7 +57,7 @@ struct Step : rc::state::Command<Plan, World> {
 };
 
 TEST(WsSessionModel, ClientsStayWholeAcrossUpstreamChaos) {
-  check_many(10'000, 40, [] {
+  check_many(::vixy::testing::sequences(10'000), 40, [] {
     const auto max_pending = *rc::gen::element<std::size_t>(2, 5, 64);
     const auto max_subscriptions = *rc::gen::element<std::size_t>(2, 16);
     const auto mask = *rc::gen::inRange(0U, 8U);
@@ -78,7 +78,7 @@ TEST(WsSessionModel, ClientsStayWholeAcrossUpstreamChaos) {
 // Liveness, directed: subscriptions made on one upstream keep delivering under the client's ids
 // after every kind of switch (loss of the active upstream, failback to a primary).
 TEST(WsSessionModel, ReplayedSubscriptionsDeliverAfterEverySwitch) {
-  check_many(500, 100, [] {
+  check_many(::vixy::testing::sequences(500), 100, [] {
     World world(64, 16, {0, 1, 2});
     const auto subscriptions = *rc::gen::inRange(1, 6);
     // Every connect succeeds and every message is answered; time passes so backoffs run out.

@@ -83,18 +83,9 @@ struct SharedStep : rc::state::Command<SharedPlan, Cluster> {
   }
 };
 
-// Issue 13 asks for 10,000 sequences per run: 7–11 s optimised. Under ASan at -O0 a step costs
-// about 70 times as much, half a millisecond, so the sanitized program runs 1,000 (under a minute on
-// a shared machine) and the sanitized tree's vixy_model_tests, this file built optimised without
-// sanitizers (tests/CMakeLists.txt), runs the 10,000.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr int kSharedSequences = 1'000;
-#else
-constexpr int kSharedSequences = 10'000;
-#endif
-
+// Issue 13 asks for 10,000 sequences per run: 7–11 s optimised.
 TEST(WsSharedModel, EverySessionStaysWholeOnSharedSockets) {
-  vixy::testing::check_many(kSharedSequences, 150, [] {
+  vixy::testing::check_many(vixy::testing::sequences(10'000), 150, [] {
     const auto sessions = *rc::gen::inRange<std::size_t>(2, 7);
     const auto max_pending = *rc::gen::element<std::size_t>(4, 64);
     const auto max_sockets = *rc::gen::inRange<std::size_t>(1, 4);
