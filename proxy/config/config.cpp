@@ -303,7 +303,7 @@ class Reader {
     const std::string path = "server";
     reject_unknown_keys(t, path,
                         {"listen", "shutdown_timeout_ms", "client_write_timeout_ms", "max_connections",
-                         "max_connections_per_ip", "max_buffered_bytes"});
+                         "max_connections_per_ip", "max_buffered_bytes", "threads"});
     if (auto listen = optional_string(t, "listen", path)) {
       if (auto problem = listen_problem(*listen)) fail(t.get("listen")->source(), "server.listen", *problem);
       server.listen = std::move(*listen);
@@ -313,6 +313,7 @@ class Reader {
     read_uint(t, "max_connections", path, Range{0, 10'000'000}, server.max_connections);
     read_uint(t, "max_connections_per_ip", path, Range{0, 10'000'000}, server.max_connections_per_ip);
     read_uint(t, "max_buffered_bytes", path, Range{1024 * 1024, kUnbounded}, server.max_buffered_bytes);
+    read_uint(t, "threads", path, Range{0, 1024}, server.threads);
   }
 
   void read_websocket(const toml::table& t, WebSocket& ws) const {

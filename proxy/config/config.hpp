@@ -58,6 +58,9 @@ struct Server {
   // Bytes queued for all clients together (WebSocket outboxes); past it, the clients holding the
   // most are closed so that the others keep being served.
   std::uint64_t max_buffered_bytes = 256 * 1024 * 1024;
+  // vixy addition: threads serving clients, each with its own listener on the port, upstream
+  // connections and WebSocket sessions; 0: one per CPU the process may run on.
+  std::uint64_t threads = 0;
 };
 
 struct Tls {

@@ -11,6 +11,29 @@ const char* to_string(Refusal refusal) {
   return "unknown";
 }
 
+ConnectionCounts::Full ConnectionCounts::try_add(const Address& from, const ConnectionCaps& caps) {
+  std::lock_guard lock(mutex_);
+  std::size_t* from_count = nullptr;
+  if (caps.max_connections_per_ip > 0) {
+    from_count = &per_address_[from];
+    if (*from_count >= caps.max_connections_per_ip) return Full::per_ip;
+  }
+  if (caps.max_connections > 0 && total_ >= caps.max_connections) {
+    if (from_count != nullptr && *from_count == 0) per_address_.erase(from);
+    return Full::total;
+  }
+  ++total_;
+  if (from_count != nullptr) ++*from_count;
+  return Full::no;
+}
+
+void ConnectionCounts::remove(const Address& from) {
+  std::lock_guard lock(mutex_);
+  --total_;
+  auto count = per_address_.find(from);
+  if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
+}
+
 ConnectionGate::Verdict ConnectionGate::lane_or_close() const {
   return lane_ < caps_.overflow_lane ? Verdict::lane : Verdict::close;
 }
@@ -28,18 +51,18 @@ ConnectionGate::Admission ConnectionGate::admit(Id id, const Address& from) {
     }
     return admission;
   };
-  bool per_ip = caps_.max_connections_per_ip > 0;
-  if (per_ip) {
-    auto at = per_address_.find(from);
-    if (at != per_address_.end() && at->second >= caps_.max_connections_per_ip) return refuse(Refusal::per_ip);
-  }
-  if (caps_.max_connections > 0 && served_ >= caps_.max_connections) {
+  auto full = counts_->try_add(from, caps_);
+  if (full == ConnectionCounts::Full::per_ip) return refuse(Refusal::per_ip);
+  if (full == ConnectionCounts::Full::total) {
+    // This gate makes room with its own longest-idle connection. Another thread's gate may take
+    // the freed place first; then this one is refused all the same.
     admission.evicted = evict_idle();
-    if (!admission.evicted) return refuse(Refusal::max_connections);
+    if (!admission.evicted || counts_->try_add(from, caps_) != ConnectionCounts::Full::no) {
+      return refuse(Refusal::max_connections);
+    }
   }
   entries_[id] = Entry{from, false, false, {}};
   ++served_;
-  if (per_ip) ++per_address_[from];
   idle(id);  // it has not sent a request yet
   return admission;
 }
@@ -80,10 +103,7 @@ void ConnectionGate::forget_served(std::unordered_map<Id, Entry>::iterator at) {
   Entry& entry = at->second;
   if (entry.is_idle) idle_.erase(entry.idle_at);
   --served_;
-  if (caps_.max_connections_per_ip > 0) {
-    auto count = per_address_.find(entry.from);
-    if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
-  }
+  counts_->remove(entry.from);
   entries_.erase(at);
 }
 

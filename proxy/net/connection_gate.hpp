@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 
@@ -21,6 +23,25 @@ namespace vixy::net {
 
 enum class Refusal { max_connections, per_ip, overflow };
 const char* to_string(Refusal refusal);
+
+struct ConnectionCaps;
+
+// Served connections, in all and per client address. The gates of every thread's listener share
+// one, so that both caps hold for the process; its lock is taken only when a connection is
+// admitted or ends, never per request.
+class ConnectionCounts {
+ public:
+  using Address = boost::asio::ip::address;
+  enum class Full { no, per_ip, total };
+  // Counts one more from `from` unless that would pass a cap (the per-IP cap is checked first).
+  Full try_add(const Address& from, const ConnectionCaps& caps);
+  void remove(const Address& from);
+
+ private:
+  std::mutex mutex_;
+  std::size_t total_ = 0;
+  std::unordered_map<Address, std::size_t> per_address_;  // only kept while a per-IP cap is set
+};
 
 struct ConnectionCaps {
   std::size_t max_connections = 0;         // served connections at most; 0: no cap
@@ -44,7 +65,9 @@ class ConnectionGate {
     std::optional<Id> evicted;       // the idle connection to close so that this one is served
   };
 
-  explicit ConnectionGate(ConnectionCaps caps) : caps_(caps) {}
+  // `shared`: the counts the caps are checked against when several gates share them; null: its own.
+  explicit ConnectionGate(ConnectionCaps caps, std::shared_ptr<ConnectionCounts> shared = nullptr)
+      : caps_(caps), counts_(shared ? std::move(shared) : std::make_shared<ConnectionCounts>()) {}
 
   // A new connection `id` from `from`. An evicted connection is forgotten here at once (its slot
   // is the new one's); the caller closes it.
@@ -58,7 +81,7 @@ class ConnectionGate {
   // The connection has ended (served, in the lane, or already evicted: all fine).
   void release(Id id);
 
-  std::size_t served() const { return served_; }
+  std::size_t served() const { return served_; }  // by this gate
   std::size_t in_lane() const { return lane_; }
   std::size_t idle_count() const { return idle_.size(); }
   const ConnectionCaps& caps() const { return caps_; }
@@ -75,7 +98,7 @@ class ConnectionGate {
 
   ConnectionCaps caps_;
   std::unordered_map<Id, Entry> entries_;
-  std::unordered_map<Address, std::size_t> per_address_;  // only kept while a per-IP cap is set
+  std::shared_ptr<ConnectionCounts> counts_;  // what the caps are checked against
   std::list<Id> idle_;                                    // front: idle the longest
   std::size_t served_ = 0;
   std::size_t lane_ = 0;

@@ -97,16 +97,19 @@ HttpServer::HttpServer(asio::any_io_executor executor, Handler handler, ServerLi
       handler_(std::move(handler)),
       limits_(std::move(limits)),
       acceptor_(executor_),
-      gate_(limits_.caps),
+      gate_(limits_.caps, limits_.shared_counts),
       trouble_(std::make_unique<AcceptTrouble>()) {}
 
 HttpServer::~HttpServer() = default;
 
-beast::error_code HttpServer::listen(const tcp::endpoint& endpoint) {
+beast::error_code HttpServer::listen(const tcp::endpoint& endpoint, bool shared_port) {
   beast::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (ec) return ec;
   acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && shared_port) {
+    acceptor_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+  }
   if (ec) return ec;
   acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);

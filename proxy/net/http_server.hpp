@@ -38,6 +38,8 @@ struct ServerLimits {
   std::chrono::milliseconds write_timeout{30'000};  // a client write not done this long ends the connection
   // Connection caps; the defaults mean none (the fake nodes and the harness run without).
   ConnectionCaps caps;
+  // Shared with other servers' gates, so that the caps hold for all of them together; null: its own.
+  std::shared_ptr<ConnectionCounts> shared_counts;
   // How long a connection refused into the overflow lane may take to send its request header.
   std::chrono::milliseconds overflow_timeout{2'000};
   // GET and HEAD of this path reach the handler even from the overflow lane, so that liveness
@@ -111,7 +113,9 @@ class HttpServer : public std::enable_shared_from_this<HttpServer> {
   ~HttpServer();
 
   // Binds and listens; an error (address in use, bad address) is returned, not thrown.
-  beast::error_code listen(const tcp::endpoint& endpoint);
+  // `shared_port`: SO_REUSEPORT, so that one listener per thread can bind the same port and the
+  // kernel spreads the connections over them.
+  beast::error_code listen(const tcp::endpoint& endpoint, bool shared_port = false);
   tcp::endpoint local_endpoint() const { return local_endpoint_; }
   bool listening() const;
 

@@ -1,15 +1,16 @@
 #include "server/app.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <sched.h>
+
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <stdexcept>
+#include <thread>
+
+#include <boost/asio/post.hpp>
 
 #include "log/log.hpp"
-#include "net/awaitable.hpp"
 #include "net/descriptors.hpp"
 #include "net/listen_address.hpp"
 
@@ -23,78 +24,97 @@ using net::Request;
 // The metrics port is for a few scrapers; its connections come out of the descriptor reserve.
 constexpr std::size_t kMetricsPortConnections = 16;
 
-std::shared_ptr<HttpServer> open_server(asio::io_context& io, net::Handler handler, const net::ServerLimits& limits,
-                                        const tcp::endpoint& endpoint, const char* what,
-                                        net::ConnectionEvents events = {}) {
-  auto server = std::make_shared<HttpServer>(io.get_executor(), std::move(handler), limits);
-  if (auto ec = server->listen(endpoint)) {
-    throw std::runtime_error(std::string("cannot listen on ") + net::to_string(endpoint) + " (" + what +
-                             "): " + ec.message());
-  }
-  server->set_events(std::move(events));
-  server->start();
-  log::info("listening", {{"what", what},
-                          {"addr", net::to_string(server->local_endpoint())},
-                          {"max_connections", limits.caps.max_connections},
-                          {"max_connections_per_ip", limits.caps.max_connections_per_ip},
-                          {"descriptor_limit", net::descriptor_limit()}});
-  return server;
+std::vector<std::string> el_node_names(const config::Config& config) {
+  std::vector<std::string> names;
+  for (const auto& node : config.el) names.push_back(node.name);
+  return names;
+}
+
+// The caps for the whole process, before they are shared out among the threads.
+net::ServerLimits proxy_limits(const config::Config& config) {
+  net::ServerLimits limits;
+  limits.max_body_size = config.global.max_body_size;
+  limits.write_timeout = std::chrono::milliseconds(config.server.client_write_timeout_ms);
+  limits.caps.max_connections = config.server.max_connections > 0
+                                    ? config.server.max_connections
+                                    : net::connections_for_descriptors(net::descriptor_limit());
+  limits.caps.max_connections_per_ip = config.server.max_connections_per_ip;
+  limits.always_served_path = "/health";
+  return limits;
 }
 
 }  // namespace
 
+std::vector<std::unique_ptr<Shard>> App::make_shards(std::size_t count) {
+  std::vector<std::unique_ptr<Shard>> shards;
+  for (std::size_t i = 0; i < count; ++i) {
+    shards.push_back(std::make_unique<Shard>(config_, tls_, metrics_, health_.get(), ws_totals_));
+  }
+  return shards;
+}
+
+std::size_t thread_count(const config::Server& server) {
+  if (server.threads > 0) return server.threads;
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0) return 1;
+  return static_cast<std::size_t>(std::max(CPU_COUNT(&cpus), 1));
+}
+
 App::App(config::Config config, const tcp::endpoint& listen)
     : config_(std::move(config)),
-      io_(1),
-      signals_(io_, SIGTERM, SIGINT),
       tls_(http::make_client_tls_context(config_.tls.ca_file)),
       metrics_(config_),
-      upstreams_(http::make_upstreams(io_.get_executor(), tls_, config_)),
       health_(health::initial_snapshot(config_)),
-      monitor_(std::make_shared<monitor::HealthMonitor>(io_.get_executor(), config_, upstreams_, metrics_, health_)),
-      ws_hub_(io_.get_executor(), config_, tls_, metrics_, health_.get()),
-      event_streams_(config_, metrics_, health_.get()),
-      el_(config_.global, config_.el, upstreams_.el, health_, metrics_),
-      cl_(config_.global, config_.cl, upstreams_.cl, health_, event_streams_, metrics_),
-      endpoints_{el_, cl_, ws_hub_, health_, config_, metrics_} {
+      ws_totals_(el_node_names(config_)),
+      shards_(make_shards(thread_count(config_.server))),
+      signals_(first().io(), SIGTERM, SIGINT),
+      monitor_(std::make_shared<monitor::HealthMonitor>(first().io().get_executor(), config_, first().upstreams(),
+                                                        metrics_, health_)) {
+  const std::size_t threads = shards_.size();
   // WebSocket sessions and CL event streams hear about health changes as they happen instead of polling.
   monitor_->add_listener([this](const health::SnapshotPtr&, const health::SnapshotPtr& next) {
-    ws_hub_.on_snapshot(next);
-    event_streams_.on_snapshot(next);
+    for (auto& shard : shards_) shard->publish(next);
   });
   bool separate_metrics = config_.metrics.enabled && config_.metrics.port.has_value();
-  endpoints_.serve_metrics = config_.metrics.enabled && !separate_metrics;
+  for (auto& shard : shards_) shard->endpoints().serve_metrics = config_.metrics.enabled && !separate_metrics;
 
-  net::ServerLimits limits;
-  limits.max_body_size = config_.global.max_body_size;
-  limits.write_timeout = std::chrono::milliseconds(config_.server.client_write_timeout_ms);
-  limits.caps.max_connections = config_.server.max_connections > 0
-                                    ? config_.server.max_connections
-                                    : net::connections_for_descriptors(net::descriptor_limit());
-  limits.caps.max_connections_per_ip = config_.server.max_connections_per_ip;
-  limits.always_served_path = "/health";
-  server_ = open_server(
-      io_, [this](HttpConnection& c, Request& r) { return route(endpoints_, c, r); }, limits, listen,
-      "proxy", connection_events());
+  // The threads' listeners count their connections together: the caps are the process's.
+  net::ServerLimits limits = proxy_limits(config_);
+  const std::size_t total_cap = limits.caps.max_connections;
+  net::ServerLimits shard_limits = limits;
+  shard_limits.shared_counts = std::make_shared<net::ConnectionCounts>();
+  tcp::endpoint endpoint = listen;
+  for (auto& shard : shards_) {
+    shard->listen(endpoint, shard_limits, threads > 1);
+    endpoint = shard->local_endpoint();  // port 0 asked for any port: the others join the first's
+  }
+  log::info("listening", {{"what", "proxy"},
+                          {"addr", net::to_string(first().local_endpoint())},
+                          {"threads", threads},
+                          {"max_connections", total_cap},
+                          {"max_connections_per_ip", limits.caps.max_connections_per_ip},
+                          {"descriptor_limit", net::descriptor_limit()}});
+
   if (separate_metrics) {
     tcp::endpoint metrics_endpoint(listen.address(), *config_.metrics.port);
-    limits.caps.max_connections = std::min<std::size_t>(limits.caps.max_connections, kMetricsPortConnections);
-    limits.always_served_path.clear();
-    metrics_server_ = open_server(
-        io_, [this](HttpConnection& c, Request& r) { return route_metrics_only(metrics_, c, r); }, limits,
-        metrics_endpoint, "metrics");
+    net::ServerLimits metrics_limits = limits;
+    metrics_limits.caps.max_connections = std::min<std::size_t>(total_cap, kMetricsPortConnections);
+    metrics_limits.always_served_path.clear();
+    metrics_server_ = std::make_shared<HttpServer>(
+        first().io().get_executor(),
+        [this](HttpConnection& c, Request& r) { return route_metrics_only(metrics_, c, r); }, metrics_limits);
+    if (auto ec = metrics_server_->listen(metrics_endpoint)) {
+      throw std::runtime_error("cannot listen on " + net::to_string(metrics_endpoint) + " (metrics): " + ec.message());
+    }
+    metrics_server_->start();
+    log::info("listening", {{"what", "metrics"},
+                            {"addr", net::to_string(metrics_server_->local_endpoint())},
+                            {"max_connections", metrics_limits.caps.max_connections}});
   }
 }
 
-net::ConnectionEvents App::connection_events() {
-  net::ConnectionEvents events;
-  events.served_changed = [this](std::size_t served) {
-    metrics_.connections_active.set(static_cast<double>(served));
-  };
-  events.refused = [this](net::Refusal refusal) { metrics_.connections_refused_total.with({to_string(refusal)}).inc(); };
-  events.evicted = [this] { metrics_.connections_evicted_total.inc(); };
-  return events;
-}
+App::~App() = default;
 
 int App::run() {
   signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
@@ -104,43 +124,67 @@ int App::run() {
   log::info("started", {{"version", VIXY_VERSION},
                         {"el_nodes", config_.el.size()},
                         {"cl_nodes", config_.cl.size()},
+                        {"threads", shards_.size()},
                         {"health_interval_ms", config_.global.health_check_interval_ms}});
-  io_.run();
-  io_.release_handlers();
+  // A shard whose thread fails stops serving; the others are shut down so the process exits
+  // (non-zero) instead of running on with part of its connections unanswered.
+  std::atomic<bool> failed{false};
+  auto fail = [this, &failed](const char* what) {
+    failed = true;
+    log::error("thread failed", {{"error", what}});
+    asio::post(first().io(), [this] { begin_shutdown(0); });
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < shards_.size(); ++i) {
+    threads.emplace_back([shard = shards_[i].get(), &fail] {
+      try {
+        shard->run();
+      } catch (const std::exception& e) {
+        fail(e.what());
+      }
+    });
+  }
+  try {
+    first().run();
+  } catch (const std::exception& e) {
+    failed = true;
+    log::error("thread failed", {{"error", e.what()}});
+    // The other threads' shutdown needs nobody on this one.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
+    for (std::size_t i = 1; i < shards_.size(); ++i) shards_[i]->begin_shutdown(deadline, {});
+  }
+  for (auto& thread : threads) thread.join();
+  // Every thread is done: what the deadline cut off can be destroyed while everything is alive.
+  std::size_t cut = 0, connections_left = 0, sessions_left = 0;
+  for (auto& shard : shards_) {
+    cut += shard->cut_connections();
+    shard->release_handlers();
+  }
+  for (auto& shard : shards_) {
+    connections_left += shard->connection_count();
+    sessions_left += shard->session_count();
+  }
+  if (cut > 0) log::warn("shutdown deadline passed", {{"cut_connections", cut}});
   // Both are 0 unless something outlived its connection's unwinding.
-  log::info("stopped", {{"connections_left", server_->connection_count()}, {"sessions_left", ws_hub_.session_count()}});
-  return 0;
+  log::info("stopped", {{"connections_left", connections_left}, {"sessions_left", sessions_left}});
+  return failed ? 1 : 0;
 }
 
+// On the first shard's thread (the signal handler's, and a failed thread's post).
 void App::begin_shutdown(int signal_number) {
   if (shutting_down_) return;
   shutting_down_ = true;
   log::info("shutting down", {{"signal", signal_number},
-                              {"open_connections", server_->connection_count()},
+                              {"threads", shards_.size()},
                               {"deadline_ms", config_.server.shutdown_timeout_ms}});
   monitor_->stop();
-  ws_hub_.shutdown();
-  event_streams_.shutdown();
-  server_->shutdown_gracefully();
-  if (metrics_server_) metrics_server_->shutdown_gracefully();
-  // In-flight requests finish within the deadline; whatever is still open then is cut off.
-  asio::co_spawn(
-      io_,
-      [this]() -> asio::awaitable<void> {
-        auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
-        asio::steady_timer tick(io_);
-        while (std::chrono::steady_clock::now() < deadline &&
-               (server_->connection_count() > 0 || (metrics_server_ && metrics_server_->connection_count() > 0))) {
-          tick.expires_after(std::chrono::milliseconds(10));
-          co_await tick.async_wait(use_tuple);
-        }
-        if (server_->connection_count() > 0) {
-          log::warn("shutdown deadline passed", {{"cut_connections", server_->connection_count()}});
-        }
-        io_.stop();
-      },
-      log::report_exception("shutdown deadline"));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
+  // The first shard also waits for the metrics port's scrapers.
+  std::vector<std::shared_ptr<HttpServer>> also;
+  if (metrics_server_) also.push_back(metrics_server_);
+  for (auto& shard : shards_) {
+    shard->begin_shutdown(deadline, shard == shards_.front() ? also : std::vector<std::shared_ptr<HttpServer>>{});
+  }
 }
 
 }  // namespace vixy::server

@@ -1,67 +1,54 @@
 #pragma once
-// The running proxy: configuration, metrics, upstream pools, health monitor and listeners, wired
-// together on one io_context, with SIGTERM/SIGINT handled as a graceful shutdown.
+// The running proxy: configuration, metrics, the health monitor and one shard per thread (each
+// with its own io_context, listener, upstream pools and WebSocket sessions), with SIGTERM/SIGINT
+// handled as a graceful shutdown.
 
 #include <memory>
 #include <string>
+#include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "config/config.hpp"
 #include "health/snapshot.hpp"
-#include "http/cl_handler.hpp"
-#include "http/el_handler.hpp"
-#include "http/event_stream.hpp"
-#include "http/upstreams.hpp"
 #include "monitor/health_monitor.hpp"
 #include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
-#include "server/router.hpp"
-#include "ws/hub.hpp"
+#include "server/shard.hpp"
+#include "ws/process_totals.hpp"
 
 namespace vixy::server {
 
-namespace asio = net::asio;
-using net::tcp;
+// [server] threads, or when 0 the CPUs this process may run on (sched_getaffinity: a container's
+// or taskset's CPU set, not the machine's).
+std::size_t thread_count(const config::Server& server);
 
 class App {
  public:
   // Throws std::runtime_error when a listener cannot be opened (start-up error).
   App(config::Config config, const tcp::endpoint& listen);
+  ~App();
   // Serves until SIGTERM/SIGINT, then drains; returns the process exit code.
   int run();
 
  private:
+  std::vector<std::unique_ptr<Shard>> make_shards(std::size_t count);
   void begin_shutdown(int signal_number);
-  net::ConnectionEvents connection_events();  // the proxy listener's connections, into metrics_
-
-  // Declared first so that it outlives every member holding its sockets and timers; but what the
-  // shutdown deadline cut off (coroutine frames of connections and sessions still waiting) refers
-  // to the members declared after it. release_handlers() destroys those frames while the members
-  // are alive, which ~io_context would otherwise do after they are gone.
-  struct IoContext : asio::io_context {
-    using asio::io_context::io_context;
-    void release_handlers() { shutdown(); }
-  };
+  // The first shard runs on the caller's thread, with the monitor, the signals and the metrics port.
+  Shard& first() { return *shards_.front(); }
 
   config::Config config_;
-  IoContext io_;
+  asio::ssl::context tls_;
+  observability::ProxyMetrics metrics_;
+  health::PublishedSnapshot health_;  // the monitor's; every shard is handed each new one
+  ws::ProcessTotals ws_totals_;
+  // Declared before everything that holds sockets or timers on a shard's io_context.
+  std::vector<std::unique_ptr<Shard>> shards_;
   // Installed before any listener opens: a SIGTERM that arrives as soon as the port is announced
   // must still mean a graceful shutdown, not the default action.
   asio::signal_set signals_;
-  asio::ssl::context tls_;
-  observability::ProxyMetrics metrics_;
-  http::Upstreams upstreams_;
-  health::PublishedSnapshot health_;
   std::shared_ptr<monitor::HealthMonitor> monitor_;
-  ws::Hub ws_hub_;
-  http::EventStreams event_streams_;
-  http::ElHandler el_;
-  http::ClHandler cl_;
-  Endpoints endpoints_;
-  std::shared_ptr<net::HttpServer> server_;
   std::shared_ptr<net::HttpServer> metrics_server_;
   bool shutting_down_ = false;
 };

@@ -14,20 +14,21 @@ namespace vixy::ws {
 namespace {
 
 std::uint64_t random_salt() {
-  static std::mt19937_64 generator{std::random_device{}()};
+  // One per thread: every thread's hub draws salts.
+  thread_local std::mt19937_64 generator{std::random_device{}()};
   return generator();
 }
 
 }  // namespace
 
 Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, boost::asio::ssl::context& tls,
-         observability::ProxyMetrics& metrics, health::SnapshotPtr initial)
+         observability::ProxyMetrics& metrics, health::SnapshotPtr initial, ProcessTotals& totals)
     : executor_(std::move(executor)),
       tls_(tls),
       metrics_(metrics),
       session_metrics_(metrics),
-      sessions_per_node_(config.el.size()),
-      max_client_message_size_(config.websocket.max_message_size) {
+      max_client_message_size_(config.websocket.max_message_size),
+      totals_(totals) {
   for (const auto& node : config.el) {
     nodes_.push_back(NodeInfo{node.name, node.tier});
     auto url = net::parse_upstream_url(node.ws_url);
@@ -111,17 +112,8 @@ void Hub::shutdown() {
 }
 
 void Hub::buffered(std::size_t added, std::size_t written) {
-  buffered_bytes_ = buffered_bytes_ + added - written;
+  totals_.buffered(added, written);
   metrics_.ws_buffered_bytes.add(static_cast<double>(added) - static_cast<double>(written));
-}
-
-void Hub::session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to) {
-  if (from && *from < sessions_per_node_.size() && --sessions_per_node_[*from] == 0) {
-    metrics_.ws_upstream_node.with({nodes_[*from].name}).set(0);
-  }
-  if (to && *to < sessions_per_node_.size() && sessions_per_node_[*to]++ == 0) {
-    metrics_.ws_upstream_node.with({nodes_[*to].name}).set(1);
-  }
 }
 
 }  // namespace vixy::ws

@@ -19,6 +19,7 @@
 #include "observability/proxy_metrics.hpp"
 #include "ws/backlog.hpp"
 #include "ws/multiplexer.hpp"
+#include "ws/process_totals.hpp"
 #include "ws/session_core.hpp"
 #include "ws/session_metrics.hpp"
 
@@ -29,8 +30,9 @@ class Session;
 
 class Hub {
  public:
+  // `totals` is shared with the hubs of the other threads.
   Hub(boost::asio::any_io_executor executor, const config::Config& config, boost::asio::ssl::context& tls,
-      observability::ProxyMetrics& metrics, health::SnapshotPtr initial);
+      observability::ProxyMetrics& metrics, health::SnapshotPtr initial, ProcessTotals& totals);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -42,7 +44,7 @@ class Hub {
   void on_snapshot(const health::SnapshotPtr& next);
   // SIGTERM: every client is closed with 1001 (going away).
   void shutdown();
-  std::size_t session_count() const { return sessions_.size(); }
+  std::size_t session_count() const { return sessions_.size(); }  // this hub's (thread's)
 
   // For sessions.
   boost::asio::any_io_executor executor() const { return executor_; }
@@ -59,14 +61,23 @@ class Hub {
   NodeMux& mux(std::size_t node) { return *muxes_.at(node); }
   mux::ChannelId next_channel() { return next_channel_++; }
   // Sessions on each node, for vixy_ws_upstream_node.
-  void session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to);
-  // Bytes queued for clients over all sessions (the process-wide bound of BacklogLimits).
+  void session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to) {
+    totals_.session_moved(from, to, metrics_);
+  }
+  // Bytes queued for clients over all sessions of the process (the process-wide bound of
+  // BacklogLimits), and how many sessions share it.
   const BacklogLimits& backlog_limits() const { return backlog_limits_; }
-  std::size_t buffered_bytes() const { return buffered_bytes_; }
+  std::size_t process_buffered_bytes() const { return totals_.buffered_bytes(); }
+  std::size_t process_sessions() const { return totals_.sessions(); }
   void buffered(std::size_t added, std::size_t written);
   // A session is registered for as long as it exists.
-  void joined(Session& session) { sessions_.insert(&session); }
-  void left(Session& session) { sessions_.erase(&session); }
+  void joined(Session& session) {
+    sessions_.insert(&session);
+    totals_.session_opened();
+  }
+  void left(Session& session) {
+    if (sessions_.erase(&session) > 0) totals_.session_closed();
+  }
 
  private:
   boost::asio::awaitable<void> run_session(net::HttpConnection& connection, net::Request& request);
@@ -76,15 +87,13 @@ class Hub {
   SessionMetrics session_metrics_;
   std::vector<NodeInfo> nodes_;
   std::vector<net::UpstreamUrl> urls_;
-  std::vector<std::size_t> sessions_per_node_;
   SessionSettings settings_;
   net::WsClientOptions socket_options_;
   std::uint64_t max_client_message_size_;
   std::vector<std::size_t> candidates_;
   BacklogLimits backlog_limits_;
-  // Sessions live on the hub's executor (one thread), so a plain count is exact.
-  std::size_t buffered_bytes_ = 0;
-  std::unordered_set<Session*> sessions_;
+  ProcessTotals& totals_;
+  std::unordered_set<Session*> sessions_;  // this hub's; sessions live on its executor (one thread)
   bool stopping_ = false;
   mux::ChannelId next_channel_ = 1;
   std::vector<std::unique_ptr<NodeMux>> muxes_;  // by node

@@ -179,13 +179,16 @@ void NodeMux::publish_metrics() {
   const std::string& name = hub_.nodes()[node_].name;
   std::size_t connections = 0;
   for (const auto& [id, socket] : sockets_) connections += socket->open ? 1 : 0;
+  // Every thread's hub has a multiplexer per node: each adds what changed of its own share.
   if (connections != reported_connections_) {
-    metrics.ws_upstream_connections.with({name}).set(static_cast<double>(connections));
+    metrics.ws_upstream_connections.with({name}).add(static_cast<double>(connections) -
+                                                      static_cast<double>(reported_connections_));
     reported_connections_ = connections;
   }
   if (core_.subscriptions() != reported_subscriptions_) {
+    metrics.ws_upstream_subscriptions.with({name}).add(static_cast<double>(core_.subscriptions()) -
+                                                        static_cast<double>(reported_subscriptions_));
     reported_subscriptions_ = core_.subscriptions();
-    metrics.ws_upstream_subscriptions.with({name}).set(static_cast<double>(reported_subscriptions_));
   }
   for (std::size_t kind = 0; kind < reported_subscribers_.size(); ++kind) {
     std::size_t now = core_.subscribers(static_cast<gapless::Kind>(kind));

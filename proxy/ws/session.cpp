@@ -207,11 +207,11 @@ void Session::queue_for_client(std::string text) {
   client.outbox.push_back(std::move(text));
   client.backlog_bytes += size;
   auto overflow = check_backlog(hub_.backlog_limits(), client.backlog_bytes, client.outbox.size(),
-                                hub_.buffered_bytes(), hub_.session_count());
+                                hub_.process_buffered_bytes(), hub_.process_sessions());
   if (overflow == Overflow::none) return;
   log::warn("websocket client not reading, closed",
             {{"reason", to_string(overflow)}, {"backlog_bytes", client.backlog_bytes},
-             {"process_buffered_bytes", hub_.buffered_bytes()}});
+             {"process_buffered_bytes", hub_.process_buffered_bytes()}});
   hub_.session_metrics().closed_for(overflow).inc();
   // What waits is dropped at once; the write in progress (bounded by its deadline) finishes, then
   // the client gets 1008.

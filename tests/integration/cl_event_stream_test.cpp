@@ -144,7 +144,10 @@ TEST(ClEventStream, StreamsOnAHealthyNodeStayWhenAnotherNodeFails) {
 // from the node and get the same events; another topic set gets a stream of its own; the node's
 // streams close once their last listener has gone.
 TEST(ClEventStream, ListenersForTheSameTopicsShareOneNodeStream) {
-  Cluster cluster(binaries(), two_beacon_nodes());
+  // Streams are shared per vixy thread: with one, every listener is on it.
+  ClusterOptions options = two_beacon_nodes();
+  options.extra_toml = "[server]\nthreads = 1\n";
+  Cluster cluster(binaries(), options);
   ASSERT_TRUE(both_healthy(cluster));
   const char* spellings[] = {"/cl/eth/v1/events?topics=head,block", "/cl/eth/v1/events?topics=block,head",
                              "/cl/eth/v1/events?topics=head&topics=block,head"};

@@ -18,6 +18,7 @@ using nlohmann::json;
 
 constexpr std::size_t kFleet = 60;
 constexpr std::size_t kPool = 2;      // [websocket] upstream_connections
+constexpr std::size_t kSharingThreads = 2;   // vixy's; each thread has its own kPool sockets per node
 constexpr std::size_t kDistinct = 2;  // newHeads, and logs (every fourth session)
 constexpr std::uint64_t kGap = 5;     // blocks the sessions miss while the primary stalls before it dies
 
@@ -82,7 +83,8 @@ TEST(WsSharedUpstream, SessionsShareAFewSocketsAndOneSubscriptionPerKindThroughA
   ClusterOptions options;
   // The kill moves the sessions; a stalled primary stays healthy until then.
   options.global_toml = "max_el_lag_blocks = 100000\n";
-  options.extra_toml = "[websocket]\nupstream_connections = " + std::to_string(kPool) + "\n";
+  options.extra_toml = "[websocket]\nupstream_connections = " + std::to_string(kPool) + "\n[server]\nthreads = " +
+                       std::to_string(kSharingThreads) + "\n";
   WsCluster c(options);
   ASSERT_TRUE(c.open());
 
@@ -110,9 +112,9 @@ TEST(WsSharedUpstream, SessionsShareAFewSocketsAndOneSubscriptionPerKindThroughA
 
   json primary = c.node_state("el-primary");
   // vixy's own test session (c.ws) is one more client on the same sockets.
-  EXPECT_LE(primary["ws_connections"].get<std::size_t>(), kPool) << primary.dump();
-  EXPECT_LE(primary["subscriptions"].get<std::size_t>(), kPool * kDistinct) << primary.dump();
-  EXPECT_LE(calls(primary, "eth_subscribe"), kPool * kDistinct) << primary.dump();
+  EXPECT_LE(primary["ws_connections"].get<std::size_t>(), kSharingThreads * kPool) << primary.dump();
+  EXPECT_LE(primary["subscriptions"].get<std::size_t>(), kSharingThreads * kPool * kDistinct) << primary.dump();
+  EXPECT_LE(calls(primary, "eth_subscribe"), kSharingThreads * kPool * kDistinct) << primary.dump();
   EXPECT_EQ(c.metric("vixy_ws_upstream_connections{node=\"el-primary\"}"), primary["ws_connections"].get<double>());
   EXPECT_EQ(c.metric("vixy_ws_upstream_subscriptions{node=\"el-primary\"}"), primary["subscriptions"].get<double>());
   EXPECT_EQ(c.metric("vixy_ws_shared_subscribers{kind=\"newHeads\"}"), static_cast<double>(kFleet));
@@ -148,9 +150,9 @@ TEST(WsSharedUpstream, SessionsShareAFewSocketsAndOneSubscriptionPerKindThroughA
   EXPECT_EQ(fleet.closed_count(), 0u);
 
   json backup = c.node_state("el-backup");
-  EXPECT_LE(backup["ws_connections"].get<std::size_t>(), kPool) << backup.dump();
+  EXPECT_LE(backup["ws_connections"].get<std::size_t>(), kSharingThreads * kPool) << backup.dump();
   // One re-subscribe per distinct subscription and socket, not one per client subscription (75).
-  EXPECT_LE(calls(backup, "eth_subscribe"), kPool * kDistinct) << backup.dump();
+  EXPECT_LE(calls(backup, "eth_subscribe"), kSharingThreads * kPool * kDistinct) << backup.dump();
   // Filling the gap fetched each missed block about once per socket, not once per session: without
   // sharing it takes kFleet * kGap = 300 fetches or more.
   EXPECT_LT(calls(backup, "eth_getBlockByNumber"), kFleet) << backup.dump();
@@ -164,10 +166,10 @@ TEST(WsSharedUpstream, SessionsShareAFewSocketsAndOneSubscriptionPerKindThroughA
 // its own backlog, so the other client keeps getting every head as the node makes it.
 TEST(WsSharedUpstream, AClientThatStopsReadingDoesNotHoldUpTheOthersOnItsSocket) {
   ClusterOptions options;
-  // One socket, so the two clients share it; the stuck client stays stuck for the whole test (no
-  // backlog or write deadline closes it before the checks are done).
+  // One thread with one socket, so the two clients share it; the stuck client stays stuck for the
+  // whole test (no backlog or write deadline closes it before the checks are done).
   options.extra_toml =
-      "[server]\nclient_write_timeout_ms = 60000\n[websocket]\nupstream_connections = 1\n"
+      "[server]\nclient_write_timeout_ms = 60000\nthreads = 1\n[websocket]\nupstream_connections = 1\n"
       "max_client_backlog_bytes = 268435456\n";
   WsCluster c(options);
   ASSERT_TRUE(c.open());

@@ -103,6 +103,7 @@ TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   EXPECT_EQ(config.server.max_connections, 0u);
   EXPECT_EQ(config.server.max_connections_per_ip, 0u);
   EXPECT_EQ(config.server.max_buffered_bytes, 256u * 1024 * 1024);
+  EXPECT_EQ(config.server.threads, 0u);
   EXPECT_FALSE(config.tls.ca_file.has_value());
   EXPECT_EQ(config.websocket.max_pending_requests, 1024u);
   EXPECT_EQ(config.websocket.max_subscriptions, 1024u);
@@ -146,6 +147,7 @@ client_write_timeout_ms = 33
 max_connections = 34
 max_connections_per_ip = 35
 max_buffered_bytes = 3600000
+threads = 3
 
 [tls]
 ca_file = "/etc/vixy/ca.pem"
@@ -198,6 +200,7 @@ url = "http://[::1]:5052"
   EXPECT_EQ(config.server.max_connections, 34u);
   EXPECT_EQ(config.server.max_connections_per_ip, 35u);
   EXPECT_EQ(config.server.max_buffered_bytes, 3600000u);
+  EXPECT_EQ(config.server.threads, 3u);
   EXPECT_EQ(config.tls.ca_file, std::optional<std::string>("/etc/vixy/ca.pem"));
   EXPECT_EQ(config.websocket.max_pending_requests, 21u);
   EXPECT_EQ(config.websocket.max_subscriptions, 22u);
@@ -479,6 +482,7 @@ const ErrorCase kErrorCases[] = {
      "websocket.upstream_connections", "must be greater than 0"},
     {"TooManyUpstreamConnections", with_primary("[websocket]\nupstream_connections = 5000\n"), "cfg.toml:2: ",
      "websocket.upstream_connections", "1024"},
+    {"TooManyThreads", with_primary("[server]\nthreads = 5000\n"), "cfg.toml:2: ", "server.threads", "1024"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Config, ConfigErrors, ::testing::ValuesIn(kErrorCases),

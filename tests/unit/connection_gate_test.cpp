@@ -89,6 +89,32 @@ TEST(ConnectionGate, EvictingGivesTheAddressItsSlotBack) {
   EXPECT_EQ(gate.admit(3, kA).verdict, Verdict::serve);
 }
 
+// One listener per thread, one gate each: the caps hold for all of them together.
+TEST(ConnectionGate, GatesSharingTheirCountsHoldTheCapsTogether) {
+  ConnectionCaps caps{3, 2, 32};
+  auto counts = std::make_shared<ConnectionCounts>();
+  ConnectionGate first(caps, counts);
+  ConnectionGate second(caps, counts);
+  EXPECT_EQ(first.admit(1, kA).verdict, Verdict::serve);
+  EXPECT_EQ(second.admit(2, kA).verdict, Verdict::serve);
+  auto third_from_a = first.admit(3, kA);
+  EXPECT_EQ(third_from_a.refusal, std::optional<Refusal>(Refusal::per_ip));
+  EXPECT_EQ(second.admit(4, kB).verdict, Verdict::serve);
+  // At the process cap: a gate makes room only with a connection of its own.
+  first.busy(1);
+  auto over = first.admit(5, kB);
+  EXPECT_EQ(over.refusal, std::optional<Refusal>(Refusal::max_connections));
+  EXPECT_FALSE(over.evicted);
+  auto room = second.admit(6, kB);
+  EXPECT_EQ(room.verdict, Verdict::serve);
+  EXPECT_EQ(room.evicted, std::optional<ConnectionGate::Id>(2));
+  // A released place is free for any gate, and so is its address's share.
+  first.release(1);
+  EXPECT_EQ(second.admit(7, kA).verdict, Verdict::serve);
+  EXPECT_EQ(first.served(), 0u);
+  EXPECT_EQ(second.served(), 3u);
+}
+
 TEST(DescriptorBudget, HalfOfWhatTheReserveLeavesForClientsAndTheirUpstreams) {
   EXPECT_EQ(connections_for_descriptors(256), 64u);
   EXPECT_EQ(connections_for_descriptors(1024), 448u);
