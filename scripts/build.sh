@@ -3,6 +3,7 @@
 #   scripts/build.sh              optimised build in build/ (the demo and benchmarks use it)
 #   scripts/build.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
 #   scripts/build.sh --fuzz       only the libFuzzer targets (clang) in build-fuzz/ (scripts/fuzz.sh)
+#   scripts/build.sh --tsan       vixy alone under ThreadSanitizer (clang) in build-tsan/
 #   --target NAME (repeatable)    only these targets (and what they need), not everything
 #   --quiet                       one progress line instead of the compiler's output; the whole
 #                                 log goes to BUILD_DIR/build.log and is printed if the build fails
@@ -20,6 +21,14 @@ while [ $# -gt 0 ]; do
       build_dir="$root/build-asan"
       # -O0 with line tables only: sanitizer reports keep file:line, and the build stays short on 2 cores.
       options+=(-DVIXY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1" -DVIXY_BUILD_BENCH=OFF)
+      shift ;;
+    --tsan)
+      build_dir="$root/build-tsan"
+      # clang: it compiles this tree faster than GCC, and its ThreadSanitizer is the reference one.
+      # -O1: ThreadSanitizer's own advice; at -O0 a threaded vixy is too slow for the scenarios' timing.
+      options+=(-DVIXY_TSAN=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O1 -g1"
+                -DVIXY_BUILD_TESTS=OFF -DVIXY_BUILD_BENCH=OFF)
+      targets=(--target vixy)
       shift ;;
     --fuzz)
       build_dir="$root/build-fuzz"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up the machine (scripts/bootstrap.sh), builds with AddressSanitizer + UndefinedBehaviorSanitizer
 # and warnings as errors, and runs every test (unit, property, integration against the real
-# binaries), then the whole chaos scenario library and a fuzz batch (a fixed seed and a fresh one)
-# against the real vixy, and the libFuzzer targets. Any sanitizer report fails the test that
-# produced it.
+# binaries). Then vixy built with ThreadSanitizer runs the tests that drive its threads and the
+# whole chaos scenario library; fuzz batches (a fixed seed and a fresh one) run against the
+# sanitized vixy, then the libFuzzer targets. Any sanitizer report fails the test that produced it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/bootstrap.sh"
@@ -16,9 +16,17 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build_dir"
 ctest --output-on-failure --timeout 300 -j "$(nproc)"
 
+# vixy's threads (one per CPU by default, two on a 2-core machine) under ThreadSanitizer: a data race
+# is reported and makes vixy's exit status non-zero, which fails the test or scenario that ran it.
+tsan_vixy="$("$root/scripts/build.sh" --tsan --quiet | tail -n 1)/proxy/vixy"
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+VIXY_TEST_PROXY_BIN="$tsan_vixy" ctest --output-on-failure --timeout 300 -j "$(nproc)" \
+  -R '^(Threads|Process|HostileClient|HealthFailover|WsFailover|ClEventStream)\.'
+
 chaos="$build_dir/chaos/vixy-chaos"
-# The whole library; scenarios/extended/ (full-size variants, minutes each) is run by hand.
-"$chaos" run "$root"/scenarios/*.json --report "$build_dir/scenarios-report.json"
+# The whole library, against the ThreadSanitizer vixy; scenarios/extended/ (full-size variants,
+# minutes each) is run by hand.
+"$chaos" run "$root"/scenarios/*.json --proxy-bin "$tsan_vixy" --report "$build_dir/scenarios-report.json"
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
 "$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
 "$chaos" fuzz --seed "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" --runs 3 --out "$build_dir/fuzz-failures"

@@ -22,10 +22,10 @@ using std::chrono::seconds;
 
 TEST(Process, HelpAndVersionExitZero) {
   TempDir dir;
-  ChildProcess help({VIXY_BIN, "--help"}, dir.file("help.log"));
+  ChildProcess help({proxy_bin(), "--help"}, dir.file("help.log"));
   EXPECT_EQ(help.wait_for_exit(seconds(10)), 0);
   EXPECT_NE(help.log().find("--config"), std::string::npos);
-  ChildProcess version({VIXY_BIN, "--version"}, dir.file("version.log"));
+  ChildProcess version({proxy_bin(), "--version"}, dir.file("version.log"));
   EXPECT_EQ(version.wait_for_exit(seconds(10)), 0);
   EXPECT_NE(version.log().find("vixy " VIXY_VERSION), std::string::npos) << version.log();
 }
@@ -34,7 +34,7 @@ TEST(Process, InvalidConfigStopsStartUpNamingFileLineAndKey) {
   TempDir dir;
   auto path = dir.write("bad.toml", "[global]\nmax_retries = \"two\"\n\n[el]\n[[el.primary]]\nname = \"a\"\n"
                                     "http_url = \"http://127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n");
-  ChildProcess vixy({VIXY_BIN, "--config", path, "--listen", "127.0.0.1:0"}, dir.file("vixy.log"));
+  ChildProcess vixy({proxy_bin(), "--config", path, "--listen", "127.0.0.1:0"}, dir.file("vixy.log"));
   EXPECT_EQ(vixy.wait_for_exit(seconds(10)), 2);
   auto log = vixy.log();
   EXPECT_NE(log.find(path + ":2"), std::string::npos) << log;
@@ -45,14 +45,14 @@ TEST(Process, ListenComesFromTheFileUnlessTheCommandLineSaysOtherwise) {
   TempDir dir;
   std::string nodes = "[el]\n[[el.primary]]\nname = \"a\"\nhttp_url = \"http://127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n";
   auto from_file = dir.write("file.toml", "[server]\nlisten = \"127.0.0.1:0\"\n" + nodes);
-  ChildProcess file_only({VIXY_BIN, "--config", from_file}, dir.file("file.log"));
+  ChildProcess file_only({proxy_bin(), "--config", from_file}, dir.file("file.log"));
   ASSERT_TRUE(file_only.wait_for_listening("proxy", seconds(10))) << file_only.log();
   EXPECT_NE(file_only.log().find("what=proxy addr=127.0.0.1:"), std::string::npos);
   EXPECT_EQ(file_only.log().find("addr=127.0.0.1:8080"), std::string::npos);
   EXPECT_EQ(file_only.terminate(seconds(10)), 0);
 
   auto other = dir.write("other.toml", "[server]\nlisten = \"[::1]:0\"\n" + nodes);
-  ChildProcess flag_wins({VIXY_BIN, "--config", other, "--listen", "127.0.0.1:0"}, dir.file("flag.log"));
+  ChildProcess flag_wins({proxy_bin(), "--config", other, "--listen", "127.0.0.1:0"}, dir.file("flag.log"));
   ASSERT_TRUE(flag_wins.wait_for_listening("proxy", seconds(10))) << flag_wins.log();
   EXPECT_NE(flag_wins.log().find("what=proxy addr=127.0.0.1:"), std::string::npos) << flag_wins.log();
   ::kill(flag_wins.pid(), SIGINT);  // Ctrl-C ends it as cleanly as SIGTERM
@@ -61,7 +61,7 @@ TEST(Process, ListenComesFromTheFileUnlessTheCommandLineSaysOtherwise) {
 
 TEST(Process, UnknownArgumentIsAUsageError) {
   TempDir dir;
-  ChildProcess vixy({VIXY_BIN, "--frobnicate"}, dir.file("vixy.log"));
+  ChildProcess vixy({proxy_bin(), "--frobnicate"}, dir.file("vixy.log"));
   EXPECT_EQ(vixy.wait_for_exit(seconds(10)), 2);
   EXPECT_NE(vixy.log().find("--frobnicate"), std::string::npos);
 }
@@ -92,7 +92,7 @@ TEST(Process, TlsUpstreamWithAnUntrustedCertificateIsUnhealthy) {
                        "\"\n[el]\n[[el.primary]]\nname = \"tls-node\"\nhttp_url = \"https://127.0.0.1:" +
                        std::to_string(cluster.node("el-primary").tls_port) + "\"\nws_url = \"wss://127.0.0.1:1\"\n";
   auto path = cluster.dir().write("untrusted.toml", config);
-  ChildProcess vixy({VIXY_BIN, "--config", path, "--listen", "127.0.0.1:0"}, cluster.dir().file("untrusted.log"));
+  ChildProcess vixy({proxy_bin(), "--config", path, "--listen", "127.0.0.1:0"}, cluster.dir().file("untrusted.log"));
   auto port = vixy.wait_for_listening("proxy", seconds(10));
   ASSERT_TRUE(port);
   ASSERT_TRUE(chaos::wait_until(
@@ -124,7 +124,7 @@ TEST(Process, MetricsOnTheirOwnPortWhenConfigured) {
                        "\n[el]\n[[el.primary]]\nname = \"p\"\nhttp_url = \"http://127.0.0.1:" +
                        std::to_string(cluster.node("el-primary").rpc_port) + "\"\nws_url = \"ws://127.0.0.1:1\"\n";
   auto path = dir.write("metrics.toml", config);
-  ChildProcess vixy({VIXY_BIN, "--config", path, "--listen", "127.0.0.1:0"}, dir.file("vixy.log"));
+  ChildProcess vixy({proxy_bin(), "--config", path, "--listen", "127.0.0.1:0"}, dir.file("vixy.log"));
   auto port = vixy.wait_for_listening("proxy", seconds(10));
   auto metrics_port = vixy.wait_for_listening("metrics", seconds(10));
   ASSERT_TRUE(port && metrics_port) << vixy.log();

@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for integration tests: the binaries under test and small JSON-RPC conveniences.
 
+#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -10,7 +11,14 @@
 
 namespace vixy::testing {
 
-inline chaos::Binaries binaries() { return {VIXY_BIN, VIXY_FAKENODE_BIN}; }
+// The vixy under test: this tree's, or the one VIXY_TEST_PROXY_BIN names (scripts/test.sh points it
+// at the ThreadSanitizer build for the tests that drive vixy's threads).
+inline std::string proxy_bin() {
+  const char* other = std::getenv("VIXY_TEST_PROXY_BIN");
+  return other != nullptr && *other != '\0' ? other : VIXY_BIN;
+}
+
+inline chaos::Binaries binaries() { return {proxy_bin(), VIXY_FAKENODE_BIN}; }
 
 inline std::string rpc(const nlohmann::json& id, const std::string& method,
                        nlohmann::json params = nlohmann::json::array()) {

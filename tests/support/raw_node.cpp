@@ -17,6 +17,7 @@
 
 #include "log/log.hpp"
 #include "net/awaitable.hpp"
+#include "support/harness.hpp"
 
 namespace vixy::testing {
 namespace {
@@ -159,7 +160,7 @@ std::string raw_config(const std::string& el_url, const std::string& cl_url, con
 VixyProcess::VixyProcess(const std::string& toml) : dir_("vixy-raw") {
   auto config = dir_.write("vixy.toml", toml);
   process_ = std::make_unique<chaos::ChildProcess>(
-      std::vector<std::string>{VIXY_BIN, "--config", config, "--listen", "127.0.0.1:0"}, dir_.file("vixy.log"));
+      std::vector<std::string>{proxy_bin(), "--config", config, "--listen", "127.0.0.1:0"}, dir_.file("vixy.log"));
   auto port = process_->wait_for_listening("proxy", std::chrono::seconds(15));
   if (!port) throw std::runtime_error("vixy did not start:\n" + process_->log());
   port_ = *port;
