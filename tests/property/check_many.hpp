@@ -23,8 +23,16 @@ namespace vixy::testing {
 // 70 times as much, so the sanitized property program runs a tenth of each (the sanitizers watching
 // every path the model reaches), and the sanitized tree's vixy_model_tests, the models built
 // optimised without sanitizers (tests/CMakeLists.txt), runs them all.
-constexpr int sequences(int optimised) {
+// GCC says so with __SANITIZE_ADDRESS__, clang with __has_feature.
 #if defined(__SANITIZE_ADDRESS__)
+#define VIXY_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VIXY_UNDER_ASAN 1
+#endif
+#endif
+constexpr int sequences(int optimised) {
+#if defined(VIXY_UNDER_ASAN)
   return optimised / 10;
 #else
   return optimised;
