@@ -43,6 +43,21 @@ net::ServerLimits proxy_limits(const config::Config& config) {
   return limits;
 }
 
+// With several threads every listener sets SO_REUSEPORT, and the kernel would then let this process
+// join a port that another process of the same user listens on the same way (a second vixy started
+// by mistake) and take part of its connections. So the address is first bound alone: in use is a
+// start-up error, as with one thread. Port 0 gets its port here.
+tcp::endpoint bind_alone(asio::io_context& io, const tcp::endpoint& endpoint) {
+  tcp::acceptor probe(io);
+  boost::system::error_code ec;
+  probe.open(endpoint.protocol(), ec);
+  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) probe.bind(endpoint, ec);
+  tcp::endpoint bound = ec ? endpoint : probe.local_endpoint(ec);
+  if (ec) throw std::runtime_error("cannot listen on " + net::to_string(endpoint) + " (proxy): " + ec.message());
+  return bound;
+}
+
 }  // namespace
 
 std::vector<std::unique_ptr<Shard>> App::make_shards(std::size_t count) {
@@ -84,7 +99,7 @@ App::App(config::Config config, const tcp::endpoint& listen)
   const std::size_t total_cap = limits.caps.max_connections;
   net::ServerLimits shard_limits = limits;
   shard_limits.shared_counts = std::make_shared<net::ConnectionCounts>();
-  tcp::endpoint endpoint = listen;
+  tcp::endpoint endpoint = threads > 1 ? bind_alone(first().io(), listen) : listen;
   for (auto& shard : shards_) {
     shard->listen(endpoint, shard_limits, threads > 1);
     endpoint = shard->local_endpoint();  // port 0 asked for any port: the others join the first's

@@ -59,6 +59,24 @@ TEST(Process, ListenComesFromTheFileUnlessTheCommandLineSaysOtherwise) {
   EXPECT_EQ(flag_wins.wait_for_exit(seconds(10)), 0);
 }
 
+// Each of vixy's threads listens on the port with SO_REUSEPORT, which would let a second vixy (same
+// user, threads too) silently join the first one's port and take half its connections. A port in
+// use is a start-up error, whatever the thread count.
+TEST(Process, APortInUseIsAStartUpErrorEvenWithSeveralThreads) {
+  TempDir dir;
+  auto config = dir.write("vixy.toml", "[server]\nthreads = 2\n[el]\n[[el.primary]]\nname = \"a\"\n"
+                                       "http_url = \"http://127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n");
+  ChildProcess first({proxy_bin(), "--config", config, "--listen", "127.0.0.1:0"}, dir.file("first.log"));
+  auto port = first.wait_for_listening("proxy", seconds(10));
+  ASSERT_TRUE(port) << first.log();
+  ChildProcess second({proxy_bin(), "--config", config, "--listen", "127.0.0.1:" + std::to_string(*port)},
+                      dir.file("second.log"));
+  EXPECT_EQ(second.wait_for_exit(seconds(10)), 1) << second.log();
+  EXPECT_NE(second.log().find("cannot listen on 127.0.0.1:" + std::to_string(*port)), std::string::npos)
+      << second.log();
+  EXPECT_EQ(first.terminate(seconds(10)), 0);
+}
+
 TEST(Process, UnknownArgumentIsAUsageError) {
   TempDir dir;
   ChildProcess vixy({proxy_bin(), "--frobnicate"}, dir.file("vixy.log"));
