@@ -30,7 +30,7 @@ std::vector<std::string> el_node_names(const config::Config& config) {
   return names;
 }
 
-// The caps for the whole process, before they are shared out among the threads.
+// The caps for the whole process: every thread's listener checks them against the same counts.
 net::ServerLimits proxy_limits(const config::Config& config) {
   net::ServerLimits limits;
   limits.max_body_size = config.global.max_body_size;
