@@ -83,7 +83,6 @@ App::App(config::Config config, const tcp::endpoint& listen)
       health_(health::initial_snapshot(config_)),
       ws_totals_(el_node_names(config_)),
       shards_(make_shards(thread_count(config_.server))),
-      signals_(first().io(), SIGTERM, SIGINT),
       monitor_(std::make_shared<monitor::HealthMonitor>(first().io().get_executor(), config_, first().upstreams(),
                                                         metrics_, health_)) {
   const std::size_t threads = shards_.size();
@@ -132,8 +131,8 @@ App::App(config::Config config, const tcp::endpoint& listen)
 App::~App() = default;
 
 int App::run() {
-  signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
-    if (!ec) begin_shutdown(signal_number);
+  signals_.start([this](int signal_number) {
+    asio::post(first().io(), [this, signal_number] { begin_shutdown(signal_number); });
   });
   monitor_->start();
   log::info("started", {{"version", VIXY_VERSION},
@@ -169,6 +168,7 @@ int App::run() {
     for (std::size_t i = 1; i < shards_.size(); ++i) shards_[i]->begin_shutdown(deadline, {});
   }
   for (auto& thread : threads) thread.join();
+  signals_.stop();  // nothing may be posted to a shard from here on
   // Every thread is done: what the deadline cut off can be destroyed while everything is alive.
   std::size_t cut = 0, connections_left = 0, sessions_left = 0;
   for (auto& shard : shards_) {
@@ -185,7 +185,7 @@ int App::run() {
   return failed ? 1 : 0;
 }
 
-// On the first shard's thread (the signal handler's, and a failed thread's post).
+// On the first shard's thread (posted there by the signal thread, or by a failed thread).
 void App::begin_shutdown(int signal_number) {
   if (shutting_down_) return;
   shutting_down_ = true;

@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "config/config.hpp"
@@ -16,6 +15,7 @@
 #include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
 #include "server/shard.hpp"
+#include "server/termination_signals.hpp"
 #include "ws/process_totals.hpp"
 
 namespace vixy::server {
@@ -35,9 +35,12 @@ class App {
  private:
   std::vector<std::unique_ptr<Shard>> make_shards(std::size_t count);
   void begin_shutdown(int signal_number);
-  // The first shard runs on the caller's thread, with the monitor, the signals and the metrics port.
+  // The first shard runs on the caller's thread, with the monitor and the metrics port.
   Shard& first() { return *shards_.front(); }
 
+  // First: the signals are blocked before any member or shard starts a thread, so a SIGTERM that
+  // arrives as soon as the port is announced waits for run() and means a graceful shutdown.
+  TerminationSignals signals_;
   config::Config config_;
   asio::ssl::context tls_;
   observability::ProxyMetrics metrics_;
@@ -45,9 +48,6 @@ class App {
   ws::ProcessTotals ws_totals_;
   // Declared before everything that holds sockets or timers on a shard's io_context.
   std::vector<std::unique_ptr<Shard>> shards_;
-  // Installed before any listener opens: a SIGTERM that arrives as soon as the port is announced
-  // must still mean a graceful shutdown, not the default action.
-  asio::signal_set signals_;
   std::shared_ptr<monitor::HealthMonitor> monitor_;
   std::shared_ptr<net::HttpServer> metrics_server_;
   bool shutting_down_ = false;
