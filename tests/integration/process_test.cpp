@@ -1,6 +1,7 @@
 // The vixy process as an operator meets it: CLI, configuration errors, TLS upstreams, a separate
 // metrics port, and graceful shutdown on SIGTERM.
 #include <csignal>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -56,7 +57,7 @@ TEST(Process, ListenComesFromTheFileUnlessTheCommandLineSaysOtherwise) {
   ASSERT_TRUE(flag_wins.wait_for_listening("proxy", seconds(10))) << flag_wins.log();
   EXPECT_NE(flag_wins.log().find("what=proxy addr=127.0.0.1:"), std::string::npos) << flag_wins.log();
   ::kill(flag_wins.pid(), SIGINT);  // Ctrl-C ends it as cleanly as SIGTERM
-  EXPECT_EQ(flag_wins.wait_for_exit(seconds(10)), 0);
+  EXPECT_EQ(flag_wins.wait_for_exit(seconds(10)), 0) << flag_wins.log();
 }
 
 // Each of vixy's threads listens on the port with SO_REUSEPORT, which would let a second vixy (same
@@ -131,28 +132,38 @@ TEST(Process, MetricsOnTheirOwnPortWhenConfigured) {
   ClusterOptions options;
   options.start_proxy = false;
   Cluster cluster(binaries(), options);
-  // Ask the kernel for a free port by binding one and letting it go.
   TempDir dir;
-  ChildProcess probe({VIXY_FAKENODE_BIN, "el", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"},
-                     dir.file("probe.log"));
-  auto free_port = probe.wait_for_listening("rpc", seconds(10));
-  ASSERT_TRUE(free_port);
-  probe.terminate(seconds(5));
-  std::string config = "[metrics]\nport = " + std::to_string(*free_port) +
-                       "\n[el]\n[[el.primary]]\nname = \"p\"\nhttp_url = \"http://127.0.0.1:" +
-                       std::to_string(cluster.node("el-primary").rpc_port) + "\"\nws_url = \"ws://127.0.0.1:1\"\n";
-  auto path = dir.write("metrics.toml", config);
-  ChildProcess vixy({proxy_bin(), "--config", path, "--listen", "127.0.0.1:0"}, dir.file("vixy.log"));
-  auto port = vixy.wait_for_listening("proxy", seconds(10));
-  auto metrics_port = vixy.wait_for_listening("metrics", seconds(10));
-  ASSERT_TRUE(port && metrics_port) << vixy.log();
+  // The metrics port must be a fixed one: a free port is found by binding one and letting it go,
+  // and another test's process may take it in between. Such a start-up error is tried again.
+  std::optional<ChildProcess> vixy;
+  std::optional<std::uint16_t> port, metrics_port, free_port;
+  for (int attempt = 0; attempt < 5 && !metrics_port; ++attempt) {
+    ChildProcess probe({VIXY_FAKENODE_BIN, "el", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"},
+                       dir.file("probe.log"));
+    free_port = probe.wait_for_listening("rpc", seconds(10));
+    ASSERT_TRUE(free_port);
+    probe.terminate(seconds(5));
+    std::string config = "[metrics]\nport = " + std::to_string(*free_port) +
+                         "\n[el]\n[[el.primary]]\nname = \"p\"\nhttp_url = \"http://127.0.0.1:" +
+                         std::to_string(cluster.node("el-primary").rpc_port) + "\"\nws_url = \"ws://127.0.0.1:1\"\n";
+    auto path = dir.write("metrics.toml", config);
+    vixy.emplace(std::vector<std::string>{proxy_bin(), "--config", path, "--listen", "127.0.0.1:0"},
+                 dir.file("vixy.log"));
+    port = vixy->wait_for_listening("proxy", seconds(10));
+    metrics_port = vixy->wait_for_listening("metrics", seconds(10));
+    if (!metrics_port) {
+      ASSERT_EQ(vixy->wait_for_exit(seconds(10)), 1) << vixy->log();
+      ASSERT_NE(vixy->log().find("(metrics): Address already in use"), std::string::npos) << vixy->log();
+    }
+  }
+  ASSERT_TRUE(port && metrics_port) << vixy->log();
   EXPECT_EQ(*metrics_port, *free_port);
   auto on_metrics_port = chaos::http_request("127.0.0.1", *metrics_port, boost::beast::http::verb::get, "/metrics");
   EXPECT_EQ(on_metrics_port.status, 200);
   EXPECT_NE(on_metrics_port.body.find("vixy_el_chain_head"), std::string::npos);
   auto on_main_port = chaos::http_request("127.0.0.1", *port, boost::beast::http::verb::get, "/metrics");
   EXPECT_EQ(on_main_port.status, 404);
-  EXPECT_EQ(vixy.terminate(seconds(10)), 0);
+  EXPECT_EQ(vixy->terminate(seconds(10)), 0);
 }
 
 // An eth_getBalance the primary answers after `delay_ms`, sent from a thread of its own.
