@@ -73,6 +73,10 @@ def http_section(results, contestants):
     for body, label in BODIES:
         row(f"{label}: proxy CPU µs per request", "throughput", body,
             lambda r: cpu_per_request(r) if "proxy" in r["cpu"] else float("nan"), 1)
+    if a.get("proxy_threads", 1) > 1:
+        for body, label in BODIES:
+            row(f"{label}: busiest proxy thread's share of its CPU (1/{a['proxy_threads']} is even)", "throughput",
+                body, lambda r: r.get("busiest_thread_share", float("nan")), 2)
     for kind, layout in LATENCY_LAYOUTS:
         for body, label in BODIES:
             for p in ("p50", "p99", "p999"):
@@ -270,6 +274,7 @@ def markdown(meta, results):
         f"Measured {meta['date']} at commit {meta['commit']} on {meta['cpus']} cores ({meta['machine']}), "
         f"load average {lb[0]:.2f} before and {la[0]:.2f} after ({results.get('seconds', 0):.0f} s); "
         + ("proxy pinned to core 1, load generator and fake node to core 0." if meta["pinned"] else "no pinning.")
+        + f" vixy threads and nginx workers: {meta.get('proxy_threads', 1)}."
         + f" Each figure: median (min–max) over {meta['args']['repeats']} runs of "
         f"{meta['args']['duration']} s, contestants alternating.",
         "",

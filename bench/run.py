@@ -59,10 +59,17 @@ class Child:
         self.log.close()
 
     def cpu_seconds(self):
-        """user + system CPU of this process so far (a taskset wrapper execs, so the PID is the program's)."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """user + system CPU of this process and its children so far (nginx's workers are its master's
+        children; a taskset wrapper execs, so the PID is the program's)."""
+        return sum(process_cpu_seconds(pid) for pid in [self.pid] + child_pids(self.pid))
+
+    def thread_cpu_seconds(self):
+        """CPU per thread, over the process and its children: how evenly vixy's threads or nginx's
+        workers shared a load."""
+        out = {}
+        for pid in [self.pid] + child_pids(self.pid):
+            out.update(task_cpu_seconds(pid))
+        return out
 
     def pin(self, cpus):
         """Moves every thread of the running process to `cpus` (taskset only pinned it at start)."""
@@ -89,6 +96,40 @@ class Child:
                 raise RuntimeError(f"{self.name} exited ({self.proc.returncode}); see {self.log_path}")
             time.sleep(0.02)
         raise RuntimeError(f"{self.name}: no '{pattern}' in its log within {timeout} s; see {self.log_path}")
+
+
+def process_cpu_seconds(pid):
+    """user + system CPU of every thread of a running process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def task_cpu_seconds(pid):
+    """{(pid, tid): user + system CPU} of every thread of a running process."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        out[(pid, tid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def child_pids(pid):
+    children = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                children += [int(c) for c in f.read().split()]
+        except FileNotFoundError:
+            pass
+    return children
 
 
 def stop_all():
@@ -137,9 +178,10 @@ class Bench:
         self.args = args
         self.bin = args.build_dir
         self.work = tempfile.mkdtemp(prefix="vixy-bench-")
-        two = os.cpu_count() >= 2 and not args.no_pin
-        # The proxy under test gets a core of its own; load generator and fake node share the other,
-        # identically for every contestant, so the proxy's own CPU per request is measured cleanly.
+        # With one proxy thread (worker), the proxy under test gets a core of its own; load generator
+        # and fake node share the other, identically for every contestant, so the proxy's own CPU per
+        # request is measured cleanly. With more, everything shares every core (no pinning).
+        two = os.cpu_count() >= 2 and not args.no_pin and args.proxy_threads == 1
         self.cpu_proxy = "1" if two else None
         self.cpu_rest = "0" if two else None
         self.results = {"runs": [], "micro": None}
@@ -155,6 +197,9 @@ class Bench:
 
     def vixy(self, primary, backup, name="vixy", extra="", preload=None):
         config = os.path.join(self.work, f"{name}.toml")
+        if "[server]" not in extra:
+            extra = "[server]\n" + extra
+        extra = extra.replace("[server]\n", f"[server]\nthreads = {self.args.proxy_threads}\n", 1)
         with open(config, "w") as f:
             f.write(extra)
             f.write(f"""[global]
@@ -199,11 +244,13 @@ ws_url = "ws://{backup.rpc}"
         root = os.path.join(self.work, "nginx")
         os.makedirs(root, exist_ok=True)
         config = os.path.join(root, "nginx.conf")
-        # One process, like vixy's one thread; upstream keep-alive, HTTP/1.1 both sides, no logging.
+        # As many workers as vixy has threads (one: a single process); upstream keep-alive, HTTP/1.1
+        # both sides, no logging. Several workers need the master process, whose children they are.
+        threads = self.args.proxy_threads
         with open(config, "w") as f:
             f.write(f"""daemon off;
-master_process off;
-worker_processes 1;
+master_process {"on" if threads > 1 else "off"};
+worker_processes {threads};
 pid {root}/nginx.pid;
 error_log {root}/error.log warn;
 events {{ worker_connections 4096; }}
@@ -247,17 +294,24 @@ http {{
         for key, value in options.items():
             argv += [f"--{key}", str(value)]
         before = {name: child.cpu_seconds() for name, child in watch}
+        threads_before = {name: c.thread_cpu_seconds() for name, c in watch if name == "proxy"}
         started = time.monotonic()
         child = Child("loadgen", argv, self.work, cpus or self.cpu_rest)
         out, _ = child.proc.communicate(timeout=600)
         wall = time.monotonic() - started
         after = {name: c.cpu_seconds() for name, c in watch}
+        threads_after = {name: c.thread_cpu_seconds() for name, c in watch if name == "proxy"}
         child.stop()
         if child.proc.returncode != 0:
             with open(child.log_path) as f:
                 raise RuntimeError(f"vixy-loadgen {mode} failed ({child.proc.returncode}): {out.strip()} {f.read()}")
         result = json.loads(out.strip().splitlines()[-1])
         result["cpu"] = {name: (after[name] - before[name]) / wall for name in before}
+        for name, then in threads_before.items():
+            spent = sorted((cpu - then.get(key, 0.0) for key, cpu in threads_after[name].items()), reverse=True)
+            # The busiest of the `proxy_threads` busiest threads (or workers): 1/N is a perfect spread.
+            busiest = spent[:self.args.proxy_threads]
+            result["busiest_thread_share"] = busiest[0] / sum(busiest) if sum(busiest) > 0 else float("nan")
         return result
 
     def record(self, **fields):
@@ -469,6 +523,8 @@ def main():
     p.add_argument("--only", nargs="+", default=["http", "ws", "failover", "memory", "scale", "micro"],
                    choices=["http", "ws", "failover", "memory", "scale", "micro"], help="run only these parts")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    p.add_argument("--proxy-threads", type=int, default=1,
+                   help="vixy's [server] threads and nginx's worker_processes; above 1, nothing is pinned")
     p.add_argument("--allocator", action="append", default=[], choices=sorted(ALLOCATORS),
                    help="also run the HTTP phase through vixy with this malloc preloaded (repeatable)")
     p.add_argument("--json", help="also write every raw result here")
@@ -488,7 +544,7 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit_of(root),
             "cpus": os.cpu_count(), "machine": platform.machine(), "command": a.command,
-            "pinned": bench.cpu_proxy is not None, "args": vars(a)}
+            "pinned": bench.cpu_proxy is not None, "proxy_threads": a.proxy_threads, "args": vars(a)}
     text = report.markdown(meta, bench.results)
     print(text)
     if a.out:
