@@ -120,8 +120,8 @@ def ws_section(results):
 
 def memory_section(results):
     lines = ["| idle WebSocket sessions, each subscribed to newHeads | vixy RSS before (MiB) | with sessions (MiB) | "
-             "KiB per session | after 200 blocks (MiB) | KiB per session then |",
-             "|---|---|---|---|---|---|"]
+             "KiB per session | after 200 blocks (MiB) | KiB per session then | after they closed (MiB) |",
+             "|---|---|---|---|---|---|---|"]
     for wanted in results["args"]["sessions"]:
         runs = pick(results, phase="memory", wanted=wanted)
         if not runs:
@@ -133,7 +133,8 @@ def memory_section(results):
                      f"{spread([r['result']['rss_kib'] / 1024 for r in runs], 1)} | "
                      f"{spread([r['result']['per_session_kib'] for r in runs], 1)} | "
                      f"{spread([r['result'].get('rss_heads_kib', 0) / 1024 for r in runs], 1)} | "
-                     f"{spread([r['result'].get('per_session_heads_kib', 0) for r in runs], 1)} |")
+                     f"{spread([r['result'].get('per_session_heads_kib', 0) for r in runs], 1)} | "
+                     f"{spread([r['result'].get('rss_after_close_kib', float('nan')) / 1024 for r in runs], 1)} |")
     return lines
 
 

@@ -84,7 +84,8 @@ App::App(config::Config config, const tcp::endpoint& listen)
       ws_totals_(el_node_names(config_)),
       shards_(make_shards(thread_count(config_.server))),
       monitor_(std::make_shared<monitor::HealthMonitor>(first().io().get_executor(), config_, first().upstreams(),
-                                                        metrics_, health_)) {
+                                                        metrics_, health_)),
+      memory_release_(std::make_shared<MemoryRelease>(first().io().get_executor())) {
   const std::size_t threads = shards_.size();
   // WebSocket sessions and CL event streams hear about health changes as they happen instead of polling.
   monitor_->add_listener([this](const health::SnapshotPtr&, const health::SnapshotPtr& next) {
@@ -135,6 +136,7 @@ int App::run() {
     asio::post(first().io(), [this, signal_number] { begin_shutdown(signal_number); });
   });
   monitor_->start();
+  memory_release_->start();
   log::info("started", {{"version", VIXY_VERSION},
                         {"el_nodes", config_.el.size()},
                         {"cl_nodes", config_.cl.size()},
@@ -193,6 +195,7 @@ void App::begin_shutdown(int signal_number) {
                               {"threads", shards_.size()},
                               {"deadline_ms", config_.server.shutdown_timeout_ms}});
   monitor_->stop();
+  memory_release_->stop();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
   // The first shard also waits for the metrics port's scrapers.
   std::vector<std::shared_ptr<HttpServer>> also;

@@ -14,6 +14,7 @@
 #include "monitor/health_monitor.hpp"
 #include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
+#include "server/memory_release.hpp"
 #include "server/shard.hpp"
 #include "server/termination_signals.hpp"
 #include "ws/process_totals.hpp"
@@ -50,6 +51,7 @@ class App {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::shared_ptr<monitor::HealthMonitor> monitor_;
   std::shared_ptr<net::HttpServer> metrics_server_;
+  std::shared_ptr<MemoryRelease> memory_release_;
   bool shutting_down_ = false;
 };
 
