@@ -98,27 +98,24 @@ class Child:
         raise RuntimeError(f"{self.name}: no '{pattern}' in its log within {timeout} s; see {self.log_path}")
 
 
-def process_cpu_seconds(pid):
-    """user + system CPU of every thread of a running process."""
+def stat_cpu_seconds(stat_path):
+    """user + system CPU from a /proc stat file (a process's: all its threads; a task's: one), or 0
+    when the process or thread has gone."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
+        with open(stat_path) as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except FileNotFoundError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu_seconds(pid):
+    return stat_cpu_seconds(f"/proc/{pid}/stat")
+
+
 def task_cpu_seconds(pid):
     """{(pid, tid): user + system CPU} of every thread of a running process."""
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        out[(pid, tid)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return out
+    return {(pid, tid): stat_cpu_seconds(f"/proc/{pid}/task/{tid}/stat") for tid in os.listdir(f"/proc/{pid}/task")}
 
 
 def child_pids(pid):
