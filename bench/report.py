@@ -98,6 +98,33 @@ def http_section(results, contestants):
     return lines
 
 
+def threads_section(results):
+    """What a second thread (worker) gives each proxy, from the unpinned runs of the threads phase."""
+    runs = pick(results, phase="threads")
+    if not runs:
+        return []
+    proxies = [p for p in ("vixy", "nginx") if pick(results, phase="threads", contestant=f"{p}-1")]
+    header = "| closed loop, 32 connections, nothing pinned | " + " | ".join(
+        f"{p} 1 | {p} 2 | {p} 2 ÷ 1" for p in proxies) + (" | vixy ÷ nginx, 1 | vixy ÷ nginx, 2 |"
+                                                         if len(proxies) == 2 else " |")
+    lines = [header.replace("closed loop, 32", f"closed loop, {results['args']['concurrency']}"),
+             "|---" * (1 + 3 * len(proxies) + (2 if len(proxies) == 2 else 0)) + "|"]
+    for what, get, digits in (("requests/s", lambda r: r["per_second"], 0),
+                              ("proxy CPU µs per request", cpu_per_request, 1)):
+        for body, label in BODIES:
+            medians, cells = {}, []
+            for p in proxies:
+                for n in (1, 2):
+                    v = [get(r["result"]) for r in pick(results, phase="threads", body=body, contestant=f"{p}-{n}")]
+                    medians[(p, n)] = med(v)
+                    cells.append(spread(v, digits))
+                cells.append(ratio(medians[(p, 2)], medians[(p, 1)]))
+            if len(proxies) == 2:
+                cells += [ratio(medians[("vixy", n)], medians[("nginx", n)]) for n in (1, 2)]
+            lines.append(f"| {label}: {what} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def ws_section(results):
     a = results["args"]
     offered = a["subscribers"] * 1000 / a["block_time_ms"]
@@ -283,6 +310,7 @@ def markdown(meta, results):
         "",
         "### Targets", "", *targets_section(results, contestants), "",
         "### HTTP", "", *http_section(results, contestants), "",
+        "### Threads: one and two, beside nginx with one and two workers", "", *threads_section(results), "",
         "### WebSocket", "", *ws_section(results), "",
         "### Memory", "", *memory_section(results), "",
         "### Scale: sessions moved by one kill", "", *scale_section(results), "",

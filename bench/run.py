@@ -192,11 +192,13 @@ class Bench:
         child.admin = listening(child, "admin")
         return child
 
-    def vixy(self, primary, backup, name="vixy", extra="", preload=None):
+    def vixy(self, primary, backup, name="vixy", extra="", preload=None, threads=None, cpus=None):
+        """`threads` and `cpus` default to the run's (--proxy-threads, the proxy's core)."""
         config = os.path.join(self.work, f"{name}.toml")
         if "[server]" not in extra:
             extra = "[server]\n" + extra
-        extra = extra.replace("[server]\n", f"[server]\nthreads = {self.args.proxy_threads}\n", 1)
+        threads = threads or self.args.proxy_threads
+        extra = extra.replace("[server]\n", f"[server]\nthreads = {threads}\n", 1)
         with open(config, "w") as f:
             f.write(extra)
             f.write(f"""[global]
@@ -216,7 +218,8 @@ ws_url = "ws://{backup.rpc}"
 """)
         env = dict(os.environ, LD_PRELOAD=preload) if preload else None
         child = Child(name, [f"{self.bin}/proxy/vixy", "--config", config, "--listen", "127.0.0.1:0", "--log-level",
-                             "info"], self.work, self.cpu_proxy, env=env)
+                             "info"], self.work, cpus or self.cpu_proxy, env=env)
+        child.threads = threads
         child.addr = listening(child, "proxy")
         self.wait_ready(child.addr)
         return child
@@ -236,14 +239,14 @@ ws_url = "ws://{backup.rpc}"
             time.sleep(0.05)
         raise RuntimeError(f"vixy at {addr} not ready within {timeout} s")
 
-    def nginx(self, upstream):
+    def nginx(self, upstream, threads=None, cpus=None):
         port = free_port()
-        root = os.path.join(self.work, "nginx")
+        threads = threads or self.args.proxy_threads
+        root = os.path.join(self.work, f"nginx-{threads}")
         os.makedirs(root, exist_ok=True)
         config = os.path.join(root, "nginx.conf")
         # As many workers as vixy has threads (one: a single process); upstream keep-alive, HTTP/1.1
         # both sides, no logging. Several workers need the master process, whose children they are.
-        threads = self.args.proxy_threads
         with open(config, "w") as f:
             f.write(f"""daemon off;
 master_process {"on" if threads > 1 else "off"};
@@ -271,8 +274,9 @@ http {{
   }}
 }}
 """)
-        child = Child("nginx", [self.args.nginx, "-p", root, "-e", f"{root}/error.log", "-c", config], self.work,
-                      self.cpu_proxy)
+        child = Child(f"nginx-{threads}", [self.args.nginx, "-p", root, "-e", f"{root}/error.log", "-c", config],
+                      self.work, cpus or self.cpu_proxy)
+        child.threads = threads
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -306,8 +310,8 @@ http {{
         result["cpu"] = {name: (after[name] - before[name]) / wall for name in before}
         for name, then in threads_before.items():
             spent = sorted((cpu - then.get(key, 0.0) for key, cpu in threads_after[name].items()), reverse=True)
-            # The busiest of the `proxy_threads` busiest threads (or workers): 1/N is a perfect spread.
-            busiest = spent[:self.args.proxy_threads]
+            # The busiest of the proxy's N busiest threads (or workers): 1/N is a perfect spread.
+            busiest = spent[:dict(watch)[name].threads]
             result["busiest_thread_share"] = busiest[0] / sum(busiest) if sum(busiest) > 0 else float("nan")
         return result
 
@@ -327,7 +331,7 @@ http {{
             # which on this VM cost more than the proxy's own work (bench/RESULTS.md).
             kinds.append(("latency-one-core", {"rate": a.rate, "concurrency": a.rate_connections}, self.cpu_proxy))
         for repeat in range(a.repeats):
-            for body in ("blockNumber", "call4k", "batch10"):
+            for body, _ in report.BODIES:
                 for kind, extra, cpus in kinds:
                     if cpus:
                         fake.pin(cpus)
@@ -340,6 +344,36 @@ http {{
                         self.record(phase="http", kind=kind, body=body, contestant=name, repeat=repeat, result=r)
                     if cpus:
                         fake.pin(self.cpu_rest)
+
+    def threads_phase(self, fake, backup):
+        """vixy with 1 and 2 threads beside nginx with 1 and 2 workers, closed-loop throughput, nothing
+        pinned (the proxy, the fake node and the load generator share every core, as on an operator's
+        host): what a second core gives each proxy."""
+        a = self.args
+        every = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+        proxies = []
+        try:
+            for n in (1, 2):
+                proxies.append((f"vixy-{n}", self.vixy(fake, backup, name=f"vixy-threads-{n}", threads=n, cpus=every)))
+                if a.nginx:
+                    proxies.append((f"nginx-{n}", self.nginx(fake.rpc, threads=n, cpus=every)))
+            fake.pin(every)
+            for repeat in range(a.repeats):
+                for body, _ in report.BODIES:
+                    for name, proc in proxies:  # alternating, so drift hits all alike
+                        r = self.loadgen("http", {"target": proc.addr, "path": "/el", "body": body,
+                                                  "duration": a.duration, "warmup": a.warmup,
+                                                  "concurrency": a.concurrency},
+                                         [("fake", fake), ("proxy", proc)], every)
+                        if r["errors"]:
+                            raise RuntimeError(f"{name} {body} threads: {r['errors']} errors")
+                        self.record(phase="threads", kind="throughput", body=body, contestant=name,
+                                    threads=proc.threads, repeat=repeat, result=r)
+        finally:
+            if self.cpu_rest is not None:
+                fake.pin(self.cpu_rest)
+            for _, proc in proxies:
+                proc.stop()
 
     def ws_phase(self, fake, vixy):
         a = self.args
@@ -476,6 +510,8 @@ http {{
             proxies.append(("nginx", self.nginx(primary.rpc)))
         if "http" in a.only:
             self.http_phase(primary, proxies)
+        if "threads" in a.only:
+            self.threads_phase(primary, backup)
         if "ws" in a.only:
             self.ws_phase(primary, vixy)
         if "failover" in a.only:
@@ -524,8 +560,8 @@ def main():
     p.add_argument("--down", type=float, default=1.5)
     p.add_argument("--micro-min-time", type=float, default=0.5)
     p.add_argument("--nginx", default="/usr/sbin/nginx", help="the nginx binary; '' leaves nginx out")
-    p.add_argument("--only", nargs="+", default=["http", "ws", "failover", "memory", "scale", "micro"],
-                   choices=["http", "ws", "failover", "memory", "scale", "micro"], help="run only these parts")
+    parts = ["http", "threads", "ws", "failover", "memory", "scale", "micro"]
+    p.add_argument("--only", nargs="+", default=parts, choices=parts, help="run only these parts")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--proxy-threads", type=int, default=1,
                    help="vixy's [server] threads and nginx's worker_processes; above 1, nothing is pinned")
