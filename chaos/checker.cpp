@@ -172,9 +172,15 @@ class ConnectionCheck {
     }
     if (p.method == "eth_subscribe") {
       given_.insert(result.get<std::string>());
-    } else if (p.method == "eth_unsubscribe" && result == true && p.params.is_array() && !p.params.empty() &&
+    } else if (p.method == "eth_unsubscribe" && result.is_boolean() && p.params.is_array() && !p.params.empty() &&
                p.params[0].is_string()) {
-      ended_[p.params[0].get<std::string>()] = e.at;
+      const std::string sub = p.params[0].get<std::string>();
+      if (result == false && given_.count(sub) && !ended_.count(sub)) {
+        c_.add("I3", h_, e.at,
+               "eth_unsubscribe of subscription " + sub + ", which this connection holds, answered false: " +
+                   "it stays alive wherever the proxy subscribed it");
+      }
+      ended_.emplace(sub, e.at);  // either way, no notification for it may follow
     } else if (p.method == "web3_clientVersion") {
       const auto& version = result.get_ref<const std::string&>();
       std::string node = version.substr(version.rfind('/') + 1);

@@ -11,7 +11,8 @@
 //      an eth_blockNumber answer), no notification under an id never given to the client; over
 //      HTTP, no answer that is another request's.
 //  I3  notifications only under subscription ids the client's eth_subscribe answers gave it, none
-//      after its eth_unsubscribe was answered `true`.
+//      after its eth_unsubscribe was answered; an eth_unsubscribe of a subscription the connection
+//      holds is answered `true` (false means it lives on upstream: an id forwarded untranslated).
 //  I4  the order requests reach the upstream cannot be seen end-to-end: reported "not checked".
 //  I6  after every primary is healthy again (a time the runner knows), web3_clientVersion probes
 //      (the fake node's answer ends in "/<node name>") are answered by a primary within a bound.

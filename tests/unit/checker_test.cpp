@@ -196,6 +196,36 @@ TEST(Checker, I3NotificationAfterUnsubscribeAnswered) {
   EXPECT_NE(r.find("I3")->first[0].message.find("8 ms after"), std::string::npos);
 }
 
+// A proxy that forwards the client's subscription id untranslated after moving to another node:
+// that node does not know the id and says false, and the subscription it does hold keeps sending.
+TEST(Checker, I3UnsubscribeOfAHeldSubscriptionAnsweredFalse) {
+  std::string sub = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  std::vector<Line> lines{{0, '>', req("1", "eth_subscribe", R"(["newHeads"])")},
+                          {1, '<', ans("1", "\"" + sub + "\"")},
+                          {10, '>', req("2", "eth_unsubscribe", "[\"" + sub + "\"]")},
+                          {12, '<', ans("2", "false")}};
+  auto r = run({history(lines)});
+  EXPECT_EQ(status(r, "I3"), "violated");
+  ASSERT_EQ(r.find("I3")->violation_count, 1u);
+  EXPECT_NE(r.find("I3")->first[0].message.find("answered false"), std::string::npos);
+  lines.push_back({20, '<', note(sub)});
+  EXPECT_EQ(run({history(lines)}).find("I3")->violation_count, 2u);  // and the notification after it
+}
+
+// false is the right answer once the subscription is gone, or for an id the client never held.
+TEST(Checker, I3UnsubscribeAnsweredFalseForAnIdNoLongerHeld) {
+  std::string sub = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  auto r = run({history({{0, '>', req("1", "eth_subscribe", R"(["newHeads"])")},
+                         {1, '<', ans("1", "\"" + sub + "\"")},
+                         {10, '>', req("2", "eth_unsubscribe", "[\"" + sub + "\"]")},
+                         {12, '<', ans("2", "true")},
+                         {20, '>', req("3", "eth_unsubscribe", "[\"" + sub + "\"]")},
+                         {22, '<', ans("3", "false")},
+                         {30, '>', req("4", "eth_unsubscribe", R"(["0xbbbb"])")},
+                         {32, '<', ans("4", "false")}})});
+  EXPECT_EQ(status(r, "I3"), "held");
+}
+
 TEST(Checker, BatchesAreMatchedElementByElement) {
   auto r = run({history({{0, '>', "[" + req("1", "eth_blockNumber") + "," + req("2", "eth_chainId") + "]"},
                          {5, '<', "[" + ans("2", R"("0x1")") + "," + ans("1", R"("0x10")") + "]"}})});
