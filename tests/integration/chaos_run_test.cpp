@@ -95,11 +95,15 @@ json small_scenario() {
     "proxy": {"global": {"health_check_interval_ms": 100, "health_check_max_failures": 2, "proxy_timeout_ms": 2500}},
     "workload": {"duration_ms": 8000, "drain_ms": 4500, "ws_clients": 3, "subscriptions_per_client": 4,
                  "subscription_kinds": ["newHeads", "logs"], "requests_per_second": 10, "id_style": "reused",
-                 "method_mix": {"eth_blockNumber": 2, "eth_getBalance": 1}, "probe_interval_ms": 100},
-    "timeline": [{"at_ms": 1500, "action": "kill", "target": "el-primary"},
+                 "method_mix": {"eth_blockNumber": 2, "eth_getBalance": 1}, "probe_interval_ms": 100,
+                 "resubscribe_every_ms": 1500},
+    "timeline": [{"at_ms": 0, "action": "method_delay", "target": "el-primary",
+                  "args": {"method": "eth_getBalance", "delay_ms": 600}},
+                 {"at_ms": 1500, "action": "kill", "target": "el-primary"},
                  {"at_ms": 1500, "action": "kill", "target": "el-backup"},
                  {"at_ms": 2500, "action": "restart", "target": "el-backup"},
-                 {"at_ms": 3000, "action": "restart", "target": "el-primary"}],
+                 {"at_ms": 3000, "action": "restart", "target": "el-primary"},
+                 {"at_ms": 3000, "action": "method_clear", "target": "el-primary"}],
     "expectations": {"invariants": ["I1", "I2", "I3", "I6"], "failback_within_ms": 4000}
   })");
 }
@@ -232,6 +236,8 @@ std::string standin_bin() {
   return "";
 }
 
+// small_scenario() is built to catch each: about 6 slow requests in flight at the kills, and
+// every client unsubscribes (and subscribes anew) every 1.5 s, so also after its session moved.
 void expect_caught(const std::string& bug, const std::string& invariant) {
   if (standin_bin().empty()) GTEST_SKIP() << "vixy-standin is not in this build";
   TempDir dir("vixy-chaos-run");
@@ -246,6 +252,10 @@ void expect_caught(const std::string& bug, const std::string& invariant) {
 TEST(ChaosRun, CatchesAProxyThatForwardsReplayedSubscribeAnswers) { expect_caught("replay-answers", "I2"); }
 TEST(ChaosRun, CatchesAProxyThatDropsRequestsDuringReconnection) { expect_caught("drop-during-reconnect", "I1"); }
 TEST(ChaosRun, CatchesAProxyThatNeverFailsBack) { expect_caught("no-failback", "I6"); }
+TEST(ChaosRun, CatchesAProxyThatForgetsRequestsInFlightAtUpstreamLoss) { expect_caught("drop-in-flight", "I1"); }
+TEST(ChaosRun, CatchesAProxyThatForwardsUnsubscribeUntranslatedAfterASwitch) {
+  expect_caught("unsubscribe-untranslated", "I3");
+}
 
 }  // namespace
 }  // namespace vixy::chaos

@@ -23,10 +23,11 @@ namespace asio = boost::asio;
 namespace net = vixy::net;
 
 constexpr const char* kUsage =
-    R"(usage: vixy-standin --config FILE --listen HOST:PORT --bug replay-answers|drop-during-reconnect|no-failback
+    R"(usage: vixy-standin --config FILE --listen HOST:PORT --bug BUG
 
 TEST-ONLY: a naive, deliberately broken WebSocket relay (GET /el/ws, GET /health, GET /ready) used to show that
 the chaos scenario runner catches the incident's defects. Not a proxy; never deploy it.
+BUG: replay-answers, drop-during-reconnect, no-failback, drop-in-flight, unsubscribe-untranslated
 )";
 
 int usage_error(const std::string& message) {
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
   }
   if (config_path.empty() || listen.empty()) return usage_error("--config and --listen are required");
   auto bug = vixy::standin::parse_bug(bug_name);
-  if (!bug) return usage_error("--bug must be replay-answers, drop-during-reconnect or no-failback");
+  if (!bug) return usage_error("--bug \"" + bug_name + "\" is not one of the bugs listed");
   auto endpoint = vixy::net::parse_listen_address(listen);
   if (!endpoint) return usage_error("--listen \"" + listen + "\": " + endpoint.problem());
 

@@ -129,6 +129,9 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto& sub : subs_) {
       if (sub.client_sub != client_sub) continue;
       if (settings_.bug != Bug::replay_answers) sub.live = false;
+      // THE DEFECT: the node this session moved to minted another id on replay; it never learns
+      // that the client is done, and its notifications keep coming.
+      if (settings_.bug == Bug::unsubscribe_untranslated) return text;
       for (const auto& [upstream_sub, mapped] : sub_map_) {
         if (mapped == client_sub) (*params)[0] = upstream_sub;
       }
@@ -207,6 +210,11 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       auto resend = std::move(inflight_);
       inflight_.clear();
+      if (settings_.bug == Bug::drop_in_flight) {
+        // THE DEFECT: what the lost node had not answered is silently forgotten.
+        if (!resend.empty()) log::info("forgot requests in flight", {{"count", resend.size()}});
+        resend.clear();
+      }
       for (auto& [id, text] : resend) send_upstream(std::move(text));
     }
     auto waiting = std::move(waiting_);
@@ -297,6 +305,8 @@ std::optional<Bug> parse_bug(std::string_view name) {
   if (name == "replay-answers") return Bug::replay_answers;
   if (name == "drop-during-reconnect") return Bug::drop_during_reconnect;
   if (name == "no-failback") return Bug::no_failback;
+  if (name == "drop-in-flight") return Bug::drop_in_flight;
+  if (name == "unsubscribe-untranslated") return Bug::unsubscribe_untranslated;
   return std::nullopt;
 }
 

@@ -20,6 +20,8 @@ enum class Bug {
   replay_answers,         // replays every subscribe with the client's id and forwards the answers
   drop_during_reconnect,  // drops client messages while no upstream is connected
   no_failback,            // otherwise careful, but stays on whatever node it reached
+  drop_in_flight,         // forgets the requests the lost upstream had not answered (no re-send)
+  unsubscribe_untranslated,  // after a reconnection, eth_unsubscribe goes out with the client's id
 };
 
 std::optional<Bug> parse_bug(std::string_view name);
