@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
+#include <set>
 
 namespace vixy::chaos {
 namespace {
@@ -353,6 +354,31 @@ TEST(Fuzz, SometimesDrawsHostileClientsAndInterimResponses) {
   EXPECT_LT(hostile, 40);
   EXPECT_GT(interim, 0);
   EXPECT_LT(interim, 40);
+}
+
+// Slow answers on every node from the start, so that faults find requests in flight.
+TEST(Fuzz, SometimesDrawsSlowAnswersOnEveryNodeFromTheStart) {
+  int slow = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto s = draw_scenario(7, i, 10'000, true);
+    std::set<std::string> delayed;
+    for (const auto& e : s.timeline) {
+      if (e.at_ms != 0 || e.action != "method_delay") continue;
+      EXPECT_EQ(e.args["method"], "eth_getBalance");
+      EXPECT_GE(e.args["delay_ms"].get<int>(), 200);
+      EXPECT_LE(e.args["delay_ms"].get<int>(), 800);
+      delayed.insert(e.target);
+    }
+    if (delayed.empty()) continue;
+    ++slow;
+    EXPECT_EQ(delayed.size(), s.topology.el_primaries.size() + s.topology.el_backups.size());
+    const auto& mix = s.workload.method_mix;
+    auto balance = std::find_if(mix.begin(), mix.end(), [](const auto& m) { return m.first == "eth_getBalance"; });
+    ASSERT_NE(balance, mix.end());
+    EXPECT_GT(balance->second, 0);
+  }
+  EXPECT_GT(slow, 0);
+  EXPECT_LT(slow, 40);
 }
 
 TEST(Fuzz, ShrinkingDropsFaultsAndKeepsRecovery) {
