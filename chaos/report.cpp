@@ -109,6 +109,7 @@ json report_to_json(const RunReport& r) {
   if (r.proxy_died_at_ms) out["proxy_died_at_ms"] = *r.proxy_died_at_ms;
   if (r.proxy_peak_rss_mb) out["proxy_peak_rss_mb"] = *r.proxy_peak_rss_mb;
   if (!r.proxy_log_tail.empty()) out["proxy_log_tail"] = r.proxy_log_tail;
+  if (!r.page_path.empty()) out["page"] = r.page_path;
   return out;
 }
 
@@ -166,6 +167,7 @@ void print_report(const RunReport& r, std::FILE* out) {
   }
   if (r.proxy_peak_rss_mb) std::fprintf(out, "  proxy peak resident memory %.0f MB\n", *r.proxy_peak_rss_mb);
   if (!r.proxy_metrics.empty()) std::fprintf(out, "  proxy metrics: %s\n", r.proxy_metrics.dump().c_str());
+  if (!r.page_path.empty()) std::fprintf(out, "  picture of the run: %s\n", r.page_path.c_str());
 }
 
 }  // namespace vixy::chaos

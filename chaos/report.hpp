@@ -12,6 +12,7 @@
 #include "chaos/checker.hpp"
 #include "chaos/checker_sse.hpp"
 #include "chaos/hostile.hpp"
+#include "chaos/run_picture.hpp"
 #include "chaos/scenario.hpp"
 
 namespace vixy::chaos {
@@ -49,6 +50,8 @@ struct RunReport {
   double duration_s = 0;
   nlohmann::json proxy_metrics = nlohmann::json::object();  // selected counters from /metrics
   std::string proxy_log_tail;                               // kept when the run failed
+  RunPicture picture;                                       // for the HTML page (--html)
+  std::string page_path;                                    // where that page was written, if it was
   bool ok() const;
 };
 

@@ -5,6 +5,7 @@
 #include <climits>
 #include <cstdarg>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 
 #include "chaos/checker_sse.hpp"
 #include "chaos/hostile.hpp"
+#include "chaos/run_page.hpp"
 #include "chaos/runner_faults.hpp"
 #include "chaos/workload.hpp"
 
@@ -255,8 +257,27 @@ void check_run(const Scenario& s, const RunOptions& o, const WorkloadRunner& wor
     report.http_latencies_ms.push_back(h.latency_ms);
   }
   check_http(workload.http_samples(), start, report.check);
+  report.picture = picture_of(workload.histories(), workload.http_samples(), start);
   report.connect_failures = workload.counters().connect_failures.load();
   judge_thresholds(s.expectations, report);
+}
+
+// One page per run: `path` itself, or path/NAME.html when there are several.
+void write_page(const Scenario& s, const std::string& path, bool several, RunReport& r) {
+  std::filesystem::path file = path;
+  std::error_code ec;
+  if (several) {
+    std::filesystem::create_directories(file, ec);
+    file /= s.name + ".html";
+  }
+  std::ofstream out(file);
+  out << render_run_page(s, r);
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "vixy-chaos run: cannot write %s\n", file.c_str());
+    return;
+  }
+  r.page_path = file.string();
 }
 
 std::string exit_words(Cluster& cluster) {
@@ -346,17 +367,20 @@ int run_command(const std::vector<std::string>& args, const Binaries& defaults) 
   RunOptions options;
   options.binaries = defaults;
   std::string report_path;
+  std::string html_path;
   std::vector<std::string> files;
   std::size_t jobs = 1;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& a = args[i];
     if (a == "--help" || a == "-h") {
       std::printf("usage: vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]\n"
-                  "                      [--histories out.jsonl] [--jobs N]\n(format: scenarios/README.md)\n");
+                  "                      [--histories out.jsonl] [--jobs N] [--html OUT]\n"
+                  "--html: each run as an HTML page: OUT itself for one FILE, OUT/NAME.html for several\n"
+                  "(format: scenarios/README.md)\n");
       return 0;
     }
     if ((a == "--proxy-bin" || a == "--report" || a == "--fakenode" || a == "--seed" || a == "--histories" ||
-         a == "--jobs") &&
+         a == "--jobs" || a == "--html") &&
         i + 1 < args.size()) {
       const auto& v = args[++i];
       if (a == "--jobs") {
@@ -371,6 +395,7 @@ int run_command(const std::vector<std::string>& args, const Binaries& defaults) 
       else if (a == "--histories") options.histories_path = v;
       else if (a == "--fakenode") options.binaries.fakenode = v;
       else if (a == "--report") report_path = v;
+      else if (a == "--html") html_path = v;
       else options.seed = std::strtoull(v.c_str(), nullptr, 10);
     } else if (a.rfind("--", 0) == 0) {
       std::fprintf(stderr, "vixy-chaos run: unknown or incomplete option \"%s\"\n", a.c_str());
@@ -420,6 +445,7 @@ int run_command(const std::vector<std::string>& args, const Binaries& defaults) 
         r.file = files[i];
         r.fatal = e.what();
       }
+      if (!html_path.empty()) write_page(scenarios[i], html_path, files.size() > 1, r);
       std::lock_guard lock(print_mutex);
       print_report(r, stdout);
       std::fflush(stdout);

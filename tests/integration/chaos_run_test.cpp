@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -244,9 +245,22 @@ void expect_caught(const std::string& bug, const std::string& invariant) {
   // The stand-in takes its bug as a flag; a wrapper script passes it with the usual arguments.
   std::string wrapper = dir.write("proxy.sh", "#!/bin/sh\nexec " + standin_bin() + " --bug " + bug + " \"$@\"\n");
   std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
-  auto r = run_chaos(dir, small_scenario(), {"--proxy-bin", wrapper});
+  auto r = run_chaos(dir, small_scenario(), {"--proxy-bin", wrapper, "--html", dir.file("page.html")});
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_EQ(invariant_status(r.report, invariant), "violated") << r.output;
+  // The run's picture, linked from the report, shows the violation with its evidence.
+  EXPECT_NE(r.output.find("picture of the run: " + dir.file("page.html")), std::string::npos) << r.output;
+  EXPECT_EQ(r.report.value("page", ""), dir.file("page.html"));
+  std::ifstream in(dir.file("page.html"));
+  std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("small-failover: FAILED"), std::string::npos);
+  ASSERT_FALSE(r.report["invariants"].empty());
+  for (const auto& i : r.report["invariants"]) {
+    if (i["name"] != invariant) continue;
+    std::string where = i["first"][0]["where"];
+    EXPECT_NE(page.find("<b>" + invariant + "</b> at "), std::string::npos);
+    EXPECT_NE(page.find(where), std::string::npos);
+  }
 }
 
 TEST(ChaosRun, CatchesAProxyThatForwardsReplayedSubscribeAnswers) { expect_caught("replay-answers", "I2"); }
