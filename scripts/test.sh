@@ -25,8 +25,10 @@ VIXY_TEST_PROXY_BIN="$tsan_vixy" ctest --output-on-failure --timeout 300 -j "$(n
 
 chaos="$build_dir/chaos/vixy-chaos"
 # The whole library, against the ThreadSanitizer vixy; scenarios/extended/ (full-size variants,
-# minutes each) is run by hand.
-"$chaos" run "$root"/scenarios/*.json --proxy-bin "$tsan_vixy" --report "$build_dir/scenarios-report.json"
+# minutes each) is run by hand. Each run's picture stays in the build folder (a failing one's is
+# what to open first).
+"$chaos" run "$root"/scenarios/*.json --proxy-bin "$tsan_vixy" --report "$build_dir/scenarios-report.json" \
+  --html "$build_dir/scenario-pages"
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
 "$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
 "$chaos" fuzz --seed "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" --runs 3 --out "$build_dir/fuzz-failures"
