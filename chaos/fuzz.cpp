@@ -131,11 +131,32 @@ Scenario draw_scenario(std::uint64_t seed, int index, int duration_ms, bool with
       s.timeline.push_back({0, "method_delay", node, {{"method", "eth_getBalance"}, {"delay_ms", between(rng, 200, 800)}}});
     }
   }
+  // CL nodes with event-stream listeners (no gap bound: the faults may take both nodes away for
+  // longer than any bound; streams are judged on their events and their order), and CL faults.
+  if (between(rng, 0, 3) == 0) {
+    s.topology.cl_nodes = {"c1", "c2"};
+    w.sse_listeners = between(rng, 1, 4);
+    w.sse_topics = {"head"};
+    const std::vector<std::string> cl_actions{"kill", "restart", "pause", "resume", "lag", "blackhole", "close_all"};
+    for (int i = between(rng, 1, 3); i > 0; --i) {
+      TimelineEvent e{between(rng, 500, std::max(600, recover - 100)), pick(rng, cl_actions), pick(rng, s.topology.cl_nodes),
+                      json::object()};
+      e.args = draw_args(rng, e.action);
+      s.timeline.push_back(std::move(e));
+    }
+  }
+  // A reorg the whole network takes: every EL node replaces its last blocks with the same fork.
+  if (between(rng, 0, 3) == 0) {
+    int at = between(rng, 2000, std::max(2100, recover - 100));
+    int depth = between(rng, 1, 3);
+    for (const auto& node : nodes) s.timeline.push_back({at, "reorg", node, {{"depth", depth}, {"fork_seed", at + 1}}});
+  }
+  nodes.insert(nodes.end(), s.topology.cl_nodes.begin(), s.topology.cl_nodes.end());
   for (const auto& node : nodes) {
     s.timeline.push_back({recover, "restart", node, json::object()});
     s.timeline.push_back({recover, "clear", node, json::object()});
   }
-  s.expectations.invariants = {"I1", "I2", "I3", "I6"};
+  s.expectations.invariants = {"I1", "I2", "I3", "I6", "I7"};
   s.expectations.failback_within_ms = kFailbackMs;
   // The drawn scenario goes through the same checks as a file, so a reproduction file parses.
   return parse_scenario(scenario_to_json(s));
@@ -209,9 +230,10 @@ int fuzz_command(const std::vector<std::string>& args, const Binaries& defaults)
   for (int index = 0; index < runs; ++index) {
     Scenario s = draw_scenario(seed, index, duration, /*with_injector=*/true);
     options.seed = seed + static_cast<std::uint64_t>(index);
-    std::printf("run %d/%d: %zu primaries, %zu backups, %d clients%s, %zu timeline events ... ", index + 1, runs,
-                s.topology.el_primaries.size(), s.topology.el_backups.size(), s.workload.ws_clients,
-                s.workload.hostile.any() ? " and hostile ones" : "", s.timeline.size());
+    std::printf("run %d/%d: %zu primaries, %zu backups, %zu CL nodes, %d clients%s, %d CL listeners, %zu timeline events ... ",
+                index + 1, runs, s.topology.el_primaries.size(), s.topology.el_backups.size(), s.topology.cl_nodes.size(),
+                s.workload.ws_clients, s.workload.hostile.any() ? " and hostile ones" : "", s.workload.sse_listeners,
+                s.timeline.size());
     std::fflush(stdout);
     RunReport report = run_scenario(s, "(fuzz)", options);
     if (report.ok()) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
+#include <map>
 #include <set>
 
 namespace vixy::chaos {
@@ -379,6 +380,39 @@ TEST(Fuzz, SometimesDrawsSlowAnswersOnEveryNodeFromTheStart) {
   }
   EXPECT_GT(slow, 0);
   EXPECT_LT(slow, 40);
+}
+
+TEST(Fuzz, SometimesDrawsClListenersAndNetworkWideReorgs) {
+  int with_cl = 0, with_reorg = 0;
+  const int recover = recovery_at_ms(10'000);
+  for (int i = 0; i < 40; ++i) {
+    auto s = draw_scenario(7, i, 10'000, true);
+    EXPECT_NE(std::find(s.expectations.invariants.begin(), s.expectations.invariants.end(), "I7"),
+              s.expectations.invariants.end());
+    if (!s.topology.cl_nodes.empty()) {
+      ++with_cl;
+      EXPECT_GE(s.workload.sse_listeners, 1);
+      for (const auto& node : s.topology.cl_nodes) {  // every CL fault is undone by the recovery
+        for (const char* undo : {"restart", "clear"}) {
+          EXPECT_TRUE(std::any_of(s.timeline.begin(), s.timeline.end(), [&](const auto& e) {
+            return e.target == node && e.action == undo && e.at_ms == recover;
+          })) << node << " " << undo;
+        }
+      }
+    }
+    std::map<std::string, std::pair<int, int>> reorgs;  // EL node -> (at, fork seed)
+    for (const auto& e : s.timeline) {
+      if (e.action == "reorg") reorgs[e.target] = {e.at_ms, e.args["fork_seed"].get<int>()};
+    }
+    if (reorgs.empty()) continue;
+    ++with_reorg;
+    EXPECT_EQ(reorgs.size(), s.topology.el_primaries.size() + s.topology.el_backups.size());
+    for (const auto& [node, when] : reorgs) EXPECT_EQ(when, reorgs.begin()->second) << node;  // one fork, everywhere
+  }
+  EXPECT_GT(with_cl, 0);
+  EXPECT_LT(with_cl, 40);
+  EXPECT_GT(with_reorg, 0);
+  EXPECT_LT(with_reorg, 40);
 }
 
 TEST(Fuzz, ShrinkingDropsFaultsAndKeepsRecovery) {
