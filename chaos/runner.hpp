@@ -6,6 +6,7 @@
 // `msg=listening what=proxy addr=HOST:PORT` and serves JSON-RPC over WebSocket on `/el/ws`.
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,32 @@ struct RunOptions {
   std::FILE* progress = stdout;  // progress lines; nullptr for none
   std::uint64_t seed = 1;        // the workload's random choices
   std::string histories_path;    // when set: every connection's history as JSON lines (for debugging)
+};
+
+// A scenario's processes, started once: its fake nodes (behind fault injectors when the build has
+// them) and the proxy, ready. A run is one segment on a stage; `vixy-chaos soak` runs many on one,
+// so that the proxy's memory and descriptors can be followed across them.
+class Stage {
+ public:
+  // Starts everything; throws ScenarioError when the scenario cannot run in this build. When
+  // something does not start, ready() is false and report.fatal says why.
+  Stage(const Scenario& scenario, const RunOptions& options, RunReport& report);
+  ~Stage();
+  Stage(const Stage&) = delete;
+  Stage& operator=(const Stage&) = delete;
+
+  bool ready() const;
+  Cluster& cluster();
+  // The scenario's workload and timeline once (times from the segment's start), then the checks;
+  // `report` gets the segment's findings.
+  void run_segment(const Scenario& scenario, RunReport& report);
+  // SIGTERM: unless the report already failed, the proxy must exit 0 within 15 s.
+  void stop(RunReport& report);
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+  const RunOptions& o_;
 };
 
 // Runs one scenario; throws ScenarioError when the scenario cannot run in this build.
