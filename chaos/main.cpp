@@ -14,13 +14,15 @@
 #include "chaos/fuzz.hpp"
 #include "chaos/inject_cli.hpp"
 #include "chaos/runner.hpp"
+#include "chaos/soak.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakenode PATH]
        vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]
-                      [--histories out.jsonl] [--jobs N]
-       vixy-chaos fuzz [--seed S] [--runs N] [--duration MS] [--proxy-bin PATH] [--out DIR]
+                      [--histories out.jsonl] [--jobs N] [--html OUT]
+       vixy-chaos fuzz [--seed S] [--runs N] [--duration MS] [--proxy-bin PATH] [--out DIR] [--no-shrink]
+       vixy-chaos soak [--minutes N] [--segment-ms MS] [--proxy-bin PATH] [--fakenode PATH] [--report out.json]
        vixy-chaos inject --target HOST:PORT [--listen PORT] [--control PORT]
 
   demo   start fake EL/CL nodes and the real vixy binary on loopback, send requests through it,
@@ -34,6 +36,9 @@ constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakeno
   fuzz   run N random scenarios drawn from seed S (a fresh seed, printed, when none is given);
          a failure is shrunk to a smaller timeline, written to DIR and printed with the command
          that reproduces it; exit 1 when a run failed
+  soak   the incident's workload against one proxy for N minutes (default 60) in checked segments
+         (a minute each), a fault every half segment; prints each segment's verdict and the
+         proxy's resident memory and open descriptors; exit 1 on a violation or when they grow
   --vixy PATH       the proxy binary (default: ../proxy/vixy beside this program)
   --fakenode PATH   the fake node binary (default: ../fakenodes/vixy-fakenode beside this program)
 )";
@@ -54,7 +59,7 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   if (command == "inject") return vixy::chaos::run_inject({argv + 2, argv + argc});
-  if (command != "demo" && command != "run" && command != "fuzz") {
+  if (command != "demo" && command != "run" && command != "fuzz" && command != "soak") {
     std::fprintf(stderr, "vixy-chaos: unknown command \"%s\"\n%s", command.c_str(), kUsage);
     return 2;
   }
@@ -63,6 +68,7 @@ int main(int argc, char** argv) {
                                  (dir / "../fakenodes/vixy-fakenode").lexically_normal().string()};
   if (command == "fuzz") return vixy::chaos::fuzz_command(std::vector<std::string>(argv + 2, argv + argc), binaries);
   if (command == "run") return vixy::chaos::run_command(std::vector<std::string>(argv + 2, argv + argc), binaries);
+  if (command == "soak") return vixy::chaos::soak_command(std::vector<std::string>(argv + 2, argv + argc), binaries);
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     if ((arg == "--vixy" || arg == "--fakenode") && i + 1 < argc) {

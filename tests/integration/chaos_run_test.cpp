@@ -223,6 +223,29 @@ TEST(ChaosRun, ClListenersGetHeadEventsAgainAfterTheirNodeDies) {
   EXPECT_LE(sse["longest_gap_ms"].get<double>(), scenario["expectations"]["sse_max_gap_ms"].get<double>());
 }
 
+// The soak, two short segments against the real vixy: every segment checked, and the proxy's
+// memory and descriptors reported and judged.
+TEST(ChaosSoak, SegmentsAgainstVixyAreCheckedAndItsResourcesFollowed) {
+  TempDir dir("vixy-chaos-soak");
+  ChildProcess process({chaos_bin(), "soak", "--minutes", "0.3", "--segment-ms", "10000", "--report", dir.file("soak.json")},
+                       dir.file("soak.log"));
+  int code = process.wait_for_exit(240s).value_or(-1);
+  std::string output = process.log();
+  EXPECT_EQ(code, 0) << output;
+  for (const char* line : {"segment 1/2: ok; proxy ", "segment 2/2: ok; proxy ", "soak: 0 of 2 segments failed; resident memory and descriptors flat"}) {
+    EXPECT_NE(output.find(line), std::string::npos) << line << "\n" << output;
+  }
+  std::ifstream in(dir.file("soak.json"));
+  json report = json::parse(in, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << output;
+  ASSERT_EQ(report["segments"].size(), 2u);
+  for (const auto& segment : report["segments"]) {
+    EXPECT_GT(segment["rss_mb"].get<double>(), 0);
+    EXPECT_GT(segment["descriptors"].get<int>(), 2);  // at least its listener and its epoll
+    EXPECT_GT(segment["requests"].get<int>(), 0);
+  }
+}
+
 // The test-only broken proxy (a relay with one deliberate bug per flag), when the build has it.
 std::string standin_bin() {
 #ifdef VIXY_STANDIN_BIN
