@@ -172,7 +172,12 @@ class Timeline {
     y_ += 6;
   }
   void label(const std::string& text) {
-    std::string shown = text.size() > 34 ? text.substr(0, 33) + "…" : text;
+    std::string shown = text;
+    if (shown.size() > 34) {
+      std::size_t cut = 33;
+      while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+      shown = shown.substr(0, cut) + "…";
+    }
     body_ += "<text x=\"4\" y=\"" + num(y_ + kLane - 3) + "\"><title>" + escaped(text) + "</title>" + escaped(shown) +
              "</text>\n";
   }
