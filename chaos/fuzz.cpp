@@ -151,6 +151,8 @@ Scenario draw_scenario(std::uint64_t seed, int index, int duration_ms, bool with
     int depth = between(rng, 1, 3);
     for (const auto& node : nodes) s.timeline.push_back({at, "reorg", node, {{"depth", depth}, {"fork_seed", at + 1}}});
   }
+  // Requests at once around every fault, so that some are in flight when it hits.
+  if (between(rng, 0, 1)) w.fault_bursts = between(rng, 2, 8);
   nodes.insert(nodes.end(), s.topology.cl_nodes.begin(), s.topology.cl_nodes.end());
   for (const auto& node : nodes) {
     s.timeline.push_back({recover, "restart", node, json::object()});

@@ -307,7 +307,13 @@ void Stage::run_segment(const Scenario& s, RunReport& report) {
   Cluster& cluster = *parts_->cluster;
   const auto& w = s.workload;
   print_workload(s, o, cluster.proxy_port());
-  WorkloadRunner workload(w, cluster.proxy_port(), o.seed);
+  // Bursts straddle every timeline event: 20 ms before it and 20 ms after.
+  std::vector<int> bursts;
+  for (const auto& e : s.timeline) {
+    if (e.at_ms >= 20) bursts.push_back(e.at_ms - 20);
+    bursts.push_back(e.at_ms + 20);
+  }
+  WorkloadRunner workload(w, cluster.proxy_port(), o.seed, std::move(bursts));
   HostileRunner hostile(w.hostile, cluster.proxy_port());
   FaultDriver faults(cluster, parts_->relays);
   auto start = SteadyClock::now();

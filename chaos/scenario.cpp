@@ -77,7 +77,7 @@ Workload parse_workload(const Obj& root) {
   if (!root.has("workload")) return w;
   Obj o(root.at("workload"), "workload",
         {"duration_ms", "drain_ms", "ws_clients", "subscriptions_per_client", "subscription_kinds",
-         "requests_per_second", "method_mix", "id_style", "probe_interval_ms", "resubscribe_every_ms",
+         "requests_per_second", "method_mix", "id_style", "probe_interval_ms", "resubscribe_every_ms", "fault_bursts",
          "reconnect_every_ms", "http_requests_per_second", "logs_filter", "sse_listeners", "sse_topics",
          "sse_retry_ms", "hostile"});
   w.duration_ms = static_cast<int>(o.integer("duration_ms", w.duration_ms, 500, 3'600'000));
@@ -108,6 +108,7 @@ Workload parse_workload(const Obj& root) {
   w.probe_interval_ms = static_cast<int>(o.integer("probe_interval_ms", w.probe_interval_ms, 0, 600'000));
   w.resubscribe_every_ms = static_cast<int>(o.integer("resubscribe_every_ms", 0, 0, 600'000));
   w.reconnect_every_ms = static_cast<int>(o.integer("reconnect_every_ms", 0, 0, 600'000));
+  w.fault_bursts = static_cast<int>(o.integer("fault_bursts", 0, 0, 200));
   w.http_requests_per_second = o.number("http_requests_per_second", 0, 0, 10'000);
   if (o.has("logs_filter")) {
     w.logs_filter = o.at("logs_filter");
@@ -316,6 +317,7 @@ json scenario_to_json(const Scenario& s) {
             {"requests_per_second", w.requests_per_second}, {"method_mix", mix},
             {"id_style", styles[static_cast<int>(w.id_style)]}, {"probe_interval_ms", w.probe_interval_ms},
             {"resubscribe_every_ms", w.resubscribe_every_ms}, {"reconnect_every_ms", w.reconnect_every_ms},
+            {"fault_bursts", w.fault_bursts},
             {"http_requests_per_second", w.http_requests_per_second}, {"logs_filter", w.logs_filter},
             {"sse_listeners", w.sse_listeners}, {"sse_topics", w.sse_topics}, {"sse_retry_ms", w.sse_retry_ms},
             {"hostile", hostile_to_json(w.hostile)}}},

@@ -66,6 +66,9 @@ struct Workload {
   int probe_interval_ms = 200;      // web3_clientVersion per client, for failback (I6)
   int resubscribe_every_ms = 0;     // per client: unsubscribe one subscription and subscribe anew
   int reconnect_every_ms = 0;       // per client: close and reconnect (mass reconnection)
+  // Per client: this many requests at once just before and just after every timeline event, so
+  // that requests are in flight when a fault hits (and right after it, while the proxy switches).
+  int fault_bursts = 0;
   double http_requests_per_second = 0;  // POST /el, in total
   // CL event-stream listeners: each GETs /cl/eth/v1/events?topics=... and, like a browser
   // EventSource, opens a new stream sse_retry_ms after one ends or fails to open.

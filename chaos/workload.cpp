@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <deque>
 #include <future>
 #include <map>
@@ -72,6 +73,7 @@ class Workload_ {
   WorkloadCounters& counters;
   asio::io_context io;
   std::deque<ConnectionHistory> histories;  // a deque: clients keep pointers into it
+  std::vector<SteadyTime> bursts;           // sorted; when each client sends spec.fault_bursts requests
   bool sending = true;
   bool finishing = false;
   std::vector<std::shared_ptr<class WsWorkloadClient>> clients;
@@ -162,6 +164,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     next_probe_ = spread(w_.spec.probe_interval_ms);
     next_resub_ = now + Ms(w_.spec.resubscribe_every_ms) + Ms(static_cast<int>(w_.spec.resubscribe_every_ms * phase(rng_)));
     next_reconnect_ = now + Ms(w_.spec.reconnect_every_ms / 2) + Ms(static_cast<int>(w_.spec.reconnect_every_ms * phase(rng_)));
+    next_burst_ = static_cast<std::size_t>(std::lower_bound(w_.bursts.begin(), w_.bursts.end(), now) - w_.bursts.begin());
     arm();
   }
 
@@ -287,6 +290,7 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
     if (w_.spec.probe_interval_ms > 0) due = std::min(due, next_probe_);
     if (w_.spec.resubscribe_every_ms > 0) due = std::min(due, next_resub_);
     if (w_.spec.reconnect_every_ms > 0) due = std::min(due, draining_ ? drain_deadline_ : next_reconnect_);
+    if (w_.spec.fault_bursts > 0 && next_burst_ < w_.bursts.size()) due = std::min(due, w_.bursts[next_burst_]);
     if (due == SteadyClock::time_point::max()) return;
     tick_.expires_at(due);
     tick_.async_wait([self = shared_from_this()](beast::error_code ec) {
@@ -311,6 +315,13 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
       const auto& method = methods_[pick_(rng_)];
       send_request(method, params_for(method));
       advance(next_request_, interval_);
+    }
+    for (; next_burst_ < w_.bursts.size() && now >= w_.bursts[next_burst_]; ++next_burst_) {
+      if (w_.spec.fault_bursts == 0 || now - w_.bursts[next_burst_] > Ms(200)) continue;  // long past (a stall)
+      for (int i = 0; i < w_.spec.fault_bursts; ++i) {
+        const auto& method = methods_[pick_(rng_)];
+        send_request(method, params_for(method));
+      }
     }
     if (w_.spec.probe_interval_ms > 0 && now >= next_probe_) {
       send_request("web3_clientVersion", json::array());
@@ -352,16 +363,22 @@ class WsWorkloadClient : public std::enable_shared_from_this<WsWorkloadClient> {
   std::discrete_distribution<std::size_t> pick_;
   Ms interval_{0};
   SteadyTime next_request_, next_probe_, next_resub_, next_reconnect_, drain_deadline_;
+  std::size_t next_burst_ = 0;  // into w_.bursts
   bool draining_ = false;
 };
 
-WorkloadRunner::WorkloadRunner(const Workload& spec, std::uint16_t proxy_port, std::uint64_t seed)
-    : spec_(spec), port_(proxy_port), seed_(seed), ws_(std::make_unique<Workload_>(spec_, port_, counters_)) {}
+WorkloadRunner::WorkloadRunner(const Workload& spec, std::uint16_t proxy_port, std::uint64_t seed,
+                               std::vector<int> burst_at_ms)
+    : spec_(spec), port_(proxy_port), seed_(seed), burst_at_ms_(std::move(burst_at_ms)),
+      ws_(std::make_unique<Workload_>(spec_, port_, counters_)) {}
 
 WorkloadRunner::~WorkloadRunner() { finish(); }
 
 void WorkloadRunner::start() {
   sending_ = true;
+  const auto now = SteadyClock::now();
+  std::sort(burst_at_ms_.begin(), burst_at_ms_.end());
+  for (int at : burst_at_ms_) ws_->bursts.push_back(now + Ms(at));
   for (int i = 0; i < spec_.ws_clients; ++i) {
     ws_->clients.push_back(
         std::make_shared<WsWorkloadClient>(*ws_, i, seed_ * 1000003 + static_cast<std::uint64_t>(i)));

@@ -34,7 +34,8 @@ class Workload_;  // the WebSocket side (workload.cpp)
 
 class WorkloadRunner {
  public:
-  WorkloadRunner(const Workload& spec, std::uint16_t proxy_port, std::uint64_t seed);
+  // `burst_at_ms`: when (ms after start()) each client sends spec.fault_bursts requests at once.
+  WorkloadRunner(const Workload& spec, std::uint16_t proxy_port, std::uint64_t seed, std::vector<int> burst_at_ms = {});
   ~WorkloadRunner();
   WorkloadRunner(const WorkloadRunner&) = delete;
   WorkloadRunner& operator=(const WorkloadRunner&) = delete;
@@ -59,6 +60,7 @@ class WorkloadRunner {
   Workload spec_;
   std::uint16_t port_;
   std::uint64_t seed_;
+  std::vector<int> burst_at_ms_;
   WorkloadCounters counters_;
   std::unique_ptr<Workload_> ws_;
   std::thread ws_thread_;

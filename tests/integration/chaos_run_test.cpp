@@ -84,6 +84,44 @@ RunResult run_chaos(const TempDir& dir, const json& scenario, std::vector<std::s
   return r;
 }
 
+// Each client sends its burst at once at each burst time, and only then.
+TEST(ChaosWorkload, BurstsGoOutAtOnceAtTheirTimes) {
+  ClusterOptions options;
+  options.el_backups = {};
+  options.cl_nodes = {};
+  options.start_proxy = false;
+  Cluster cluster(testing::binaries(), options);
+  Workload spec;
+  spec.ws_clients = 2;
+  spec.subscriptions_per_client = 0;
+  spec.requests_per_second = 0;
+  spec.probe_interval_ms = 0;
+  spec.fault_bursts = 7;
+  WorkloadRunner workload(spec, cluster.node("el-primary").rpc_port, 5, {1500, 500});
+  auto start = SteadyClock::now();
+  workload.start();
+  const auto& c = workload.counters();
+  ASSERT_TRUE(wait_until([&] { return c.answers.load() >= 28; }, 10s)) << c.requests.load();
+  workload.stop_sending();
+  workload.finish();
+  ASSERT_EQ(workload.histories().size(), 2u);
+  for (const auto& h : workload.histories()) {
+    std::vector<double> sent;
+    for (const auto& e : h.events) {
+      if (e.kind == EventKind::sent) sent.push_back(ms_since(start, e.at));
+    }
+    ASSERT_EQ(sent.size(), 14u) << h.label();
+    for (int burst = 0; burst < 2; ++burst) {
+      double planned = burst == 0 ? 500 : 1500;
+      auto first = sent.begin() + burst * 7;
+      EXPECT_GE(*first, planned) << h.label();
+      EXPECT_LT(*(first + 6) - *first, 50) << h.label();  // at once, not paced
+    }
+  }
+  auto report = check_histories(workload.histories(), start, FailbackSpec{}, {"I1", "I2"});
+  for (const auto& inv : report.invariants) EXPECT_EQ(inv.status, "held") << inv.name;
+}
+
 // Both nodes are down for a second (so a proxy has a real window with no upstream), the backup
 // returns first, then the primary: failover, queueing and failback in eight seconds. The failback
 // bound is generous because sanitizer builds on a shared 2-core machine answer in seconds; for the
