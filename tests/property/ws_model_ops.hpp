@@ -4,7 +4,10 @@
 // (ws_session_props.cpp) and the libFuzzer target (tests/fuzz/ws_session.cpp), which only differ
 // in where the numbers come from.
 
+#include <cstdio>
+#include <cstdlib>
 #include <iterator>
+#include <string>
 #include <string_view>
 
 #include "ws_model.hpp"
@@ -29,6 +32,9 @@ constexpr std::string_view op_name(Op op) {
 // `a` < 1024, `b` < 65536, `c` < 8 are the ranges the numbers are drawn from; any values work.
 inline void run_op(World& world, Op op, unsigned a, unsigned b, unsigned c) {
   static constexpr int kAdvanceMs[] = {1, 50, 200, 600, 1'100, 3'000};
+  // WS_MODEL_TRACE=1 (ws_model.cpp) prints each event before what the core did in it.
+  static const bool trace = std::getenv("WS_MODEL_TRACE") != nullptr;
+  if (trace) std::fprintf(stderr, "event %s(%u, %u, %u)\n", std::string(op_name(op)).c_str(), a, b, c);
   switch (op) {
     case Op::request: world.request(kMethods[a % std::size(kMethods)], b, c); break;
     case Op::notification: world.client_notification(kMethods[a % std::size(kMethods)]); break;
