@@ -37,6 +37,7 @@ class LogStream final : public Stream {
 
   using Stream::notification;
   void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
+    if (facts.log && !facts.log->removed) lowest_seen_ = std::min(lowest_seen_.value_or(facts.log->number), facts.log->number);
     if (filling_) {
       held_.push_back({std::move(text), retired});  // its facts are read again when its turn comes
       if (held_.size() > kMaxHeldLogs) {
@@ -58,12 +59,17 @@ class LogStream final : public Stream {
     if (result && result->is_string()) height = jsonrpc::from_quantity(result->get_ref<const std::string&>());
     switch (phase) {
       case Phase::mark:
-        // The head when the subscription was made: logs of blocks up to here predate it.
+        // The head when the subscription was made: logs of blocks up to here predate it. It is
+        // asked once the subscribe is answered, so it may count blocks whose logs already came.
+        if (height && lowest_seen_ && *lowest_seen_ > 0) height = std::min(*height, *lowest_seen_ - 1);
         if (height) checked_ = std::max(checked_.value_or(0), *height);
         if (height) lower_floor(*height);
         if (fill_after_mark_) {
           fill_after_mark_ = false;
-          if (!checked_ && !highest_) return unanchored(out);
+          if (!checked_ && !highest_) {
+            unanchored(out);
+            return finish(out);
+          }
           start_fill(out);
         }
         return;
@@ -88,7 +94,10 @@ class LogStream final : public Stream {
       // right after the subscribe), else the logs the switch missed are a gap, counted.
       bool marking = std::any_of(asked_.begin(), asked_.end(), [](const auto& entry) { return entry.second == Phase::mark; });
       if (marking) {
+        // Logs wait with the fill: one delivered now would make the fill start above blocks
+        // that were never filled.
         fill_after_mark_ = true;
+        filling_ = true;
       } else {
         unanchored(out);
       }
@@ -106,6 +115,7 @@ class LogStream final : public Stream {
       if (fill_after_mark_) {
         fill_after_mark_ = false;
         unanchored(out);  // a switch is waiting for a head at subscription time that will not come
+        finish(out);
       }
       return;
     }
@@ -138,8 +148,10 @@ class LogStream final : public Stream {
 
   // A switch with no telling what the old upstream missed: the gap is counted, and the new
   // upstream's head becomes the point the stream is complete from, so the next switch can fill.
+  // Until it knows, every further switch is the same stretch of not knowing: one gap.
   void unanchored(Effects& out) {
-    ++out.gaps;
+    if (!unanchored_open_) ++out.gaps;
+    unanchored_open_ = true;
     ask(Phase::mark, "eth_blockNumber", json::array(), out);
   }
 
@@ -162,12 +174,15 @@ class LogStream final : public Stream {
     // Logs the client got above this upstream's head (from an upstream that was ahead) cannot be
     // checked against its chain yet: they are, once it reaches them (a reorg may have replaced
     // those blocks, and this upstream will never say "removed" for blocks it never had).
+    // Never below the subscription's start: a node far behind would otherwise turn the blocks
+    // before it into a range to fill, longer than the bound (a gap counted for nothing, and logs
+    // the client never subscribed to).
     verify_from_.reset();
-    if (highest_ && *highest_ > head) verify_from_ = head + 1;
+    if (highest_ && *highest_ > head) verify_from_ = std::max(head + 1, floor_ ? *floor_ + 1 : 0);
     from = std::min(from, head + 1);
     std::uint64_t missing = head + 1 - from;
     if (missing > depth_) {
-      ++out.gaps;
+      if (!unanchored_open_) ++out.gaps;
       from = head + 1 - depth_;
     } else {
       // The upstreams may disagree below `from` too: a reorg on either may have replaced blocks
@@ -216,6 +231,7 @@ class LogStream final : public Stream {
       if (removed.is_object()) {
         removed["removed"] = true;
         out.deliver.push_back(notification_text(client_id_, removed.dump()));
+        note_removed(it->key);
       }
       known_.erase(it->key);
       it = recent_.erase(it);
@@ -230,6 +246,8 @@ class LogStream final : public Stream {
       ++out.backfilled;
     }
     checked_ = std::max(checked_.value_or(0), range_.second);
+    filled_to_ = std::max(filled_to_.value_or(0), range_.second);
+    unanchored_open_ = false;
   }
 
   // `facts` may view `text`: it is moved only on the way out.
@@ -247,6 +265,10 @@ class LogStream final : public Stream {
       start_fill(out);
       return;
     }
+    // The upstream being left says nothing about blocks the new one's fill covered: that chain is
+    // authoritative there, and a reorg of the old one's own (or its fork's logs) would put the
+    // client on a branch nobody will ever remove.
+    if (retired && filled_to_ && fields->number <= *filled_to_) return;
     if (fields->removed) {
       // A node's own reorg notice: passed on for a log the client has, dropped when it was
       // already reported removed (by a fill) or never delivered.
@@ -257,23 +279,40 @@ class LogStream final : public Stream {
       }
       recent_.erase(std::remove_if(recent_.begin(), recent_.end(), [&](const Entry& entry) { return entry.key == fields->key; }),
                     recent_.end());
+      note_removed(fields->key);
       out.deliver.push_back(std::move(text));
       return;
     }
     // Older than every block remembered: a lagging node (one failed back to) repeating logs the
-    // client already had.
-    if (known_.contains(fields->key) || (highest_ && fields->number + depth_ < *highest_)) {
+    // client already had. Unless the client was told it was removed: its block is back (a reorg
+    // undone), however old.
+    bool back = removed_.contains(fields->key);
+    if (known_.contains(fields->key) || (!back && highest_ && fields->number + depth_ < *highest_)) {
       ++out.duplicates;
       return;
     }
+    // Ahead of what the new upstream covered: the client gets it now, and it is checked against
+    // the new upstream's chain once that gets there (see ask_logs).
+    if (retired) verify_from_ = std::min(verify_from_.value_or(fields->number), fields->number);
     record(*fields, std::string(*facts.result));
     out.deliver.push_back(std::move(text));
+  }
+
+  void note_removed(const LogKey& key) {
+    if (!removed_.insert(key).second) return;
+    removed_order_.push_back(key);
+    if (removed_order_.size() > kMaxRecent) {
+      removed_.erase(removed_order_.front());
+      removed_order_.pop_front();
+    }
   }
 
   // The mark can come after the first logs (it is answered late): whichever is lower counts.
   void lower_floor(std::uint64_t height) { floor_ = std::min(floor_.value_or(height), height); }
 
   void record(const LogFields& fields, std::string text) {
+    unanchored_open_ = false;
+    removed_.erase(fields.key);  // its order entry goes when it reaches the front
     if (fields.number > 0) lower_floor(fields.number - 1);
     highest_ = std::max(highest_.value_or(0), fields.number);
     known_.insert(fields.key);
@@ -301,12 +340,25 @@ class LogStream final : public Stream {
   std::optional<std::uint64_t> floor_;  // the head at subscription time: nothing below is the client's
   std::optional<std::uint64_t> checked_;  // every log up to this block was delivered or predates the subscription
   std::optional<std::uint64_t> highest_;  // the highest block a delivered log came from
+  // The highest block a fill checked against the upstream the stream is on. Not the head at
+  // subscription time: that one is asked after the subscribe is answered, and may already count
+  // blocks whose logs came as notifications.
+  std::optional<std::uint64_t> filled_to_;
+  std::optional<std::uint64_t> lowest_seen_;  // the lowest block of any log that came, held or not
   // Boost's deque allocates nothing while empty (std::deque takes 576 bytes): sessions are many.
   boost::container::deque<Entry> recent_;
   std::unordered_set<LogKey, LogKeyHash> known_;  // the keys of recent_
+  // Logs the client was last told are removed (the newest kMaxRecent): if their block comes back
+  // they are delivered again, never taken for a lagging node's repeats.
+  std::unordered_set<LogKey, LogKeyHash> removed_;
+  boost::container::deque<LogKey> removed_order_;
 
   bool filling_ = false;
   bool fill_after_mark_ = false;  // a switch came before the head at subscription time
+  // The gap of not knowing where the stream stood is counted, and no log or fill has ended it yet:
+  // the head asked in its place may be far below the subscription's real start (a node behind),
+  // so a range from there longer than the bound is part of that same gap.
+  bool unanchored_open_ = false;
   std::optional<std::uint64_t> verify_from_;  // logs above the upstream's head, not yet checked
   std::optional<std::uint64_t> reached_;      // the block of the log that started that check
   std::pair<std::uint64_t, std::uint64_t> range_{};

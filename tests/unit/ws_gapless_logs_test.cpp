@@ -2,6 +2,7 @@
 // removed logs after reorgs, duplicates, lost upstreams and the backfill bound.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "unit/gapless_fixture.hpp"
@@ -30,6 +31,9 @@ struct SeenLog {
   bool removed;
   bool operator==(const SeenLog&) const = default;
 };
+void PrintTo(const SeenLog& log, std::ostream* os) {
+  *os << log.height << "/" << log.index << (log.removed ? " removed " : " ") << log.block.substr(0, 10) << "..";
+}
 std::vector<SeenLog> logs_of(const Effects& fx) {
   std::vector<SeenLog> out;
   for (const auto& text : fx.deliver) {
@@ -319,6 +323,210 @@ TEST(GaplessLogs, TheRecheckAfterASwitchStaysWithinWhatTheStreamRemembers) {
   stream->fetched(fx.fetch[1].tag, &head, fx);
   ASSERT_EQ(fx.fetch.size(), 3u);
   EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x4");  // 7 - 4 + 1: 2 and 3 are forgotten
+}
+
+// Found by the libFuzzer target over the session core (CI, 2026-12-04): during a failback's fill,
+// the backup being left reorged blocks 6..7 onto a fork of its own; what it said was held with
+// the fill and delivered after it: removed for the canonical 6 and 7 the fill had just confirmed,
+// then the fork's logs. The client ended on the fork, and nothing would ever remove it.
+TEST(GaplessLogs, WhatTheUpstreamBeingLeftSaysAboutBlocksTheFillCoveredIsDropped) {
+  auto stream = logs();
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  stream->notification(log_note(6, 0), false, fx);
+  stream->established(true, fx);  // failback: the new upstream fills
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->notification(log_note(6, 0, 0, true), true, fx);  // the old upstream's own fork
+  stream->notification(log_note(6, 0, 1), true, fx);
+  stream->notification(log_note(7, 0, 1), true, fx);
+  json head = "0x7";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  json answer = json::array({json::parse(log_json(6, 0)), json::parse(log_json(7, 0))});
+  stream->fetched(fx.fetch[2].tag, &answer, fx);
+  std::vector<SeenLog> expected{{6, 0, hash(6), false}, {7, 0, hash(7), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
+// The upstream being left may be ahead of the new one: its logs above what the fill covered still
+// reach the client at once, and are checked against the new upstream's chain once it gets there.
+TEST(GaplessLogs, TheUpstreamBeingLeftAheadOfTheFillIsDeliveredAndCheckedLater) {
+  auto stream = logs();
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  stream->established(true, fx);
+  json head = "0x6";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  json none = json::array();
+  stream->fetched(fx.fetch[2].tag, &none, fx);
+  stream->notification(log_note(7, 0, 1), true, fx);  // the old upstream, ahead, on a fork of its own
+  stream->notification(log_note(7, 0), false, fx);     // the new upstream gets to 7: its chain is checked
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].method, "eth_blockNumber");
+  json seven = "0x7";
+  stream->fetched(fx.fetch[3].tag, &seven, fx);
+  ASSERT_EQ(fx.fetch.size(), 5u);
+  json answer = json::array({json::parse(log_json(7, 0))});
+  stream->fetched(fx.fetch[4].tag, &answer, fx);
+  std::vector<SeenLog> expected{{7, 0, hash(7, 1), false}, {7, 0, hash(7, 1), true}, {7, 0, hash(7), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
+// Found by the session model (longer sequences): subscribed at 9 and block 10's logs delivered,
+// a switch to a node at 5 left 6..10 to check; the failback to a node at 10 then fetched 6..10,
+// longer than the bound: a gap counted, and logs of 7..9, from before the subscription, delivered.
+TEST(GaplessLogs, ANodeFarBehindLeavesNothingToCheckBelowTheSubscription) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x9");
+  stream->notification(log_note(10, 0), false, fx);
+  stream->established(true, fx);
+  json behind = "0x5";
+  stream->fetched(fx.fetch[1].tag, &behind, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);  // nothing up to 5 is the client's
+  stream->established(true, fx);
+  json head = "0xa";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0xa");
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
+// Found by the session model (longer sequences): the head at subscription time lost with its
+// upstream after a switch (a gap, counted), then the mark asked in its place lost too, then
+// another switch: one stretch of not knowing where the stream stood was counted as two gaps.
+TEST(GaplessLogs, AStreamThatNeverKnewWhereItStoodCountsOneGapHoweverManySwitches) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  stream->established(true, fx);                 // waits for the mark
+  stream->abandoned(fx.fetch[0].tag, true, fx);  // which is lost: a gap
+  EXPECT_EQ(fx.gaps, 1u);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->abandoned(fx.fetch[1].tag, true, fx);  // the mark asked in its place is lost too
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].method, "eth_blockNumber");
+  json mark = "0x70";
+  stream->fetched(fx.fetch[2].tag, &mark, fx);
+  stream->established(true, fx);  // from here on the stream knows where it stands
+  json head = "0x71";
+  stream->fetched(fx.fetch[3].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 5u);
+  EXPECT_EQ(fx.fetch[4].params[0]["fromBlock"], "0x71");
+  EXPECT_EQ(fx.gaps, 1u);
+}
+
+// Found by the session model (longer sequences): after that gap, the head asked in place of the
+// lost one came from a node far behind (5, the subscription was made at 9); the next switch, to a
+// node at 10, found 6..10 longer than the bound and counted it as a second gap, though it is the
+// same stretch of not knowing.
+TEST(GaplessLogs, ARangeTooLongBecauseTheStreamNeverKnewWhereItStoodIsTheSameGap) {
+  auto stream = logs(4);
+  Effects fx;
+  stream->established(false, fx);
+  stream->abandoned(fx.fetch[0].tag, true, fx);
+  stream->established(true, fx);
+  EXPECT_EQ(fx.gaps, 1u);
+  json behind = "0x5";
+  stream->fetched(fx.fetch[1].tag, &behind, fx);
+  stream->established(true, fx);
+  json head = "0xa";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x7");
+  json none = json::array();
+  stream->fetched(fx.fetch[3].tag, &none, fx);
+  EXPECT_EQ(fx.gaps, 1u);
+  // Once a fill has covered the stream, a range beyond the bound is a gap of its own.
+  stream->established(true, fx);
+  json far = "0x14";
+  stream->fetched(fx.fetch[4].tag, &far, fx);
+  EXPECT_EQ(fx.gaps, 2u);
+}
+
+// Found by the session model (longer sequences): a fill from a node on a fork of its own removed
+// blocks 6..8; the node being left, ahead, delivered 10 and 11; then the fork's node went back to
+// the canonical chain and sent 6..8 again. Block 6 looked older than everything remembered (11 -
+// 4) and was dropped as a repeat, though the client had been told it was removed.
+TEST(GaplessLogs, ALogSentAsRemovedIsDeliveredAgainWhenItsBlockComesBackHoweverOld) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  for (std::uint64_t h : {6, 7, 8}) stream->notification(log_note(h, 0), false, fx);
+  stream->established(true, fx);
+  json head = "0x8";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  json fork = json::array();
+  for (std::uint64_t h : {6, 7, 8}) fork.push_back(json::parse(log_json(h, 0, 1)));
+  stream->fetched(fx.fetch[2].tag, &fork, fx);
+  for (std::uint64_t h : {10, 11}) stream->notification(log_note(h, 0), true, fx);  // the node being left
+  for (std::uint64_t h : {8, 7, 6}) stream->notification(log_note(h, 0, 1, true), false, fx);
+  for (std::uint64_t h : {6, 7, 8}) stream->notification(log_note(h, 0), false, fx);
+  std::vector<SeenLog> expected{
+      {6, 0, hash(6), false},    {7, 0, hash(7), false},    {8, 0, hash(8), false},     // live
+      {6, 0, hash(6), true},     {7, 0, hash(7), true},     {8, 0, hash(8), true},      // the fill
+      {6, 0, hash(6, 1), false}, {7, 0, hash(7, 1), false}, {8, 0, hash(8, 1), false},
+      {10, 0, hash(10), false},  {11, 0, hash(11), false},                              // ahead
+      {8, 0, hash(8, 1), true},  {7, 0, hash(7, 1), true},  {6, 0, hash(6, 1), true},   // back
+      {6, 0, hash(6), false},    {7, 0, hash(7), false},    {8, 0, hash(8), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+}
+
+// Found by the session model (longer sequences): subscribed on a node far behind (its head 5), the
+// session failed back before that head came; block 10's log from the new upstream was delivered at
+// once, so the fill started from 10 and, within the bound, went back only to 7: block 6 was lost
+// and nothing counted it. Held with the fill, the log leaves 6..10 to fill: longer than the bound
+// of 4, so cut to 7..10 and counted.
+TEST(GaplessLogs, LogsWaitWhileASwitchWaitsForTheHeadAtSubscriptionTime) {
+  auto stream = logs(4);
+  Effects fx;
+  stream->established(false, fx);
+  stream->established(true, fx);  // before the head at subscription time came
+  stream->notification(log_note(10, 0), false, fx);
+  EXPECT_TRUE(fx.deliver.empty());
+  json mark = "0x5";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  json head = "0xa";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x7");
+  EXPECT_EQ(fx.gaps, 1u);
+  json answer = json::array({json::parse(log_json(7, 0)), json::parse(log_json(10, 0))});
+  stream->fetched(fx.fetch[2].tag, &answer, fx);
+  std::vector<SeenLog> expected{{7, 0, hash(7), false}, {10, 0, hash(10), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+}
+
+// Found by the session model (longer sequences): subscribed at 5; block 6's logs came (held: the
+// session was switching) before the head at subscription time was answered, as 6. The switch's
+// upstream was then lost, taking what waited with it, and the next fill started above 6.
+TEST(GaplessLogs, TheHeadAtSubscriptionTimeNeverCoversLogsThatAlreadyCame) {
+  auto stream = logs();
+  Effects fx;
+  stream->established(false, fx);
+  stream->established(true, fx);
+  stream->notification(log_note(6, 0), true, fx);
+  stream->notification(log_note(6, 0), false, fx);
+  json late = "0x6";
+  stream->fetched(fx.fetch[0].tag, &late, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->abandoned(fx.fetch[1].tag, true, fx);  // the new upstream is lost
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  json head = "0x6";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
+  json answer = json::array({json::parse(log_json(6, 0))});
+  stream->fetched(fx.fetch[3].tag, &answer, fx);
+  std::vector<SeenLog> expected{{6, 0, hash(6), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.gaps, 0u);
 }
 
 }  // namespace
