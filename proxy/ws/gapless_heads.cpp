@@ -1,6 +1,7 @@
 // The newHeads stream: no missing height and no repeated hash across upstream switches (I7).
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <unordered_map>
 
@@ -101,6 +102,7 @@ class HeadStream final : public Stream {
   void record(const HeadFields& head) {
     // A head at a height already delivered replaces that branch (a reorg).
     while (!delivered_.empty() && delivered_.back().number >= head.number) delivered_.pop_back();
+    lowest_ = std::min(lowest_, head.number);
     delivered_.push_back({head.number, fingerprint(head.hash)});
     while (delivered_.size() > depth_) delivered_.pop_front();
   }
@@ -162,6 +164,9 @@ class HeadStream final : public Stream {
     while (true) {
       const HeadFields& low = chain_.empty() ? target_ : chain_.back().fields;
       if (low.number > 0 && delivered(low.number - 1, low.parent)) return finish(true, out);
+      // Below the lowest head the client ever got (the subscription's start, or a reorg under
+      // it): nothing there is the client's, so nothing is missing.
+      if (low.number == 0 || low.number - 1 < lowest_) return finish(true, out);
       bool below_memory = low.number == 0 || low.number - 1 < delivered_.front().number;
       if (failed_ || chain_.size() >= depth_ || below_memory) return finish(false, out);
       auto it = by_number_.find(low.number - 1);
@@ -238,6 +243,7 @@ class HeadStream final : public Stream {
   std::size_t depth_;
   // Boost's deque allocates nothing while empty (std::deque takes 576 bytes): sessions are many.
   boost::container::deque<Delivered> delivered_;  // the delivered branch, ascending heights, at most depth_
+  std::uint64_t lowest_ = std::numeric_limits<std::uint64_t>::max();  // the lowest height ever delivered
 
   bool filling_ = false;
   bool failed_ = false;

@@ -7,7 +7,8 @@
 //   * no head is delivered while the same hash is on the client's current branch (a hash may come
 //     again only after a reorg replaced it, as a node would send it);
 //   * a head's parent is the head at the height below on the client's current branch (the
-//     previous head, or, for a reorg, one delivered earlier), unless the core counted a newHeads
+//     previous head, or, for a reorg, one delivered earlier), unless that height is below every
+//     head the client got (a reorg under the subscription's start) or the core counted a newHeads
 //     gap in that same event;
 //   * the core counts no more gaps than the model gave it reasons for: a fetch answered with an
 //     error or null, a fetch left unanswered past request_timeout, or a head whose nearest
@@ -235,7 +236,9 @@ void World::check_head(ClientSub& sub, const json& result) {
   if (!branch.empty()) {
     const auto below = branch.find(block->number - 1);
     const bool linked = block->number > 0 && below != branch.end() && below->second == block->parent;
-    if (!linked && !heads_gap_now_) {
+    // Below the lowest head the client got: its subscription started above (a reorg under it).
+    const bool below_start = block->number == 0 || block->number - 1 < branch.begin()->first;
+    if (!linked && !below_start && !heads_gap_now_) {
       return fail("I7: head " + std::to_string(block->number) + " delivered to " + sub.id +
                   " without its parent; last delivered " + std::to_string(branch.rbegin()->first) +
                   ", and no gap was counted");

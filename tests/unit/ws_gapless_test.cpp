@@ -138,6 +138,25 @@ TEST(GaplessHeads, HeadsBelowTheRememberedOnesAreDroppedAndTheStreamGoesOn) {
   EXPECT_TRUE(fx.fetch.empty());
 }
 
+// Found by the libFuzzer target over the session core: subscribed at 6, the node reorged 5..8
+// onto a fork and back. Each fill walked down to the block below the first head the client ever
+// got, and counted a gap there, though nothing below the subscription's start is the client's.
+TEST(GaplessHeads, AFillThatReachesBelowTheSubscriptionsFirstHeadIsComplete) {
+  auto stream = heads(4);
+  Effects fx;
+  for (std::uint64_t h : {6, 7, 8}) stream->notification(head_note(h), false, fx);
+  stream->notification(head_note(8, 1), false, fx);  // fork 1 from 5 on
+  ASSERT_EQ(fx.fetch.size(), 1u);
+  json b7 = block(7, 1);
+  stream->fetched(fx.fetch[0].tag, &b7, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  json b6 = block(6, 1);
+  stream->fetched(fx.fetch[1].tag, &b6, fx);
+  EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{6, 7, 8, 6, 7, 8}));
+  EXPECT_EQ(head_of(fx.deliver[3]).second, hash(6, 1));
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
 TEST(GaplessHeads, AGapBeyondTheBoundIsCountedAndTheStreamContinues) {
   auto stream = heads(4);
   Effects fx;
