@@ -279,7 +279,15 @@ void SessionCore::upstream_text(ConnectionId connection, std::string_view text, 
   // A node's text reaches the client with only an id replaced, so what is not JSON must not pass.
   // Nodes nest deeper than clients may (call traces), and no tree is made of the whole text here.
   bool is_json = raw::valid(text, std::numeric_limits<std::size_t>::max());
-  auto id = is_json ? raw::member(text, "id") : raw::member_before_break(text, "id");
+  // One pass finds the id and, for a whole text, the method.
+  auto view = is_json ? raw::view_message(text) : raw::MessageView{};
+  auto id = is_json ? view.id : raw::member_before_break(text, "id");
+  if (id && view.method) {
+    // An id and a method: the node's own request, never an answer. The client's request stays
+    // pending for its real answer (or its timeout).
+    ++counters_.stray_upstream_messages;
+    return;
+  }
   if (id) {
     auto key = raw::uint_value(id->of(text));
     auto it = key ? pending_.find(*key) : pending_.end();

@@ -328,6 +328,23 @@ TEST_F(Core, ANodeAnswerThatIsNotJsonBecomesAnErrorAndABrokenNotificationIsDropp
   EXPECT_EQ(core.pending_requests(), 0u);
 }
 
+// Found by the libFuzzer target's hostile node: a node's own request ({"id", "method"}) under the
+// id of a client's request reached the client as that request's answer.
+TEST_F(Core, ANodesOwnRequestIsNeverTakenForAnAnswer) {
+  core.start({0}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":"q","method":"eth_call","params":[]})", now);
+  auto sent = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(sent.size(), 1u);
+  core.upstream_text(primary.connection, R"({"jsonrpc":"2.0","id":)" + sent[0]["id"].dump() + R"(,"method":"0x2"})", now);
+  EXPECT_TRUE(client_messages(take()).empty());
+  EXPECT_EQ(core.counters().stray_upstream_messages, 1u);
+  EXPECT_EQ(core.pending_requests(), 1u);
+  core.upstream_text(primary.connection, answer(sent[0], "0x1"), now);
+  EXPECT_EQ(client_messages(take()), std::vector<std::string>{R"({"jsonrpc":"2.0","id":"q","result":"0x1"})"});
+}
+
 // Go's decoder takes the last of "id" and "ID"; the proxy splices its id into "id": a request
 // naming both could be answered under the client's id and taken for another request's answer.
 TEST_F(Core, ARequestNamingItsIdTwiceIsRefused) {
