@@ -37,7 +37,7 @@ class LogStream final : public Stream {
 
   using Stream::notification;
   void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
-    if (facts.log && !facts.log->removed) lowest_seen_ = std::min(lowest_seen_.value_or(facts.log->number), facts.log->number);
+    if (facts.log) note_seen(*facts.log);
     if (filling_) {
       held_.push_back({std::move(text), retired});  // its facts are read again when its turn comes
       if (held_.size() > kMaxHeldLogs) {
@@ -88,6 +88,9 @@ class LogStream final : public Stream {
       ask(Phase::mark, "eth_blockNumber", json::array(), out);
       return;
     }
+    // Whatever still waits came before this upstream answered the subscribe, so from upstreams
+    // being left (a node answers a subscribe before it notifies on it).
+    for (auto& entry : held_) entry.second = true;
     if (!checked_ && !highest_) {
       // Without a delivered log or the head at subscription time there is no telling where the
       // stream stood: wait for the head at subscription time if it is still coming (a switch
@@ -298,6 +301,13 @@ class LogStream final : public Stream {
     out.deliver.push_back(std::move(text));
   }
 
+  // The blocks of new logs, until the first reorg notice: a reorg sends the logs of old blocks
+  // again, maybe from before the subscription.
+  void note_seen(const LogFields& log) {
+    if (log.removed) reorg_seen_ = true;
+    if (!reorg_seen_) lowest_seen_ = std::min(lowest_seen_.value_or(log.number), log.number);
+  }
+
   void note_removed(const LogKey& key) {
     if (!removed_.insert(key).second) return;
     removed_order_.push_back(key);
@@ -344,7 +354,8 @@ class LogStream final : public Stream {
   // subscription time: that one is asked after the subscribe is answered, and may already count
   // blocks whose logs came as notifications.
   std::optional<std::uint64_t> filled_to_;
-  std::optional<std::uint64_t> lowest_seen_;  // the lowest block of any log that came, held or not
+  std::optional<std::uint64_t> lowest_seen_;  // the lowest block of a log that came (note_seen)
+  bool reorg_seen_ = false;
   // Boost's deque allocates nothing while empty (std::deque takes 576 bytes): sessions are many.
   boost::container::deque<Entry> recent_;
   std::unordered_set<LogKey, LogKeyHash> known_;  // the keys of recent_

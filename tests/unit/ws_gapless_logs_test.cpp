@@ -529,5 +529,47 @@ TEST(GaplessLogs, TheHeadAtSubscriptionTimeNeverCoversLogsThatAlreadyCame) {
   EXPECT_EQ(fx.gaps, 0u);
 }
 
+// Found by the session model: a fill on the backup waited for an answer that never came; meanwhile
+// the backup reorged block 6 onto a fork of its own (held with the fill). The session failed back
+// and filled 6 from the primary; then what the backup had said was delivered as if it came from
+// the primary: block 6 removed, and the fork's logs in its place.
+TEST(GaplessLogs, WhatWaitedForAFillIsFromTheUpstreamBeingLeftOnceTheSessionMovesAgain) {
+  auto stream = logs();
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  stream->established(true, fx);  // the backup; its head never comes
+  stream->notification(log_note(6, 0), false, fx);
+  stream->notification(log_note(6, 0, 0, true), false, fx);
+  stream->notification(log_note(6, 0, 1), false, fx);
+  stream->established(true, fx);  // failback
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  json head = "0x6";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  json answer = json::array({json::parse(log_json(6, 0))});
+  stream->fetched(fx.fetch[3].tag, &answer, fx);
+  std::vector<SeenLog> expected{{6, 0, hash(6), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+}
+
+// Found by the session model: while a switch waited for the head at subscription time (5), the
+// upstream being left reorged blocks 1..5 and sent their logs again; block 1's log made the
+// stream take the subscription for older than block 1 and count the range as a gap.
+TEST(GaplessLogs, AReorgsRepeatedLogsSayNothingAboutWhenTheSubscriptionStarted) {
+  auto stream = logs(4);
+  Effects fx;
+  stream->established(false, fx);
+  stream->established(true, fx);
+  stream->notification(log_note(5, 0, 0, true), true, fx);
+  for (std::uint64_t h = 1; h <= 5; ++h) stream->notification(log_note(h, 0, 1), true, fx);
+  json mark = "0x5";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  json head = "0x5";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  EXPECT_EQ(fx.fetch.size(), 2u) << "nothing after the subscription to fetch";
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
 }  // namespace
 }  // namespace vixy::ws::gapless
