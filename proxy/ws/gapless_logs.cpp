@@ -173,7 +173,10 @@ class LogStream final : public Stream {
     // The highest block with a delivered log may have had more logs the old upstream never sent.
     std::uint64_t from = checked_ ? *checked_ + 1 : *highest_;
     if (highest_) from = std::max(from, *highest_);
-    if (verify_from_) from = std::min(from, *verify_from_);
+    from = std::min(from, head + 1);
+    // Logs the client got above an earlier upstream's head are checked against this one's chain
+    // now: delivered, so not missing (a check cut to the bound is no gap).
+    std::uint64_t recheck_from = verify_from_ ? std::min(from, *verify_from_) : from;
     // Logs the client got above this upstream's head (from an upstream that was ahead) cannot be
     // checked against its chain yet: they are, once it reaches them (a reorg may have replaced
     // those blocks, and this upstream will never say "removed" for blocks it never had).
@@ -182,7 +185,6 @@ class LogStream final : public Stream {
     // the client never subscribed to).
     verify_from_.reset();
     if (highest_ && *highest_ > head) verify_from_ = std::max(head + 1, floor_ ? *floor_ + 1 : 0);
-    from = std::min(from, head + 1);
     std::uint64_t missing = head + 1 - from;
     if (missing > depth_) {
       if (!unanchored_open_) ++out.gaps;
@@ -192,8 +194,8 @@ class LogStream final : public Stream {
       // whose logs the client holds (or lacks). The last few are checked again, never below the
       // subscription's start: its logs before that are not the client's.
       // Nor below what the stream remembers (recent_): logs there could not be told from new ones.
-      std::uint64_t back = std::min<std::uint64_t>({kRecheck, depth_, from});
-      from -= back;
+      std::uint64_t back = std::min<std::uint64_t>({kRecheck, depth_, recheck_from});
+      from = recheck_from - back;
       if (floor_) from = std::max(from, *floor_ + 1);
       if (highest_ && *highest_ + 1 > depth_) from = std::max(from, *highest_ + 1 - depth_);
     }

@@ -571,5 +571,25 @@ TEST(GaplessLogs, AReorgsRepeatedLogsSayNothingAboutWhenTheSubscriptionStarted) 
   EXPECT_EQ(fx.gaps, 0u);
 }
 
+// Found by the session model: logs of 6..10 delivered, a switch to a node at 5 (they wait to be
+// checked against its chain), then to one at 10. Checking 6..10 again is longer than the bound,
+// and was counted as a gap, though nothing in it was missed: only the check is cut short.
+TEST(GaplessLogs, ACheckOfDeliveredBlocksCutToTheBoundIsNoGap) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  for (std::uint64_t h = 6; h <= 10; ++h) stream->notification(log_note(h, 0), false, fx);
+  stream->established(true, fx);
+  json behind = "0x5";
+  stream->fetched(fx.fetch[1].tag, &behind, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->established(true, fx);
+  json head = "0xa";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x7");  // what the stream remembers
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
 }  // namespace
 }  // namespace vixy::ws::gapless
