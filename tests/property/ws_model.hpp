@@ -151,6 +151,8 @@ struct ClientSub {
   // I7, newHeads: the branch as the client sees it (height -> hash): a head replaces everything
   // at its height and above, as a reorg does.
   std::map<std::uint64_t, std::string> branch;
+  // The same for the heads the nodes sent it (on any connection), whether delivered yet or not.
+  std::map<std::uint64_t, std::string> announced;
   // I7, logs: (blockHash, logIndex) -> whether the client holds it (delivered, not removed since).
   std::map<std::pair<std::string, std::uint64_t>, bool> logs;
   std::uint64_t log_gaps_at_start = 0;  // the core's logs gap count when the client got the id
@@ -258,6 +260,7 @@ class World {
   void check_gaps();
   void excuse_timeouts();
   void excuse_depth(std::uint64_t tag, const Block& head);
+  bool too_deep_for(const std::map<std::uint64_t, std::string>& branch, const Block& head) const;
   void check_chain_live(const std::vector<std::uint64_t>& tags);
   void check_expired();
   std::string fresh_id(unsigned style, std::uint64_t seq);

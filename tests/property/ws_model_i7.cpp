@@ -192,23 +192,38 @@ void World::excuse_timeouts() {
   }
 }
 
+// Whether `head` links to `branch` (its last backfill_depth heads) only from more than
+// backfill_depth blocks below, or not at all: a gap the core may count.
+bool World::too_deep_for(const std::map<std::uint64_t, std::string>& branch, const Block& head) const {
+  std::set<std::string> memory;
+  for (auto b = branch.rbegin(); b != branch.rend() && memory.size() < kBackfillDepth; ++b) memory.insert(b->second);
+  if (memory.count(head.hash) != 0) return false;
+  const Block* low = &head;
+  while (memory.count(low->parent) == 0) {
+    if (low->number == 0 || head.number - low->number >= kBackfillDepth + 1) return true;
+    low = &chain_.block(low->parent);
+  }
+  return head.number - chain_.block(low->parent).number - 1 > kBackfillDepth;
+}
+
+// Judged against the branch the client has now, and against the one the nodes announced for the
+// subscription: a head held while a fill runs is taken against whatever branch that fill leaves.
 void World::excuse_depth(std::uint64_t tag, const Block& head) {
   const auto it = subs_.find(tag);
   if (it == subs_.end() || it->second.branch.empty()) return;
-  std::set<std::string> memory;
-  for (auto b = it->second.branch.rbegin(); b != it->second.branch.rend() && memory.size() < kBackfillDepth; ++b) {
-    memory.insert(b->second);
-  }
-  if (memory.count(head.hash) != 0) return;
+  auto& announced = it->second.announced;
+  const bool deep = too_deep_for(it->second.branch, head) || (!announced.empty() && too_deep_for(announced, head));
+  // As a fill would leave it: the head, and its ancestors down to where they meet the branch.
+  announced.erase(announced.lower_bound(head.number), announced.end());
+  announced[head.number] = head.hash;
   const Block* low = &head;
-  while (memory.count(low->parent) == 0) {
-    if (low->number == 0 || head.number - low->number >= kBackfillDepth + 1) {
-      ++excuses_[0];
-      return;
-    }
+  for (std::size_t step = 0; step < kBackfillDepth && low->number > 0; ++step) {
     low = &chain_.block(low->parent);
+    const auto at = announced.find(low->number);
+    if (at != announced.end() && at->second == low->hash) break;
+    announced[low->number] = low->hash;
   }
-  if (head.number - chain_.block(low->parent).number - 1 > kBackfillDepth) ++excuses_[0];
+  if (deep) ++excuses_[0];
 }
 
 void World::check_gaps() {
