@@ -328,6 +328,7 @@ TEST(ChaosRun, CatchesAProxyThatForwardsReplayedSubscribeAnswers) { expect_caugh
 TEST(ChaosRun, CatchesAProxyThatDropsRequestsDuringReconnection) { expect_caught("drop-during-reconnect", "I1"); }
 TEST(ChaosRun, CatchesAProxyThatNeverFailsBack) { expect_caught("no-failback", "I6"); }
 TEST(ChaosRun, CatchesAProxyThatForgetsRequestsInFlightAtUpstreamLoss) { expect_caught("drop-in-flight", "I1"); }
+TEST(ChaosRun, CatchesAProxyThatAnswersReplaysAfterFailingBack) { expect_caught("replay-after-failback", "I2"); }
 TEST(ChaosRun, CatchesAProxyThatForwardsUnsubscribeUntranslatedAfterASwitch) {
   expect_caught("unsubscribe-untranslated", "I3");
 }

@@ -26,6 +26,7 @@ namespace websocket = beast::websocket;
 using json = nlohmann::json;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
+constexpr auto kFailbackProbe = std::chrono::milliseconds(300);
 
 // One text frame to the client (the accepted side) or to a node (the client side).
 asio::awaitable<beast::error_code> write_text(websocket::stream<beast::tcp_stream&>& ws, const std::string& text) {
@@ -174,8 +175,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto replay = replaying_.find(id_key); replay != replaying_.end()) {
       if (has_sub_id) sub_map_[(*message)["result"].get<std::string>()] = subs_[replay->second].client_sub;
       replaying_.erase(replay);
-      if (settings_.bug != Bug::replay_answers) return;  // the careful variants hide replay answers
-      to_client_.send(std::move(text));                  // THE INCIDENT'S DEFECT: an answer the client never asked for
+      bool forward = settings_.bug == Bug::replay_answers || (settings_.bug == Bug::replay_after_failback && failed_back_);
+      if (!forward) return;              // the careful variants hide replay answers
+      to_client_.send(std::move(text));  // THE INCIDENT'S DEFECT: an answer the client never asked for
       return;
     }
     for (auto it = inflight_.begin(); it != inflight_.end(); ++it) {
@@ -236,6 +238,23 @@ class Session : public std::enable_shared_from_this<Session> {
     co_return !ec;
   }
 
+  // Waits until the first node accepts again, then cuts the current upstream: the caller moves
+  // the session to `better` (made before the old one is broken).
+  asio::awaitable<void> failback_probe(std::shared_ptr<Upstream> current, std::shared_ptr<Upstream>& better) {
+    asio::steady_timer pause(executor_);
+    while (!client_gone_) {
+      pause.expires_after(kFailbackProbe);
+      auto [ec] = co_await pause.async_wait(use_tuple);
+      if (ec || client_gone_) co_return;
+      auto candidate = std::make_shared<Upstream>(executor_);
+      if (co_await connect(*candidate, settings_.nodes.front()) && !client_gone_) {
+        better = std::move(candidate);
+        current->ws.abort();
+        co_return;
+      }
+    }
+  }
+
   asio::awaitable<void> read_upstream(std::shared_ptr<Upstream> upstream) {
     for (;;) {
       auto [ec, text] = co_await upstream->ws.read();
@@ -248,10 +267,12 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& nodes = self->settings_.nodes;
     std::size_t next = 0;
     bool reconnect = false;
+    std::shared_ptr<Upstream> better;  // the first node again, connected by failback_probe
     while (!self->client_gone_ && !nodes.empty()) {
-      std::shared_ptr<Upstream> upstream;
+      std::shared_ptr<Upstream> upstream = std::move(better);
+      better.reset();
       std::size_t index = 0;
-      for (std::size_t k = 0; k < nodes.size() && !self->client_gone_; ++k) {
+      for (std::size_t k = 0; k < nodes.size() && !upstream && !self->client_gone_; ++k) {
         index = (next + k) % nodes.size();
         auto candidate = std::make_shared<Upstream>(self->executor_);
         self->upstream_ = candidate;  // so that client_left() can cut a pending connect short
@@ -270,12 +291,24 @@ class Session : public std::enable_shared_from_this<Session> {
         co_await self->retry_.async_wait(use_tuple);
         continue;
       }
+      self->upstream_ = upstream;
       log::info("upstream connected", {{"node", nodes[index].name}, {"reconnect", reconnect}});
       self->on_connected(reconnect);
-      co_await (self->read_upstream(upstream) || upstream->outbox.write_loop(upstream->ws));
+      if (self->settings_.bug == Bug::replay_after_failback && index != 0) {
+        co_await (self->read_upstream(upstream) || upstream->outbox.write_loop(upstream->ws) ||
+                  self->failback_probe(upstream, better));
+      } else {
+        co_await (self->read_upstream(upstream) || upstream->outbox.write_loop(upstream->ws));
+      }
       self->connected_ = false;
       upstream->ws.abort();
       if (self->client_gone_) break;
+      self->failed_back_ = better != nullptr;
+      if (better) {
+        log::info("failing back", {{"from", nodes[index].name}, {"to", nodes.front().name}});
+        reconnect = true;
+        continue;
+      }
       log::info("upstream lost", {{"node", nodes[index].name}});
       next = index + 1;  // the next node in order, never back to a primary by choice
       reconnect = true;
@@ -290,6 +323,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Upstream> upstream_;
   bool connected_ = false;
   bool was_connected_ = false;  // before the first connection, messages wait in every variant
+  bool failed_back_ = false;    // the current upstream came from a failback (not a failover)
   bool client_gone_ = false;
   std::deque<std::string> waiting_;
   std::deque<std::pair<std::string, std::string>> inflight_;  // (id, text) sent and not answered
@@ -307,6 +341,7 @@ std::optional<Bug> parse_bug(std::string_view name) {
   if (name == "no-failback") return Bug::no_failback;
   if (name == "drop-in-flight") return Bug::drop_in_flight;
   if (name == "unsubscribe-untranslated") return Bug::unsubscribe_untranslated;
+  if (name == "replay-after-failback") return Bug::replay_after_failback;
   return std::nullopt;
 }
 

@@ -3,8 +3,9 @@
 // scenario runner can be shown to catch the incident's defects. Never use it as a proxy.
 //
 // Each client session connects to the first EL node (primaries first) that accepts, relays text
-// frames both ways, and when the upstream is lost reconnects to the next node in order. It never
-// moves back to a primary. The selected bug decides what happens around a reconnection.
+// frames both ways, and when the upstream is lost reconnects to the next node in order. Only the
+// replay_after_failback variant moves back to the first node (once it accepts again); the others
+// never do. The selected bug decides what happens around a reconnection.
 
 #include <boost/asio/awaitable.hpp>
 #include <optional>
@@ -22,6 +23,7 @@ enum class Bug {
   no_failback,            // otherwise careful, but stays on whatever node it reached
   drop_in_flight,         // forgets the requests the lost upstream had not answered (no re-send)
   unsubscribe_untranslated,  // after a reconnection, eth_unsubscribe goes out with the client's id
+  replay_after_failback,     // careful when failing over; back on the first node, forwards replay answers
 };
 
 std::optional<Bug> parse_bug(std::string_view name);
