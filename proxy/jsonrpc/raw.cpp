@@ -147,6 +147,10 @@ MessageView view_message(std::string_view text) {
       view.method = value;
     } else if (name == "params") {
       view.params = value;
+    } else if (name == "result") {
+      view.result = true;
+    } else if (name == "error") {
+      view.error = true;
     }
     for (int i = 0; i < 3; ++i) {
       if (same_ignoring_case(name, kNames[i]) && ++seen[i] == 2 && view.repeated.empty()) view.repeated = kNames[i];

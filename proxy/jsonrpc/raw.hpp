@@ -67,6 +67,8 @@ struct MessageView {
   std::optional<Span> id;
   std::optional<Span> method;
   std::optional<Span> params;
+  bool result = false;  // an answer's members: whether it has them (read in the same pass)
+  bool error = false;
   // "id", "method" or "params" when that member appears more than once, its name compared without
   // case: nodes disagree on which one counts (Go's decoder takes the last of any case, others the
   // first), so the proxy could splice its id into one and get the answer under the other.

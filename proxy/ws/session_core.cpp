@@ -296,7 +296,11 @@ void SessionCore::upstream_text(ConnectionId connection, std::string_view text, 
       return;
     }
     if (!is_json) {
-      on_broken_answer(*key);
+      on_broken_answer(*key, "was not valid JSON");
+      return;
+    }
+    if (!view.result && !view.error) {
+      on_broken_answer(*key, "had neither a result nor an error");
       return;
     }
     on_response(connection, *key, text);
@@ -309,7 +313,7 @@ void SessionCore::upstream_text(ConnectionId connection, std::string_view text, 
   on_notification(connection, text);
 }
 
-void SessionCore::on_broken_answer(std::uint64_t key) {
+void SessionCore::on_broken_answer(std::uint64_t key, std::string_view what) {
   ++counters_.invalid_upstream_messages;
   Pending pending = std::move(pending_.at(key));
   pending_.erase(key);
@@ -317,7 +321,7 @@ void SessionCore::on_broken_answer(std::uint64_t key) {
     case Purpose::client_request:
     case Purpose::client_subscribe:
       release_client_slot(pending);
-      answer_error(pending, kProxyError, "vixy: the node's answer to " + pending.method + " was not valid JSON");
+      answer_error(pending, kProxyError, "vixy: the node's answer to " + pending.method + " " + std::string(what));
       break;
     case Purpose::client_notice:
       release_client_slot(pending);

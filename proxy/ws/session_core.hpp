@@ -211,7 +211,8 @@ class SessionCore {
   void send(std::uint64_t key, ConnectionId connection);
   void flush_queue();
   void on_response(ConnectionId connection, std::uint64_t key, std::string_view text);
-  void on_broken_answer(std::uint64_t key);  // the node's answer to `key` is not JSON
+  // The node's answer to `key` is no JSON-RPC answer (`what` says why, after "the node's answer to M").
+  void on_broken_answer(std::uint64_t key, std::string_view what);
   void on_notification(ConnectionId connection, std::string_view text);
   // The subscription a notification under `upstream_id` on `connection` is for, and whether it came
   // over the upstream that subscription just left; nullopt (counted stray) when it is nobody's.

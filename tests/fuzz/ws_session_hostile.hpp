@@ -158,8 +158,8 @@ class HostileSession {
 
   void on_answer(const std::string& text) {
     const auto doc = json::parse(text);
-    // Only the id is the proxy's to vouch for: a node's answer is relayed as the node wrote it,
-    // whether or not it holds exactly one of result and error.
+    // Only the id is the proxy's to vouch for: a node's answer is relayed as the node wrote it
+    // (one with neither a result nor an error becomes the proxy's error).
     VIXY_FUZZ_CHECK(doc.is_object() && doc.contains("id"), "an answer without an id: " + text);
     const auto id = last_id(text);
     if (*id == "null") {

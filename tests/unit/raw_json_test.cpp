@@ -170,6 +170,18 @@ TEST(RawJsonView, ReadsTheMembersARequestNeeds) {
   EXPECT_FALSE(raw::view_message(R"({"jsonrpc":"2.0"})").id);
 }
 
+TEST(RawJsonView, SaysWhetherAnAnswerHasAResultOrAnError) {
+  auto answer = raw::view_message(R"({"jsonrpc":"2.0","id":1,"result":null})");
+  EXPECT_TRUE(answer.result);
+  EXPECT_FALSE(answer.error);
+  auto refusal = raw::view_message(R"({"jsonrpc":"2.0","id":1,"\u0065rror":{"code":-1}})");
+  EXPECT_FALSE(refusal.result);
+  EXPECT_TRUE(refusal.error);
+  auto neither = raw::view_message(R"({"jsonrpc":"2.0","id":1,"params":{"result":1}})");
+  EXPECT_FALSE(neither.result);
+  EXPECT_FALSE(neither.error);
+}
+
 TEST(RawJsonView, StringValuesResolveEscapes) {
   EXPECT_EQ(raw::string_value(R"("eth_call")"), "eth_call");
   EXPECT_EQ(raw::string_value(R"("eth_\u0063all")"), "eth_call");

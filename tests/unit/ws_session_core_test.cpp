@@ -345,6 +345,26 @@ TEST_F(Core, ANodesOwnRequestIsNeverTakenForAnAnswer) {
   EXPECT_EQ(client_messages(take()), std::vector<std::string>{R"({"jsonrpc":"2.0","id":"q","result":"0x1"})"});
 }
 
+// A node's answer with neither a result nor an error reached the client as it came: an answer no
+// JSON-RPC client can read. The client gets an error naming the method instead.
+TEST_F(Core, ANodeAnswerWithNeitherResultNorErrorBecomesAnError) {
+  core.start({0}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":"q","method":"eth_call","params":[]})", now);
+  auto sent = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(sent.size(), 1u);
+  core.upstream_text(primary.connection, R"({"jsonrpc":"2.0","id":)" + sent[0]["id"].dump() + "}", now);
+  auto to_client = client_messages(take());
+  ASSERT_EQ(to_client.size(), 1u);
+  auto error = json::parse(to_client[0]);
+  EXPECT_EQ(error["id"], "q");
+  EXPECT_EQ(error["error"]["code"], ws::kProxyError);
+  EXPECT_EQ(error["error"]["message"], "vixy: the node's answer to eth_call had neither a result nor an error");
+  EXPECT_EQ(core.counters().invalid_upstream_messages, 1u);
+  EXPECT_EQ(core.pending_requests(), 0u);
+}
+
 // Go's decoder takes the last of "id" and "ID"; the proxy splices its id into "id": a request
 // naming both could be answered under the client's id and taken for another request's answer.
 TEST_F(Core, ARequestNamingItsIdTwiceIsRefused) {
