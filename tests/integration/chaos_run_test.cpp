@@ -300,21 +300,32 @@ std::string standin_bin() {
 
 // small_scenario() is built to catch each: about 6 slow requests in flight at the kills, and
 // every client unsubscribes (and subscribes anew) every 1.5 s, so also after its session moved.
-void expect_caught(const std::string& bug, const std::string& invariant) {
+// Where the stand-ins' naive side breaks the same invariant too (I7: none fills gaps), `evidence`
+// names what only this bug produces, and one of the invariant's first violations must say it.
+void expect_caught(const std::string& bug, const std::string& invariant, const json& scenario = small_scenario(),
+                   const std::string& evidence = "") {
   if (standin_bin().empty()) GTEST_SKIP() << "vixy-standin is not in this build";
   TempDir dir("vixy-chaos-run");
   // The stand-in takes its bug as a flag; a wrapper script passes it with the usual arguments.
   std::string wrapper = dir.write("proxy.sh", "#!/bin/sh\nexec " + standin_bin() + " --bug " + bug + " \"$@\"\n");
   std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
-  auto r = run_chaos(dir, small_scenario(), {"--proxy-bin", wrapper, "--html", dir.file("page.html")});
+  auto r = run_chaos(dir, scenario, {"--proxy-bin", wrapper, "--html", dir.file("page.html")});
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_EQ(invariant_status(r.report, invariant), "violated") << r.output;
+  if (!evidence.empty()) {
+    bool said = false;
+    for (const auto& i : r.report.value("invariants", json::array())) {
+      if (i["name"] != invariant) continue;
+      for (const auto& v : i["first"]) said = said || v["message"].get<std::string>().find(evidence) != std::string::npos;
+    }
+    EXPECT_TRUE(said) << invariant << " never says \"" << evidence << "\":\n" << r.output;
+  }
   // The run's picture, linked from the report, shows the violation with its evidence.
   EXPECT_NE(r.output.find("picture of the run: " + dir.file("page.html")), std::string::npos) << r.output;
   EXPECT_EQ(r.report.value("page", ""), dir.file("page.html"));
   std::ifstream in(dir.file("page.html"));
   std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_NE(page.find("small-failover: FAILED"), std::string::npos);
+  EXPECT_NE(page.find(scenario["name"].get<std::string>() + ": FAILED"), std::string::npos);
   ASSERT_FALSE(r.report["invariants"].empty());
   for (const auto& i : r.report["invariants"]) {
     if (i["name"] != invariant) continue;
@@ -331,6 +342,29 @@ TEST(ChaosRun, CatchesAProxyThatForgetsRequestsInFlightAtUpstreamLoss) { expect_
 TEST(ChaosRun, CatchesAProxyThatAnswersReplaysAfterFailingBack) { expect_caught("replay-after-failback", "I2"); }
 TEST(ChaosRun, CatchesAProxyThatForwardsUnsubscribeUntranslatedAfterASwitch) {
   expect_caught("unsubscribe-untranslated", "I3");
+}
+// Its replay list keeps answered requests: with reused ids, a second answer lands on a newer request.
+TEST(ChaosRun, CatchesAProxyThatAnswersAReusedIdTwiceAfterAReplay) {
+  expect_caught("reused-id-answered-twice", "I1", small_scenario(), "answered more than once");
+}
+
+// Only the primary dies, for long enough that the move back is a real failback, and blocks come
+// slowly, so that the quick move to the backup rarely costs a head (a gap is I7 too; the duplicate
+// is what is looked for).
+json failback_scenario() {
+  json scenario = small_scenario();
+  scenario["name"] = "small-failback";
+  scenario["topology"]["block_time_ms"] = 400;
+  scenario["workload"]["subscription_kinds"] = {"newHeads"};
+  scenario["workload"]["subscriptions_per_client"] = 2;
+  scenario["timeline"] = json::parse(R"([{"at_ms": 1500, "action": "kill", "target": "el-primary"},
+                                         {"at_ms": 3500, "action": "restart", "target": "el-primary"}])");
+  scenario["expectations"] = {{"invariants", {"I1", "I2", "I3", "I6", "I7"}}, {"failback_within_ms", 4000}};
+  return scenario;
+}
+
+TEST(ChaosRun, CatchesAProxyThatRepeatsAHeadAfterFailingBack) {
+  expect_caught("duplicate-head-after-failback", "I7", failback_scenario(), "delivered again");
 }
 
 }  // namespace

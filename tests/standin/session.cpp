@@ -27,6 +27,7 @@ using json = nlohmann::json;
 using namespace asio::experimental::awaitable_operators;
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
 constexpr auto kFailbackProbe = std::chrono::milliseconds(300);
+constexpr auto kReplayWindow = std::chrono::seconds(2);  // reused_id_answered_twice's memory
 
 // One text frame to the client (the accepted side) or to a node (the client side).
 asio::awaitable<beast::error_code> write_text(websocket::stream<beast::tcp_stream&>& ws, const std::string& text) {
@@ -79,7 +80,12 @@ struct Subscription {
   std::string id_key;  // its id, dumped
   std::string client_sub;
   bool live = true;
+  bool new_heads = false;
 };
+
+bool is_subscription_method(const std::string& method) {
+  return method == "eth_subscribe" || method == "eth_unsubscribe";
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -180,8 +186,20 @@ class Session : public std::enable_shared_from_this<Session> {
       to_client_.send(std::move(text));  // THE INCIDENT'S DEFECT: an answer the client never asked for
       return;
     }
+    if (auto head = head_asks_.find(id_key); head != head_asks_.end()) {
+      std::string client_sub = std::move(head->second);
+      head_asks_.erase(head);
+      if (!message->contains("result") || !(*message)["result"].is_object()) return;
+      // THE DEFECT: the client already had this block from the node it just left.
+      json notification = {{"jsonrpc", "2.0"},
+                           {"method", "eth_subscription"},
+                           {"params", {{"subscription", client_sub}, {"result", (*message)["result"]}}}};
+      to_client_.send(notification.dump());
+      return;
+    }
     for (auto it = inflight_.begin(); it != inflight_.end(); ++it) {
       if (it->first == id_key) {
+        if (settings_.bug == Bug::reused_id_answered_twice) remember_answered(it->second);
         inflight_.erase(it);
         break;
       }
@@ -189,7 +207,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto sub = subscribing_.find(id_key); sub != subscribing_.end()) {
       if (has_sub_id) {
         std::string sub_id = (*message)["result"].get<std::string>();
-        subs_.push_back(Subscription{sub->second, id_key, sub_id, true});
+        auto request = jsonrpc::parse(sub->second);
+        bool new_heads = request && request->contains("params") && (*request)["params"].is_array() &&
+                         !(*request)["params"].empty() && (*request)["params"][0] == "newHeads";
+        subs_.push_back(Subscription{sub->second, id_key, sub_id, true, new_heads});
         sub_map_[sub_id] = sub_id;
       }
       subscribing_.erase(sub);
@@ -217,11 +238,43 @@ class Session : public std::enable_shared_from_this<Session> {
         if (!resend.empty()) log::info("forgot requests in flight", {{"count", resend.size()}});
         resend.clear();
       }
+      if (settings_.bug == Bug::reused_id_answered_twice) {
+        // THE DEFECT: the replay list is pruned by age, not by answers: requests answered moments
+        // ago go out again and their second answers reach the client, by then perhaps under an id
+        // it reused for a newer request.
+        auto now = std::chrono::steady_clock::now();
+        while (!answered_.empty() && now - answered_.front().first > kReplayWindow) answered_.pop_front();
+        for (auto& [at, text] : answered_) resend.emplace_back("", std::move(text));
+        answered_.clear();
+      }
       for (auto& [id, text] : resend) send_upstream(std::move(text));
+      if (settings_.bug == Bug::duplicate_head_after_failback && failed_back_) ask_latest_heads();
     }
     auto waiting = std::move(waiting_);
     waiting_.clear();
     for (auto& text : waiting) send_upstream(std::move(text));
+  }
+
+  void remember_answered(const std::string& text) {
+    auto message = jsonrpc::parse(text);
+    if (!message || is_subscription_method(message->value("method", ""))) return;
+    answered_.emplace_back(std::chrono::steady_clock::now(), text);
+  }
+
+  // Every live newHeads subscription is sent the new node's latest block as a notification, so
+  // that the client "does not wait a block" after the move.
+  void ask_latest_heads() {
+    for (const auto& sub : subs_) {
+      if (!sub.live || !sub.new_heads) continue;
+      std::string id = "standin-head-" + std::to_string(++head_asks_sent_);
+      head_asks_[json(id).dump()] = sub.client_sub;
+      json ask = {{"jsonrpc", "2.0"}, {"id", id}, {"method", "eth_getBlockByNumber"}, {"params", {"latest", false}}};
+      upstream_->outbox.send(ask.dump());
+    }
+  }
+
+  bool fails_back() const {
+    return settings_.bug == Bug::replay_after_failback || settings_.bug == Bug::duplicate_head_after_failback;
   }
 
   asio::awaitable<bool> connect(Upstream& upstream, const config::ElNode& node) {
@@ -294,7 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
       self->upstream_ = upstream;
       log::info("upstream connected", {{"node", nodes[index].name}, {"reconnect", reconnect}});
       self->on_connected(reconnect);
-      if (self->settings_.bug == Bug::replay_after_failback && index != 0) {
+      if (self->fails_back() && index != 0) {
         co_await (self->read_upstream(upstream) || upstream->outbox.write_loop(upstream->ws) ||
                   self->failback_probe(upstream, better));
       } else {
@@ -331,6 +384,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<Subscription> subs_;
   std::multimap<std::string, std::size_t> replaying_;  // id of a replayed subscribe -> subs_ index
   std::map<std::string, std::string> sub_map_;         // the node's subscription id -> the client's
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> answered_;  // (when, text)
+  std::map<std::string, std::string> head_asks_;  // id of the stand-in's own latest-block ask -> client sub
+  std::uint64_t head_asks_sent_ = 0;
 };
 
 }  // namespace
@@ -342,6 +398,8 @@ std::optional<Bug> parse_bug(std::string_view name) {
   if (name == "drop-in-flight") return Bug::drop_in_flight;
   if (name == "unsubscribe-untranslated") return Bug::unsubscribe_untranslated;
   if (name == "replay-after-failback") return Bug::replay_after_failback;
+  if (name == "duplicate-head-after-failback") return Bug::duplicate_head_after_failback;
+  if (name == "reused-id-answered-twice") return Bug::reused_id_answered_twice;
   return std::nullopt;
 }
 

@@ -3,9 +3,9 @@
 // scenario runner can be shown to catch the incident's defects. Never use it as a proxy.
 //
 // Each client session connects to the first EL node (primaries first) that accepts, relays text
-// frames both ways, and when the upstream is lost reconnects to the next node in order. Only the
-// replay_after_failback variant moves back to the first node (once it accepts again); the others
-// never do. The selected bug decides what happens around a reconnection.
+// frames both ways, and when the upstream is lost reconnects to the next node in order. The two
+// failback variants move back to the first node once it accepts again; the others never do. The
+// selected bug decides what happens around a reconnection.
 
 #include <boost/asio/awaitable.hpp>
 #include <optional>
@@ -24,6 +24,8 @@ enum class Bug {
   drop_in_flight,         // forgets the requests the lost upstream had not answered (no re-send)
   unsubscribe_untranslated,  // after a reconnection, eth_unsubscribe goes out with the client's id
   replay_after_failback,     // careful when failing over; back on the first node, forwards replay answers
+  duplicate_head_after_failback,  // careful; back on the first node, sends each newHeads its latest block at once
+  reused_id_answered_twice,  // on reconnection re-sends every request of the last 2 s, answered or not
 };
 
 std::optional<Bug> parse_bug(std::string_view name);
