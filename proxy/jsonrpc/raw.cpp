@@ -114,14 +114,6 @@ std::optional<Span> member(std::string_view text, std::string_view key) {
   return found;
 }
 
-std::optional<Span> member_before_break(std::string_view text, std::string_view key) {
-  std::optional<Span> found;
-  for_each_member(text, [&](std::string_view name, Span value) {
-    if (name == key) found = value;
-  });
-  return found;
-}
-
 namespace {
 
 bool same_ignoring_case(std::string_view name, std::string_view lower) {
@@ -137,6 +129,12 @@ bool same_ignoring_case(std::string_view name, std::string_view lower) {
 }  // namespace
 
 MessageView view_message(std::string_view text) {
+  MessageView view = view_message_before_break(text);
+  if (!view.object) view = MessageView{};
+  return view;
+}
+
+MessageView view_message_before_break(std::string_view text) {
   MessageView view;
   int seen[3] = {0, 0, 0};
   static constexpr std::string_view kNames[3] = {"id", "method", "params"};
@@ -156,7 +154,6 @@ MessageView view_message(std::string_view text) {
       if (same_ignoring_case(name, kNames[i]) && ++seen[i] == 2 && view.repeated.empty()) view.repeated = kNames[i];
     }
   });
-  if (!view.object) view = MessageView{};
   return view;
 }
 

@@ -50,9 +50,6 @@ std::optional<std::size_t> skip_value(std::string_view text, std::size_t pos);
 // The value of `key` in the object `text` (top level only; the last one wins when a key repeats,
 // as with the parser). Keys are compared by value: "\u0069d" is "id", as the parser and nodes read it.
 std::optional<Span> member(std::string_view text, std::string_view key);
-// The same for text that may break off or go wrong later: the last `key` among the members read
-// before the break. Only for telling whose answer a broken message was, never for passing it on.
-std::optional<Span> member_before_break(std::string_view text, std::string_view key);
 
 // The elements of the array `text`; nullopt when `text` is not an array.
 std::optional<std::vector<Span>> elements(std::string_view text);
@@ -75,6 +72,9 @@ struct MessageView {
   std::string_view repeated;
 };
 MessageView view_message(std::string_view text);
+// The same for text that may break off or go wrong later: the members read before the break, with
+// `object` false when there was one. Only for telling what a broken message was, never for passing it on.
+MessageView view_message_before_break(std::string_view text);
 
 // `text` with the bytes of `span` replaced by `replacement`: how an id or a subscription id is
 // rewritten in a message that is otherwise passed on byte for byte.

@@ -390,15 +390,17 @@ void Multiplexer::socket_text(SocketId socket, std::string_view text) {
   if (it == sockets_.end() || !it->second.open) return;
   ++reads_;
   // Whole-text validation is the session's (it decides what a broken answer means for its client);
-  // here only the id is located, tolerating a text that breaks off later.
-  auto id = raw::member_before_break(text, "id");
+  // here only the id and the method are located, tolerating a text that breaks off later.
+  auto view = raw::view_message_before_break(text);
+  auto id = view.id;
   if (!id) {
     on_notification(socket, text);
     return;
   }
   auto number = raw::uint_value(id->of(text));
   auto flight = number ? in_flight_.find(*number) : in_flight_.end();
-  if (flight == in_flight_.end() || flight->second.socket != socket) {
+  // A message with a method is the node's own request, whatever its id: the answer is still to come.
+  if (flight == in_flight_.end() || flight->second.socket != socket || view.method) {
     ++counters_.stray;
     return;
   }

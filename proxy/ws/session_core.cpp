@@ -279,9 +279,9 @@ void SessionCore::upstream_text(ConnectionId connection, std::string_view text, 
   // A node's text reaches the client with only an id replaced, so what is not JSON must not pass.
   // Nodes nest deeper than clients may (call traces), and no tree is made of the whole text here.
   bool is_json = raw::valid(text, std::numeric_limits<std::size_t>::max());
-  // One pass finds the id and, for a whole text, the method.
-  auto view = is_json ? raw::view_message(text) : raw::MessageView{};
-  auto id = is_json ? view.id : raw::member_before_break(text, "id");
+  // One pass finds the id and the method (in a broken text, those before the break).
+  auto view = raw::view_message_before_break(text);
+  auto id = view.id;
   if (id && view.method) {
     // An id and a method: the node's own request, never an answer. The client's request stays
     // pending for its real answer (or its timeout).

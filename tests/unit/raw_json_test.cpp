@@ -182,6 +182,21 @@ TEST(RawJsonView, SaysWhetherAnAnswerHasAResultOrAnError) {
   EXPECT_FALSE(neither.error);
 }
 
+TEST(RawJsonView, ABrokenMessageShowsTheMembersBeforeItsBreakOnlyWhenAskedTo) {
+  std::string_view broken = R"({"jsonrpc":"2.0","id":7,"method":"eth_call","params":[1,)";
+  EXPECT_FALSE(raw::view_message(broken).id);
+  auto before = raw::view_message_before_break(broken);
+  EXPECT_FALSE(before.object);
+  ASSERT_TRUE(before.id);
+  EXPECT_EQ(before.id->of(broken), "7");
+  ASSERT_TRUE(before.method);
+  EXPECT_EQ(before.method->of(broken), R"("eth_call")");
+  EXPECT_FALSE(before.params);  // it is where the text breaks
+  auto whole = raw::view_message_before_break(R"({"id":1,"result":2})");
+  EXPECT_TRUE(whole.object);
+  EXPECT_TRUE(whole.result);
+}
+
 TEST(RawJsonView, StringValuesResolveEscapes) {
   EXPECT_EQ(raw::string_value(R"("eth_call")"), "eth_call");
   EXPECT_EQ(raw::string_value(R"("eth_\u0063all")"), "eth_call");

@@ -351,6 +351,22 @@ TEST_F(Mux, AnswersNobodyWaitsForAreCountedAsStray) {
   EXPECT_EQ(m.counters().stray, 3u);
 }
 
+// A node's own request under an id the multiplexer is waiting on is no answer: taking it for one
+// would leave the client's request to its timeout once the real answer came (then stray).
+TEST_F(Mux, ANodeRequestUnderAPendingIdIsStrayAndTheAnswerStillComes) {
+  open_all({1});
+  m.send(1, request(4, "eth_call", json::array({"x"})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 1u);
+  json id = sent[0].message["id"];
+  m.socket_text(sent[0].socket, R"({"jsonrpc":"2.0","id":)" + id.dump() + R"(,"method":"eth_call","params":[]})");
+  EXPECT_TRUE(to_channels().empty());
+  EXPECT_EQ(m.counters().stray, 1u);
+  EXPECT_EQ(m.in_flight(), 1u);
+  m.socket_text(sent[0].socket, answer(id, R"("0x01")"));
+  EXPECT_EQ(to_channels()[1], std::vector<std::string>{answer(4, R"("0x01")")});
+}
+
 TEST_F(Mux, AChannelThatDoesNotOwnAnAliasHasItsUnsubscribeAnsweredByTheNode) {
   mux::Multiplexer one{mux::Settings{1}};
   m = std::move(one);
