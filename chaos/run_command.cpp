@@ -114,14 +114,7 @@ int run_command(const std::vector<std::string>& args, const Binaries& defaults) 
   auto worker = [&] {
     for (std::size_t k = next++; k < order.size(); k = next++) {
       std::size_t i = order[k];
-      RunReport r;
-      try {
-        r = run_scenario(scenarios[i], files[i], options);
-      } catch (const std::exception& e) {
-        r.scenario = scenarios[i].name;
-        r.file = files[i];
-        r.fatal = e.what();
-      }
+      RunReport r = run_scenario(scenarios[i], files[i], options);
       if (!html_path.empty()) write_page(scenarios[i], html_path, files.size() > 1, r);
       std::lock_guard lock(print_mutex);
       print_report(r, stdout);

@@ -365,11 +365,17 @@ RunReport run_scenario(const Scenario& s, const std::string& file, const RunOpti
   report.file = file;
   report.proxy_bin = o.binaries.vixy;
   auto wall_start = SteadyClock::now();
-  Stage stage(s, o, report);
-  if (!stage.ready()) return report;
-  stage.run_segment(s, report);
-  report.duration_s = ms_since(wall_start) / 1000;
-  stage.stop(report);
+  // A run that cannot start (a fake node that will not come up) is that run's failure, reported
+  // like any other, never the end of a whole library or fuzz batch.
+  try {
+    Stage stage(s, o, report);
+    if (!stage.ready()) return report;
+    stage.run_segment(s, report);
+    report.duration_s = ms_since(wall_start) / 1000;
+    stage.stop(report);
+  } catch (const std::exception& e) {
+    report.fatal = e.what();
+  }
   progress(o, "[%s] stopping every process\n", s.name.c_str());
   return report;
 }

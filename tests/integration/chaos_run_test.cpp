@@ -261,6 +261,20 @@ TEST(ChaosRun, ClListenersGetHeadEventsAgainAfterTheirNodeDies) {
   EXPECT_LE(sse["longest_gap_ms"].get<double>(), scenario["expectations"]["sse_max_gap_ms"].get<double>());
 }
 
+// A fuzz run whose fake nodes cannot start fails that run, reported, and the batch goes on: it
+// used to end the whole batch with an uncaught exception.
+TEST(ChaosFuzz, ARunThatCannotStartIsReportedAndTheBatchGoesOn) {
+  TempDir dir("vixy-chaos-fuzz");
+  ChildProcess process({chaos_bin(), "fuzz", "--seed", "3", "--runs", "2", "--duration", "6000", "--no-shrink",
+                        "--fakenode", dir.file("no-such-fakenode"), "--out", dir.path()},
+                       dir.file("fuzz.log"));
+  int code = process.wait_for_exit(60s).value_or(-1);
+  std::string output = process.log();
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("run failed: fake node"), std::string::npos) << output;
+  EXPECT_NE(output.find("fuzz: 2 of 2 run(s) failed (seed 3)"), std::string::npos) << output;
+}
+
 // The soak, two short segments against the real vixy: every segment checked, and the proxy's
 // memory and descriptors reported and judged.
 TEST(ChaosSoak, SegmentsAgainstVixyAreCheckedAndItsResourcesFollowed) {
