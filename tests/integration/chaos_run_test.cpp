@@ -362,6 +362,12 @@ TEST(ChaosRun, CatchesAProxyThatAnswersAReusedIdTwiceAfterAReplay) {
   expect_caught("reused-id-answered-twice", "I1", small_scenario(), "answered more than once");
 }
 
+// Every node is down for a second, in which each client sends about 20 messages: a few more than
+// the stand-in's queue holds, so some requests are dropped and never answered.
+TEST(ChaosRun, CatchesAProxyWhoseFullQueueDropsRequestsUnannounced) {
+  expect_caught("queue-drops-when-full", "I1", small_scenario(), "never got an answer");
+}
+
 // Only the primary dies, for long enough that the move back is a real failback, and blocks come
 // slowly, so that the quick move to the backup rarely costs a head (a gap is I7 too; the duplicate
 // is what is looked for).

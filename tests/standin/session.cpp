@@ -28,6 +28,7 @@ using namespace asio::experimental::awaitable_operators;
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
 constexpr auto kFailbackProbe = std::chrono::milliseconds(300);
 constexpr auto kReplayWindow = std::chrono::seconds(2);  // reused_id_answered_twice's memory
+constexpr std::size_t kWaitingLimit = 16;                // queue_drops_when_full's queue
 
 // One text frame to the client (the accepted side) or to a node (the client side).
 asio::awaitable<beast::error_code> write_text(websocket::stream<beast::tcp_stream&>& ws, const std::string& text) {
@@ -116,6 +117,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!connected_) {
       if (settings_.bug == Bug::drop_during_reconnect && was_connected_) {
         log::info("dropped while reconnecting", {{"message", text}});
+        return;
+      }
+      if (settings_.bug == Bug::queue_drops_when_full && was_connected_ && waiting_.size() >= kWaitingLimit) {
+        // THE DEFECT: the queue is bounded, as it should be, but overflowing it tells the client
+        // nothing (no error answer, no close), so the requests are simply never answered.
+        log::info("queue full, dropped", {{"message", text}});
         return;
       }
       waiting_.push_back(std::move(text));
@@ -400,6 +407,7 @@ std::optional<Bug> parse_bug(std::string_view name) {
   if (name == "replay-after-failback") return Bug::replay_after_failback;
   if (name == "duplicate-head-after-failback") return Bug::duplicate_head_after_failback;
   if (name == "reused-id-answered-twice") return Bug::reused_id_answered_twice;
+  if (name == "queue-drops-when-full") return Bug::queue_drops_when_full;
   return std::nullopt;
 }
 

@@ -26,6 +26,7 @@ enum class Bug {
   replay_after_failback,     // careful when failing over; back on the first node, forwards replay answers
   duplicate_head_after_failback,  // careful; back on the first node, sends each newHeads its latest block at once
   reused_id_answered_twice,  // on reconnection re-sends every request of the last 2 s, answered or not
+  queue_drops_when_full,     // holds at most 16 messages while reconnecting, drops the rest unannounced
 };
 
 std::optional<Bug> parse_bug(std::string_view name);
