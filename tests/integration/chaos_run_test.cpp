@@ -368,6 +368,14 @@ TEST(ChaosRun, CatchesAProxyWhoseFullQueueDropsRequestsUnannounced) {
   expect_caught("queue-drops-when-full", "I1", small_scenario(), "never got an answer");
 }
 
+// Every node is down for a second while blocks come every 200 ms: heads are missed, and a proxy
+// that does not fetch them when it reconnects leaves the gap.
+TEST(ChaosRun, CatchesAProxyThatLeavesTheGapOfASwitchUnfilled) {
+  json scenario = small_scenario();
+  scenario["expectations"]["invariants"].push_back("I7");
+  expect_caught("gap-left-unfilled", "I7", scenario, "missing");
+}
+
 // Only the primary dies, for long enough that the move back is a real failback, and blocks come
 // slowly, so that the quick move to the backup rarely costs a head (a gap is I7 too; the duplicate
 // is what is looked for).

@@ -28,7 +28,8 @@ constexpr const char* kUsage =
 TEST-ONLY: a naive, deliberately broken WebSocket relay (GET /el/ws, GET /health, GET /ready) used to show that
 the chaos scenario runner catches the incident's defects. Not a proxy; never deploy it.
 BUG: replay-answers, drop-during-reconnect, no-failback, drop-in-flight, unsubscribe-untranslated,
-     replay-after-failback, duplicate-head-after-failback, reused-id-answered-twice, queue-drops-when-full
+     replay-after-failback, duplicate-head-after-failback, reused-id-answered-twice, queue-drops-when-full,
+     gap-left-unfilled
 )";
 
 int usage_error(const std::string& message) {

@@ -226,7 +226,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // On a new upstream: subscriptions replayed, requests that were in flight re-sent, then the
-  // messages that waited, all in that order.
+  // messages that waited, all in that order. No variant asks the new node for the heads and logs
+  // published while the session moved (gap_left_unfilled's defect, and every variant's too).
   void on_connected(bool reconnect) {
     connected_ = true;
     was_connected_ = true;
@@ -281,7 +282,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   bool fails_back() const {
-    return settings_.bug == Bug::replay_after_failback || settings_.bug == Bug::duplicate_head_after_failback;
+    return settings_.bug == Bug::replay_after_failback || settings_.bug == Bug::duplicate_head_after_failback ||
+           settings_.bug == Bug::gap_left_unfilled;
   }
 
   asio::awaitable<bool> connect(Upstream& upstream, const config::ElNode& node) {
@@ -408,6 +410,7 @@ std::optional<Bug> parse_bug(std::string_view name) {
   if (name == "duplicate-head-after-failback") return Bug::duplicate_head_after_failback;
   if (name == "reused-id-answered-twice") return Bug::reused_id_answered_twice;
   if (name == "queue-drops-when-full") return Bug::queue_drops_when_full;
+  if (name == "gap-left-unfilled") return Bug::gap_left_unfilled;
   return std::nullopt;
 }
 

@@ -3,7 +3,7 @@
 // scenario runner can be shown to catch the incident's defects. Never use it as a proxy.
 //
 // Each client session connects to the first EL node (primaries first) that accepts, relays text
-// frames both ways, and when the upstream is lost reconnects to the next node in order. The two
+// frames both ways, and when the upstream is lost reconnects to the next node in order. The three
 // failback variants move back to the first node once it accepts again; the others never do. The
 // selected bug decides what happens around a reconnection.
 
@@ -27,6 +27,7 @@ enum class Bug {
   duplicate_head_after_failback,  // careful; back on the first node, sends each newHeads its latest block at once
   reused_id_answered_twice,  // on reconnection re-sends every request of the last 2 s, answered or not
   queue_drops_when_full,     // holds at most 16 messages while reconnecting, drops the rest unannounced
+  gap_left_unfilled,         // careful, fails back; only the heads and logs missed while moving stay missed
 };
 
 std::optional<Bug> parse_bug(std::string_view name);
