@@ -15,6 +15,7 @@
 #include "chaos/inject_cli.hpp"
 #include "chaos/runner.hpp"
 #include "chaos/soak.hpp"
+#include "log/log.hpp"
 
 namespace {
 
@@ -63,6 +64,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vixy-chaos: unknown command \"%s\"\n%s", command.c_str(), kUsage);
     return 2;
   }
+  // The runner prints every timeline event itself; the in-process injectors' own lines (started,
+  // each fault, each refused connect) would only interleave with its progress.
+  vixy::log::set_level(vixy::log::Level::warn);
   auto dir = own_directory();
   vixy::chaos::Binaries binaries{(dir / "../proxy/vixy").lexically_normal().string(),
                                  (dir / "../fakenodes/vixy-fakenode").lexically_normal().string()};

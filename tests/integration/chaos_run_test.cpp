@@ -325,6 +325,7 @@ void expect_caught(const std::string& bug, const std::string& invariant, const j
   std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
   auto r = run_chaos(dir, scenario, {"--proxy-bin", wrapper, "--html", dir.file("page.html")});
   EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_EQ(r.output.find("injector started"), std::string::npos) << "progress and injector lines interleave";
   EXPECT_EQ(invariant_status(r.report, invariant), "violated") << r.output;
   if (!evidence.empty()) {
     bool said = false;
