@@ -1,6 +1,7 @@
 // The logs stream: every log of the canonical chain once, across upstream switches (I7).
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -25,6 +26,11 @@ struct LogKeyHash {
 // At most this many recent logs are remembered per subscription (with their text, to send them
 // again as removed after a reorg): about 1 MiB for a filter that matches everything.
 constexpr std::size_t kMaxRecent = 4096;
+// The keys of the last this many delivered logs are remembered whatever their block's age (texts
+// only within the backfill depth; keys about 0.6 MiB at most): a log the client never got is told
+// from a node's repeat by its key, so a reorg the client's stream saw as shallow is delivered whole
+// however far another upstream had run ahead.
+constexpr std::size_t kMaxKnown = kMaxRecent;
 constexpr std::size_t kMaxHeldLogs = 16384;
 // Blocks below the first one a switch may have missed that are fetched again after it (within the
 // backfill depth): deeper than any reorg seen on mainnet since the merge.
@@ -88,6 +94,10 @@ class LogStream final : public Stream {
       ask(Phase::mark, "eth_blockNumber", json::array(), out);
       return;
     }
+    // The upstream being left was followed from a complete point (the subscription's start, or
+    // its own fill's end) unless its fill is still pending: only then do its logs, now and later,
+    // say the blocks below them were covered.
+    left_followed_ = !filling_;
     // Whatever still waits came before this upstream answered the subscribe, so from upstreams
     // being left (a node answers a subscribe before it notifies on it).
     for (auto& entry : held_) entry.second = true;
@@ -126,7 +136,9 @@ class LogStream final : public Stream {
     if (lost) {
       // The switch this forces fills the range again from the next upstream, and what waited
       // for this fill with it: delivering it now would move the stream past the unfilled range.
+      // What upstreams being left sent was among it: their later logs no longer follow on.
       held_.clear();
+      left_followed_ = false;
       filling_ = false;
       std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
       return;
@@ -170,9 +182,11 @@ class LogStream final : public Stream {
     // would start it again, forever.
     if (reached_) head = std::max(head, *reached_);
     reached_.reset();
-    // The highest block with a delivered log may have had more logs the old upstream never sent.
-    std::uint64_t from = checked_ ? *checked_ + 1 : *highest_;
-    if (highest_) from = std::max(from, *highest_);
+    // The highest block with a log from an upstream the stream followed may have had more logs it
+    // never sent. Not a log from an upstream left before its fill ended: it may be ahead of every
+    // block the stream covered.
+    std::uint64_t from = checked_ ? *checked_ + 1 : followed_.value_or(*highest_);
+    if (followed_) from = std::max(from, *followed_);
     from = std::min(from, head + 1);
     // Logs the client got above an earlier upstream's head are checked against this one's chain
     // now: delivered, so not missing (a check cut to the bound is no gap).
@@ -236,7 +250,7 @@ class LogStream final : public Stream {
       if (removed.is_object()) {
         removed["removed"] = true;
         out.deliver.push_back(notification_text(client_id_, removed.dump()));
-        note_removed(it->key);
+        note_removed(it->key, it->number);
       }
       known_.erase(it->key);
       it = recent_.erase(it);
@@ -277,40 +291,52 @@ class LogStream final : public Stream {
     if (fields->removed) {
       // A node's own reorg notice: passed on for a log the client has, dropped when it was
       // already reported removed (by a fill) or never delivered.
-      bool remembered = highest_ && fields->number + depth_ >= *highest_;
-      if (known_.erase(fields->key) == 0 && remembered) {
+      if (known_.erase(fields->key) == 0 && !unknowable(fields->number)) {
         ++out.duplicates;
         return;
       }
       recent_.erase(std::remove_if(recent_.begin(), recent_.end(), [&](const Entry& entry) { return entry.key == fields->key; }),
                     recent_.end());
-      note_removed(fields->key);
+      note_removed(fields->key, fields->number);
       out.deliver.push_back(std::move(text));
       return;
     }
-    // Older than every block remembered: a lagging node (one failed back to) repeating logs the
-    // client already had. Unless the client was told it was removed: its block is back (a reorg
-    // undone), however old.
+    // A log the client has, or one it cannot be told from (older than every key remembered), or
+    // one older than the blocks the stream follows reorgs in: a lagging node failed back to
+    // repeats them, and a node catching up sends logs from before the subscription. Unless the
+    // client was told a log of that block or height was removed: that block is back (a reorg
+    // undone), or the height has a new block (a reorg the stream saw as shallow, while another
+    // upstream had run ahead), however old.
     bool back = removed_.contains(fields->key);
-    if (known_.contains(fields->key) || (!back && highest_ && fields->number + depth_ < *highest_)) {
+    bool old = followed_ && fields->number + depth_ < *followed_ && !reorged_heights_.contains(fields->number);
+    if (known_.contains(fields->key) || (!back && (unknowable(fields->number) || old))) {
       ++out.duplicates;
       return;
     }
     // Ahead of what the new upstream covered: the client gets it now, and it is checked against
     // the new upstream's chain once that gets there (see ask_logs).
     if (retired) verify_from_ = std::min(verify_from_.value_or(fields->number), fields->number);
+    if (!retired || left_followed_) followed_ = std::max(followed_.value_or(0), fields->number);
     record(*fields, std::string(*facts.result));
     out.deliver.push_back(std::move(text));
   }
 
-  // The blocks of new logs, until the first reorg notice: a reorg sends the logs of old blocks
-  // again, maybe from before the subscription.
+  // The blocks of new logs until the head at subscription time is known, but not up to the
+  // highest block a reorg notice named: a reorg sends the logs of its new branch from where it
+  // forked, maybe from before the subscription; only blocks above the old tip are new.
   void note_seen(const LogFields& log) {
-    if (log.removed) reorg_seen_ = true;
-    if (!reorg_seen_) lowest_seen_ = std::min(lowest_seen_.value_or(log.number), log.number);
+    if (checked_) return;  // only the head at subscription time is capped
+    if (log.removed) {
+      reorged_through_ = std::max(reorged_through_.value_or(0), log.number);
+      return;
+    }
+    if (reorged_through_ && log.number <= *reorged_through_) return;
+    lowest_seen_ = std::min(lowest_seen_.value_or(log.number), log.number);
   }
 
-  void note_removed(const LogKey& key) {
+  void note_removed(const LogKey& key, std::uint64_t number) {
+    reorged_heights_.insert(number);
+    if (reorged_heights_.size() > kMaxRecent) reorged_heights_.erase(reorged_heights_.begin());
     if (!removed_.insert(key).second) return;
     removed_order_.push_back(key);
     if (removed_order_.size() > kMaxRecent) {
@@ -327,13 +353,27 @@ class LogStream final : public Stream {
     removed_.erase(fields.key);  // its order entry goes when it reaches the front
     if (fields.number > 0) lower_floor(fields.number - 1);
     highest_ = std::max(highest_.value_or(0), fields.number);
-    known_.insert(fields.key);
+    remember_key(fields.key, fields.number);
     recent_.push_back(Entry{fields.key, fields.number, std::move(text)});
     while (!recent_.empty() && (recent_.size() > kMaxRecent || recent_.front().number + depth_ < *highest_)) {
-      known_.erase(recent_.front().key);
       recent_.pop_front();
     }
   }
+
+  void remember_key(const LogKey& key, std::uint64_t number) {
+    std::uint64_t serial = ++key_serial_;
+    known_[key] = serial;
+    keys_.push_back(KeyEntry{key, number, serial});
+    if (keys_.size() <= kMaxKnown) return;
+    const KeyEntry& oldest = keys_.front();
+    // A key delivered again since (its block came back) has a later entry: that one counts.
+    if (auto it = known_.find(oldest.key); it != known_.end() && it->second == oldest.serial) known_.erase(it);
+    forgotten_through_ = std::max(forgotten_through_.value_or(0), oldest.number);
+    keys_.pop_front();
+  }
+
+  // Whether a log of this block could have been delivered and its key forgotten since.
+  bool unknowable(std::uint64_t number) const { return forgotten_through_ && number <= *forgotten_through_; }
 
   void finish(Effects& out) {
     filling_ = false;
@@ -352,19 +392,32 @@ class LogStream final : public Stream {
   std::optional<std::uint64_t> floor_;  // the head at subscription time: nothing below is the client's
   std::optional<std::uint64_t> checked_;  // every log up to this block was delivered or predates the subscription
   std::optional<std::uint64_t> highest_;  // the highest block a delivered log came from
+  std::optional<std::uint64_t> followed_;  // the same among logs of upstreams followed (see established)
+  bool left_followed_ = true;
   // The highest block a fill checked against the upstream the stream is on. Not the head at
   // subscription time: that one is asked after the subscribe is answered, and may already count
   // blocks whose logs came as notifications.
   std::optional<std::uint64_t> filled_to_;
   std::optional<std::uint64_t> lowest_seen_;  // the lowest block of a log that came (note_seen)
-  bool reorg_seen_ = false;
+  std::optional<std::uint64_t> reorged_through_;  // the highest block of a removed log (note_seen)
   // Boost's deque allocates nothing while empty (std::deque takes 576 bytes): sessions are many.
   boost::container::deque<Entry> recent_;
-  std::unordered_set<LogKey, LogKeyHash> known_;  // the keys of recent_
+  struct KeyEntry {
+    LogKey key;
+    std::uint64_t number = 0;
+    std::uint64_t serial = 0;
+  };
+  // Delivered and not since removed: key -> the serial of its latest entry in keys_ (the newest
+  // kMaxKnown deliveries).
+  std::unordered_map<LogKey, std::uint64_t, LogKeyHash> known_;
+  boost::container::deque<KeyEntry> keys_;
+  std::uint64_t key_serial_ = 0;
+  std::optional<std::uint64_t> forgotten_through_;  // the highest block of a key no longer in keys_
   // Logs the client was last told are removed (the newest kMaxRecent): if their block comes back
   // they are delivered again, never taken for a lagging node's repeats.
   std::unordered_set<LogKey, LogKeyHash> removed_;
   boost::container::deque<LogKey> removed_order_;
+  std::set<std::uint64_t> reorged_heights_;  // of the logs in removed_, and a few more
 
   bool filling_ = false;
   bool fill_after_mark_ = false;  // a switch came before the head at subscription time

@@ -56,6 +56,15 @@ void subscribed_at(Stream& stream, Effects& fx, const char* head) {
   stream.fetched(fx.fetch.back().tag, &mark, fx);
 }
 
+// The subscription is re-established on another upstream, whose head is `head` when asked.
+void moved_to(Stream& stream, Effects& fx, const char* head) {
+  stream.established(true, fx);
+  ASSERT_FALSE(fx.fetch.empty());
+  EXPECT_EQ(fx.fetch.back().method, "eth_blockNumber");
+  json answer = head;
+  stream.fetched(fx.fetch.back().tag, &answer, fx);
+}
+
 std::unique_ptr<Stream> logs(std::size_t depth = 128) {
   return make_stream(classify(json::array({"logs", {{"address", "0x1111"}}})), "0xc2", depth);
 }
@@ -476,6 +485,34 @@ TEST(GaplessLogs, ALogSentAsRemovedIsDeliveredAgainWhenItsBlockComesBackHoweverO
   EXPECT_EQ(logs_of(fx), expected);
 }
 
+// Found by the session model (longer sequences): the same, but while the node was on its fork a
+// reorg of the whole network replaced block 6, so the canonical chain it went back to has a block
+// 6 the client never saw. For the stream that reorg was 3 blocks deep (the fork's 8 to 6), within
+// the bound; only the node being left had run ahead to 11. The new log was dropped as a lagging
+// node's repeat (older than 11 - 4); it is told from one by its key now.
+TEST(GaplessLogs, ANewLogBelowWhereAnotherUpstreamRanAheadIsDelivered) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  stream->notification(log_note(6, 0), false, fx);
+  moved_to(*stream, fx, "0x8");
+  json fork = json::array();
+  for (std::uint64_t h : {6, 7, 8}) fork.push_back(json::parse(log_json(h, 0, 1)));
+  stream->fetched(fx.fetch[2].tag, &fork, fx);
+  for (std::uint64_t h : {10, 11}) stream->notification(log_note(h, 0), true, fx);  // the node being left
+  for (std::uint64_t h : {8, 7, 6}) stream->notification(log_note(h, 0, 1, true), false, fx);
+  stream->notification(log_note(6, 0, 2), false, fx);
+  for (std::uint64_t h : {7, 8}) stream->notification(log_note(h, 0), false, fx);
+  std::vector<SeenLog> expected{
+      {6, 0, hash(6), false},                                                            // live
+      {6, 0, hash(6), true},     {6, 0, hash(6, 1), false}, {7, 0, hash(7, 1), false},  // the fill
+      {8, 0, hash(8, 1), false},
+      {10, 0, hash(10), false},  {11, 0, hash(11), false},                              // ahead
+      {8, 0, hash(8, 1), true},  {7, 0, hash(7, 1), true},  {6, 0, hash(6, 1), true},   // back
+      {6, 0, hash(6, 2), false}, {7, 0, hash(7), false},    {8, 0, hash(8), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+}
+
 // Found by the session model (longer sequences): subscribed on a node far behind (its head 5), the
 // session failed back before that head came; block 10's log from the new upstream was delivered at
 // once, so the fill started from 10 and, within the bound, went back only to 7: block 6 was lost
@@ -568,6 +605,122 @@ TEST(GaplessLogs, AReorgsRepeatedLogsSayNothingAboutWhenTheSubscriptionStarted) 
   json head = "0x5";
   stream->fetched(fx.fetch[1].tag, &head, fx);
   EXPECT_EQ(fx.fetch.size(), 2u) << "nothing after the subscription to fetch";
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
+// Found by the session model (longer sequences): the head at subscription time (5) was asked late
+// and came as 6, after a reorg of block 5 and a new block 6 on the upstream being left. The reorg
+// notice used to stop the new logs from capping it, so the fill after the next switch started at
+// 7 and block 6 (whose logs were held, then dropped with the lost fill) was never fetched. Only
+// logs up to the reorg's old tip (5) are its new branch resent; block 6 is new and caps the head.
+TEST(GaplessLogs, ANewBlockAboveAReorgsOldTipStillSaysWhereTheSubscriptionStarted) {
+  auto stream = logs(4);
+  Effects fx;
+  stream->established(false, fx);
+  stream->established(true, fx);  // before the head at subscription time came
+  stream->notification(log_note(5, 0, 0, true), true, fx);
+  stream->notification(log_note(5, 0, 1), true, fx);
+  stream->notification(log_note(6, 0, 1), true, fx);
+  json mark = "0x6";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->abandoned(fx.fetch[1].tag, true, fx);  // the fill's upstream is lost, and what it held
+  moved_to(*stream, fx, "0x6");
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
+  json answer = json::array({json::parse(log_json(6, 0, 1))});
+  stream->fetched(fx.fetch[3].tag, &answer, fx);
+  EXPECT_EQ(logs_of(fx), (std::vector<SeenLog>{{6, 0, hash(6, 1), false}}));
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
+// Found by the session model (longer sequences): the session moved on from an upstream before its
+// fill ended; that upstream's log of block 10 made the next fill start at 10, as if the stream had
+// followed it through 6..9. It had not: its subscription began at its own head, above the blocks
+// the fill was to cover. 6..10 is longer than the bound of 4: the fill is cut to 7..10 and the gap
+// counted, where it used to be silent.
+TEST(GaplessLogs, ALogFromAnUpstreamLeftBeforeItsFillEndedSaysNothingAboutTheBlocksBelowIt) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);                    // its head, never answered
+  stream->notification(log_note(10, 0), false, fx);  // waits for that fill, and goes with it
+  moved_to(*stream, fx, "0x5");
+  EXPECT_EQ(logs_of(fx), (std::vector<SeenLog>{{10, 0, hash(10), false}}));
+  moved_to(*stream, fx, "0xa");
+  ASSERT_EQ(fx.fetch.size(), 5u);
+  EXPECT_EQ(fx.fetch[4].params[0]["fromBlock"], "0x7");
+  EXPECT_EQ(fx.gaps, 1u);
+}
+
+// Found by the session model (longer sequences): the same upstream left mid-fill sent block 11's
+// log ahead of the one the session is on; that one's own logs of 6 and 7 then looked older than
+// every block the stream follows reorgs in (11 - 4) and were dropped as a lagging node's repeats.
+TEST(GaplessLogs, LogsBelowOneFromAnUpstreamLeftMidFillAreStillDelivered) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  stream->established(true, fx);
+  stream->notification(log_note(11, 0), false, fx);
+  moved_to(*stream, fx, "0x5");
+  stream->notification(log_note(6, 0), false, fx);
+  stream->notification(log_note(7, 0), false, fx);
+  EXPECT_EQ(logs_of(fx), (std::vector<SeenLog>{{11, 0, hash(11), false}, {6, 0, hash(6), false}, {7, 0, hash(7), false}}));
+  EXPECT_EQ(fx.duplicates, 0u);
+}
+
+// Found by the session model (longer sequences): a fill's upstream was lost and what waited for it
+// with it, the old upstream's logs of 6..9 among them; its next log (10) was taken to say 6..9 had
+// none, so the next fill started at 10 and never asked for them. They are missed: counted.
+TEST(GaplessLogs, AfterALostFillTheOldUpstreamsLogsNoLongerFollowOn) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  stream->established(true, fx);
+  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), true, fx);
+  stream->abandoned(fx.fetch[1].tag, true, fx);
+  stream->notification(log_note(10, 0), true, fx);
+  moved_to(*stream, fx, "0xa");
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x7");
+  EXPECT_EQ(fx.gaps, 1u);
+}
+
+// Found by the session model (longer sequences): as above, but the head at subscription time never
+// came, so the stream knew where it stood only from the logs delivered (6); the fill then started
+// from the highest delivered log (11, from the old upstream after the loss) and block 7 was missed
+// without a count. It starts from the highest log of an upstream followed (6): longer than the
+// bound, so the gap is counted.
+TEST(GaplessLogs, WithoutTheHeadAtSubscriptionTimeAFillStartsFromTheLogsFollowed) {
+  auto stream = logs(4);
+  Effects fx;
+  stream->established(false, fx);  // its head at subscription time never comes
+  stream->notification(log_note(6, 0), false, fx);
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->notification(log_note(7, 0), false, fx);
+  stream->abandoned(fx.fetch[1].tag, true, fx);
+  for (std::uint64_t h = 9; h <= 11; ++h) stream->notification(log_note(h, 0), true, fx);
+  moved_to(*stream, fx, "0xb");
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x8");
+  EXPECT_EQ(fx.gaps, 1u);
+}
+
+// The upstream the subscription began on was followed from its start: its log of block 10, sent
+// while the session was leaving it, says blocks 6..9 had none; the next fill checks 7..10 again
+// (within the bound below 10) and counts no gap.
+TEST(GaplessLogs, ALogFromTheUpstreamTheSubscriptionBeganOnCoversTheBlocksBelowIt) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  moved_to(*stream, fx, "0x5");
+  ASSERT_EQ(fx.fetch.size(), 2u) << "nothing to fill below a node at the subscription's start";
+  stream->notification(log_note(10, 0), true, fx);  // the upstream being left, ahead
+  moved_to(*stream, fx, "0xa");
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x7");
   EXPECT_EQ(fx.gaps, 0u);
 }
 
