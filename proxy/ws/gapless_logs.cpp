@@ -207,11 +207,11 @@ class LogStream final : public Stream {
       // The upstreams may disagree below `from` too: a reorg on either may have replaced blocks
       // whose logs the client holds (or lacks). The last few are checked again, never below the
       // subscription's start: its logs before that are not the client's.
-      // Nor below what the stream remembers (recent_): logs there could not be told from new ones.
+      // Nor below the keys the stream remembers: logs there could not be told from new ones.
       std::uint64_t back = std::min<std::uint64_t>({kRecheck, depth_, recheck_from});
       from = recheck_from - back;
       if (floor_) from = std::max(from, *floor_ + 1);
-      if (highest_ && *highest_ + 1 > depth_) from = std::max(from, *highest_ + 1 - depth_);
+      if (forgotten_through_) from = std::max(from, *forgotten_through_ + 1);
     }
     if (from > head) return finish(out);
     range_ = {from, head};

@@ -318,20 +318,25 @@ TEST(GaplessLogs, ASwitchChecksTheLastBlocksBelowTheFillAgainButNothingBeforeThe
 }
 
 // Found by the session model: a node's reorg sent logs of blocks far below its head (the new
-// branch), the fill after a switch went back below the logs the stream still remembers and sent
-// block 2's logs to the client a second time.
-TEST(GaplessLogs, TheRecheckAfterASwitchStaysWithinWhatTheStreamRemembers) {
+// branch), the fill after a switch went back below the logs whose texts the stream still keeps
+// and sent block 2's logs to the client a second time. Their keys are kept longer: the re-check
+// may go back that far and delivers nothing the client has.
+TEST(GaplessLogs, TheRecheckAfterASwitchDeliversNothingTheClientHas) {
   auto stream = logs(4);
   Effects fx;
   stream->established(false, fx);
   for (std::uint64_t h : {2, 3, 4, 5, 6, 7}) stream->notification(log_note(h, 0), false, fx);
   json mark = "0x7";
   stream->fetched(fx.fetch[0].tag, &mark, fx);
-  stream->established(true, fx);
-  json head = "0x5";  // the new upstream is behind
-  stream->fetched(fx.fetch[1].tag, &head, fx);
+  std::size_t delivered = fx.deliver.size();
+  moved_to(*stream, fx, "0x5");  // the new upstream is behind
   ASSERT_EQ(fx.fetch.size(), 3u);
-  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x4");  // 7 - 4 + 1: 2 and 3 are forgotten
+  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x2");
+  json answer = json::array();
+  for (std::uint64_t h : {2, 3, 4, 5}) answer.push_back(json::parse(log_json(h, 0)));
+  stream->fetched(fx.fetch[2].tag, &answer, fx);
+  EXPECT_EQ(fx.deliver.size(), delivered);
+  EXPECT_EQ(fx.duplicates, 4u);
 }
 
 // Found by the libFuzzer target over the session core (CI, 2026-12-04): during a failback's fill,
@@ -708,9 +713,35 @@ TEST(GaplessLogs, WithoutTheHeadAtSubscriptionTimeAFillStartsFromTheLogsFollowed
   EXPECT_EQ(fx.gaps, 1u);
 }
 
+// Found by the session model (longer sequences): a fill from a node behind, on a fork of its own,
+// replaced 6 and 7 with the fork's; back on the canonical chain (10), the re-check stopped at 7,
+// the lowest block whose text the stream keeps (10 - 4 + 1), and block 6 stayed on the fork.
+TEST(GaplessLogs, TheRecheckReachesBlocksAForkReplacedBelowTheTextsKept) {
+  auto stream = logs(4);
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), false, fx);
+  moved_to(*stream, fx, "0x7");
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  json fork = json::array({json::parse(log_json(6, 0, 1)), json::parse(log_json(7, 0, 1))});
+  stream->fetched(fx.fetch[2].tag, &fork, fx);
+  stream->notification(log_note(10, 0), true, fx);  // the upstream being left, canonical and ahead
+  moved_to(*stream, fx, "0xa");
+  ASSERT_EQ(fx.fetch.size(), 5u);
+  EXPECT_EQ(fx.fetch[4].params[0]["fromBlock"], "0x6");
+  json canonical = json::array();
+  for (std::uint64_t h = 6; h <= 10; ++h) canonical.push_back(json::parse(log_json(h, 0)));
+  stream->fetched(fx.fetch[4].tag, &canonical, fx);
+  auto seen = logs_of(fx);
+  ASSERT_GE(seen.size(), 4u);
+  std::vector<SeenLog> last(seen.end() - 4, seen.end());
+  EXPECT_EQ(last, (std::vector<SeenLog>{{6, 0, hash(6, 1), true}, {7, 0, hash(7, 1), true},
+                                        {6, 0, hash(6), false}, {7, 0, hash(7), false}}));
+}
+
 // The upstream the subscription began on was followed from its start: its log of block 10, sent
-// while the session was leaving it, says blocks 6..9 had none; the next fill checks 7..10 again
-// (within the bound below 10) and counts no gap.
+// while the session was leaving it, says blocks 6..9 had none; the next fill checks them again
+// (the re-check of delivered blocks) and counts no gap.
 TEST(GaplessLogs, ALogFromTheUpstreamTheSubscriptionBeganOnCoversTheBlocksBelowIt) {
   auto stream = logs(4);
   Effects fx;
@@ -720,7 +751,7 @@ TEST(GaplessLogs, ALogFromTheUpstreamTheSubscriptionBeganOnCoversTheBlocksBelowI
   stream->notification(log_note(10, 0), true, fx);  // the upstream being left, ahead
   moved_to(*stream, fx, "0xa");
   ASSERT_EQ(fx.fetch.size(), 4u);
-  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x7");
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
   EXPECT_EQ(fx.gaps, 0u);
 }
 
@@ -740,7 +771,7 @@ TEST(GaplessLogs, ACheckOfDeliveredBlocksCutToTheBoundIsNoGap) {
   json head = "0xa";
   stream->fetched(fx.fetch[2].tag, &head, fx);
   ASSERT_EQ(fx.fetch.size(), 4u);
-  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x7");  // what the stream remembers
+  EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");  // every block delivered since the start
   EXPECT_EQ(fx.gaps, 0u);
 }
 
