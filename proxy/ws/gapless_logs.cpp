@@ -43,7 +43,7 @@ class LogStream final : public Stream {
 
   using Stream::notification;
   void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
-    if (facts.log) note_seen(*facts.log);
+    if (facts.log) note_seen(*facts.log, retired);
     if (filling_) {
       held_.push_back({std::move(text), retired});  // its facts are read again when its turn comes
       if (held_.size() > kMaxHeldLogs) {
@@ -98,6 +98,7 @@ class LogStream final : public Stream {
     // its own fill's end) unless its fill is still pending: only then do its logs, now and later,
     // say the blocks below them were covered.
     left_followed_ = !filling_;
+    if (switches_ < 2) ++switches_;
     // Whatever still waits came before this upstream answered the subscribe, so from upstreams
     // being left (a node answers a subscribe before it notifies on it).
     for (auto& entry : held_) entry.second = true;
@@ -321,11 +322,15 @@ class LogStream final : public Stream {
     out.deliver.push_back(std::move(text));
   }
 
-  // The blocks of new logs until the head at subscription time is known, but not up to the
-  // highest block a reorg notice named: a reorg sends the logs of its new branch from where it
-  // forked, maybe from before the subscription; only blocks above the old tip are new.
-  void note_seen(const LogFields& log) {
+  // The blocks of new logs from the upstream the subscription was made on, until the head at
+  // subscription time is known (another upstream may be behind, catching up from before the
+  // subscription), but not up to the highest block a reorg notice named: a reorg sends the logs
+  // of its new branch from where it forked, maybe from before the subscription; only blocks above
+  // the old tip are new.
+  void note_seen(const LogFields& log, bool retired) {
     if (checked_) return;  // only the head at subscription time is capped
+    bool subscribing_upstream = switches_ == 0 ? !retired : switches_ == 1 && retired;
+    if (!subscribing_upstream) return;
     if (log.removed) {
       reorged_through_ = std::max(reorged_through_.value_or(0), log.number);
       return;
@@ -394,6 +399,7 @@ class LogStream final : public Stream {
   std::optional<std::uint64_t> highest_;  // the highest block a delivered log came from
   std::optional<std::uint64_t> followed_;  // the same among logs of upstreams followed (see established)
   bool left_followed_ = true;
+  std::uint8_t switches_ = 0;  // how many times the subscription moved, counting to 2 (note_seen)
   // The highest block a fill checked against the upstream the stream is on. Not the head at
   // subscription time: that one is asked after the subscribe is answered, and may already count
   // blocks whose logs came as notifications.

@@ -739,6 +739,28 @@ TEST(GaplessLogs, TheRecheckReachesBlocksAForkReplacedBelowTheTextsKept) {
                                         {6, 0, hash(6), false}, {7, 0, hash(7), false}}));
 }
 
+// Found by the session model (longer sequences): the subscription moved before the head at
+// subscription time came, to a node catching up from block 6; its logs of 6..9 capped that head
+// at 5, though they are from before the subscription (on the node it was made on, at 9), and the
+// fill from 6 was longer than the bound: a gap counted for nothing. Only logs of the upstream the
+// subscription was made on cap it.
+TEST(GaplessLogs, ANodeCatchingUpSaysNothingAboutWhenTheSubscriptionStarted) {
+  auto stream = logs(4);
+  Effects fx;
+  stream->established(false, fx);
+  stream->established(true, fx);  // before the head at subscription time came
+  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), false, fx);
+  stream->notification(log_note(10, 0), true, fx);  // the node the subscription was made on
+  json mark = "0xa";
+  stream->fetched(fx.fetch[0].tag, &mark, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  json head = "0xa";
+  stream->fetched(fx.fetch[1].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0xa");
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
 // The upstream the subscription began on was followed from its start: its log of block 10, sent
 // while the session was leaving it, says blocks 6..9 had none; the next fill checks them again
 // (the re-check of delivered blocks) and counts no gap.
