@@ -187,6 +187,8 @@ class World {
  public:
   static constexpr std::size_t kNodes = 3;  // 0, 1: primaries; 2: backup (best first = index order)
   static constexpr milliseconds kTimeout{1'000}, kBackoff{100}, kBackoffMax{800};
+  // The core adds up to a quarter to every backoff, different per session (SessionCore::lose).
+  static constexpr milliseconds kBackoffLongest = kBackoffMax + kBackoffMax / 4;
   static constexpr std::size_t kBackfillDepth = 4;  // small, so gaps beyond it happen
 
   World(std::size_t max_pending, std::size_t max_subscriptions, std::vector<std::size_t> candidates)
@@ -268,7 +270,7 @@ class World {
                            unsigned layout) const;
   bool recently_failed(std::size_t node) const {
     const auto it = failed_at_.find(node);
-    return it != failed_at_.end() && now_ - it->second <= kBackoffMax;
+    return it != failed_at_.end() && now_ - it->second <= kBackoffLongest;
   }
   std::vector<ConnectionId> conns_in(ConnState state) const {
     std::vector<ConnectionId> out;

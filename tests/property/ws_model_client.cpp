@@ -311,7 +311,7 @@ void World::drain() {
         (!subscribed || active_connection())) {
       break;
     }
-    advance(kBackoffMax + milliseconds(1));
+    advance(kBackoffLongest + milliseconds(1));
   }
   advance(kTimeout + milliseconds(1));
   for (const auto& e : expects_) {

@@ -86,7 +86,7 @@ TEST(WsSessionModel, ReplayedSubscriptionsDeliverAfterEverySwitch) {
       for (int i = 0; i < 4; ++i) {
         for (int j = 0; j < 4; ++j) world.connect_outcome(0, true);
         for (int j = 0; j < 32; ++j) world.answer(0);
-        world.advance(World::kBackoffMax + milliseconds(1));
+        world.advance(World::kBackoffLongest + milliseconds(1));
       }
     };
     settle();
