@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -151,9 +152,14 @@ int soak_command(const std::vector<std::string>& args, const Binaries& defaults)
   std::fflush(stdout);
 
   RunReport setup;
-  Stage stage(soak_segment(0, segment_ms), options, setup);
-  if (!stage.ready()) {
-    std::printf("the proxy did not start: %s\n", setup.fatal.c_str());
+  std::optional<Stage> stage;
+  try {
+    stage.emplace(soak_segment(0, segment_ms), options, setup);
+  } catch (const std::exception& e) {
+    setup.fatal = e.what();  // a fake node that did not start
+  }
+  if (!stage || !stage->ready()) {
+    std::printf("the soak could not start: %s\n", setup.fatal.c_str());
     return 1;
   }
   std::vector<SoakSample> samples;
@@ -163,9 +169,9 @@ int soak_command(const std::vector<std::string>& args, const Binaries& defaults)
     Scenario s = soak_segment(i, segment_ms);
     RunReport r;
     r.scenario = s.name;
-    stage.run_segment(s, r);
-    const pid_t pid = stage.cluster().proxy().pid();
-    SoakSample sample{static_cast<double>(stage.cluster().proxy().resident_kb().value_or(0)) / 1024, open_descriptors(pid)};
+    stage->run_segment(s, r);
+    const pid_t pid = stage->cluster().proxy().pid();
+    SoakSample sample{static_cast<double>(stage->cluster().proxy().resident_kb().value_or(0)) / 1024, open_descriptors(pid)};
     samples.push_back(sample);
     std::string bad = violated(r);
     failed += !bad.empty();
@@ -181,7 +187,7 @@ int soak_command(const std::vector<std::string>& args, const Binaries& defaults)
     if (!r.fatal.empty()) break;  // the proxy is gone: nothing more to learn
   }
   RunReport end;
-  stage.stop(end);
+  stage->stop(end);
   std::string growth = soak_growth(samples, std::min<std::size_t>(2, samples.size() - 1));
   bool ok = failed == 0 && growth.empty() && end.fatal.empty();
   std::printf("soak: %d of %zu segments failed; resident memory and descriptors %s%s\n", failed, samples.size(),

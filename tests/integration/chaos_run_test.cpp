@@ -275,6 +275,18 @@ TEST(ChaosFuzz, ARunThatCannotStartIsReportedAndTheBatchGoesOn) {
   EXPECT_NE(output.find("fuzz: 2 of 2 run(s) failed (seed 3)"), std::string::npos) << output;
 }
 
+// So does a soak whose fake nodes cannot start: a clear failure, not an abort.
+TEST(ChaosSoak, ASoakThatCannotStartSaysSo) {
+  TempDir dir("vixy-chaos-soak");
+  ChildProcess process({chaos_bin(), "soak", "--minutes", "0.3", "--segment-ms", "10000", "--fakenode",
+                        dir.file("no-such-fakenode")},
+                       dir.file("soak.log"));
+  int code = process.wait_for_exit(60s).value_or(-1);
+  std::string output = process.log();
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("the soak could not start: fake node"), std::string::npos) << output;
+}
+
 // The soak, two short segments against the real vixy: every segment checked, and the proxy's
 // memory and descriptors reported and judged.
 TEST(ChaosSoak, SegmentsAgainstVixyAreCheckedAndItsResourcesFollowed) {
