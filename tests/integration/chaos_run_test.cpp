@@ -356,6 +356,7 @@ void expect_caught(const std::string& bug, const std::string& invariant, const j
   ASSERT_FALSE(r.report["invariants"].empty());
   for (const auto& i : r.report["invariants"]) {
     if (i["name"] != invariant) continue;
+    ASSERT_FALSE(i["first"].empty()) << invariant << " has no violation to show";
     std::string where = i["first"][0]["where"];
     EXPECT_NE(page.find("<b>" + invariant + "</b> at "), std::string::npos);
     EXPECT_NE(page.find(where), std::string::npos);

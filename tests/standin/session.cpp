@@ -82,6 +82,7 @@ struct Subscription {
   std::string client_sub;
   bool live = true;
   bool new_heads = false;
+  std::string last_head_number;  // of the last newHeads notification relayed (a hex quantity)
 };
 
 bool is_subscription_method(const std::string& method) {
@@ -176,6 +177,7 @@ class Session : public std::enable_shared_from_this<Session> {
         params["subscription"] = it->second;
         text = message->dump();
       }
+      if (it != sub_map_.end() && settings_.bug == Bug::duplicate_head_after_failback) note_head(it->second, params);
       to_client_.send(std::move(text));
       return;
     }
@@ -217,7 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
         auto request = jsonrpc::parse(sub->second);
         bool new_heads = request && request->contains("params") && (*request)["params"].is_array() &&
                          !(*request)["params"].empty() && (*request)["params"][0] == "newHeads";
-        subs_.push_back(Subscription{sub->second, id_key, sub_id, true, new_heads});
+        subs_.push_back(Subscription{sub->second, id_key, sub_id, true, new_heads, ""});
         sub_map_[sub_id] = sub_id;
       }
       subscribing_.erase(sub);
@@ -256,7 +258,7 @@ class Session : public std::enable_shared_from_this<Session> {
         answered_.clear();
       }
       for (auto& [id, text] : resend) send_upstream(std::move(text));
-      if (settings_.bug == Bug::duplicate_head_after_failback && failed_back_) ask_latest_heads();
+      if (settings_.bug == Bug::duplicate_head_after_failback && failed_back_) ask_last_heads();
     }
     auto waiting = std::move(waiting_);
     waiting_.clear();
@@ -269,14 +271,29 @@ class Session : public std::enable_shared_from_this<Session> {
     answered_.emplace_back(std::chrono::steady_clock::now(), text);
   }
 
-  // Every live newHeads subscription is sent the new node's latest block as a notification, so
-  // that the client "does not wait a block" after the move.
-  void ask_latest_heads() {
+  void note_head(const std::string& client_sub, const json& params) {
+    const json* number = params.contains("result") && params["result"].is_object() && params["result"].contains("number")
+                             ? &params["result"]["number"]
+                             : nullptr;
+    if (number == nullptr || !number->is_string()) return;
+    for (auto& sub : subs_) {
+      if (sub.client_sub == client_sub && sub.new_heads) sub.last_head_number = number->get<std::string>();
+    }
+  }
+
+  // The catch-up after a failback, with an off-by-one: it starts at the last head each newHeads
+  // subscription was sent, not the one after it (and, like every stand-in, fills nothing more).
+  // Asking for that block by number, not for "latest", makes the repeat certain: a head produced
+  // while the session moved would be new to the client.
+  void ask_last_heads() {
     for (const auto& sub : subs_) {
-      if (!sub.live || !sub.new_heads) continue;
+      if (!sub.live || !sub.new_heads || sub.last_head_number.empty()) continue;
       std::string id = "standin-head-" + std::to_string(++head_asks_sent_);
       head_asks_[json(id).dump()] = sub.client_sub;
-      json ask = {{"jsonrpc", "2.0"}, {"id", id}, {"method", "eth_getBlockByNumber"}, {"params", {"latest", false}}};
+      json ask = {{"jsonrpc", "2.0"},
+                  {"id", id},
+                  {"method", "eth_getBlockByNumber"},
+                  {"params", {sub.last_head_number, false}}};
       upstream_->outbox.send(ask.dump());
     }
   }

@@ -24,7 +24,7 @@ enum class Bug {
   drop_in_flight,         // forgets the requests the lost upstream had not answered (no re-send)
   unsubscribe_untranslated,  // after a reconnection, eth_unsubscribe goes out with the client's id
   replay_after_failback,     // careful when failing over; back on the first node, forwards replay answers
-  duplicate_head_after_failback,  // careful; back on the first node, sends each newHeads its latest block at once
+  duplicate_head_after_failback,  // careful; back on the first node, sends each newHeads its last head again
   reused_id_answered_twice,  // on reconnection re-sends every request of the last 2 s, answered or not
   queue_drops_when_full,     // holds at most 16 messages while reconnecting, drops the rest unannounced
   gap_left_unfilled,         // careful, fails back; only the heads and logs missed while moving stay missed
