@@ -6,37 +6,60 @@
 # sanitized vixy, then the libFuzzer targets. Any sanitizer report fails the test that produced it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# Where the time goes (issue 15's CI budget), one line per phase.
+phase_start=$SECONDS
+phase() {
+  echo "test.sh: $1 took $((SECONDS - phase_start)) s" >&2
+  phase_start=$SECONDS
+}
 "$root/scripts/bootstrap.sh"
 # The client-library tests' npm packages (ctest's fixture would install them too; here a registry
 # problem shows before the build).
 "$root/scripts/npm-clients.sh"
+phase "set-up"
 build_dir="$("$root/scripts/build.sh" --sanitize --quiet | tail -n 1)"
+phase "sanitized build"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build_dir"
 ctest --output-on-failure --timeout 300 -j "$(nproc)"
+phase "ctest"
 
 # vixy's threads (one per CPU by default, two on a 2-core machine) under ThreadSanitizer: a data race
 # is reported and makes vixy's exit status non-zero, which fails the test or scenario that ran it.
 tsan_vixy="$("$root/scripts/build.sh" --tsan --quiet | tail -n 1)/proxy/vixy"
+phase "ThreadSanitizer build"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 VIXY_TEST_PROXY_BIN="$tsan_vixy" ctest --output-on-failure --timeout 300 -j "$(nproc)" \
   -R '^(Threads|Process|HostileClient|HealthFailover|WsFailover|ClEventStream)\.'
+phase "ThreadSanitizer ctest"
 
 chaos="$build_dir/chaos/vixy-chaos"
 # The whole library, against the ThreadSanitizer vixy; scenarios/extended/ (full-size variants,
 # minutes each) is run by hand. Each run's picture stays in the build folder (a failing one's is
-# what to open first).
+# what to open first). The scenarios leave CPU idle while their timelines run: the libFuzzer tree
+# is built meanwhile at the lowest priority (scripts/fuzz.sh below then finds it built; if this
+# build fails, that one fails again and shows why).
+setsid nice -n 19 "$root/scripts/build.sh" --fuzz --quiet >/dev/null 2>&1 &
+fuzz_build=$!
+# A failing scenario ends this script; the build (its own process group) ends with it.
+trap 'kill -- -"$fuzz_build" 2>/dev/null || true' EXIT
 "$chaos" run "$root"/scenarios/*.json --proxy-bin "$tsan_vixy" --report "$build_dir/scenarios-report.json" \
   --html "$build_dir/scenario-pages"
+phase "scenario library"
+wait "$fuzz_build" || true
+trap - EXIT
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
 "$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
 "$chaos" fuzz --seed "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" --runs 3 --out "$build_dir/fuzz-failures"
+phase "chaos fuzz"
 
 # libFuzzer targets (tests/fuzz, a clang tree of their own in build-fuzz/): the committed corpus
 # once as regression tests, then 60 s of fuzzing in all (a shorter CI; scripts/fuzz.sh alone runs 90 s).
 "$root/scripts/fuzz.sh" --seconds 60
+phase "libFuzzer"
 
 # Benchmarks (bench/README.md) are not tests: built in this tree and each run once briefly to prove
 # it works; nothing about speed is asserted. The report goes to a file, not into the test log.
 "$root/scripts/bench.sh" --quick --build-dir "$build_dir" --out "$build_dir/bench-quick.md" >/dev/null
+phase "benchmarks"
