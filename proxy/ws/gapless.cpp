@@ -140,9 +140,9 @@ namespace {
 class SeenStream final : public Stream {
  public:
   using Stream::notification;
-  void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
+  void notification(std::string&& text, const Facts& facts, Via via, Effects& out) override {
     if (!facts.result) {
-      if (!retired) out.deliver.push_back(std::move(text));
+      if (!via.retired) out.deliver.push_back(std::move(text));
       return;
     }
     std::size_t digest = std::hash<std::string_view>{}(*facts.result);

@@ -87,17 +87,24 @@ struct Effects {
   std::uint64_t gaps = 0;            // gaps that could not be filled (beyond the bound, errors)
 };
 
+// Which upstream subscription a notification came over.
+struct Via {
+  // One the subscription has moved away from (make-before-break): delivered only if it adds something.
+  bool retired = false;
+  // The one the client's subscribe made, its first: what it sends sets where the stream began.
+  bool first = false;
+};
+
 class Stream {
  public:
   virtual ~Stream() = default;
   // A notification of this subscription, and its facts (facts_of this kind, from `text` or from the
-  // node's message it was made from). `retired`: it came over the upstream the subscription just
-  // left (make-before-break); it is delivered only if it adds something.
-  virtual void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) = 0;
+  // node's message it was made from).
+  virtual void notification(std::string&& text, const Facts& facts, Via via, Effects& out) = 0;
   // The same, with the facts read from `text`.
-  void notification(std::string text, bool retired, Effects& out) {
+  void notification(std::string text, Via via, Effects& out) {
     Facts facts = facts_of(kind(), text);
-    notification(std::move(text), facts, retired, out);
+    notification(std::move(text), facts, via, out);
   }
   virtual Kind kind() const = 0;
   // The result of a Fetch this stream asked for; nullptr for an error answer.

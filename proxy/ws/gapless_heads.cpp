@@ -44,13 +44,14 @@ class HeadStream final : public Stream {
   explicit HeadStream(std::size_t depth) : depth_(std::max<std::size_t>(depth, 1)) {}
 
   using Stream::notification;
-  void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
+  // Heads need only know whether an upstream was left: a head says where it stands by itself.
+  void notification(std::string&& text, const Facts& facts, Via via, Effects& out) override {
     if (filling_) {
-      held_.push_back({std::move(text), retired});  // its facts are read again when its turn comes
+      held_.push_back({std::move(text), via.retired});  // its facts are read again when its turn comes
       if (held_.size() > kMaxHeldHeads) finish(false, out);
       return;
     }
-    accept(std::move(text), facts, retired, out);
+    accept(std::move(text), facts, via.retired, out);
   }
   Kind kind() const override { return Kind::new_heads; }
 

@@ -42,17 +42,17 @@ class LogStream final : public Stream {
       : filter_(std::move(filter)), client_id_(std::move(client_id)), depth_(std::max<std::size_t>(depth, 1)) {}
 
   using Stream::notification;
-  void notification(std::string&& text, const Facts& facts, bool retired, Effects& out) override {
-    if (facts.log) note_seen(*facts.log, retired);
+  void notification(std::string&& text, const Facts& facts, Via via, Effects& out) override {
+    if (facts.log) note_seen(*facts.log, via.first);
     if (filling_) {
-      held_.push_back({std::move(text), retired});  // its facts are read again when its turn comes
+      held_.push_back({std::move(text), via.retired});  // its facts are read again when its turn comes
       if (held_.size() > kMaxHeldLogs) {
         ++out.gaps;
         finish(out);
       }
       return;
     }
-    accept(std::move(text), facts, retired, out);
+    accept(std::move(text), facts, via.retired, out);
   }
   Kind kind() const override { return Kind::logs; }
 
@@ -98,7 +98,6 @@ class LogStream final : public Stream {
     // its own fill's end) unless its fill is still pending: only then do its logs, now and later,
     // say the blocks below them were covered.
     left_followed_ = !filling_;
-    if (switches_ < 2) ++switches_;
     // Whatever still waits came before this upstream answered the subscribe, so from upstreams
     // being left (a node answers a subscribe before it notifies on it).
     for (auto& entry : held_) entry.second = true;
@@ -327,10 +326,8 @@ class LogStream final : public Stream {
   // subscription), but not up to the highest block a reorg notice named: a reorg sends the logs
   // of its new branch from where it forked, maybe from before the subscription; only blocks above
   // the old tip are new.
-  void note_seen(const LogFields& log, bool retired) {
-    if (checked_) return;  // only the head at subscription time is capped
-    bool subscribing_upstream = switches_ == 0 ? !retired : switches_ == 1 && retired;
-    if (!subscribing_upstream) return;
+  void note_seen(const LogFields& log, bool from_first_upstream) {
+    if (checked_ || !from_first_upstream) return;  // only the head at subscription time is capped
     if (log.removed) {
       reorged_through_ = std::max(reorged_through_.value_or(0), log.number);
       return;
@@ -399,7 +396,6 @@ class LogStream final : public Stream {
   std::optional<std::uint64_t> highest_;  // the highest block a delivered log came from
   std::optional<std::uint64_t> followed_;  // the same among logs of upstreams followed (see established)
   bool left_followed_ = true;
-  std::uint8_t switches_ = 0;  // how many times the subscription moved, counting to 2 (note_seen)
   // The highest block a fill checked against the upstream the stream is on. Not the head at
   // subscription time: that one is asked after the subscribe is answered, and may already count
   // blocks whose logs came as notifications.

@@ -444,7 +444,7 @@ void SessionCore::on_notification(ConnectionId connection, std::string_view text
   }
   auto target = notified(connection, upstream_id->get_ref<const std::string&>());
   if (!target) return;
-  auto& [key, retired] = *target;
+  auto& [key, via] = *target;
   const Subscription& sub = subscriptions_.at(key);
   raw::Span absolute{params->begin + sub_span->begin, params->begin + sub_span->end};
   std::string client_text = splice(text, absolute, json(sub.client_id).dump());
@@ -453,7 +453,7 @@ void SessionCore::on_notification(ConnectionId connection, std::string_view text
     return;
   }
   gapless::Effects effects;
-  sub.stream->notification(std::move(client_text), gapless::facts_of(sub.kind, text), retired, effects);
+  sub.stream->notification(std::move(client_text), gapless::facts_of(sub.kind, text), via, effects);
   apply(key, std::move(effects));
 }
 
@@ -465,19 +465,19 @@ void SessionCore::upstream_notification(ConnectionId connection, const Notificat
   ++counters_.upstream_messages;
   auto target = notified(connection, std::string(upstream_id));
   if (!target) return;
-  auto& [key, retired] = *target;
+  auto& [key, via] = *target;
   const Subscription& sub = subscriptions_.at(key);
   if (!sub.stream) {
     actions_.push_back(SendClient{note.text_for(sub.client_id)});
     return;
   }
   gapless::Effects effects;
-  sub.stream->notification(note.text_for(sub.client_id), note.facts(), retired, effects);
+  sub.stream->notification(note.text_for(sub.client_id), note.facts(), via, effects);
   apply(key, std::move(effects));
 }
 
-std::optional<std::pair<std::uint64_t, bool>> SessionCore::notified(ConnectionId connection,
-                                                                    const std::string& upstream_id) {
+std::optional<std::pair<std::uint64_t, gapless::Via>> SessionCore::notified(ConnectionId connection,
+                                                                            const std::string& upstream_id) {
   const Link& link = links_.at(connection);
   std::optional<std::uint64_t> key;
   bool retired = false;
@@ -493,7 +493,8 @@ std::optional<std::pair<std::uint64_t, bool>> SessionCore::notified(ConnectionId
     ++counters_.stray_upstream_messages;
     return std::nullopt;
   }
-  return std::pair{*key, retired};
+  bool first = connection == sub->second.first_connection && upstream_id == sub->second.first_upstream_id;
+  return std::pair{*key, gapless::Via{retired, first}};
 }
 
 void SessionCore::apply(std::uint64_t subscription, gapless::Effects effects) {
@@ -555,6 +556,10 @@ void SessionCore::bind(std::uint64_t subscription, ConnectionId connection, std:
     if (old != links_.end()) old->second.retired[sub.upstream_id] = subscription;
   }
   unbind(subscription);
+  if (sub.first_connection == 0) {
+    sub.first_connection = connection;
+    sub.first_upstream_id = upstream_id;
+  }
   sub.connection = connection;
   sub.upstream_id = upstream_id;
   links_.at(connection).subscriptions[std::move(upstream_id)] = subscription;

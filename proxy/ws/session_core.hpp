@@ -179,6 +179,10 @@ class SessionCore {
     ConnectionId connection = 0;  // the upstream it is established on; 0: none
     std::string upstream_id;      // its id there
     bool replay_in_flight = false;
+    // Its first binding, the one the client's subscribe made: a stream tells where it began by
+    // what came over it, which may still be coming after later moves (make-before-break).
+    ConnectionId first_connection = 0;
+    std::string first_upstream_id;
     gapless::Kind kind = gapless::Kind::other;
     std::unique_ptr<gapless::Stream> stream;  // what was delivered; null for kinds not tracked
   };
@@ -216,7 +220,7 @@ class SessionCore {
   void on_notification(ConnectionId connection, std::string_view text);
   // The subscription a notification under `upstream_id` on `connection` is for, and whether it came
   // over the upstream that subscription just left; nullopt (counted stray) when it is nobody's.
-  std::optional<std::pair<std::uint64_t, bool>> notified(ConnectionId connection, const std::string& upstream_id);
+  std::optional<std::pair<std::uint64_t, gapless::Via>> notified(ConnectionId connection, const std::string& upstream_id);
   void on_subscribed(ConnectionId connection, const Pending& pending, std::string_view text);
   void on_replayed(ConnectionId connection, const Pending& pending, std::string_view text);
   void replay_subscriptions(ConnectionId connection, TimePoint now);

@@ -14,6 +14,10 @@ namespace {
 using nlohmann::json;
 using testing::hash;
 using testing::hex;
+using testing::kFirst;
+using testing::kLater;
+using testing::kLeft;
+using testing::kLeftLater;
 
 std::string log_json(std::uint64_t h, std::uint64_t index, int fork = 0, bool removed = false) {
   return json{{"address", "0x1111"},         {"blockNumber", hex(h)},   {"blockHash", hash(h, fork)},
@@ -77,8 +81,8 @@ TEST(GaplessLogs, ASwitchFetchesTheMissedRangeWithTheFilterAndDropsWhatWasDelive
   EXPECT_EQ(fx.fetch[0].method, "eth_blockNumber");
   json mark = "0x64";  // subscribed at head 100
   stream->fetched(fx.fetch[0].tag, &mark, fx);
-  stream->notification(log_note(101, 0), false, fx);
-  stream->notification(log_note(101, 0), false, fx);
+  stream->notification(log_note(101, 0), kFirst, fx);
+  stream->notification(log_note(101, 0), kFirst, fx);
   EXPECT_EQ(fx.duplicates, 1u);
 
   stream->established(true, fx);  // re-established on another upstream
@@ -90,7 +94,7 @@ TEST(GaplessLogs, ASwitchFetchesTheMissedRangeWithTheFilterAndDropsWhatWasDelive
   EXPECT_EQ(fx.fetch[2].method, "eth_getLogs");
   // From the block of the last delivered log (it may have had more), to the new upstream's head.
   EXPECT_EQ(fx.fetch[2].params, json::array({{{"address", "0x1111"}, {"fromBlock", "0x65"}, {"toBlock", "0x67"}}}));
-  stream->notification(log_note(104, 0), false, fx);  // live on the new upstream: waits for the fill
+  stream->notification(log_note(104, 0), kLater, fx);  // live on the new upstream: waits for the fill
   json answer = json::array({json::parse(log_json(101, 0)), json::parse(log_json(101, 1)),
                              json::parse(log_json(103, 0))});
   stream->fetched(fx.fetch[2].tag, &answer, fx);
@@ -107,9 +111,9 @@ TEST(GaplessLogs, LogsBelowTheRememberedBlocksAreDropped) {
   auto stream = logs(4);
   Effects fx;
   subscribed_at(*stream, fx, "0x9");
-  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(log_note(h, 0), false, fx);
-  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(log_note(h, 0), false, fx);
-  stream->notification(log_note(17, 0), false, fx);
+  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(log_note(h, 0), kFirst, fx);
+  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(log_note(h, 0), kFirst, fx);
+  stream->notification(log_note(17, 0), kFirst, fx);
   std::vector<std::uint64_t> heights;
   for (const auto& log : logs_of(fx)) heights.push_back(log.height);
   EXPECT_EQ(heights, (std::vector<std::uint64_t>{10, 11, 12, 13, 14, 15, 16, 17}));
@@ -120,8 +124,8 @@ TEST(GaplessLogs, LogsOfABlockTheNewUpstreamReorgedAwayAreSentAgainAsRemoved) {
   auto stream = logs();
   Effects fx;
   subscribed_at(*stream, fx, "0x64");
-  stream->notification(log_note(101, 0), false, fx);
-  stream->notification(log_note(102, 0), false, fx);
+  stream->notification(log_note(101, 0), kFirst, fx);
+  stream->notification(log_note(102, 0), kFirst, fx);
   stream->established(true, fx);
   json head = "0x66";
   stream->fetched(fx.fetch[1].tag, &head, fx);
@@ -147,9 +151,9 @@ TEST(GaplessLogs, ARangeBeyondTheBoundIsCutAndCounted) {
 TEST(GaplessLogs, ANodesOwnRemovedNoticePassesOnceForADeliveredLog) {
   auto stream = logs();
   Effects fx;
-  stream->notification(log_note(101, 0), false, fx);
-  stream->notification(log_note(101, 0, 0, true), false, fx);
-  stream->notification(log_note(101, 0, 0, true), false, fx);
+  stream->notification(log_note(101, 0), kFirst, fx);
+  stream->notification(log_note(101, 0, 0, true), kFirst, fx);
+  stream->notification(log_note(101, 0, 0, true), kFirst, fx);
   std::vector<SeenLog> expected{{101, 0, hash(101), false}, {101, 0, hash(101), true}};
   EXPECT_EQ(logs_of(fx), expected);
   EXPECT_EQ(fx.duplicates, 1u);
@@ -158,10 +162,10 @@ TEST(GaplessLogs, ANodesOwnRemovedNoticePassesOnceForADeliveredLog) {
 TEST(GaplessLogs, AFailedFetchCountsAGapAndReleasesHeldLogs) {
   auto stream = logs();
   Effects fx;
-  stream->notification(log_note(101, 0), false, fx);
+  stream->notification(log_note(101, 0), kFirst, fx);
   stream->established(true, fx);
   ASSERT_EQ(fx.fetch.size(), 1u);
-  stream->notification(log_note(105, 0), false, fx);
+  stream->notification(log_note(105, 0), kLater, fx);
   EXPECT_EQ(fx.deliver.size(), 1u);
   stream->fetched(fx.fetch[0].tag, nullptr, fx);
   EXPECT_EQ(fx.gaps, 1u);
@@ -219,6 +223,30 @@ TEST(GaplessLogs, ASwitchBeforeTheHeadAtSubscriptionTimeWaitsForItOrCountsAGap) 
   }
 }
 
+// Found by long session-model runs: the head at subscription time answered only after two
+// switches, and in a block the subscribing upstream's logs had already come from (over its link,
+// left twice behind by then). Only that upstream's logs say the subscription began below them; an
+// upstream moved to in between may be catching up from before the subscription and says nothing.
+TEST(GaplessLogs, TheFirstUpstreamsLogsCapTheHeadAtSubscriptionTimeAfterTwoSwitches) {
+  for (bool from_first : {true, false}) {
+    SCOPED_TRACE(from_first ? "the subscribing upstream's log" : "an in-between upstream's log");
+    auto stream = logs();
+    Effects fx;
+    stream->established(false, fx);
+    stream->established(true, fx);
+    stream->established(true, fx);  // the head at subscription time is still on its way
+    stream->notification(log_note(from_first ? 0x65 : 0x60, 0), from_first ? kLeft : kLeftLater, fx);
+    ASSERT_EQ(fx.fetch.size(), 1u);
+    json mark = "0x65";
+    stream->fetched(fx.fetch[0].tag, &mark, fx);
+    ASSERT_EQ(fx.fetch.size(), 2u);
+    json head = "0x66";
+    stream->fetched(fx.fetch[1].tag, &head, fx);
+    ASSERT_EQ(fx.fetch.size(), 3u);
+    EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], from_first ? "0x65" : "0x66");
+  }
+}
+
 // Found by the session model: logs of block 6 delivered, the upstream lost, block 6 reorged
 // away, and the new upstream still at 5 (lagging): the fill had nothing to fetch, and when the new
 // upstream reached the new block 6 the client still held the old block's logs, never removed.
@@ -226,12 +254,12 @@ TEST(GaplessLogs, LogsAboveABehindUpstreamsHeadAreCheckedOnceItGetsThere) {
   auto stream = logs();
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
-  stream->notification(log_note(6, 0), false, fx);
+  stream->notification(log_note(6, 0), kFirst, fx);
   stream->established(true, fx);
   json behind = "0x5";
   stream->fetched(fx.fetch[1].tag, &behind, fx);
   EXPECT_EQ(fx.fetch.size(), 2u);  // nothing to fetch up to 5
-  stream->notification(log_note(6, 0, 1), false, fx);  // block 6 of the new upstream's chain
+  stream->notification(log_note(6, 0, 1), kLater, fx);  // block 6 of the new upstream's chain
   ASSERT_EQ(fx.fetch.size(), 3u);
   EXPECT_EQ(fx.fetch[2].method, "eth_blockNumber");
   json head = "0x6";
@@ -251,14 +279,14 @@ TEST(GaplessLogs, ACheckStartedByALogCoversItsBlockEvenIfTheNodeSaysItIsBehind) 
   auto stream = logs();
   Effects fx;
   subscribed_at(*stream, fx, "0x4");
-  stream->notification(log_note(7, 0), false, fx);
+  stream->notification(log_note(7, 0), kFirst, fx);
   stream->established(true, fx);
   json behind = "0x5";
   stream->fetched(fx.fetch[1].tag, &behind, fx);  // logs up to 5 are fetched, 6..7 wait for the node
   ASSERT_EQ(fx.fetch.size(), 3u);
   json none = json::array();
   stream->fetched(fx.fetch[2].tag, &none, fx);
-  stream->notification(log_note(6, 0), false, fx);  // the node got to 6...
+  stream->notification(log_note(6, 0), kLater, fx);  // the node got to 6...
   ASSERT_EQ(fx.fetch.size(), 4u);
   json still_behind = "0x5";                         // ...but says 5
   stream->fetched(fx.fetch[3].tag, &still_behind, fx);
@@ -280,7 +308,7 @@ TEST(GaplessLogs, AFillWhoseUpstreamIsLostLeavesItsRangeAndWhatWaitedToTheNextFi
   subscribed_at(*stream, fx, "0x5");
   stream->established(true, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);
-  stream->notification(log_note(7, 0), false, fx);  // waits for the fill
+  stream->notification(log_note(7, 0), kLater, fx);  // waits for the fill
   stream->abandoned(fx.fetch[1].tag, true, fx);
   EXPECT_TRUE(fx.deliver.empty());
   EXPECT_EQ(fx.gaps, 0u);
@@ -299,11 +327,11 @@ TEST(GaplessLogs, ASwitchChecksTheLastBlocksBelowTheFillAgainButNothingBeforeThe
   auto stream = logs();
   Effects fx;
   stream->established(false, fx);
-  stream->notification(log_note(6, 0), false, fx);
+  stream->notification(log_note(6, 0), kFirst, fx);
   json mark = "0x6";  // answered after block 6's logs came
   stream->fetched(fx.fetch[0].tag, &mark, fx);
-  stream->notification(log_note(6, 0, 0, true), false, fx);
-  stream->notification(log_note(6, 0, 1), false, fx);
+  stream->notification(log_note(6, 0, 0, true), kFirst, fx);
+  stream->notification(log_note(6, 0, 1), kFirst, fx);
   stream->established(true, fx);
   json head = "0x7";
   stream->fetched(fx.fetch[1].tag, &head, fx);
@@ -325,7 +353,7 @@ TEST(GaplessLogs, TheRecheckAfterASwitchDeliversNothingTheClientHas) {
   auto stream = logs(4);
   Effects fx;
   stream->established(false, fx);
-  for (std::uint64_t h : {2, 3, 4, 5, 6, 7}) stream->notification(log_note(h, 0), false, fx);
+  for (std::uint64_t h : {2, 3, 4, 5, 6, 7}) stream->notification(log_note(h, 0), kFirst, fx);
   json mark = "0x7";
   stream->fetched(fx.fetch[0].tag, &mark, fx);
   std::size_t delivered = fx.deliver.size();
@@ -347,12 +375,12 @@ TEST(GaplessLogs, WhatTheUpstreamBeingLeftSaysAboutBlocksTheFillCoveredIsDropped
   auto stream = logs();
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
-  stream->notification(log_note(6, 0), false, fx);
+  stream->notification(log_note(6, 0), kFirst, fx);
   stream->established(true, fx);  // failback: the new upstream fills
   ASSERT_EQ(fx.fetch.size(), 2u);
-  stream->notification(log_note(6, 0, 0, true), true, fx);  // the old upstream's own fork
-  stream->notification(log_note(6, 0, 1), true, fx);
-  stream->notification(log_note(7, 0, 1), true, fx);
+  stream->notification(log_note(6, 0, 0, true), kLeft, fx);  // the old upstream's own fork
+  stream->notification(log_note(6, 0, 1), kLeft, fx);
+  stream->notification(log_note(7, 0, 1), kLeft, fx);
   json head = "0x7";
   stream->fetched(fx.fetch[1].tag, &head, fx);
   ASSERT_EQ(fx.fetch.size(), 3u);
@@ -375,8 +403,8 @@ TEST(GaplessLogs, TheUpstreamBeingLeftAheadOfTheFillIsDeliveredAndCheckedLater) 
   ASSERT_EQ(fx.fetch.size(), 3u);
   json none = json::array();
   stream->fetched(fx.fetch[2].tag, &none, fx);
-  stream->notification(log_note(7, 0, 1), true, fx);  // the old upstream, ahead, on a fork of its own
-  stream->notification(log_note(7, 0), false, fx);     // the new upstream gets to 7: its chain is checked
+  stream->notification(log_note(7, 0, 1), kLeft, fx);  // the old upstream, ahead, on a fork of its own
+  stream->notification(log_note(7, 0), kLater, fx);     // the new upstream gets to 7: its chain is checked
   ASSERT_EQ(fx.fetch.size(), 4u);
   EXPECT_EQ(fx.fetch[3].method, "eth_blockNumber");
   json seven = "0x7";
@@ -396,7 +424,7 @@ TEST(GaplessLogs, ANodeFarBehindLeavesNothingToCheckBelowTheSubscription) {
   auto stream = logs(4);
   Effects fx;
   subscribed_at(*stream, fx, "0x9");
-  stream->notification(log_note(10, 0), false, fx);
+  stream->notification(log_note(10, 0), kFirst, fx);
   stream->established(true, fx);
   json behind = "0x5";
   stream->fetched(fx.fetch[1].tag, &behind, fx);
@@ -470,16 +498,16 @@ TEST(GaplessLogs, ALogSentAsRemovedIsDeliveredAgainWhenItsBlockComesBackHoweverO
   auto stream = logs(4);
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
-  for (std::uint64_t h : {6, 7, 8}) stream->notification(log_note(h, 0), false, fx);
+  for (std::uint64_t h : {6, 7, 8}) stream->notification(log_note(h, 0), kFirst, fx);
   stream->established(true, fx);
   json head = "0x8";
   stream->fetched(fx.fetch[1].tag, &head, fx);
   json fork = json::array();
   for (std::uint64_t h : {6, 7, 8}) fork.push_back(json::parse(log_json(h, 0, 1)));
   stream->fetched(fx.fetch[2].tag, &fork, fx);
-  for (std::uint64_t h : {10, 11}) stream->notification(log_note(h, 0), true, fx);  // the node being left
-  for (std::uint64_t h : {8, 7, 6}) stream->notification(log_note(h, 0, 1, true), false, fx);
-  for (std::uint64_t h : {6, 7, 8}) stream->notification(log_note(h, 0), false, fx);
+  for (std::uint64_t h : {10, 11}) stream->notification(log_note(h, 0), kLeft, fx);  // the node being left
+  for (std::uint64_t h : {8, 7, 6}) stream->notification(log_note(h, 0, 1, true), kLater, fx);
+  for (std::uint64_t h : {6, 7, 8}) stream->notification(log_note(h, 0), kLater, fx);
   std::vector<SeenLog> expected{
       {6, 0, hash(6), false},    {7, 0, hash(7), false},    {8, 0, hash(8), false},     // live
       {6, 0, hash(6), true},     {7, 0, hash(7), true},     {8, 0, hash(8), true},      // the fill
@@ -499,15 +527,15 @@ TEST(GaplessLogs, ANewLogBelowWhereAnotherUpstreamRanAheadIsDelivered) {
   auto stream = logs(4);
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
-  stream->notification(log_note(6, 0), false, fx);
+  stream->notification(log_note(6, 0), kFirst, fx);
   moved_to(*stream, fx, "0x8");
   json fork = json::array();
   for (std::uint64_t h : {6, 7, 8}) fork.push_back(json::parse(log_json(h, 0, 1)));
   stream->fetched(fx.fetch[2].tag, &fork, fx);
-  for (std::uint64_t h : {10, 11}) stream->notification(log_note(h, 0), true, fx);  // the node being left
-  for (std::uint64_t h : {8, 7, 6}) stream->notification(log_note(h, 0, 1, true), false, fx);
-  stream->notification(log_note(6, 0, 2), false, fx);
-  for (std::uint64_t h : {7, 8}) stream->notification(log_note(h, 0), false, fx);
+  for (std::uint64_t h : {10, 11}) stream->notification(log_note(h, 0), kLeft, fx);  // the node being left
+  for (std::uint64_t h : {8, 7, 6}) stream->notification(log_note(h, 0, 1, true), kLater, fx);
+  stream->notification(log_note(6, 0, 2), kLater, fx);
+  for (std::uint64_t h : {7, 8}) stream->notification(log_note(h, 0), kLater, fx);
   std::vector<SeenLog> expected{
       {6, 0, hash(6), false},                                                            // live
       {6, 0, hash(6), true},     {6, 0, hash(6, 1), false}, {7, 0, hash(7, 1), false},  // the fill
@@ -528,7 +556,7 @@ TEST(GaplessLogs, LogsWaitWhileASwitchWaitsForTheHeadAtSubscriptionTime) {
   Effects fx;
   stream->established(false, fx);
   stream->established(true, fx);  // before the head at subscription time came
-  stream->notification(log_note(10, 0), false, fx);
+  stream->notification(log_note(10, 0), kLater, fx);
   EXPECT_TRUE(fx.deliver.empty());
   json mark = "0x5";
   stream->fetched(fx.fetch[0].tag, &mark, fx);
@@ -552,8 +580,8 @@ TEST(GaplessLogs, TheHeadAtSubscriptionTimeNeverCoversLogsThatAlreadyCame) {
   Effects fx;
   stream->established(false, fx);
   stream->established(true, fx);
-  stream->notification(log_note(6, 0), true, fx);
-  stream->notification(log_note(6, 0), false, fx);
+  stream->notification(log_note(6, 0), kLeft, fx);
+  stream->notification(log_note(6, 0), kLater, fx);
   json late = "0x6";
   stream->fetched(fx.fetch[0].tag, &late, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);
@@ -580,9 +608,9 @@ TEST(GaplessLogs, WhatWaitedForAFillIsFromTheUpstreamBeingLeftOnceTheSessionMove
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
   stream->established(true, fx);  // the backup; its head never comes
-  stream->notification(log_note(6, 0), false, fx);
-  stream->notification(log_note(6, 0, 0, true), false, fx);
-  stream->notification(log_note(6, 0, 1), false, fx);
+  stream->notification(log_note(6, 0), kLater, fx);
+  stream->notification(log_note(6, 0, 0, true), kLater, fx);
+  stream->notification(log_note(6, 0, 1), kLater, fx);
   stream->established(true, fx);  // failback
   ASSERT_EQ(fx.fetch.size(), 3u);
   json head = "0x6";
@@ -602,8 +630,8 @@ TEST(GaplessLogs, AReorgsRepeatedLogsSayNothingAboutWhenTheSubscriptionStarted) 
   Effects fx;
   stream->established(false, fx);
   stream->established(true, fx);
-  stream->notification(log_note(5, 0, 0, true), true, fx);
-  for (std::uint64_t h = 1; h <= 5; ++h) stream->notification(log_note(h, 0, 1), true, fx);
+  stream->notification(log_note(5, 0, 0, true), kLeft, fx);
+  for (std::uint64_t h = 1; h <= 5; ++h) stream->notification(log_note(h, 0, 1), kLeft, fx);
   json mark = "0x5";
   stream->fetched(fx.fetch[0].tag, &mark, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);
@@ -623,9 +651,9 @@ TEST(GaplessLogs, ANewBlockAboveAReorgsOldTipStillSaysWhereTheSubscriptionStarte
   Effects fx;
   stream->established(false, fx);
   stream->established(true, fx);  // before the head at subscription time came
-  stream->notification(log_note(5, 0, 0, true), true, fx);
-  stream->notification(log_note(5, 0, 1), true, fx);
-  stream->notification(log_note(6, 0, 1), true, fx);
+  stream->notification(log_note(5, 0, 0, true), kLeft, fx);
+  stream->notification(log_note(5, 0, 1), kLeft, fx);
+  stream->notification(log_note(6, 0, 1), kLeft, fx);
   json mark = "0x6";
   stream->fetched(fx.fetch[0].tag, &mark, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);
@@ -650,7 +678,7 @@ TEST(GaplessLogs, ALogFromAnUpstreamLeftBeforeItsFillEndedSaysNothingAboutTheBlo
   subscribed_at(*stream, fx, "0x5");
   stream->established(true, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);                    // its head, never answered
-  stream->notification(log_note(10, 0), false, fx);  // waits for that fill, and goes with it
+  stream->notification(log_note(10, 0), kLater, fx);  // waits for that fill, and goes with it
   moved_to(*stream, fx, "0x5");
   EXPECT_EQ(logs_of(fx), (std::vector<SeenLog>{{10, 0, hash(10), false}}));
   moved_to(*stream, fx, "0xa");
@@ -667,10 +695,10 @@ TEST(GaplessLogs, LogsBelowOneFromAnUpstreamLeftMidFillAreStillDelivered) {
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
   stream->established(true, fx);
-  stream->notification(log_note(11, 0), false, fx);
+  stream->notification(log_note(11, 0), kLater, fx);
   moved_to(*stream, fx, "0x5");
-  stream->notification(log_note(6, 0), false, fx);
-  stream->notification(log_note(7, 0), false, fx);
+  stream->notification(log_note(6, 0), kLater, fx);
+  stream->notification(log_note(7, 0), kLater, fx);
   EXPECT_EQ(logs_of(fx), (std::vector<SeenLog>{{11, 0, hash(11), false}, {6, 0, hash(6), false}, {7, 0, hash(7), false}}));
   EXPECT_EQ(fx.duplicates, 0u);
 }
@@ -683,9 +711,9 @@ TEST(GaplessLogs, AfterALostFillTheOldUpstreamsLogsNoLongerFollowOn) {
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
   stream->established(true, fx);
-  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), true, fx);
+  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), kLeft, fx);
   stream->abandoned(fx.fetch[1].tag, true, fx);
-  stream->notification(log_note(10, 0), true, fx);
+  stream->notification(log_note(10, 0), kLeft, fx);
   moved_to(*stream, fx, "0xa");
   ASSERT_EQ(fx.fetch.size(), 4u);
   EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x7");
@@ -701,12 +729,12 @@ TEST(GaplessLogs, WithoutTheHeadAtSubscriptionTimeAFillStartsFromTheLogsFollowed
   auto stream = logs(4);
   Effects fx;
   stream->established(false, fx);  // its head at subscription time never comes
-  stream->notification(log_note(6, 0), false, fx);
+  stream->notification(log_note(6, 0), kFirst, fx);
   stream->established(true, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);
-  stream->notification(log_note(7, 0), false, fx);
+  stream->notification(log_note(7, 0), kLater, fx);
   stream->abandoned(fx.fetch[1].tag, true, fx);
-  for (std::uint64_t h = 9; h <= 11; ++h) stream->notification(log_note(h, 0), true, fx);
+  for (std::uint64_t h = 9; h <= 11; ++h) stream->notification(log_note(h, 0), kLeft, fx);
   moved_to(*stream, fx, "0xb");
   ASSERT_EQ(fx.fetch.size(), 4u);
   EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x8");
@@ -720,12 +748,12 @@ TEST(GaplessLogs, TheRecheckReachesBlocksAForkReplacedBelowTheTextsKept) {
   auto stream = logs(4);
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
-  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), false, fx);
+  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), kFirst, fx);
   moved_to(*stream, fx, "0x7");
   ASSERT_EQ(fx.fetch.size(), 3u);
   json fork = json::array({json::parse(log_json(6, 0, 1)), json::parse(log_json(7, 0, 1))});
   stream->fetched(fx.fetch[2].tag, &fork, fx);
-  stream->notification(log_note(10, 0), true, fx);  // the upstream being left, canonical and ahead
+  stream->notification(log_note(10, 0), kLeft, fx);  // the upstream being left, canonical and ahead
   moved_to(*stream, fx, "0xa");
   ASSERT_EQ(fx.fetch.size(), 5u);
   EXPECT_EQ(fx.fetch[4].params[0]["fromBlock"], "0x6");
@@ -749,8 +777,8 @@ TEST(GaplessLogs, ANodeCatchingUpSaysNothingAboutWhenTheSubscriptionStarted) {
   Effects fx;
   stream->established(false, fx);
   stream->established(true, fx);  // before the head at subscription time came
-  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), false, fx);
-  stream->notification(log_note(10, 0), true, fx);  // the node the subscription was made on
+  for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), kLater, fx);
+  stream->notification(log_note(10, 0), kLeft, fx);  // the node the subscription was made on
   json mark = "0xa";
   stream->fetched(fx.fetch[0].tag, &mark, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);
@@ -770,7 +798,7 @@ TEST(GaplessLogs, ALogFromTheUpstreamTheSubscriptionBeganOnCoversTheBlocksBelowI
   subscribed_at(*stream, fx, "0x5");
   moved_to(*stream, fx, "0x5");
   ASSERT_EQ(fx.fetch.size(), 2u) << "nothing to fill below a node at the subscription's start";
-  stream->notification(log_note(10, 0), true, fx);  // the upstream being left, ahead
+  stream->notification(log_note(10, 0), kLeft, fx);  // the upstream being left, ahead
   moved_to(*stream, fx, "0xa");
   ASSERT_EQ(fx.fetch.size(), 4u);
   EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");
@@ -784,7 +812,7 @@ TEST(GaplessLogs, ACheckOfDeliveredBlocksCutToTheBoundIsNoGap) {
   auto stream = logs(4);
   Effects fx;
   subscribed_at(*stream, fx, "0x5");
-  for (std::uint64_t h = 6; h <= 10; ++h) stream->notification(log_note(h, 0), false, fx);
+  for (std::uint64_t h = 6; h <= 10; ++h) stream->notification(log_note(h, 0), kFirst, fx);
   stream->established(true, fx);
   json behind = "0x5";
   stream->fetched(fx.fetch[1].tag, &behind, fx);

@@ -14,6 +14,8 @@ namespace {
 using nlohmann::json;
 using testing::hash;
 using testing::hex;
+using testing::kFirst;
+using testing::kLeft;
 
 json block(std::uint64_t h, int fork = 0, int parent_fork = -1) {
   if (parent_fork < 0) parent_fork = fork;
@@ -50,9 +52,9 @@ std::unique_ptr<Stream> heads(std::size_t depth = 128) {
 TEST(GaplessHeads, ConsecutiveHeadsPassAndARepeatedHashIsDropped) {
   auto stream = heads();
   Effects fx;
-  for (std::uint64_t h : {10, 11, 12}) stream->notification(head_note(h), false, fx);
-  stream->notification(head_note(12), false, fx);
-  stream->notification(head_note(11), false, fx);
+  for (std::uint64_t h : {10, 11, 12}) stream->notification(head_note(h), kFirst, fx);
+  stream->notification(head_note(12), kFirst, fx);
+  stream->notification(head_note(11), kFirst, fx);
   EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10, 11, 12}));
   EXPECT_EQ(fx.duplicates, 2u);
   EXPECT_TRUE(fx.fetch.empty());
@@ -61,13 +63,13 @@ TEST(GaplessHeads, ConsecutiveHeadsPassAndARepeatedHashIsDropped) {
 TEST(GaplessHeads, AGapIsFetchedByNumberAndDeliveredFirstOldestFirst) {
   auto stream = heads();
   Effects fx;
-  stream->notification(head_note(10), false, fx);
-  stream->notification(head_note(13), false, fx);
+  stream->notification(head_note(10), kFirst, fx);
+  stream->notification(head_note(13), kFirst, fx);
   ASSERT_EQ(fx.fetch.size(), 2u);
   EXPECT_EQ(fx.fetch[0].method, "eth_getBlockByNumber");
   EXPECT_EQ(fx.fetch[0].params, json::array({"0xb", false}));
   EXPECT_EQ(fx.fetch[1].params, json::array({"0xc", false}));
-  stream->notification(head_note(14), false, fx);  // arrives while the fill is under way: waits
+  stream->notification(head_note(14), kFirst, fx);  // arrives while the fill is under way: waits
   EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10}));
   json b12 = block(12), b11 = block(11);
   stream->fetched(fx.fetch[1].tag, &b12, fx);  // answers in any order
@@ -81,9 +83,9 @@ TEST(GaplessHeads, AGapIsFetchedByNumberAndDeliveredFirstOldestFirst) {
 TEST(GaplessHeads, AReorgUnderTheGapIsFollowedByHash) {
   auto stream = heads();
   Effects fx;
-  for (std::uint64_t h : {10, 11}) stream->notification(head_note(h), false, fx);
+  for (std::uint64_t h : {10, 11}) stream->notification(head_note(h), kFirst, fx);
   // The new upstream is on fork 1, which branched off after 10: 11' and 12' are new.
-  stream->notification(head_note(12, 1), false, fx);
+  stream->notification(head_note(12, 1), kFirst, fx);
   ASSERT_EQ(fx.fetch.size(), 1u);
   EXPECT_EQ(fx.fetch[0].method, "eth_getBlockByHash");
   EXPECT_EQ(fx.fetch[0].params, json::array({hash(11, 1), false}));
@@ -93,15 +95,15 @@ TEST(GaplessHeads, AReorgUnderTheGapIsFollowedByHash) {
   EXPECT_EQ(head_of(fx.deliver[2]), std::make_pair(std::uint64_t{11}, hash(11, 1)));
   EXPECT_EQ(head_of(fx.deliver[3]), std::make_pair(std::uint64_t{12}, hash(12, 1)));
   // The old branch's next head, still arriving over the upstream being left, is not delivered.
-  stream->notification(head_note(12, 0), true, fx);
+  stream->notification(head_note(12, 0), kLeft, fx);
   EXPECT_EQ(fx.deliver.size(), 4u);
 }
 
 TEST(GaplessHeads, ByNumberAnswersThatDoNotLinkUpFallBackToHashes) {
   auto stream = heads();
   Effects fx;
-  stream->notification(head_note(10), false, fx);
-  stream->notification(head_note(12, 1, 1), false, fx);  // fork 1 from 11 on, parent 11'
+  stream->notification(head_note(10), kFirst, fx);
+  stream->notification(head_note(12, 1, 1), kFirst, fx);  // fork 1 from 11 on, parent 11'
   ASSERT_EQ(fx.fetch.size(), 1u);
   json stale = block(11, 0);  // the node answered by number from before its reorg
   stream->fetched(fx.fetch[0].tag, &stale, fx);
@@ -116,9 +118,9 @@ TEST(GaplessHeads, ByNumberAnswersThatDoNotLinkUpFallBackToHashes) {
 TEST(GaplessHeads, AHeadReplacingADeliveredOneIsDelivered) {
   auto stream = heads();
   Effects fx;
-  for (std::uint64_t h : {10, 11}) stream->notification(head_note(h), false, fx);
-  stream->notification(head_note(11, 1, 0), false, fx);  // parent 10 was delivered
-  stream->notification(head_note(12, 1), false, fx);
+  for (std::uint64_t h : {10, 11}) stream->notification(head_note(h), kFirst, fx);
+  stream->notification(head_note(11, 1, 0), kFirst, fx);  // parent 10 was delivered
+  stream->notification(head_note(12, 1), kFirst, fx);
   EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10, 11, 11, 12}));
   EXPECT_TRUE(fx.fetch.empty());
 }
@@ -129,9 +131,9 @@ TEST(GaplessHeads, AHeadReplacingADeliveredOneIsDelivered) {
 TEST(GaplessHeads, HeadsBelowTheRememberedOnesAreDroppedAndTheStreamGoesOn) {
   auto stream = heads(4);
   Effects fx;
-  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(head_note(h), false, fx);
-  for (std::uint64_t h = 11; h <= 16; ++h) stream->notification(head_note(h), false, fx);
-  stream->notification(head_note(17), false, fx);
+  for (std::uint64_t h = 10; h <= 16; ++h) stream->notification(head_note(h), kFirst, fx);
+  for (std::uint64_t h = 11; h <= 16; ++h) stream->notification(head_note(h), kFirst, fx);
+  stream->notification(head_note(17), kFirst, fx);
   EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10, 11, 12, 13, 14, 15, 16, 17}));
   EXPECT_EQ(fx.duplicates, 6u);
   EXPECT_EQ(fx.gaps, 0u);
@@ -144,8 +146,8 @@ TEST(GaplessHeads, HeadsBelowTheRememberedOnesAreDroppedAndTheStreamGoesOn) {
 TEST(GaplessHeads, AFillThatReachesBelowTheSubscriptionsFirstHeadIsComplete) {
   auto stream = heads(4);
   Effects fx;
-  for (std::uint64_t h : {6, 7, 8}) stream->notification(head_note(h), false, fx);
-  stream->notification(head_note(8, 1), false, fx);  // fork 1 from 5 on
+  for (std::uint64_t h : {6, 7, 8}) stream->notification(head_note(h), kFirst, fx);
+  stream->notification(head_note(8, 1), kFirst, fx);  // fork 1 from 5 on
   ASSERT_EQ(fx.fetch.size(), 1u);
   json b7 = block(7, 1);
   stream->fetched(fx.fetch[0].tag, &b7, fx);
@@ -160,8 +162,8 @@ TEST(GaplessHeads, AFillThatReachesBelowTheSubscriptionsFirstHeadIsComplete) {
 TEST(GaplessHeads, AGapBeyondTheBoundIsCountedAndTheStreamContinues) {
   auto stream = heads(4);
   Effects fx;
-  stream->notification(head_note(10), false, fx);
-  stream->notification(head_note(20), false, fx);
+  stream->notification(head_note(10), kFirst, fx);
+  stream->notification(head_note(20), kFirst, fx);
   ASSERT_EQ(fx.fetch.size(), 4u);
   EXPECT_EQ(fx.fetch.front().params[0], "0x10");  // 16..19
   for (std::uint64_t i = 0; i < 4; ++i) {
@@ -170,19 +172,19 @@ TEST(GaplessHeads, AGapBeyondTheBoundIsCountedAndTheStreamContinues) {
   }
   EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10, 16, 17, 18, 19, 20}));
   EXPECT_EQ(fx.gaps, 1u);
-  stream->notification(head_note(21), false, fx);
+  stream->notification(head_note(21), kFirst, fx);
   EXPECT_EQ(heights(fx).back(), 21u);
 }
 
 TEST(GaplessHeads, AFillWhoseUpstreamIsLostIsRedoneFromTheNextHead) {
   auto stream = heads();
   Effects fx;
-  stream->notification(head_note(10), false, fx);
-  stream->notification(head_note(12), false, fx);
+  stream->notification(head_note(10), kFirst, fx);
+  stream->notification(head_note(12), kFirst, fx);
   ASSERT_EQ(fx.fetch.size(), 1u);
   stream->abandoned(fx.fetch[0].tag, true, fx);
   EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10}));
-  stream->notification(head_note(13), false, fx);  // from the new upstream
+  stream->notification(head_note(13), kFirst, fx);  // from the new upstream
   ASSERT_EQ(fx.fetch.size(), 3u);
   json b11 = block(11), b12 = block(12);
   stream->fetched(fx.fetch[1].tag, &b11, fx);
@@ -194,8 +196,8 @@ TEST(GaplessHeads, AFillWhoseUpstreamIsLostIsRedoneFromTheNextHead) {
 TEST(GaplessHeads, AFillThatTimesOutDeliversTheHeadAndCountsTheGap) {
   auto stream = heads();
   Effects fx;
-  stream->notification(head_note(10), false, fx);
-  stream->notification(head_note(12), false, fx);
+  stream->notification(head_note(10), kFirst, fx);
+  stream->notification(head_note(12), kFirst, fx);
   stream->abandoned(fx.fetch[0].tag, false, fx);
   EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10, 12}));
   EXPECT_EQ(fx.gaps, 1u);
@@ -207,8 +209,8 @@ TEST(GaplessHeads, AFillThatTimesOutDeliversTheHeadAndCountsTheGap) {
 TEST(GaplessHeads, ANullAnswerEndsTheFillAsAGap) {
   auto stream = heads();
   Effects fx;
-  stream->notification(head_note(10), false, fx);
-  stream->notification(head_note(12), false, fx);
+  stream->notification(head_note(10), kFirst, fx);
+  stream->notification(head_note(12), kFirst, fx);
   stream->fetched(fx.fetch[0].tag, nullptr, fx);
   EXPECT_EQ(heights(fx), (std::vector<std::uint64_t>{10, 12}));
   EXPECT_EQ(fx.gaps, 1u);
@@ -218,8 +220,8 @@ TEST(GaplessHeads, NotificationsThatAreNotHeadersPassUnlessRetired) {
   auto stream = heads();
   Effects fx;
   std::string odd = R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0xc1","result":{"n":1}}})";
-  stream->notification(odd, false, fx);
-  stream->notification(odd, true, fx);
+  stream->notification(odd, kFirst, fx);
+  stream->notification(odd, kLeft, fx);
   ASSERT_EQ(fx.deliver.size(), 1u);
   EXPECT_EQ(fx.deliver[0], odd);
 }
@@ -232,9 +234,9 @@ TEST(GaplessPending, TheSameTransactionTwiceReachesTheClientOnce) {
     return std::string(R"({"jsonrpc":"2.0","method":"eth_subscription","params":{"subscription":"0xc3","result":")") +
            tx + "\"}}";
   };
-  stream->notification(note("0xaa"), false, fx);
-  stream->notification(note("0xbb"), true, fx);
-  stream->notification(note("0xaa"), true, fx);
+  stream->notification(note("0xaa"), kFirst, fx);
+  stream->notification(note("0xbb"), kLeft, fx);
+  stream->notification(note("0xaa"), kLeft, fx);
   EXPECT_EQ(fx.deliver, (std::vector<std::string>{note("0xaa"), note("0xbb")}));
   EXPECT_EQ(fx.duplicates, 1u);
 }
