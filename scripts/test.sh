@@ -38,16 +38,19 @@ chaos="$build_dir/chaos/vixy-chaos"
 # The whole library, against the ThreadSanitizer vixy; scenarios/extended/ (full-size variants,
 # minutes each) is run by hand. Each run's picture stays in the build folder (a failing one's is
 # what to open first). The scenarios leave CPU idle while their timelines run: the libFuzzer tree
-# is built meanwhile at the lowest priority (scripts/fuzz.sh below then finds it built; if this
-# build fails, that one fails again and shows why).
-setsid nice -n 19 "$root/scripts/build.sh" --fuzz --quiet >/dev/null 2>&1 &
-fuzz_build=$!
+# and the benchmarks are built meanwhile at the lowest priority (fuzz.sh and bench.sh below then
+# find them built; if this build fails, theirs fails again and shows why).
+setsid nice -n 19 bash -c '"$1/scripts/build.sh" --fuzz --quiet &&
+  cmake -S "$1" -B "$2" -DVIXY_BUILD_BENCH=ON &&
+  cmake --build "$2" --parallel "$(nproc)" --target vixy-loadgen vixy_micro_bench' prebuild "$root" "$build_dir" \
+  >/dev/null 2>&1 &
+prebuild=$!
 # A failing scenario ends this script; the build (its own process group) ends with it.
-trap 'kill -- -"$fuzz_build" 2>/dev/null || true' EXIT
+trap 'kill -- -"$prebuild" 2>/dev/null || true' EXIT
 "$chaos" run "$root"/scenarios/*.json --proxy-bin "$tsan_vixy" --report "$build_dir/scenarios-report.json" \
   --html "$build_dir/scenario-pages"
 phase "scenario library"
-wait "$fuzz_build" || true
+wait "$prebuild" || true
 trap - EXIT
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
 "$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
