@@ -69,6 +69,25 @@ void moved_to(Stream& stream, Effects& fx, const char* head) {
   stream.fetched(fx.fetch.back().tag, &answer, fx);
 }
 
+// A switch came before the head at subscription time: that head (`mark`, the first fetch) and
+// then the new upstream's (`head`, the second) are answered. Returns where the fill's eth_getLogs
+// starts (the third fetch), null if the fetches were not those.
+json fill_from_after_late_mark(Stream& stream, Effects& fx, const char* mark, const char* head) {
+  json answers[] = {mark, head};
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (fx.fetch.size() != i + 1 || fx.fetch[i].method != "eth_blockNumber") {
+      ADD_FAILURE() << "fetch " << i << " is not the eth_blockNumber expected (" << fx.fetch.size() << " fetches)";
+      return json();
+    }
+    stream.fetched(fx.fetch[i].tag, &answers[i], fx);
+  }
+  if (fx.fetch.size() != 3u || fx.fetch[2].method != "eth_getLogs") {
+    ADD_FAILURE() << "no eth_getLogs after the heads (" << fx.fetch.size() << " fetches)";
+    return json();
+  }
+  return fx.fetch[2].params[0]["fromBlock"];
+}
+
 std::unique_ptr<Stream> logs(std::size_t depth = 128) {
   return make_stream(classify(json::array({"logs", {{"address", "0x1111"}}})), "0xc2", depth);
 }
@@ -180,15 +199,7 @@ TEST(GaplessLogs, ASwitchBeforeTheHeadAtSubscriptionTimeWaitsForItOrCountsAGap) 
     Effects fx;
     stream->established(false, fx);
     stream->established(true, fx);  // the mark is still on its way (old upstream still open)
-    ASSERT_EQ(fx.fetch.size(), 1u);
-    json mark = "0x64";
-    stream->fetched(fx.fetch[0].tag, &mark, fx);
-    ASSERT_EQ(fx.fetch.size(), 2u);
-    EXPECT_EQ(fx.fetch[1].method, "eth_blockNumber");
-    json head = "0x66";
-    stream->fetched(fx.fetch[1].tag, &head, fx);
-    ASSERT_EQ(fx.fetch.size(), 3u);
-    EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x65");
+    EXPECT_EQ(fill_from_after_late_mark(*stream, fx, "0x64", "0x66"), "0x65");
     EXPECT_EQ(fx.gaps, 0u);
   }
   {
@@ -236,14 +247,7 @@ TEST(GaplessLogs, TheFirstUpstreamsLogsCapTheHeadAtSubscriptionTimeAfterTwoSwitc
     stream->established(true, fx);
     stream->established(true, fx);  // the head at subscription time is still on its way
     stream->notification(log_note(from_first ? 0x65 : 0x60, 0), from_first ? kLeft : kLeftLater, fx);
-    ASSERT_EQ(fx.fetch.size(), 1u);
-    json mark = "0x65";
-    stream->fetched(fx.fetch[0].tag, &mark, fx);
-    ASSERT_EQ(fx.fetch.size(), 2u);
-    json head = "0x66";
-    stream->fetched(fx.fetch[1].tag, &head, fx);
-    ASSERT_EQ(fx.fetch.size(), 3u);
-    EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], from_first ? "0x65" : "0x66");
+    EXPECT_EQ(fill_from_after_late_mark(*stream, fx, "0x65", "0x66"), from_first ? "0x65" : "0x66");
   }
 }
 
@@ -558,13 +562,7 @@ TEST(GaplessLogs, LogsWaitWhileASwitchWaitsForTheHeadAtSubscriptionTime) {
   stream->established(true, fx);  // before the head at subscription time came
   stream->notification(log_note(10, 0), kLater, fx);
   EXPECT_TRUE(fx.deliver.empty());
-  json mark = "0x5";
-  stream->fetched(fx.fetch[0].tag, &mark, fx);
-  ASSERT_EQ(fx.fetch.size(), 2u);
-  json head = "0xa";
-  stream->fetched(fx.fetch[1].tag, &head, fx);
-  ASSERT_EQ(fx.fetch.size(), 3u);
-  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0x7");
+  EXPECT_EQ(fill_from_after_late_mark(*stream, fx, "0x5", "0xa"), "0x7");
   EXPECT_EQ(fx.gaps, 1u);
   json answer = json::array({json::parse(log_json(7, 0)), json::parse(log_json(10, 0))});
   stream->fetched(fx.fetch[2].tag, &answer, fx);
@@ -779,13 +777,7 @@ TEST(GaplessLogs, ANodeCatchingUpSaysNothingAboutWhenTheSubscriptionStarted) {
   stream->established(true, fx);  // before the head at subscription time came
   for (std::uint64_t h = 6; h <= 9; ++h) stream->notification(log_note(h, 0), kLater, fx);
   stream->notification(log_note(10, 0), kLeft, fx);  // the node the subscription was made on
-  json mark = "0xa";
-  stream->fetched(fx.fetch[0].tag, &mark, fx);
-  ASSERT_EQ(fx.fetch.size(), 2u);
-  json head = "0xa";
-  stream->fetched(fx.fetch[1].tag, &head, fx);
-  ASSERT_EQ(fx.fetch.size(), 3u);
-  EXPECT_EQ(fx.fetch[2].params[0]["fromBlock"], "0xa");
+  EXPECT_EQ(fill_from_after_late_mark(*stream, fx, "0xa", "0xa"), "0xa");
   EXPECT_EQ(fx.gaps, 0u);
 }
 
