@@ -22,13 +22,25 @@ phase "sanitized build"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build_dir"
+# Work that needs CPU runs at the lowest priority (its own process group, killed if this script
+# stops early) beside phases that mostly wait: ctest's integration tests and the scenarios sleep
+# through timelines. A background build that fails is run again in the foreground, which shows why.
+background_groups=()
+trap 'for g in "${background_groups[@]}"; do kill -- -"$g" 2>/dev/null || true; done' EXIT
+at_low_priority() {
+  setsid nice -n 19 "$@" >/dev/null 2>&1 &
+  background_groups+=("$!")
+}
+at_low_priority "$root/scripts/build.sh" --tsan --quiet
+tsan_prebuild=$!
 ctest --output-on-failure --timeout 300 -j "$(nproc)"
 phase "ctest"
+wait "$tsan_prebuild" || true
 
 # vixy's threads (one per CPU by default, two on a 2-core machine) under ThreadSanitizer: a data race
 # is reported and makes vixy's exit status non-zero, which fails the test or scenario that ran it.
 tsan_vixy="$("$root/scripts/build.sh" --tsan --quiet | tail -n 1)/proxy/vixy"
-phase "ThreadSanitizer build"
+phase "ThreadSanitizer build (the rest of it)"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 VIXY_TEST_PROXY_BIN="$tsan_vixy" ctest --output-on-failure --timeout 300 -j "$(nproc)" \
   -R '^(Threads|Process|HostileClient|HealthFailover|WsFailover|ClEventStream)\.'
@@ -37,30 +49,34 @@ phase "ThreadSanitizer ctest"
 chaos="$build_dir/chaos/vixy-chaos"
 # The whole library, against the ThreadSanitizer vixy; scenarios/extended/ (full-size variants,
 # minutes each) is run by hand. Each run's picture stays in the build folder (a failing one's is
-# what to open first). The scenarios leave CPU idle while their timelines run: the libFuzzer tree
-# and the benchmarks are built meanwhile at the lowest priority (fuzz.sh and bench.sh below then
-# find them built; if this build fails, theirs fails again and shows why).
-setsid nice -n 19 bash -c '"$1/scripts/build.sh" --fuzz --quiet &&
+# what to open first). Meanwhile the libFuzzer tree and the benchmarks are built (fuzz.sh and
+# bench.sh below then find them built).
+at_low_priority bash -c '"$1/scripts/build.sh" --fuzz --quiet &&
   cmake -S "$1" -B "$2" -DVIXY_BUILD_BENCH=ON &&
-  cmake --build "$2" --parallel "$(nproc)" --target vixy-loadgen vixy_micro_bench' prebuild "$root" "$build_dir" \
-  >/dev/null 2>&1 &
+  cmake --build "$2" --parallel "$(nproc)" --target vixy-loadgen vixy_micro_bench' prebuild "$root" "$build_dir"
 prebuild=$!
-# A failing scenario ends this script; the build (its own process group) ends with it.
-trap 'kill -- -"$prebuild" 2>/dev/null || true' EXIT
 "$chaos" run "$root"/scenarios/*.json --proxy-bin "$tsan_vixy" --report "$build_dir/scenarios-report.json" \
   --html "$build_dir/scenario-pages"
 phase "scenario library"
 wait "$prebuild" || true
-trap - EXIT
+
+# libFuzzer targets (tests/fuzz, a clang tree of their own in build-fuzz/): the committed corpus
+# once as regression tests, then 60 s of fuzzing in all (a shorter CI; scripts/fuzz.sh alone runs 90 s).
+# They run one at a time on one core, beside the chaos fuzz batches, which mostly wait on their
+# timelines; the libFuzzer log is printed after the batches.
+libfuzzer_log="$build_dir/libfuzzer.log"
+setsid "$root/scripts/fuzz.sh" --seconds 60 >"$libfuzzer_log" 2>&1 &
+libfuzzer=$!
+background_groups+=("$libfuzzer")
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
 "$chaos" fuzz --seed 1 --runs 3 --out "$build_dir/fuzz-failures"
 "$chaos" fuzz --seed "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" --runs 3 --out "$build_dir/fuzz-failures"
 phase "chaos fuzz"
-
-# libFuzzer targets (tests/fuzz, a clang tree of their own in build-fuzz/): the committed corpus
-# once as regression tests, then 60 s of fuzzing in all (a shorter CI; scripts/fuzz.sh alone runs 90 s).
-"$root/scripts/fuzz.sh" --seconds 60
-phase "libFuzzer"
+libfuzzer_status=0
+wait "$libfuzzer" || libfuzzer_status=$?
+cat "$libfuzzer_log"
+[ "$libfuzzer_status" -eq 0 ] || exit "$libfuzzer_status"
+phase "libFuzzer (the rest of it)"
 
 # Benchmarks (bench/README.md) are not tests: built in this tree and each run once briefly to prove
 # it works; nothing about speed is asserted. The report goes to a file, not into the test log.
