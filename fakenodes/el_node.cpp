@@ -3,40 +3,11 @@
 #include <algorithm>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "fakenodes/el_rpc.hpp"
 #include "fakenodes/el_ws.hpp"
-#include "fakenodes/filters.hpp"
 #include "jsonrpc/jsonrpc.hpp"
 
 namespace vixy::fakenodes {
-namespace {
-
-constexpr std::uint64_t kMaxLogRange = 10'000;
-
-// A JSON-RPC failure inside a method; turned into an error answer with the request's id.
-struct RpcError {
-  int code;
-  std::string message;
-};
-
-const json& param(const json& params, std::size_t index) {
-  static const json null;
-  return params.is_array() && index < params.size() ? params[index] : null;
-}
-
-const std::string& string_param(const json& params, std::size_t index, const char* what) {
-  const json& value = param(params, index);
-  if (!value.is_string()) throw RpcError{jsonrpc::kInvalidParams, std::string("invalid argument: ") + what};
-  return value.get_ref<const std::string&>();
-}
-
-bool bool_param(const json& params, std::size_t index) {
-  const json& value = param(params, index);
-  if (value.is_null()) return false;
-  if (!value.is_boolean()) throw RpcError{jsonrpc::kInvalidParams, "invalid argument: expected a boolean"};
-  return value.get<bool>();
-}
-
-}  // namespace
 
 std::shared_ptr<ElNode> ElNode::create(asio::any_io_executor executor, NodeOptions options) {
   options.kind = NodeKind::el;
@@ -133,113 +104,22 @@ std::optional<json> ElNode::answer(const json& request, WsSession* session) {
   }
   static const json no_params = json::array();
   auto params = request.find("params");
-  try {
-    return call(method, params == request.end() ? no_params : *params, *id, session);
-  } catch (const RpcError& error) {
-    return jsonrpc::make_error(*id, error.code, error.message);
-  }
-}
-
-json ElNode::call(const std::string& method, const json& params, const json& id, WsSession* session) {
-  using jsonrpc::make_result;
-  using jsonrpc::to_quantity;
-  const std::uint64_t head_now = head();
-
-  if (method == "eth_blockNumber") return make_result(id, to_quantity(head_now));
-  if (method == "eth_chainId") return make_result(id, to_quantity(chain().params().chain_id));
-  if (method == "net_version") return make_result(id, std::to_string(chain().params().chain_id));
-  if (method == "web3_clientVersion") return make_result(id, version_string());
-  if (method == "eth_syncing") {
-    if (!syncing()) return make_result(id, false);
-    std::uint64_t highest = std::max(chain_height(), head_now + 1);
-    return make_result(id,
-                       json{{"startingBlock", to_quantity(head_now - std::min<std::uint64_t>(head_now, 100))},
-                            {"currentBlock", to_quantity(head_now)},
-                            {"highestBlock", to_quantity(highest)}});
-  }
-  if (method == "eth_getBlockByNumber") {
-    auto height = resolve_block_tag(param(params, 0), head_now);
-    if (!height)
-      throw RpcError{jsonrpc::kInvalidParams, "invalid argument 0: expected a block number or tag"};
-    bool full = bool_param(params, 1);
-    if (*height > head_now) return make_result(id, nullptr);
-    return make_result(id, chain().block(*height, full));
-  }
-  if (method == "eth_getBlockByHash") {
-    const auto& hash = string_param(params, 0, "block hash");
-    bool full = bool_param(params, 1);
-    // A block a reorg replaced is still found by its hash, as geth finds side-chain blocks.
-    auto block = chain().find_block(hash);
-    if (!block || block->height > head_now) return make_result(id, nullptr);
-    return make_result(id, chain().block(*block, full));
-  }
-  if (method == "eth_getLogs") {
-    const json& filter_json = param(params, 0);
-    auto filter = parse_log_filter(filter_json);
-    if (!filter) throw RpcError{jsonrpc::kInvalidParams, filter.problem()};
-    auto range = resolve_log_range(filter_json, head_now, chain(), kMaxLogRange);
-    if (range.error_code != 0) throw RpcError{range.error_code, range.error};
-    json logs = json::array();
-    if (range.range) {
-      for (std::uint64_t h = range.range->from; h <= range.range->to; ++h) {
-        for (std::uint64_t i = 0; i < kLogsPerBlock; ++i) {
-          // Most of a wide range is usually filtered out: skip those logs before building them.
-          if (!may_match(*filter, Chain::log_address(h, i), Chain::log_signature(i))) continue;
-          json log = chain().log(Chain::BlockRef{h, range.version}, i);
-          if (matches(*filter, log)) logs.push_back(std::move(log));
-        }
-      }
-    }
-    return make_result(id, std::move(logs));
-  }
-  if (method == "eth_getBalance") return make_result(id, chain().balance(string_param(params, 0, "address")));
-  if (method == "eth_subscribe") {
-    if (session == nullptr) throw RpcError{jsonrpc::kMethodNotFound, "notifications not supported"};
-    const auto& kind = string_param(params, 0, "subscription kind");
-    Subscription subscription;
-    if (kind == "newHeads") {
-      subscription.kind = Subscription::Kind::new_heads;
-    } else if (kind == "newPendingTransactions") {
-      subscription.kind = Subscription::Kind::pending_transactions;
-    } else if (kind == "logs") {
-      subscription.kind = Subscription::Kind::logs;
-      auto filter = parse_log_filter(param(params, 1));
-      if (!filter) throw RpcError{jsonrpc::kInvalidParams, filter.problem()};
-      subscription.filter = std::move(*filter);
-    } else {
-      throw RpcError{jsonrpc::kInvalidParams, "unsupported subscription type " + kind};
-    }
-    std::string subscription_id = next_subscription_id();
-    session->subscriptions().emplace(subscription_id, std::move(subscription));
-    return make_result(id, subscription_id);
-  }
-  if (method == "eth_unsubscribe") {
-    if (session == nullptr) throw RpcError{jsonrpc::kMethodNotFound, "notifications not supported"};
-    return make_result(id, session->subscriptions().erase(string_param(params, 0, "subscription id")) > 0);
-  }
-  throw RpcError{jsonrpc::kMethodNotFound, "the method " + method + " does not exist/is not available"};
+  const std::string version = version_string();
+  const ElState state{chain(), head(), chain_height(), syncing(), version};
+  SubscriptionScope scope;
+  if (session != nullptr) scope = {&session->subscriptions(), next_subscription_id};
+  return el_reply(state, method, params == request.end() ? no_params : *params, *id, scope);
 }
 
 void ElNode::on_new_head(std::uint64_t height) {
   if (silent() || sessions_.empty()) return;
-  BlockEvents block{height, chain().header(height), chain().logs(height),
-                    chain().pending_transaction_hashes(height)};
+  const BlockEvents block = block_events(chain(), height);
   for (WsSession* session : sessions_) session->publish(block);
 }
 
 void ElNode::on_reorg(std::size_t old_tip, std::uint64_t from, std::uint64_t removed_to, std::uint64_t added_to) {
   if (silent() || sessions_.empty()) return;
-  ReorgEvents events;
-  for (std::uint64_t h = from; h <= removed_to; ++h) {
-    for (auto& log : chain().logs(Chain::BlockRef{h, old_tip})) {
-      log["removed"] = true;
-      events.removed_logs.push_back(std::move(log));
-    }
-  }
-  for (std::uint64_t h = from; h <= added_to; ++h) {
-    for (auto& log : chain().logs(h)) events.added_logs.push_back(std::move(log));
-  }
-  if (added_to >= from) events.new_head = chain().header(added_to);
+  const ReorgEvents events = reorg_events(chain(), old_tip, from, removed_to, added_to);
   for (WsSession* session : sessions_) session->publish(events);
 }
 

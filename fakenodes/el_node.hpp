@@ -42,7 +42,6 @@ class ElNode final : public FakeNode {
 
  private:
   std::optional<json> answer(const json& request, WsSession* session);
-  json call(const std::string& method, const json& params, const json& id, WsSession* session);
 
   std::unordered_set<WsSession*> sessions_;
 };

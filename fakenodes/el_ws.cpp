@@ -164,35 +164,11 @@ asio::awaitable<void> WsSession::wait_for_work() {
 }
 
 void WsSession::publish(const BlockEvents& block) {
-  for (const auto& [id, subscription] : subscriptions_) {
-    switch (subscription.kind) {
-      case Subscription::Kind::new_heads:
-        send(jsonrpc::make_notification(id, block.header).dump());
-        break;
-      case Subscription::Kind::logs:
-        for (const auto& log : block.logs) {
-          if (matches(subscription.filter, log)) send(jsonrpc::make_notification(id, log).dump());
-        }
-        break;
-      case Subscription::Kind::pending_transactions:
-        for (const auto& hash : block.pending_transactions) send(jsonrpc::make_notification(id, hash).dump());
-        break;
-    }
-  }
+  for_each_notification(subscriptions_, block, [this](std::string text) { send(std::move(text)); });
 }
 
 void WsSession::publish(const ReorgEvents& reorg) {
-  for (const auto& [id, subscription] : subscriptions_) {
-    if (subscription.kind == Subscription::Kind::new_heads && reorg.new_head) {
-      send(jsonrpc::make_notification(id, *reorg.new_head).dump());
-    } else if (subscription.kind == Subscription::Kind::logs) {
-      for (const auto* logs : {&reorg.removed_logs, &reorg.added_logs}) {
-        for (const auto& log : *logs) {
-          if (matches(subscription.filter, log)) send(jsonrpc::make_notification(id, log).dump());
-        }
-      }
-    }
-  }
+  for_each_notification(subscriptions_, reorg, [this](std::string text) { send(std::move(text)); });
 }
 
 asio::awaitable<void> serve_websocket(std::shared_ptr<ElNode> node, net::HttpConnection& connection,

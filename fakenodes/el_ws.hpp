@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "fakenodes/filters.hpp"
+#include "fakenodes/el_rpc.hpp"
 #include "net/http_server.hpp"
 
 namespace vixy::fakenodes {
@@ -22,33 +22,6 @@ class ElNode;
 
 // "0x" + 32 hex digits, unique in this process and (random prefix) across processes.
 std::string next_subscription_id();
-
-struct Subscription {
-  enum class Kind { new_heads, logs, pending_transactions } kind = Kind::new_heads;
-  LogFilter filter;  // logs only
-};
-
-// What one new block means to subscribers, computed once per block for every session.
-struct BlockEvents {
-  std::uint64_t height = 0;
-  json header;
-  std::vector<json> logs;
-  std::vector<std::string> pending_transactions;
-};
-
-// What a reorg means to subscribers, in the order geth sends it (core/blockchain.go reorg() and
-// SetCanonical(), eth/filters/filter_system.go):
-//  * logs: the replaced blocks' logs again with "removed": true, oldest block first (geth's
-//    RemovedLogsEvent goes out "in forward order", kept for legacy reasons), then the new blocks'
-//    logs, oldest first, the new head's last;
-//  * newHeads: only the new head (geth sends ChainEvent for the block that becomes the head, not
-//    for the fork blocks below it), so a subscriber sees a head at a height it already saw, whose
-//    parent it never saw.
-struct ReorgEvents {
-  std::vector<json> removed_logs;
-  std::vector<json> added_logs;
-  std::optional<json> new_head;
-};
 
 class WsSession {
  public:
@@ -67,13 +40,13 @@ class WsSession {
   // Completes when a message was queued or the session closed (or at once if either is true).
   boost::asio::awaitable<void> wait_for_work();
 
-  std::map<std::string, Subscription>& subscriptions() { return subscriptions_; }
-  const std::map<std::string, Subscription>& subscriptions() const { return subscriptions_; }
+  SubscriptionTable& subscriptions() { return subscriptions_; }
+  const SubscriptionTable& subscriptions() const { return subscriptions_; }
 
  private:
   std::deque<std::string> outbox_;
   boost::asio::steady_timer wake_;  // never expires; cancelled when there is something to do
-  std::map<std::string, Subscription> subscriptions_;
+  SubscriptionTable subscriptions_;
   bool closed_ = false;
 };
 
