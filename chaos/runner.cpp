@@ -22,6 +22,25 @@ namespace vixy::chaos {
 using nlohmann::json;
 using Ms = std::chrono::milliseconds;
 
+// Scenarios run side by side (--jobs) append to one histories file: one writer at a time.
+std::mutex& histories_file_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// One line per connection: {"client","connection","opened_ms","events":[[ms,"sent"|"received"|...,text]]}.
+void write_histories(const std::string& path, const std::vector<ConnectionHistory>& histories, SteadyTime start) {
+  static const char* kinds[] = {"sent", "received", "closed_by_proxy", "closed_by_client"};
+  std::lock_guard lock(histories_file_mutex());
+  std::ofstream out(path, std::ios::app);
+  for (const auto& h : histories) {
+    json events = json::array();
+    for (const auto& e : h.events) events.push_back({ms_since(start, e.at), kinds[static_cast<int>(e.kind)], e.text});
+    out << json{{"client", h.client}, {"connection", h.connection}, {"opened_ms", ms_since(start, h.opened)},
+                {"events", events}}.dump() << "\n";
+  }
+}
+
 namespace {
 
 __attribute__((format(printf, 2, 3))) void progress(const RunOptions& o, const char* format, ...) {
@@ -88,25 +107,9 @@ json scrape_metrics(Cluster& cluster) {
   return out;
 }
 
-// Scenarios run side by side (--jobs) append to one histories file: one writer at a time.
-std::mutex histories_mutex;
-
-// One line per connection: {"client","connection","opened_ms","events":[[ms,"sent"|"received"|...,text]]}.
-void write_histories(const std::string& path, const std::vector<ConnectionHistory>& histories, SteadyTime start) {
-  static const char* kinds[] = {"sent", "received", "closed_by_proxy", "closed_by_client"};
-  std::lock_guard lock(histories_mutex);
-  std::ofstream out(path, std::ios::app);
-  for (const auto& h : histories) {
-    json events = json::array();
-    for (const auto& e : h.events) events.push_back({ms_since(start, e.at), kinds[static_cast<int>(e.kind)], e.text});
-    out << json{{"client", h.client}, {"connection", h.connection}, {"opened_ms", ms_since(start, h.opened)},
-                {"events", events}}.dump() << "\n";
-  }
-}
-
 // One line per CL listener stream: {"listener","stream","opened_ms","status","events":[[ms,event,data]],"ended_ms",...}.
 void write_sse_histories(const std::string& path, const std::vector<SseStreamHistory>& streams, SteadyTime start) {
-  std::lock_guard lock(histories_mutex);
+  std::lock_guard lock(histories_file_mutex());
   std::ofstream out(path, std::ios::app);
   for (const auto& h : streams) {
     json events = json::array();
@@ -263,6 +266,8 @@ std::string exit_words(Cluster& cluster) {
 }
 
 }  // namespace
+
+
 
 struct Stage::Parts {
   std::map<std::string, std::unique_ptr<Relay>> relays;  // outlives nothing that uses it: declared first
