@@ -49,6 +49,9 @@ struct LogStream {
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> standing;  // (blockHash, logIndex) -> height
   std::map<std::uint64_t, SteadyTime> first_seen;                            // height -> first log there
   std::optional<std::uint64_t> lo, hi;
+  // The lowest height of the removals the stream ended with (none when a log came after them): a
+  // reorg's removals and new logs come as one burst, which the end of a connection may cut.
+  std::optional<std::uint64_t> removals_since;
 };
 
 struct HeadStream {
@@ -204,10 +207,12 @@ class Checker {
     std::string what = "log " + show(*index) + " of block " + key.first + " (height " + show(*height) + ")";
     if (field(log, "removed") == true) {
       ++r_.removed_logs;
+      s.removals_since = std::min(s.removals_since.value_or(*height), *height);
       s.standing.erase(key);  // a removal of a log never delivered is what geth sends too: no harm
       return;
     }
     ++r_.logs;
+    s.removals_since.reset();
     bool matched = false;
     try {
       matched = fakenodes::matches(s.filter, log);
@@ -266,7 +271,9 @@ class Checker {
     }
     std::map<std::uint64_t, std::map<std::string, std::set<std::uint64_t>>> by_height;
     for (const auto& [key, height] : s.standing) by_height[height][key.first].insert(key.second);
-    for (std::uint64_t h = *s.lo; h < *s.hi; ++h) {
+    // The last height's burst may have been cut, and so may a reorg's the stream ended inside.
+    const std::uint64_t judged_below = std::min(*s.hi, s.removals_since.value_or(*s.hi));
+    for (std::uint64_t h = *s.lo; h < judged_below; ++h) {
       auto seen_after = s.first_seen.upper_bound(h);
       SteadyTime at = seen_after == s.first_seen.end() ? end : seen_after->second;
       const auto& blocks = by_height[h];

@@ -8,7 +8,8 @@
 // logs, per subscription: no (blockHash, logIndex) is delivered twice while it stands ("removed":
 // true takes a delivered log back); every log must match the subscription's own filter (read from
 // its eth_subscribe request); when the subscription ends, at each height between its first and its
-// last delivered log (the last height excluded: its burst may have been cut) the logs standing are
+// last delivered log (the last height excluded: its burst may have been cut; so are the heights of
+// the removals a stream ends with, a reorg's burst cut before its new logs) the logs standing are
 // those of one block and are all of that block's logs the filter selects. Which logs a filter
 // selects is known from the fake chain's layout (a log's address and event signature depend on
 // its height and index only) for filters on address and topic 0; with the chain itself (its seed

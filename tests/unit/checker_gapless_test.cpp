@@ -144,6 +144,25 @@ TEST(CheckerGapless, LogsAcrossAReorgHold) {
   EXPECT_EQ(r.log_subscriptions, 1u);
 }
 
+// The client closed while a reorg's removals were arriving: what the node sent next (the rest of
+// the removals, the new blocks' logs) was cut, as the last height's burst may be.
+TEST(CheckerGapless, AStreamEndingInsideAReorgsRemovalsIsJudgedBelowThem) {
+  auto r = check(Stream(kLogs)
+                     .logs(base(), H, H + 4)
+                     .logs(base(), H + 2, H + 3, true)  // removals (of 4 heights, 3 have one), then the close
+                     .done());
+  EXPECT_TRUE(r.violations.empty()) << messages(r);
+}
+
+TEST(CheckerGapless, RemovedLogsNeverReplacedBeforeANewBlockAreAViolation) {
+  Stream s(kLogs);
+  s.logs(base(), H, H + 3).logs(base(), H + 2, H + 3, true);  // the fork's H + 2, H + 3 never come
+  s.logs(forked(), H + 4, H + 5);
+  auto r = check(s.done());
+  ASSERT_FALSE(r.violations.empty());
+  EXPECT_NE(r.violations[0].message.find("never delivered"), std::string::npos) << messages(r);
+}
+
 TEST(CheckerGapless, ADuplicateLogIsAViolation) {
   auto r = check(Stream(kLogs).logs(base(), H, H + 2).logs(base(), H + 1, H + 1).logs(base(), H + 3, H + 4).done());
   ASSERT_FALSE(r.violations.empty());
