@@ -6,6 +6,7 @@
 #include <string>
 
 #include "unit/gapless_fixture.hpp"
+#include "jsonrpc/jsonrpc.hpp"
 #include "ws/gapless.hpp"
 
 namespace vixy::ws::gapless {
@@ -69,6 +70,14 @@ void moved_to(Stream& stream, Effects& fx, const char* head) {
   stream.fetched(fx.fetch.back().tag, &answer, fx);
 }
 
+// A fill's eth_getLogs was answered: its confirming eth_blockNumber (the last fetch) gets `head`.
+void confirmed(Stream& stream, Effects& fx, const char* head) {
+  ASSERT_FALSE(fx.fetch.empty());
+  ASSERT_EQ(fx.fetch.back().method, "eth_blockNumber");
+  json answer = head;
+  stream.fetched(fx.fetch.back().tag, &answer, fx);
+}
+
 // A switch came before the head at subscription time: that head (`mark`, the first fetch) and
 // then the new upstream's (`head`, the second) are answered. Returns where the fill's eth_getLogs
 // starts (the third fetch), null if the fetches were not those.
@@ -117,6 +126,7 @@ TEST(GaplessLogs, ASwitchFetchesTheMissedRangeWithTheFilterAndDropsWhatWasDelive
   json answer = json::array({json::parse(log_json(101, 0)), json::parse(log_json(101, 1)),
                              json::parse(log_json(103, 0))});
   stream->fetched(fx.fetch[2].tag, &answer, fx);
+  confirmed(*stream, fx, "0x67");
   std::vector<SeenLog> expected{{101, 0, hash(101), false}, {101, 1, hash(101), false},
                                 {103, 0, hash(103), false}, {104, 0, hash(104), false}};
   EXPECT_EQ(logs_of(fx), expected);
@@ -290,16 +300,18 @@ TEST(GaplessLogs, ACheckStartedByALogCoversItsBlockEvenIfTheNodeSaysItIsBehind) 
   ASSERT_EQ(fx.fetch.size(), 3u);
   json none = json::array();
   stream->fetched(fx.fetch[2].tag, &none, fx);
+  confirmed(*stream, fx, "0x5");
   stream->notification(log_note(6, 0), kLater, fx);  // the node got to 6...
-  ASSERT_EQ(fx.fetch.size(), 4u);
-  json still_behind = "0x5";                         // ...but says 5
-  stream->fetched(fx.fetch[3].tag, &still_behind, fx);
   ASSERT_EQ(fx.fetch.size(), 5u);
-  EXPECT_EQ(fx.fetch[4].method, "eth_getLogs");
-  EXPECT_EQ(fx.fetch[4].params[0]["toBlock"], "0x6");
+  json still_behind = "0x5";                         // ...but says 5
+  stream->fetched(fx.fetch[4].tag, &still_behind, fx);
+  ASSERT_EQ(fx.fetch.size(), 6u);
+  EXPECT_EQ(fx.fetch[5].method, "eth_getLogs");
+  EXPECT_EQ(fx.fetch[5].params[0]["toBlock"], "0x6");
   json answer = json::array({json::parse(log_json(6, 0))});
-  stream->fetched(fx.fetch[4].tag, &answer, fx);
-  EXPECT_EQ(fx.fetch.size(), 5u) << "the log of block 6 started another check";
+  stream->fetched(fx.fetch[5].tag, &answer, fx);
+  confirmed(*stream, fx, "0x5");  // still behind, but it sent block 6's log
+  EXPECT_EQ(fx.fetch.size(), 7u) << "the log of block 6 started another check";
   std::vector<SeenLog> expected{{7, 0, hash(7), false}, {6, 0, hash(6), false}};
   EXPECT_EQ(logs_of(fx), expected);
 }
@@ -407,15 +419,17 @@ TEST(GaplessLogs, TheUpstreamBeingLeftAheadOfTheFillIsDeliveredAndCheckedLater) 
   ASSERT_EQ(fx.fetch.size(), 3u);
   json none = json::array();
   stream->fetched(fx.fetch[2].tag, &none, fx);
+  confirmed(*stream, fx, "0x6");
   stream->notification(log_note(7, 0, 1), kLeft, fx);  // the old upstream, ahead, on a fork of its own
   stream->notification(log_note(7, 0), kLater, fx);     // the new upstream gets to 7: its chain is checked
-  ASSERT_EQ(fx.fetch.size(), 4u);
-  EXPECT_EQ(fx.fetch[3].method, "eth_blockNumber");
-  json seven = "0x7";
-  stream->fetched(fx.fetch[3].tag, &seven, fx);
   ASSERT_EQ(fx.fetch.size(), 5u);
+  EXPECT_EQ(fx.fetch[4].method, "eth_blockNumber");
+  json seven = "0x7";
+  stream->fetched(fx.fetch[4].tag, &seven, fx);
+  ASSERT_EQ(fx.fetch.size(), 6u);
   json answer = json::array({json::parse(log_json(7, 0))});
-  stream->fetched(fx.fetch[4].tag, &answer, fx);
+  stream->fetched(fx.fetch[5].tag, &answer, fx);
+  confirmed(*stream, fx, "0x7");
   std::vector<SeenLog> expected{{7, 0, hash(7, 1), false}, {7, 0, hash(7, 1), true}, {7, 0, hash(7), false}};
   EXPECT_EQ(logs_of(fx), expected);
   EXPECT_EQ(fx.gaps, 0u);
@@ -486,11 +500,12 @@ TEST(GaplessLogs, ARangeTooLongBecauseTheStreamNeverKnewWhereItStoodIsTheSameGap
   EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x7");
   json none = json::array();
   stream->fetched(fx.fetch[3].tag, &none, fx);
+  confirmed(*stream, fx, "0xa");
   EXPECT_EQ(fx.gaps, 1u);
   // Once a fill has covered the stream, a range beyond the bound is a gap of its own.
   stream->established(true, fx);
   json far = "0x14";
-  stream->fetched(fx.fetch[4].tag, &far, fx);
+  stream->fetched(fx.fetch[5].tag, &far, fx);
   EXPECT_EQ(fx.gaps, 2u);
 }
 
@@ -509,6 +524,7 @@ TEST(GaplessLogs, ALogSentAsRemovedIsDeliveredAgainWhenItsBlockComesBackHoweverO
   json fork = json::array();
   for (std::uint64_t h : {6, 7, 8}) fork.push_back(json::parse(log_json(h, 0, 1)));
   stream->fetched(fx.fetch[2].tag, &fork, fx);
+  confirmed(*stream, fx, "0x8");
   for (std::uint64_t h : {10, 11}) stream->notification(log_note(h, 0), kLeft, fx);  // the node being left
   for (std::uint64_t h : {8, 7, 6}) stream->notification(log_note(h, 0, 1, true), kLater, fx);
   for (std::uint64_t h : {6, 7, 8}) stream->notification(log_note(h, 0), kLater, fx);
@@ -536,6 +552,7 @@ TEST(GaplessLogs, ANewLogBelowWhereAnotherUpstreamRanAheadIsDelivered) {
   json fork = json::array();
   for (std::uint64_t h : {6, 7, 8}) fork.push_back(json::parse(log_json(h, 0, 1)));
   stream->fetched(fx.fetch[2].tag, &fork, fx);
+  confirmed(*stream, fx, "0x8");
   for (std::uint64_t h : {10, 11}) stream->notification(log_note(h, 0), kLeft, fx);  // the node being left
   for (std::uint64_t h : {8, 7, 6}) stream->notification(log_note(h, 0, 1, true), kLater, fx);
   stream->notification(log_note(6, 0, 2), kLater, fx);
@@ -751,13 +768,14 @@ TEST(GaplessLogs, TheRecheckReachesBlocksAForkReplacedBelowTheTextsKept) {
   ASSERT_EQ(fx.fetch.size(), 3u);
   json fork = json::array({json::parse(log_json(6, 0, 1)), json::parse(log_json(7, 0, 1))});
   stream->fetched(fx.fetch[2].tag, &fork, fx);
+  confirmed(*stream, fx, "0x7");
   stream->notification(log_note(10, 0), kLeft, fx);  // the upstream being left, canonical and ahead
   moved_to(*stream, fx, "0xa");
-  ASSERT_EQ(fx.fetch.size(), 5u);
-  EXPECT_EQ(fx.fetch[4].params[0]["fromBlock"], "0x6");
+  ASSERT_EQ(fx.fetch.size(), 6u);
+  EXPECT_EQ(fx.fetch[5].params[0]["fromBlock"], "0x6");
   json canonical = json::array();
   for (std::uint64_t h = 6; h <= 10; ++h) canonical.push_back(json::parse(log_json(h, 0)));
-  stream->fetched(fx.fetch[4].tag, &canonical, fx);
+  stream->fetched(fx.fetch[5].tag, &canonical, fx);
   auto seen = logs_of(fx);
   ASSERT_GE(seen.size(), 4u);
   std::vector<SeenLog> last(seen.end() - 4, seen.end());
@@ -814,6 +832,40 @@ TEST(GaplessLogs, ACheckOfDeliveredBlocksCutToTheBoundIsNoGap) {
   stream->fetched(fx.fetch[2].tag, &head, fx);
   ASSERT_EQ(fx.fetch.size(), 4u);
   EXPECT_EQ(fx.fetch[3].params[0]["fromBlock"], "0x6");  // every block delivered since the start
+  EXPECT_EQ(fx.gaps, 0u);
+}
+
+// Found by the deterministic simulation (seed 3): the fill's node said head 9, then answered
+// eth_getLogs from a head that had gone back (a lagging node's, a load balancer's other node): up
+// to 7. It never notifies 8 and 9 again. The confirming eth_blockNumber says 7: blocks 8 and 9 are
+// checked again when a log of this upstream reaches them.
+TEST(GaplessLogs, ALogsAnswerFromAHeadThatWentBackIsCheckedAgainWhenTheNodeGetsThere) {
+  auto stream = logs();
+  Effects fx;
+  subscribed_at(*stream, fx, "0x5");
+  stream->notification(log_note(6, 0), kFirst, fx);
+  moved_to(*stream, fx, "0x9");
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].params[0]["toBlock"], "0x9");
+  json up_to_seven = json::array({json::parse(log_json(6, 0)), json::parse(log_json(7, 0))});
+  stream->fetched(fx.fetch[2].tag, &up_to_seven, fx);
+  confirmed(*stream, fx, "0x7");
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  stream->notification(log_note(10, 0), kLater, fx);  // the node is past 9 again
+  ASSERT_EQ(fx.fetch.size(), 5u) << "a log above the unconfirmed blocks starts their check";
+  json ten = "0xa";
+  stream->fetched(fx.fetch[4].tag, &ten, fx);
+  ASSERT_EQ(fx.fetch.size(), 6u);
+  ASSERT_EQ(fx.fetch[5].method, "eth_getLogs");
+  const auto from = vixy::jsonrpc::from_quantity(fx.fetch[5].params[0]["fromBlock"].get<std::string>()).value_or(99);
+  EXPECT_LE(from, 8u);
+  json rest = json::array();
+  for (std::uint64_t h = from; h <= 10; ++h) rest.push_back(json::parse(log_json(h, 0)));
+  stream->fetched(fx.fetch[5].tag, &rest, fx);
+  confirmed(*stream, fx, "0xa");
+  std::vector<SeenLog> expected{{6, 0, hash(6), false}, {7, 0, hash(7), false}, {8, 0, hash(8), false},
+                                {9, 0, hash(9), false}, {10, 0, hash(10), false}};
+  EXPECT_EQ(logs_of(fx), expected);
   EXPECT_EQ(fx.gaps, 0u);
 }
 
