@@ -14,6 +14,7 @@
 #include "chaos/fuzz.hpp"
 #include "chaos/inject_cli.hpp"
 #include "chaos/runner.hpp"
+#include "chaos/sim.hpp"
 #include "chaos/soak.hpp"
 #include "log/log.hpp"
 
@@ -23,6 +24,7 @@ constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakeno
        vixy-chaos run FILE... [--proxy-bin PATH] [--report out.json] [--fakenode PATH] [--seed N]
                       [--histories out.jsonl] [--jobs N] [--html OUT]
        vixy-chaos fuzz [--seed S] [--runs N] [--duration MS] [--proxy-bin PATH] [--out DIR] [--no-shrink]
+       vixy-chaos sim [--seed S] [--runs N] [--minutes M] [--clients C] [--bug B] [--verbose]
        vixy-chaos soak [--minutes N] [--segment-ms MS] [--proxy-bin PATH] [--fakenode PATH] [--report out.json]
        vixy-chaos inject --target HOST:PORT [--listen PORT] [--control PORT]
 
@@ -37,6 +39,10 @@ constexpr const char* kUsage = R"(usage: vixy-chaos demo [--vixy PATH] [--fakeno
   fuzz   run N random scenarios drawn from seed S (a fresh seed, printed, when none is given);
          a failure is shrunk to a smaller timeline, written to DIR and printed with the command
          that reproduces it; exit 1 when a run failed
+  sim    the deterministic simulation: the proxy's session cores, node multiplexers and health
+         decisions with simulated nodes, network and clock, faults drawn from seed S (runs use S,
+         S+1, ...); the same checker as run; a seed replays its run exactly (same digest); exit 1
+         when a run failed, printing its faults and the command that replays it
   soak   the incident's workload against one proxy for N minutes (default 60) in checked segments
          (a minute each), a fault every half segment; prints each segment's verdict and the
          proxy's resident memory and open descriptors; exit 1 on a violation or when they grow
@@ -60,6 +66,10 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   if (command == "inject") return vixy::chaos::run_inject({argv + 2, argv + argc});
+  if (command == "sim") {
+    setvbuf(stdout, nullptr, _IOLBF, 0);
+    return vixy::chaos::sim::sim_command(std::vector<std::string>(argv + 2, argv + argc));
+  }
   if (command != "demo" && command != "run" && command != "fuzz" && command != "soak") {
     std::fprintf(stderr, "vixy-chaos: unknown command \"%s\"\n%s", command.c_str(), kUsage);
     return 2;

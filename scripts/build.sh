@@ -3,7 +3,7 @@
 #   scripts/build.sh              optimised build in build/ (the demo and benchmarks use it)
 #   scripts/build.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer (clang) in build-asan/
 #   scripts/build.sh --fuzz       only the libFuzzer targets (clang) in build-fuzz/ (scripts/fuzz.sh)
-#   scripts/build.sh --tsan       vixy alone under ThreadSanitizer (clang) in build-tsan/
+#   scripts/build.sh --tsan       vixy (and any --target after it) under ThreadSanitizer (clang) in build-tsan/
 #   --target NAME (repeatable)    only these targets (and what they need), not everything
 #   --quiet                       one progress line instead of the compiler's output; the whole
 #                                 log goes to BUILD_DIR/build.log and is printed if the build fails

@@ -2,7 +2,7 @@
 # Sets up the machine (scripts/bootstrap.sh), builds with AddressSanitizer + UndefinedBehaviorSanitizer
 # and warnings as errors, and runs every test (unit, property, integration against the real
 # binaries). Then vixy built with ThreadSanitizer runs the tests that drive its threads and the
-# whole chaos scenario library; fuzz batches (a fixed seed and a fresh one) run against the
+# whole chaos scenario library, beside batches of the deterministic simulation; fuzz batches (a fixed seed and a fresh one) run against the
 # sanitized vixy, then the libFuzzer targets. Any sanitizer report fails the test that produced it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -31,7 +31,7 @@ at_low_priority() {
   setsid nice -n 19 "$@" >/dev/null 2>&1 &
   background_groups+=("$!")
 }
-at_low_priority "$root/scripts/build.sh" --tsan --quiet
+at_low_priority "$root/scripts/build.sh" --tsan --quiet --target vixy-chaos
 tsan_prebuild=$!
 ctest --output-on-failure --timeout 300 -j "$(nproc)"
 phase "ctest"
@@ -39,7 +39,8 @@ wait "$tsan_prebuild" || true
 
 # vixy's threads (one per CPU by default, two on a 2-core machine) under ThreadSanitizer: a data race
 # is reported and makes vixy's exit status non-zero, which fails the test or scenario that ran it.
-tsan_vixy="$("$root/scripts/build.sh" --tsan --quiet | tail -n 1)/proxy/vixy"
+tsan_dir="$("$root/scripts/build.sh" --tsan --quiet --target vixy-chaos | tail -n 1)"
+tsan_vixy="$tsan_dir/proxy/vixy"
 phase "ThreadSanitizer build (the rest of it)"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 VIXY_TEST_PROXY_BIN="$tsan_vixy" ctest --output-on-failure --timeout 300 -j "$(nproc)" \
@@ -55,10 +56,24 @@ at_low_priority bash -c '"$1/scripts/build.sh" --fuzz --quiet &&
   cmake -S "$1" -B "$2" -DVIXY_BUILD_BENCH=ON &&
   cmake --build "$2" --parallel "$(nproc)" --target vixy-loadgen vixy_micro_bench' prebuild "$root" "$build_dir"
 prebuild=$!
+# The deterministic simulation (vixy-chaos sim, no sockets, a virtual clock): a fixed seed and a
+# fresh one (printed with any failure, with the command that replays it), 40 runs of 5 simulated
+# minutes each. The TSan tree's vixy-chaos: optimised (-O1), unlike the sanitized tree's (-O0),
+# whose run of the same simulation takes seven times as long.
+sim_log="$build_dir/sim.log"
+setsid nice -n 19 bash -c '"$1" sim --seed 1 --runs 40 --minutes 5 && "$1" sim --seed "$2" --runs 40 --minutes 5' \
+  sim "$tsan_dir/chaos/vixy-chaos" "$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')" >"$sim_log" 2>&1 &
+sim=$!
+background_groups+=("$sim")
 "$chaos" run "$root"/scenarios/*.json --proxy-bin "$tsan_vixy" --report "$build_dir/scenarios-report.json" \
   --html "$build_dir/scenario-pages"
 phase "scenario library"
 wait "$prebuild" || true
+sim_status=0
+wait "$sim" || sim_status=$?
+grep -v '^sim seed [0-9]*: OK ' "$sim_log" || true  # failures in full, and each batch's summary
+[ "$sim_status" -eq 0 ] || exit "$sim_status"
+phase "deterministic simulation (the rest of it)"
 
 # libFuzzer targets (tests/fuzz, a clang tree of their own in build-fuzz/): the committed corpus
 # once as regression tests, then 60 s of fuzzing in all (a shorter CI; scripts/fuzz.sh alone runs 90 s).
