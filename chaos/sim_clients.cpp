@@ -18,7 +18,6 @@ std::string request(const std::string& id, std::string_view method, const std::s
 
 // The WebSocket handshake through the proxy, then the subscriptions.
 void World::client_connect(int index) {
-  Client& client = clients_[index];
   int connection = 0;
   for (const auto& history : histories_) connection += history.client == index ? 1 : 0;
   const Ms handshake = rng_.between(Ms(1), Ms(4));
@@ -33,7 +32,7 @@ void World::client_connect(int index) {
     c.held.clear();
     c.outstanding.clear();
     c.closing = false;
-    c.session = open_session(index);
+    open_session(index);
     const std::string heads = R"(["newHeads"])";
     const std::string logs = R"(["logs",{"address":")" + std::string(fakenodes::kLogAddresses[index % 4]) + R"("}])";
     for (const auto& params : {heads, logs}) {
@@ -43,7 +42,6 @@ void World::client_connect(int index) {
     }
     client_tick(index);
   });
-  (void)client;
 }
 
 void World::client_send(int index, std::string text) {
@@ -62,9 +60,10 @@ void World::client_send(int index, std::string text) {
   });
 }
 
-void World::deliver_to_client(int index, std::string text) {
-  Client& client = clients_[index];
-  if (!client.history) return;
+void World::deliver_to_client(std::uint64_t session, std::string text) {
+  const int index = sessions_.at(session)->client;
+  Client& client = clients_[static_cast<std::size_t>(index)];
+  if (!client.history || client.session != session) return;
   const bool answer = text.find(R"("result")") != std::string::npos && text.find("eth_subscription") == std::string::npos;
   const bool head = text.find("eth_subscription") != std::string::npos && text.find("parentHash") != std::string::npos;
   int copies = 1;

@@ -128,7 +128,7 @@ void World::session_process(std::uint64_t session_id) {
   for (auto actions = session.core.take_actions(); !actions.empty(); actions = session.core.take_actions()) {
     for (auto& action : actions) {
       if (auto* to_client = std::get_if<ws::SendClient>(&action)) {
-        deliver_to_client(session.client, std::move(to_client->text));
+        deliver_to_client(session_id, std::move(to_client->text));
       } else if (auto* to_node = std::get_if<ws::SendUpstream>(&action)) {
         auto channel = session.channels.find(to_node->connection);
         if (channel == session.channels.end()) continue;
@@ -181,6 +181,7 @@ std::uint64_t World::open_session(int client) {
   session->client = client;
   session->core.start(candidates_, scheduler_.now());
   sessions_[id] = std::move(session);
+  clients_[static_cast<std::size_t>(client)].session = id;  // before anything it says reaches the client
   session_process(id);
   return id;
 }

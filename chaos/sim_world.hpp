@@ -150,7 +150,7 @@ class World {
   void session_process(std::uint64_t session);
   void session_timer(std::uint64_t session);
   void health_round();
-  std::uint64_t open_session(int client);
+  std::uint64_t open_session(int client);  // and makes it the client's
   void close_session(std::uint64_t session);
 
   // ---- the clients (sim_clients.cpp) ----
@@ -159,8 +159,9 @@ class World {
   void client_receive(int client, std::size_t history, const std::string& text);
   void client_tick(int client);
   void client_close(int client);
-  // A message of the proxy's for the client's open connection (and the bug, if one is asked for).
-  void deliver_to_client(int client, std::string text);
+  // A session's message for its client, while that connection is the client's open one (and the
+  // bug, if one is asked for).
+  void deliver_to_client(std::uint64_t session, std::string text);
 
   // ---- faults (sim.cpp) ----
   void draw_faults();
