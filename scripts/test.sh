@@ -22,32 +22,32 @@ phase "sanitized build"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build_dir"
-# Work that needs CPU runs at the lowest priority (its own process group, killed if this script
-# stops early) beside phases that mostly wait: ctest's integration tests and the scenarios sleep
-# through timelines. A background build that fails is run again in the foreground, which shows why.
-background_groups=()
-trap 'for g in "${background_groups[@]}"; do kill -- -"$g" 2>/dev/null || true; done' EXIT
-at_low_priority() {
-  setsid nice -n 19 "$@" >/dev/null 2>&1 &
-  background_groups+=("$!")
-}
-at_low_priority "$root/scripts/build.sh" --tsan --quiet --target vixy-chaos
-tsan_prebuild=$!
 ctest --output-on-failure --timeout 300 -j "$(nproc)"
 phase "ctest"
-wait "$tsan_prebuild" || true
 
 # vixy's threads (one per CPU by default, two on a 2-core machine) under ThreadSanitizer: a data race
 # is reported and makes vixy's exit status non-zero, which fails the test or scenario that ran it.
+# vixy-chaos too, for the simulation below (optimised, unlike the sanitized tree's).
 tsan_dir="$("$root/scripts/build.sh" --tsan --quiet --target vixy-chaos | tail -n 1)"
 tsan_vixy="$tsan_dir/proxy/vixy"
-phase "ThreadSanitizer build (the rest of it)"
+phase "ThreadSanitizer build"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 VIXY_TEST_PROXY_BIN="$tsan_vixy" ctest --output-on-failure --timeout 300 -j "$(nproc)" \
   -R '^(Threads|Process|HostileClient|HealthFailover|WsFailover|ClEventStream)\.'
 phase "ThreadSanitizer ctest"
 
 chaos="$build_dir/chaos/vixy-chaos"
+# Work that needs CPU runs at the lowest priority (its own process group, killed if this script
+# stops early) beside phases that mostly wait on timelines: the scenarios and the fuzz batches.
+# Not beside ctest: a ThreadSanitizer build there starved ChaosSoak's sanitized proxy (a median
+# latency of 5.8 s; two runs of two). A background build that fails is run again in the
+# foreground, which shows why.
+background_groups=()
+trap 'for g in "${background_groups[@]}"; do kill -- -"$g" 2>/dev/null || true; done' EXIT
+at_low_priority() {
+  setsid nice -n 19 "$@" >/dev/null 2>&1 &
+  background_groups+=("$!")
+}
 # The whole library, against the ThreadSanitizer vixy; scenarios/extended/ (full-size variants,
 # minutes each) is run by hand. Each run's picture stays in the build folder (a failing one's is
 # what to open first). Meanwhile the libFuzzer tree and the benchmarks are built (fuzz.sh and
@@ -77,10 +77,10 @@ phase "deterministic simulation (the rest of it)"
 
 # libFuzzer targets (tests/fuzz, a clang tree of their own in build-fuzz/): the committed corpus
 # once as regression tests, then 60 s of fuzzing in all (a shorter CI; scripts/fuzz.sh alone runs 90 s).
-# They run one at a time on one core, beside the chaos fuzz batches, which mostly wait on their
-# timelines; the libFuzzer log is printed after the batches.
+# They run one at a time on one core, at the lowest priority, beside the chaos fuzz batches, which
+# mostly wait on their timelines; the libFuzzer log is printed after the batches.
 libfuzzer_log="$build_dir/libfuzzer.log"
-setsid "$root/scripts/fuzz.sh" --seconds 60 >"$libfuzzer_log" 2>&1 &
+setsid nice -n 19 "$root/scripts/fuzz.sh" --seconds 60 >"$libfuzzer_log" 2>&1 &
 libfuzzer=$!
 background_groups+=("$libfuzzer")
 # A fixed seed keeps CI comparable; a fresh one (printed, so a failure can be replayed) widens it.
