@@ -126,7 +126,8 @@ class SessionCore {
                              TimePoint now);
   // The connection closed, failed, timed out connecting or went silent.
   void upstream_lost(ConnectionId connection, TimePoint now);
-  // A new health snapshot: the healthy nodes, best first. May trigger failover or failback.
+  // A new health snapshot: the healthy nodes, best first. May trigger failover or failback; before
+  // start() it only notes them.
   void health_changed(const std::vector<std::size_t>& candidates, TimePoint now);
   // Time passed: request timeouts, retry of upstreams. Call at next_deadline() (or later).
   void tick(TimePoint now);
@@ -250,6 +251,7 @@ class SessionCore {
   ConnectionId planned_ = 0;  // a better upstream being connected; 0: none
   ConnectionId next_connection_ = 1;
   bool had_open_upstream_ = false;
+  bool started_ = false;  // start() was called: health changes before it only note the candidates
 
   // Keys are the ids sent upstream and grow in the order the client sent its messages, so map
   // order is client order and the first entry has the earliest deadline.

@@ -10,6 +10,7 @@ namespace vixy::ws {
 // Connections
 
 void SessionCore::start(const std::vector<std::size_t>& candidates, TimePoint now) {
+  started_ = true;
   now_ = now;
   candidates_ = candidates;
   connect_best(now);
@@ -142,6 +143,10 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
 
 void SessionCore::health_changed(const std::vector<std::size_t>& candidates, TimePoint now) {
   now_ = now;
+  if (!started_) {  // the client's handshake is still under way: start() connects
+    candidates_ = candidates;
+    return;
+  }
   for (std::size_t node : candidates) {
     // A node the monitor newly reports healthy has recovered: forget its connect failures, so
     // failback is not held back by a backoff from when it was down (I6).
