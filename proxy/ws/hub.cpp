@@ -9,6 +9,7 @@
 #include "routing/select.hpp"
 #include "ws/node_mux.hpp"
 #include "ws/session.hpp"
+#include "ws/settings.hpp"
 
 namespace vixy::ws {
 namespace {
@@ -37,19 +38,7 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
     urls_.push_back(std::move(*url));
   }
   const auto& ws = config.websocket;
-  settings_.max_pending_requests = ws.max_pending_requests;
-  settings_.max_pending_bytes = ws.max_pending_bytes;
-  settings_.max_subscriptions = ws.max_subscriptions;
-  settings_.max_json_depth = config.global.max_json_depth;
-  settings_.max_batch_size = config.global.max_batch_size;
-  settings_.backfill_depth = ws.backfill_blocks;
-  settings_.request_timeout = std::chrono::milliseconds(config.global.proxy_timeout_ms);
-  // A node the monitor keeps reporting healthy is retried at least once per health interval, so
-  // failback is never held back longer than I6 allows by a backoff grown while it was down.
-  const auto interval = std::chrono::milliseconds(config.global.health_check_interval_ms);
-  settings_.reconnect_backoff_max = std::min(std::chrono::milliseconds(ws.reconnect_backoff_max_ms), interval);
-  settings_.reconnect_backoff =
-      std::min(std::chrono::milliseconds(ws.reconnect_backoff_ms), settings_.reconnect_backoff_max);
+  settings_ = session_settings(config);
   socket_options_.connect_timeout = std::chrono::milliseconds(config.global.connect_timeout_ms);
   socket_options_.idle_timeout = std::chrono::milliseconds(ws.ping_interval_ms + ws.pong_timeout_ms);
   socket_options_.max_message_size = ws.max_upstream_message_size;
@@ -57,9 +46,7 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   backlog_limits_.process = config.server.max_buffered_bytes;
   if (initial) candidates_ = routing::el_candidates(initial->el);
   for (std::size_t node = 0; node < nodes_.size(); ++node) {
-    // Twice the request timeout: no session still waits for what the multiplexer then forgets.
-    mux::Settings shared{ws.upstream_connections, 2 * settings_.request_timeout};
-    muxes_.push_back(std::make_unique<NodeMux>(*this, node, shared));
+    muxes_.push_back(std::make_unique<NodeMux>(*this, node, mux_settings(config)));
   }
 }
 
