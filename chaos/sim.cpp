@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "chaos/sim_world.hpp"
+#include "ws/settings.hpp"
 
 namespace vixy::chaos::sim {
 namespace {
@@ -27,6 +28,7 @@ std::uint64_t fnv1a(std::uint64_t hash, std::string_view bytes) {
 
 World::World(const Options& options)
     : options_(options),
+      session_settings_(ws::session_settings(config_)),
       rng_(options.seed),
       origin_(SteadyTime{} + std::chrono::hours(24)),
       scheduler_(origin_) {
@@ -37,7 +39,7 @@ World::World(const Options& options)
               .conns = {}};
     node.announced = head(node);
     nodes_.push_back(std::move(node));
-    sides_.push_back(std::make_unique<NodeSide>(ws::mux::Settings{}));
+    sides_.push_back(std::make_unique<NodeSide>(ws::mux_settings(config_)));
     health::NodeHealth health;
     health.name = kNames[i];
     health.tier = nodes_.back().tier;
@@ -49,16 +51,31 @@ World::World(const Options& options)
   requests_end_ = end_ - Ms(10'000);
 }
 
-// Faults from 8 s on, one every 2-12 s (they overlap), the last clearing 45 s before the end: the primaries'
-// recovery, the failback (I6) and the last fills all happen while clients still send.
+void World::fault(std::size_t node, Node::Fault kind, Time at, Ms length, std::function<void()> on,
+                  std::function<void()> off) {
+  scheduler_.at(at, [this, node, kind, end = at + length, on = std::move(on)] {
+    nodes_[node].until[kind] = std::max(nodes_[node].until[kind], end);
+    on();
+  });
+  scheduler_.at(at + length, [this, node, kind, off = std::move(off)] {
+    if (scheduler_.now() >= nodes_[node].until[kind]) off();
+  });
+}
+
+// Faults from 8 s on, one every 2-12 s (they overlap), the last starting 45 s before the end (none
+// lasts over 20 s): the primaries' recovery, the failback (I6) and the last fills all happen while
+// clients still send.
 void World::draw_faults() {
   Time t = origin_ + Ms(8'000);
-  const Time last_clear = end_ - Ms(45'000);
+  const Time last_start = end_ - Ms(45'000);
   Time primaries_clear = origin_;
   auto log = [&](Time at, const std::string& what) {
     timeline_.push_back(seconds(std::chrono::duration_cast<Ms>(at - origin_)) + " " + what);
   };
-  while (t < last_clear) {
+  auto kill_for = [this](std::size_t node, Time at, Ms length) {
+    fault(node, Node::kill, at, length, [this, node] { kill(node); }, [this, node] { nodes_[node].down = false; });
+  };
+  while (t < last_start) {
     const std::size_t node = rng_.below(3);
     const std::string name = kNames[node];
     Ms length{0};
@@ -67,14 +84,12 @@ void World::draw_faults() {
       case 5:  // a flap: killed for a moment
         length = rng_.one_in(2) ? rng_.between(Ms(1'000), Ms(12'000)) : rng_.between(Ms(100), Ms(600));
         log(t, "kill " + name + " for " + seconds(length));
-        scheduler_.at(t, [this, node] { kill(node); });
-        scheduler_.at(t + length, [this, node] { nodes_[node].down = false; });
+        kill_for(node, t, length);
         break;
       case 1:  // silent: reads, answers nothing; its connections end when it talks again
         length = rng_.between(Ms(2'000), Ms(15'000));
         log(t, "silence " + name + " for " + seconds(length));
-        scheduler_.at(t, [this, node] { nodes_[node].silent = true; });
-        scheduler_.at(t + length, [this, node] {
+        fault(node, Node::silence, t, length, [this, node] { nodes_[node].silent = true; }, [this, node] {
           nodes_[node].silent = false;
           std::vector<ws::mux::SocketId> sockets;
           for (const auto& [socket, conn] : nodes_[node].conns) sockets.push_back(socket);
@@ -85,8 +100,8 @@ void World::draw_faults() {
         const std::uint64_t blocks = 1 + rng_.below(12);
         length = rng_.between(Ms(3'000), Ms(15'000));
         log(t, "lag " + name + " " + std::to_string(blocks) + " blocks for " + seconds(length));
-        scheduler_.at(t, [this, node, blocks] { nodes_[node].lag = blocks; });
-        scheduler_.at(t + length, [this, node] { nodes_[node].lag = 0; });
+        fault(node, Node::lag_fault, t, length, [this, node, blocks] { nodes_[node].lag = blocks; },
+              [this, node] { nodes_[node].lag = 0; });
         break;
       }
       case 3: {  // a network-wide reorg
@@ -95,31 +110,28 @@ void World::draw_faults() {
         scheduler_.at(t, [this, depth, fork_seed] { reorg(depth, fork_seed); });
         break;
       }
+      case 4: {  // a slow network to one node
+        const Ms spike = rng_.between(Ms(50), Ms(800));
+        length = rng_.between(Ms(2'000), Ms(10'000));
+        log(t, "delay " + name + " +" + seconds(spike) + " for " + seconds(length));
+        fault(node, Node::spike_fault, t, length, [this, node, spike] { nodes_[node].spike = spike; },
+              [this, node] { nodes_[node].spike = Ms(0); });
+        break;
+      }
       case 6: {  // slow answers: requests are in flight when the next fault comes
         const Ms slow = rng_.between(Ms(100), Ms(3'000));
         length = rng_.between(Ms(3'000), Ms(20'000));
         log(t, "slow " + name + " answers up to " + seconds(slow) + " for " + seconds(length));
-        scheduler_.at(t, [this, node, slow] { nodes_[node].slow = slow; });
-        scheduler_.at(t + length, [this, node] { nodes_[node].slow = Ms(0); });
+        fault(node, Node::slow_fault, t, length, [this, node, slow] { nodes_[node].slow = slow; },
+              [this, node] { nodes_[node].slow = Ms(0); });
         break;
       }
       case 7:  // every node killed at once, briefly
         length = rng_.between(Ms(200), Ms(4'000));
         log(t, "kill every node for " + seconds(length));
-        for (std::size_t n = 0; n < nodes_.size(); ++n) {
-          scheduler_.at(t, [this, n] { kill(n); });
-          scheduler_.at(t + length, [this, n] { nodes_[n].down = false; });
-        }
+        for (std::size_t n = 0; n < nodes_.size(); ++n) kill_for(n, t, length);
         primaries_clear = std::max(primaries_clear, t + length);
         break;
-      case 4: {  // a slow network to one node
-        const Ms spike = rng_.between(Ms(50), Ms(800));
-        length = rng_.between(Ms(2'000), Ms(10'000));
-        log(t, "delay " + name + " +" + seconds(spike) + " for " + seconds(length));
-        scheduler_.at(t, [this, node, spike] { nodes_[node].spike = spike; });
-        scheduler_.at(t + length, [this, node] { nodes_[node].spike = Ms(0); });
-        break;
-      }
     }
     if (node < 2 && length.count() > 0) primaries_clear = std::max(primaries_clear, t + length);
     t += rng_.between(Ms(2'000), Ms(12'000));
@@ -148,7 +160,7 @@ Result World::run() {
   failback.healthy_since = primaries_healthy_since_;
   if (!failback.healthy_since) failback.not_checkable_reason = "no primary fault in this run";
   GaplessSpec gapless;
-  gapless.bound = ws::SessionSettings{}.backfill_depth;
+  gapless.bound = session_settings_.backfill_depth;
   gapless.chain_seed = options_.seed;
   gapless.forks = forks_;
   result.check = check_histories(histories_, origin_, failback, {"I1", "I2", "I3", "I6", "I7"}, gapless);

@@ -5,6 +5,11 @@
 #include "routing/select.hpp"
 
 namespace vixy::chaos::sim {
+namespace {
+
+Ms ms(std::uint64_t value) { return Ms(static_cast<Ms::rep>(value)); }
+
+}  // namespace
 
 void World::mux_process(std::size_t node) {
   NodeSide& side = *sides_[node];
@@ -28,8 +33,12 @@ void World::mux_process(std::size_t node) {
         continue;
       }
       if (auto* close = std::get_if<ws::mux::CloseSocket>(&action)) {
-        side.sockets.erase(close->socket);
-        scheduler_.after(link_delay(node), [this, node, s = close->socket] { nodes_[node].conns.erase(s); });
+        auto socket = side.sockets.find(close->socket);
+        if (socket == side.sockets.end()) continue;
+        // The close follows what was sent before it, as a FIN does.
+        Time at = socket->second.to_node.arrival(now, link_delay(node));
+        side.sockets.erase(socket);
+        scheduler_.at(at, [this, node, s = close->socket] { nodes_[node].conns.erase(s); });
         continue;
       }
       // The rest go to a channel's session, looked up at delivery: an earlier one may have closed it.
@@ -64,13 +73,14 @@ void World::open_socket(std::size_t node, ws::mux::SocketId socket) {
   sides_[node]->sockets[socket] = ProxySocket{};
   auto fail = [this, node, socket] { socket_lost(node, socket); };
   if (nodes_[node].down) return scheduler_.after(link_delay(node), fail);
-  if (nodes_[node].silent) return scheduler_.after(kConnectTimeout, fail);
-  scheduler_.after(link_delay(node) + link_delay(node), [this, node, socket, fail] {
+  const Ms connect_timeout = ms(config_.global.connect_timeout_ms);
+  if (nodes_[node].silent) return scheduler_.after(connect_timeout, fail);
+  scheduler_.after(link_delay(node) + link_delay(node), [this, node, socket, fail, connect_timeout] {
     auto& sockets = sides_[node]->sockets;
     auto it = sockets.find(socket);
     if (it == sockets.end()) return;  // the proxy gave up on it meanwhile
     if (nodes_[node].down) return fail();
-    if (nodes_[node].silent) return scheduler_.after(kConnectTimeout, fail);
+    if (nodes_[node].silent) return scheduler_.after(connect_timeout, fail);
     nodes_[node].conns[socket] = NodeConn{};
     it->second.open = true;
     it->second.last_heard = scheduler_.now();
@@ -111,8 +121,9 @@ void World::watch_socket(std::size_t node, ws::mux::SocketId socket) {
     auto it = sockets.find(socket);
     if (it == sockets.end()) return;
     const auto quiet = scheduler_.now() - it->second.last_heard;
-    if (quiet >= kPingInterval + kPongTimeout) return socket_lost(node, socket);
-    if (quiet >= kPingInterval) {
+    const Ms ping_after = ms(config_.websocket.ping_interval_ms);
+    if (quiet >= ping_after + ms(config_.websocket.pong_timeout_ms)) return socket_lost(node, socket);
+    if (quiet >= ping_after) {
       Time at = it->second.to_node.arrival(scheduler_.now(), link_delay(node));
       scheduler_.at(at, [this, node, socket] { node_receive(node, socket, "ping"); });
     }
@@ -160,12 +171,12 @@ void World::session_process(std::uint64_t session_id) {
   const Time due = session.core.next_deadline().value_or(Time::max());
   if (due >= session.armed) return;
   session.armed = due;
-  scheduler_.at(due, [this, session_id] { session_timer(session_id); });
+  scheduler_.at(due, [this, session_id, timer = ++session.timer] { session_timer(session_id, timer); });
 }
 
-void World::session_timer(std::uint64_t session_id) {
+void World::session_timer(std::uint64_t session_id, std::uint64_t timer) {
   auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || it->second->closed) return;
+  if (it == sessions_.end() || it->second->closed || it->second->timer != timer) return;
   Session& session = *it->second;
   session.armed = Time::max();
   const Time now = scheduler_.now();
@@ -177,7 +188,7 @@ std::uint64_t World::open_session(int client) {
   std::vector<ws::NodeInfo> infos;
   for (const auto& node : nodes_) infos.push_back({node.name, node.tier});
   const std::uint64_t id = next_session_++;
-  auto session = std::make_unique<Session>(std::move(infos), ws::SessionSettings{}, rng_.next());
+  auto session = std::make_unique<Session>(std::move(infos), session_settings_, rng_.next());
   session->client = client;
   session->core.start(candidates_, scheduler_.now());
   sessions_[id] = std::move(session);
@@ -190,7 +201,8 @@ void World::close_session(std::uint64_t session_id) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return;
   it->second->closed = true;
-  for (const auto& [connection, channel] : it->second->channels) {
+  const auto channels = std::move(it->second->channels);  // nothing a close sets off may touch them
+  for (const auto& [connection, channel] : channels) {
     const auto [node, id] = channel;
     owners_.erase(id);
     sides_[node]->mux.advance(scheduler_.now());
@@ -200,25 +212,34 @@ void World::close_session(std::uint64_t session_id) {
   sessions_.erase(it);
 }
 
-// One round of the health monitor: every node checked at once (a silent node's check runs into
-// its timeout), the layer judged by health::next_layer, sessions told when the candidates change.
+// One round of the health monitor: every node checked at once over a connection of its own (a
+// slow node's or network's answer may run into the timeout, a silent node's always does), the
+// round ends with its slowest check, the layer is judged by health::next_layer, and sessions are
+// told when the candidates change (ws/hub.cpp).
 void World::health_round() {
+  const Ms timeout = ms(config_.global.health_check_timeout_ms);
   std::vector<health::CheckResult> results;
-  bool waits_for_timeout = false;
-  for (const auto& node : nodes_) {
+  Ms took{0};
+  for (std::size_t n = 0; n < nodes_.size(); ++n) {
+    const Node& node = nodes_[n];
     health::CheckResult result;
-    if (node.down || node.silent) {
-      result.detail = node.down ? "connection refused" : "timed out";
-      waits_for_timeout = waits_for_timeout || node.silent;
+    Ms latency = link_delay(n) + link_delay(n);
+    if (node.slow > Ms(0)) latency += rng_.between(node.slow / 4, node.slow);
+    if (node.down) {
+      result.detail = "connection refused";
+    } else if (node.silent || latency > timeout) {
+      result.detail = "timed out";
+      latency = timeout;
     } else {
       result.outcome = health::CheckOutcome::ok;
       result.height = head(node);
     }
+    took = std::max(took, latency);
     results.push_back(std::move(result));
   }
-  const Ms took = waits_for_timeout ? kCheckTimeout : rng_.between(Ms(2), Ms(8));
   scheduler_.after(took, [this, results = std::move(results), took] {
-    el_ = health::next_layer(el_, results, {5, 3});
+    el_ = health::next_layer(el_, results,
+                             {config_.global.max_el_lag_blocks, config_.global.health_check_max_failures});
     auto candidates = routing::el_candidates(el_);
     if (candidates != candidates_) {
       candidates_ = std::move(candidates);
@@ -230,7 +251,8 @@ void World::health_round() {
         session_process(id);
       }
     }
-    scheduler_.after(std::max(Ms(0), kHealthInterval - took), [this] { health_round(); });
+    const Ms interval = ms(config_.global.health_check_interval_ms);
+    scheduler_.after(std::max(Ms(0), interval - took), [this] { health_round(); });
   });
 }
 

@@ -129,8 +129,10 @@ void World::reorg(std::uint64_t depth, std::uint64_t fork_seed) {
 // Killed: every connection closes (the proxy hears of it one delay later) and connects are refused.
 void World::kill(std::size_t node) {
   nodes_[node].down = true;
-  for (const auto& [socket, conn] : nodes_[node].conns) {
-    scheduler_.after(link_delay(node), [this, node, s = socket] { socket_lost(node, s); });
+  for (auto& [socket, conn] : nodes_[node].conns) {
+    // The close follows what the node sent before it, as a FIN does.
+    scheduler_.at(conn.to_proxy.arrival(scheduler_.now(), link_delay(node)),
+                  [this, node, s = socket] { socket_lost(node, s); });
   }
   nodes_[node].conns.clear();
 }

@@ -3,6 +3,7 @@
 // the simulated nodes, the proxy's cores with the adapter logic of ws/session.cpp and
 // ws/node_mux.cpp (no I/O), and the clients that record what they see. Internal to chaos/sim_*.cpp.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 
 #include "chaos/history.hpp"
 #include "chaos/sim.hpp"
+#include "config/config.hpp"
 #include "fakenodes/chain.hpp"
 #include "fakenodes/el_rpc.hpp"
 #include "health/snapshot.hpp"
@@ -84,6 +86,9 @@ struct Node {
   bool silent = false;  // reads, never answers, notifies or pongs (a stalled node)
   Ms spike{0};          // extra network delay to and from it
   Ms slow{0};           // answers wait up to this long, each on its own (the fake node's method delays)
+  // When each kind of fault ends: overlapping faults of a kind end with the last of them.
+  enum Fault { kill, silence, lag_fault, slow_fault, spike_fault, kFaults };
+  std::array<Time, kFaults> until{};
   std::map<ws::mux::SocketId, NodeConn> conns;
   std::uint64_t next_subscription = 1;
 };
@@ -108,6 +113,7 @@ struct Session {
   int client = 0;
   std::map<ws::ConnectionId, std::pair<std::size_t, ws::mux::ChannelId>> channels;  // -> node, channel
   Time armed = Time::max();
+  std::uint64_t timer = 0;  // the armed timer's number: re-arming cancels the one before, as in ws/session.cpp
   bool processing = false;
   bool closed = false;
 };
@@ -117,7 +123,7 @@ struct Client {
   std::optional<std::size_t> history;  // the open connection's record in World::histories
   std::uint64_t session = 0;           // its session in World::sessions
   Pipe to_proxy, to_client;
-  std::uint64_t next_id = 1;
+  std::uint64_t next_id = 100;  // fresh ids never collide with the reused "7"
   std::map<std::string, std::string> subscribing;  // raw id of a subscribe in flight -> its params
   std::map<std::string, std::string> held;         // client subscription id -> its subscribe params
   std::map<std::string, int> outstanding;          // raw id -> requests under it not answered yet
@@ -148,7 +154,7 @@ class World {
   void socket_lost(std::size_t node, ws::mux::SocketId socket);
   void watch_socket(std::size_t node, ws::mux::SocketId socket);
   void session_process(std::uint64_t session);
-  void session_timer(std::uint64_t session);
+  void session_timer(std::uint64_t session, std::uint64_t timer);
   void health_round();
   std::uint64_t open_session(int client);  // and makes it the client's
   void close_session(std::uint64_t session);
@@ -165,8 +171,14 @@ class World {
 
   // ---- faults (sim.cpp) ----
   void draw_faults();
+  // Starts a fault of `kind` on `node` at `at` for `length`: `on` now, `off` when the last fault of
+  // that kind on the node ends.
+  void fault(std::size_t node, Node::Fault kind, Time at, Ms length, std::function<void()> on,
+             std::function<void()> off);
 
   Options options_;
+  config::Config config_;  // the defaults vixy runs with: timeouts, health, the cores' settings
+  ws::SessionSettings session_settings_;
   Rng rng_;
   Time origin_;
   Scheduler scheduler_;
@@ -188,12 +200,6 @@ class World {
   Time requests_end_{}, end_{};
 };
 
-// Simulated settings: the proxy's defaults where they shape what a client sees.
-inline constexpr Ms kHealthInterval{1000};
-inline constexpr Ms kCheckTimeout{2000};
-inline constexpr Ms kConnectTimeout{2000};
-inline constexpr Ms kPingInterval{5000};
-inline constexpr Ms kPongTimeout{5000};
 inline constexpr std::uint64_t kBlockTimeMs = 1000;
 
 }  // namespace vixy::chaos::sim

@@ -409,5 +409,40 @@ TEST(ChaosRun, CatchesAProxyThatRepeatsAHeadAfterFailingBack) {
   expect_caught("duplicate-head-after-failback", "I7", failback_scenario(), "delivered again");
 }
 
+// The simulation's promise, across processes: one seed, one run (the same digest of every client
+// history); a failing run prints the command that replays it; bad arguments are a usage error.
+TEST(ChaosSim, OneSeedIsOneRunInEveryProcessAndAFailurePrintsItsReplay) {
+  TempDir dir("vixy-chaos-sim");
+  auto sim = [&](const std::string& name, std::vector<std::string> args) {
+    args.insert(args.begin(), {chaos_bin(), "sim"});
+    ChildProcess process(args, dir.file(name));
+    RunResult r;
+    r.code = process.wait_for_exit(120s).value_or(-1);
+    r.output = process.log();
+    return r;
+  };
+  auto digest = [](const std::string& output) {
+    auto at = output.find("digest ");
+    return at == std::string::npos ? std::string() : output.substr(at + 7, 16);
+  };
+  const std::vector<std::string> run{"--seed", "3", "--minutes", "1", "--clients", "3"};
+  auto first = sim("first.log", run);
+  auto second = sim("second.log", run);
+  EXPECT_EQ(first.code, 0) << first.output;
+  ASSERT_EQ(digest(first.output).size(), 16u) << first.output;
+  EXPECT_EQ(digest(first.output), digest(second.output)) << first.output << second.output;
+
+  auto broken = run;
+  broken.insert(broken.end(), {"--bug", "drop-answer"});
+  auto failed = sim("failed.log", broken);
+  EXPECT_EQ(failed.code, 1) << failed.output;
+  EXPECT_NE(failed.output.find("replay: vixy-chaos sim --seed 3 --runs 1 --minutes 1 --clients 3 --bug drop-answer"),
+            std::string::npos)
+      << failed.output;
+
+  auto bad = sim("bad.log", {"--minutes", "many"});
+  EXPECT_EQ(bad.code, 2) << bad.output;
+}
+
 }  // namespace
 }  // namespace vixy::chaos
