@@ -77,8 +77,13 @@ asio::awaitable<void> Session::run(std::unique_ptr<Session> self, net::Request& 
   auto& metrics = hub_.metrics();
   metrics.ws_connections_total.inc();
   metrics.ws_connections_active.add(1);
-  core_.start(hub_.candidates(), Clock::now());
-  process();
+  accepted_ = true;
+  if (client_->close_request) {
+    write_next();  // vixy began shutting down during the handshake: the client gets 1001 at once
+  } else {
+    core_.start(hub_.candidates(), Clock::now());
+    process();
+  }
   // The session lasts as long as the client's reads do: a failed write, an expired deadline or
   // the end of the closing handshake closes the socket, and the read fails with it.
   std::exception_ptr failure;
@@ -283,7 +288,9 @@ void Session::start_close() {
 void Session::close_client(std::uint16_t code, std::string reason) {
   if (closed_ || client_->close_request) return;
   client_->close_request.emplace(code, std::move(reason));
-  write_next();
+  // The handshake's answer may still be being written, and a second write on the socket beside it
+  // is undefined (Beast asserts): run() starts the closing handshake once the answer is out.
+  if (accepted_) write_next();
 }
 
 void Session::on_timer() {

@@ -76,6 +76,7 @@ class Session final : public ChannelOwner {
   std::size_t callbacks_ = 0;  // timer callbacks not yet run: the session outlives them
   bool watching_write_ = false;
   bool processing_ = false;
+  bool accepted_ = false;  // the client's handshake has been answered: writes to it may start
   bool closed_ = false;
 
   // What has been reported to the process-wide metrics so far.

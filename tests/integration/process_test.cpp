@@ -1,9 +1,15 @@
 // The vixy process as an operator meets it: CLI, configuration errors, TLS upstreams, a separate
 // metrics port, and graceful shutdown on SIGTERM.
+#include <array>
+#include <atomic>
 #include <csignal>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include <gtest/gtest.h>
 
@@ -258,6 +264,50 @@ TEST(Process, ConnectionsCutAtTheShutdownDeadlineUnwindCleanly) {
   EXPECT_NE(log.find("msg=\"shutdown deadline passed\" cut_connections=2"), std::string::npos) << log;
   // The cut connections were wound up before vixy's parts went away, not by ~io_context after.
   EXPECT_NE(log.find("msg=stopped connections_left=0 sessions_left=0"), std::string::npos) << log;
+}
+
+// Clients opening WebSocket sessions while SIGTERM arrives: a session whose handshake answer is
+// still being written when the shutdown closes every session must not start its closing handshake
+// beside that write (two writes on one socket stopped vixy with Beast's assertion, exit 134). Each
+// client gets an answer or a closed connection, and vixy exits 0.
+TEST(Process, WebSocketHandshakesUnderWayAtShutdownEndCleanly) {
+  namespace asio = boost::asio;
+  ClusterOptions options;
+  options.el_backups = {};
+  options.cl_nodes = {};
+  for (int round = 0; round < 3; ++round) {
+    Cluster cluster(binaries(), options);
+    ASSERT_TRUE(wait_ready(cluster));
+    const auto port = cluster.proxy_port();
+    std::atomic<bool> done{false};
+    std::atomic<int> upgraded{0};
+    std::vector<std::thread> clients;
+    for (int i = 0; i < 4; ++i) {
+      clients.emplace_back([&] {
+        const std::string upgrade =
+            "GET /el/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        asio::io_context io;
+        while (!done) {
+          asio::ip::tcp::socket socket(io);
+          boost::system::error_code ec;
+          socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+          if (ec) return;  // vixy has stopped listening
+          asio::write(socket, asio::buffer(upgrade), ec);
+          std::array<char, 512> answer{};
+          auto got = socket.read_some(asio::buffer(answer), ec);
+          if (!ec && std::string_view(answer.data(), got).starts_with("HTTP/1.1 101")) ++upgraded;
+        }
+      });
+    }
+    // The signal lands while handshakes keep arriving.
+    EXPECT_TRUE(chaos::wait_until([&] { return upgraded >= 20; }, seconds(10)));
+    ::kill(cluster.proxy().pid(), SIGTERM);
+    auto status = cluster.proxy().wait_for_exit(seconds(15));
+    done = true;
+    for (auto& client : clients) client.join();
+    ASSERT_EQ(status, 0) << "round " << round << ": " << cluster.proxy().log();
+  }
 }
 
 }  // namespace
