@@ -152,12 +152,13 @@ class Reader {
   Config read(const toml::table& root) {
     Config config;
     config.source_path = source_;
-    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "websocket", "el", "cl"});
+    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "websocket", "methods", "el", "cl"});
     if (auto* t = optional_table(root, "global", "")) read_global(*t, config.global);
     if (auto* t = optional_table(root, "metrics", "")) read_metrics(*t, config.metrics);
     if (auto* t = optional_table(root, "server", "")) read_server(*t, config.server);
     if (auto* t = optional_table(root, "tls", "")) read_tls(*t, config.tls);
     if (auto* t = optional_table(root, "websocket", "")) read_websocket(*t, config.websocket);
+    if (auto* t = optional_table(root, "methods", "")) read_methods(*t, config.methods);
     read_el(root, config.el);
     read_cl(root, config.cl);
     return config;
@@ -340,6 +341,40 @@ class Reader {
     if (ws.reconnect_backoff_max_ms < ws.reconnect_backoff_ms) {
       fail(t.get("reconnect_backoff_max_ms") ? t.get("reconnect_backoff_max_ms")->source() : t.source(),
            "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms");
+    }
+  }
+
+  void read_methods(const toml::table& t, Methods& methods) const {
+    const std::string path = "methods";
+    reject_unknown_keys(t, path, {"allow", "deny"});
+    read_method_list(t, "allow", path, methods.allow);
+    read_method_list(t, "deny", path, methods.deny);
+  }
+
+  // Method names are ASCII letters, digits and '_' (every Ethereum namespace's are); a '*' may end
+  // an entry as a prefix. Anything else could never match and is a mistake worth stopping for.
+  void read_method_list(const toml::table& t, std::string_view key, const std::string& table_path,
+                        std::vector<std::string>& out) const {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) return;
+    const std::string path = join(table_path, key);
+    if (!node->is_array()) fail(node->source(), path, "expected an array of method names, got " + type_name(*node));
+    const toml::array& array = *node->as_array();
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      const toml::node& entry = array[i];
+      const auto& where = entry.source().begin.line != 0 ? entry.source() : node->source();
+      if (!entry.is_string()) fail(where, indexed(path, i), "expected a method name (a string), got " + type_name(entry));
+      std::string_view name = entry.as_string()->get();
+      std::string_view stem = name.ends_with('*') ? name.substr(0, name.size() - 1) : name;
+      bool word = std::all_of(stem.begin(), stem.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+      });
+      if (name.empty() || !word) {
+        fail(where, indexed(path, i),
+             "\"" + std::string(name.substr(0, 64)) +
+                 "\" is not a method name or prefix: letters, digits and '_', optionally ending in '*' (\"debug_*\")");
+      }
+      out.emplace_back(name);
     }
   }
 

@@ -83,6 +83,15 @@ struct WebSocket {
   std::uint64_t upstream_connections = 4;  // WebSockets per node that every session's traffic shares
 };
 
+// vixy addition: client methods vixy answers itself with "method not found" (-32601), HTTP and
+// WebSocket alike, never sending them to a node. Entries are method names or prefixes ending in
+// '*' ("debug_*"). A method is refused when it matches `deny`, or when `allow` is not empty and it
+// matches nothing there. vixy's own requests (health checks, backfills) are not filtered.
+struct Methods {
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for messages
   Global global;
@@ -90,6 +99,7 @@ struct Config {
   Server server;
   Tls tls;
   WebSocket websocket;
+  Methods methods;
   std::vector<ElNode> el;  // primaries first (file order), then backups (file order)
   std::vector<ClNode> cl;
 };

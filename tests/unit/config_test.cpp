@@ -281,6 +281,17 @@ TEST(Config, SameNameMayBeUsedByAnElAndAClNode) {
   EXPECT_EQ(config.cl[0].name, "p");
 }
 
+TEST(Config, MethodListsKeepTheirEntriesInFileOrder) {
+  const Config config =
+      parse(std::string(kOnePrimary) + ("[methods]\nallow = [\"eth_*\", \"net_version\", \"*\"]\ndeny = [\"eth_sendRawTransaction\"]\n"),
+            "cfg.toml");
+  EXPECT_EQ(config.methods.allow, (std::vector<std::string>{"eth_*", "net_version", "*"}));
+  EXPECT_EQ(config.methods.deny, (std::vector<std::string>{"eth_sendRawTransaction"}));
+  const Config none = parse(kOnePrimary, "cfg.toml");
+  EXPECT_TRUE(none.methods.allow.empty());
+  EXPECT_TRUE(none.methods.deny.empty());
+}
+
 TEST(Config, TierNames) {
   EXPECT_STREQ(to_string(Tier::primary), "primary");
   EXPECT_STREQ(to_string(Tier::backup), "backup");
@@ -483,6 +494,18 @@ const ErrorCase kErrorCases[] = {
     {"TooManyUpstreamConnections", with_primary("[websocket]\nupstream_connections = 5000\n"), "cfg.toml:2: ",
      "websocket.upstream_connections", "1024"},
     {"TooManyThreads", with_primary("[server]\nthreads = 5000\n"), "cfg.toml:2: ", "server.threads", "1024"},
+    {"UnknownMethodsKey", with_primary("[methods]\nrefuse = [\"a\"]\n"), "cfg.toml:2: ", "methods.refuse",
+     "unknown key"},
+    {"MethodListNotAnArray", with_primary("[methods]\ndeny = \"debug_*\"\n"), "cfg.toml:2: ", "methods.deny",
+     "expected an array of method names, got a string"},
+    {"MethodNotAString", with_primary("[methods]\nallow = [\"eth_call\",\n  7]\n"), "cfg.toml:3: ",
+     "methods.allow[1]", "expected a method name (a string), got an integer"},
+    {"EmptyMethodName", with_primary("[methods]\ndeny = [\"\"]\n"), "cfg.toml:2: ", "methods.deny[0]",
+     "is not a method name or prefix"},
+    {"StarInsideAMethodName", with_primary("[methods]\ndeny = [\"debug_*_x\"]\n"), "cfg.toml:2: ",
+     "methods.deny[0]", "\"debug_*_x\" is not a method name or prefix"},
+    {"SpaceInAMethodName", with_primary("[methods]\nallow = [\"eth_call \"]\n"), "cfg.toml:2: ",
+     "methods.allow[0]", "is not a method name or prefix"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Config, ConfigErrors, ::testing::ValuesIn(kErrorCases),
