@@ -1,16 +1,22 @@
 #include "http/el_handler.hpp"
 
-#include "http/relay.hpp"
+#include "http/method_screen.hpp"
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
 #include "routing/select.hpp"
 
 namespace vixy::http {
 
-ElHandler::ElHandler(const config::Global& settings, const std::vector<config::ElNode>& nodes,
-                     std::deque<NodePools>& pools, const health::PublishedSnapshot& health,
+ElHandler::ElHandler(const config::Config& config, std::deque<NodePools>& pools, const health::PublishedSnapshot& health,
                      observability::ProxyMetrics& metrics)
-    : settings_(settings), nodes_(nodes), pools_(pools), health_(health) {
+    : settings_(config.global),
+      nodes_(config.el),
+      pools_(pools),
+      health_(health),
+      methods_(config.methods),
+      refused_methods_(metrics.refused_methods),
+      // The largest answer read whole (a batch's part): the same bound as a node's WebSocket message.
+      max_part_answer_bytes_(config.websocket.max_upstream_message_size) {
   for (const auto& node : nodes_) node_metrics_.push_back(metrics.el_node(node.name, config::to_string(node.tier)));
   // In Reason's order.
   for (const char* reason : {"parse_error", "invalid_request", "no_healthy_node", "timeout", "upstream_failed"}) {
@@ -23,6 +29,22 @@ asio::awaitable<void> ElHandler::answer_error(net::HttpConnection& connection, c
                                               bhttp::status status, std::string body, Reason reason) {
   errors_[reason]->inc();
   co_await connection.respond(net::make_response(request, status, std::move(body)));
+}
+
+std::vector<RelayTarget> ElHandler::targets() const {
+  auto snapshot = health_.get();
+  std::vector<RelayTarget> targets;
+  for (std::size_t index : routing::el_candidates(snapshot->el)) {
+    auto& pool = pools_[index].requests;
+    targets.push_back({&pool, index, pool.url().target()});
+  }
+  return targets;
+}
+
+void ElHandler::note_failure(std::size_t node_index, UpstreamFailure failure, const beast::error_code& error) {
+  node_metrics_[node_index].upstream_errors.inc();
+  log::warn("el upstream failed",
+            {{"node", nodes_[node_index].name}, {"failure", to_string(failure)}, {"error", error.message()}});
 }
 
 asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Request& request) {
@@ -39,13 +61,22 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
                           invalid_request);
     co_return;
   }
-
-  auto snapshot = health_.get();
-  std::vector<RelayTarget> targets;
-  for (std::size_t index : routing::el_candidates(snapshot->el)) {
-    auto& pool = pools_[index].requests;
-    targets.push_back({&pool, index, pool.url().target()});
+  if (!methods_.allows_everything()) {
+    bool batch = shape.kind == jsonrpc::RequestShape::Kind::batch;
+    auto screen = screen_methods(request.body(), batch, methods_);
+    if (screen.refused > 0) {
+      refused_methods_.inc(screen.refused);
+      if (screen.forward.empty()) {
+        // A JSON-RPC error, not an HTTP one, as a node answers a method it does not have.
+        co_await connection.respond(net::make_response(request, bhttp::status::ok, refusals_only(screen, batch)));
+      } else {
+        co_await answer_part(connection, request, std::move(screen.forward), screen.answers, started);
+      }
+      co_return;
+    }
   }
+
+  auto targets = this->targets();
   if (targets.empty()) {
     std::string body = jsonrpc::error_for_each(request.body(), jsonrpc::kServerError, "no healthy EL node available");
     co_await answer_error(connection, request, bhttp::status::service_unavailable, std::move(body),
@@ -60,13 +91,7 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
   auto deadline = started + std::chrono::milliseconds(global.proxy_timeout_ms);
   auto outcome = co_await relay(connection, upstream, targets, global.max_retries, deadline);
 
-  for (const auto& failure : outcome.failures) {
-    const auto& node = nodes_[failure.node_index];
-    node_metrics_[failure.node_index].upstream_errors.inc();
-    log::warn("el upstream failed", {{"node", node.name},
-                                     {"failure", to_string(failure.failure)},
-                                     {"error", failure.error.message()}});
-  }
+  for (const auto& failure : outcome.failures) note_failure(failure.node_index, failure.failure, failure.error);
   if (outcome.kind == RelayOutcome::Kind::relayed) {
     const auto& node = nodes_[outcome.node_index];
     if (outcome.client_too_slow) {
@@ -85,6 +110,72 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
   std::string body = jsonrpc::error_for_each(upstream.body(), jsonrpc::kServerError, why);
   auto status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
   co_await answer_error(connection, request, status, std::move(body), timed_out ? timeout : upstream_failed);
+}
+
+// Rare (a batch mixing refused and allowed methods), so read whole rather than streamed: the
+// client's answer is one array, and the node's part of it must be complete before vixy adds its own.
+// Nodes are tried as relay() tries them: the next only when one failed before answering.
+asio::awaitable<void> ElHandler::answer_part(net::HttpConnection& connection, const net::Request& request,
+                                             std::string forward, const std::vector<std::string>& own,
+                                             Clock::time_point started) {
+  const auto& global = settings_;
+  // A batch of notifications only is answered with nothing (JSON-RPC), by vixy and by nodes alike.
+  const bool forward_has_ids = !jsonrpc::error_for_each(forward, jsonrpc::kServerError, "").empty();
+  auto completed = [&](std::string_view part) -> std::optional<std::string> {
+    bool nothing = part.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    auto merged = merge_batch_answer(nothing && !forward_has_ids ? "[]" : part, own);
+    if (merged && *merged == "[]") return std::string();
+    return merged;
+  };
+  auto with_own = [&](int code, const std::string& why) {
+    return completed(jsonrpc::error_for_each(forward, code, why)).value_or("");
+  };
+  auto targets = this->targets();
+  if (targets.empty()) {
+    co_await answer_error(connection, request, bhttp::status::service_unavailable,
+                          with_own(jsonrpc::kServerError, "no healthy EL node available"), no_healthy_node);
+    co_return;
+  }
+  auto deadline = started + std::chrono::milliseconds(global.proxy_timeout_ms);
+  std::size_t attempts = std::min<std::size_t>(targets.size(), std::size_t{global.max_retries} + 1);
+  UpstreamPool::Result result;
+  std::size_t answered_by = 0;
+  for (std::size_t i = 0; i < attempts; ++i) {
+    bhttp::request<bhttp::string_body> upstream{bhttp::verb::post, targets[i].target, 11};
+    upstream.set(bhttp::field::content_type, "application/json");
+    upstream.set(bhttp::field::accept, "application/json");
+    upstream.body() = forward;
+    result = co_await targets[i].pool->exchange(std::move(upstream), deadline, max_part_answer_bytes_);
+    answered_by = targets[i].node_index;
+    if (result.failure == UpstreamFailure::none) break;
+    note_failure(answered_by, result.failure, result.error);
+    bool elsewhere = result.failure == UpstreamFailure::connect || result.failure == UpstreamFailure::before_response;
+    if (!elsewhere) break;
+  }
+  if (result.failure == UpstreamFailure::timeout) {
+    co_await answer_error(connection, request, bhttp::status::gateway_timeout,
+                          with_own(jsonrpc::kServerError,
+                                   "upstream timeout after " + std::to_string(global.proxy_timeout_ms) + " ms"),
+                          timeout);
+    co_return;
+  }
+  if (result.failure != UpstreamFailure::none) {
+    co_await answer_error(connection, request, bhttp::status::bad_gateway,
+                          with_own(jsonrpc::kServerError, "every EL node tried failed"), upstream_failed);
+    co_return;
+  }
+  node_metrics_[answered_by].requests.inc();
+  node_metrics_[answered_by].duration.observe(std::chrono::duration<double>(Clock::now() - started).count());
+  auto merged = result.response.result() == bhttp::status::ok ? completed(result.response.body()) : std::nullopt;
+  if (!merged) {
+    log::warn("el upstream answered a batch with something other than a JSON array",
+              {{"node", nodes_[answered_by].name}, {"status", result.response.result_int()}});
+    co_await answer_error(connection, request, bhttp::status::bad_gateway,
+                          with_own(jsonrpc::kServerError, "the node's answer to the batch was not a JSON array"),
+                          upstream_failed);
+    co_return;
+  }
+  co_await connection.respond(net::make_response(request, bhttp::status::ok, std::move(*merged)));
 }
 
 }  // namespace vixy::http

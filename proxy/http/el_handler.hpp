@@ -6,17 +6,19 @@
 
 #include "config/config.hpp"
 #include "health/snapshot.hpp"
+#include "http/relay.hpp"
 #include "http/upstreams.hpp"
 #include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
+#include "routing/method_policy.hpp"
 
 namespace vixy::http {
 
 class ElHandler {
  public:
   // `pools[i]` belongs to `nodes[i]`; all must outlive the handler.
-  ElHandler(const config::Global& settings, const std::vector<config::ElNode>& nodes, std::deque<NodePools>& pools,
-            const health::PublishedSnapshot& health, observability::ProxyMetrics& metrics);
+  ElHandler(const config::Config& config, std::deque<NodePools>& pools, const health::PublishedSnapshot& health,
+            observability::ProxyMetrics& metrics);
 
   asio::awaitable<void> handle(net::HttpConnection& connection, net::Request& request);
 
@@ -26,11 +28,20 @@ class ElHandler {
 
   asio::awaitable<void> answer_error(net::HttpConnection& connection, const net::Request& request,
                                      bhttp::status status, std::string body, Reason reason);
+  // A batch with refused methods: its allowed part goes to a node, whose whole answer is read and
+  // completed with `own` (the refusals) before the client gets it.
+  asio::awaitable<void> answer_part(net::HttpConnection& connection, const net::Request& request, std::string forward,
+                                    const std::vector<std::string>& own, Clock::time_point started);
+  std::vector<RelayTarget> targets() const;
+  void note_failure(std::size_t node_index, UpstreamFailure failure, const beast::error_code& error);
 
   const config::Global& settings_;
   const std::vector<config::ElNode>& nodes_;
   std::deque<NodePools>& pools_;
   const health::PublishedSnapshot& health_;
+  routing::MethodPolicy methods_;
+  observability::Counter& refused_methods_;
+  std::uint64_t max_part_answer_bytes_;
   std::vector<observability::NodeRequestMetrics> node_metrics_;  // looked up once, not per request
   std::vector<observability::Counter*> errors_;  // by Reason
 };

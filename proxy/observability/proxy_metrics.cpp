@@ -75,6 +75,9 @@ constexpr Spec kClUpstreamErrors{T::counter, "vixy_cl_upstream_errors_total",
                                  "CL requests that failed at the transport level", Labels::node};
 constexpr Spec kProxyErrors{T::counter, "vixy_proxy_errors_total",
                             "Error answers the proxy gave itself instead of a node's", Labels::endpoint_reason};
+constexpr Spec kRefused{T::counter, "vixy_refused_total",
+                        "Client requests vixy refused by policy (reason method: [methods] allow/deny), never sent to a node",
+                        Labels::reason};
 constexpr Spec kWsQueueDepth{T::gauge, "vixy_ws_queue_depth",
                              "Client messages waiting for an upstream, over all sessions", Labels::none};
 constexpr Spec kWsQueueFull{T::counter, "vixy_ws_queue_full_errors_total",
@@ -163,7 +166,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
     &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
     &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests, &kWsBackfillCacheHits,
-    &kClEventUpstreams, &kClEventListeners,
+    &kClEventUpstreams, &kClEventListeners, &kRefused,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -221,6 +224,8 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       cl_chain_head(gauge(registry, kClChainHead).get()),
       cl_healthy_nodes(gauge(registry, kClHealthyNodes).get()),
       proxy_errors_total(counter(registry, kProxyErrors)),
+      refused_total(counter(registry, kRefused)),
+      refused_methods(refused_total.with({"method"})),
       ws_connections_active(gauge(registry, kWsActive).get()),
       ws_connections_total(counter(registry, kWsTotal).get()),
       ws_messages_total(counter(registry, kWsMessages)),

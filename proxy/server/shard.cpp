@@ -22,7 +22,7 @@ Shard::Shard(const config::Config& config, asio::ssl::context& tls, observabilit
       upstreams_(http::make_upstreams(io_.get_executor(), tls, config)),
       ws_hub_(io_.get_executor(), config, tls, metrics, initial, ws_totals),
       event_streams_(config, metrics, initial),
-      el_(config.global, config.el, upstreams_.el, health_, metrics),
+      el_(config, upstreams_.el, health_, metrics),
       cl_(config.global, config.cl, upstreams_.cl, health_, event_streams_, metrics),
       endpoints_{el_, cl_, ws_hub_, health_, config, metrics} {}
 

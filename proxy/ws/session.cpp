@@ -403,6 +403,7 @@ void Session::publish_metrics() {
   grow(metrics.ws_outcome_unknown_total, now.requests_outcome_unknown, reported_.requests_outcome_unknown);
   grow(metrics.ws_request_timeouts_total, now.requests_timed_out, reported_.requests_timed_out);
   grow(metrics.ws_queue_full_errors_total, now.queue_full_errors, reported_.queue_full_errors);
+  grow(metrics.refused_methods, now.methods_refused, reported_.methods_refused);
   grow(metrics.ws_stray_upstream_messages_total, now.stray_upstream_messages, reported_.stray_upstream_messages);
   grow(metrics.ws_invalid_upstream_messages_total, now.invalid_upstream_messages,
        reported_.invalid_upstream_messages);

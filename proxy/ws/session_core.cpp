@@ -130,6 +130,12 @@ void SessionCore::handle_message(std::string_view text, std::uint64_t batch, Tim
     return;
   }
   pending.method = raw::string_value(view.method->of(text)).value_or("");
+  if (settings_.methods && !settings_.methods->allows(pending.method)) {
+    ++counters_.methods_refused;
+    // A notification has no answer to carry the error; the counter records it.
+    if (view.id) answer_error(pending, jsonrpc::kMethodNotFound, routing::refused_method_message(pending.method));
+    return;
+  }
   pending.text = std::string(text);
   pending.repeatable = safe_to_repeat(pending.method);
   if (!view.id) {

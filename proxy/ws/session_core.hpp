@@ -27,6 +27,7 @@
 #include "config/config.hpp"
 #include "jsonrpc/jsonrpc.hpp"
 #include "jsonrpc/raw.hpp"
+#include "routing/method_policy.hpp"
 #include "ws/gapless.hpp"
 
 namespace vixy::ws {
@@ -51,6 +52,8 @@ struct SessionSettings {
   std::size_t max_pending_bytes = 16 * 1024 * 1024;  // the bytes of the requests max_pending_requests counts
   std::size_t max_json_depth = jsonrpc::raw::kDefaultMaxDepth;  // deeper client messages are refused
   std::size_t max_batch_size = 1000;                            // larger client batches are refused
+  // [methods]: refused methods are answered "method not found" here; null serves every method.
+  std::shared_ptr<const routing::MethodPolicy> methods{};
 };
 
 struct NodeInfo {
@@ -96,6 +99,7 @@ struct SessionCounters {
   std::uint64_t requests_outcome_unknown = 0;  // in flight on a lost upstream, not safe to repeat
   std::uint64_t requests_timed_out = 0;
   std::uint64_t queue_full_errors = 0;
+  std::uint64_t methods_refused = 0;           // requests refused by [methods], never sent upstream
   std::uint64_t stray_upstream_messages = 0;   // answers or notifications nobody waits for
   std::uint64_t invalid_upstream_messages = 0;  // not JSON: dropped (an answer's client gets an error)
   struct Gapless {

@@ -12,6 +12,8 @@ SessionSettings session_settings(const config::Config& config) {
   settings.max_subscriptions = ws.max_subscriptions;
   settings.max_json_depth = config.global.max_json_depth;
   settings.max_batch_size = config.global.max_batch_size;
+  routing::MethodPolicy methods(config.methods);
+  if (!methods.allows_everything()) settings.methods = std::make_shared<const routing::MethodPolicy>(std::move(methods));
   settings.backfill_depth = ws.backfill_blocks;
   settings.request_timeout = std::chrono::milliseconds(config.global.proxy_timeout_ms);
   // A node the monitor keeps reporting healthy is retried at least once per health interval, so

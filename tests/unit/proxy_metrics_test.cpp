@@ -93,6 +93,7 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_ws_backfill_cache_hits_total counter",
       "vixy_cl_event_upstreams gauge",
       "vixy_cl_event_listeners gauge",
+      "vixy_refused_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
@@ -135,6 +136,7 @@ TEST(ProxyMetrics, ConfiguredNodesHaveChildrenBeforeAnyTraffic) {
            "vixy_connections_refused_total{reason=\"per_ip\"} 0",
            "vixy_connections_refused_total{reason=\"overflow\"} 0",
            "vixy_connections_evicted_total 0",
+           "vixy_refused_total{reason=\"method\"} 0",
        }) {
     EXPECT_TRUE(has_line(text, line)) << line;
   }

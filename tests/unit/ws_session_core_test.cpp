@@ -288,6 +288,39 @@ TEST_F(Core, TooDeepMessagesAndTooLargeBatchesAreRefusedWithoutReachingTheNode) 
   EXPECT_EQ(upstream_messages(bounded.take_actions(), connect.connection).size(), 4u);
 }
 
+// [methods] deny: a refused method is answered by the core (-32601, naming it), alone or in a
+// batch, and never reaches the node; a refused notification gets nothing, and both are counted.
+TEST_F(Core, RefusedMethodsAreAnsweredHereAndNeverSentUpstream) {
+  ws::SessionSettings settings;
+  settings.methods = std::make_shared<const vixy::routing::MethodPolicy>(vixy::config::Methods{{}, {"debug_*"}});
+  ws::SessionCore policed{{{"primary", vixy::config::Tier::primary}}, settings, 7};
+  policed.start({0}, now);
+  auto connect = std::get<ws::Connect>(policed.take_actions().at(0));
+  policed.upstream_connected(connect.connection, now);
+  policed.take_actions();
+
+  policed.client_text(R"({"jsonrpc":"2.0","id":"t","method":"debug_traceCall","params":[]})", now);
+  policed.client_text(R"({"jsonrpc":"2.0","method":"debug_setHead","params":["0x1"]})", now);
+  auto actions = policed.take_actions();
+  auto to_client = client_messages(actions);
+  EXPECT_EQ(to_client.size(), actions.size()) << "something went upstream";
+  ASSERT_EQ(to_client.size(), 1u);
+  EXPECT_EQ(json::parse(to_client[0]), json::parse(R"({"jsonrpc":"2.0","id":"t","error":{"code":-32601,
+      "message":"the method debug_traceCall does not exist/is not available on this proxy"}})"));
+
+  policed.client_text(R"([{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"debug_x"}])", now);
+  auto sent = upstream_messages(policed.take_actions(), connect.connection);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0]["method"], "eth_chainId");
+  policed.upstream_text(connect.connection, answer(sent[0], "0x1"), now);
+  auto batch = json::parse(client_messages(policed.take_actions()).at(0));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0]["result"], "0x1");
+  EXPECT_EQ(batch[1]["id"], 2);
+  EXPECT_EQ(batch[1]["error"]["code"], -32601);
+  EXPECT_EQ(policed.counters().methods_refused, 3u);
+}
+
 // Held requests are bounded in bytes as well as in count: 200 slow 1 MiB eth_calls held 200 MB.
 TEST_F(Core, HeldRequestsAreBoundedInBytes) {
   ws::SessionSettings settings;
