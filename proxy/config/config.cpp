@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include <toml++/toml.h>
+#include <boost/asio/ip/address.hpp>
 #include <boost/url.hpp>
 
 #include <algorithm>
@@ -152,13 +153,14 @@ class Reader {
   Config read(const toml::table& root) {
     Config config;
     config.source_path = source_;
-    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "websocket", "methods", "el", "cl"});
+    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "websocket", "methods", "limits", "el", "cl"});
     if (auto* t = optional_table(root, "global", "")) read_global(*t, config.global);
     if (auto* t = optional_table(root, "metrics", "")) read_metrics(*t, config.metrics);
     if (auto* t = optional_table(root, "server", "")) read_server(*t, config.server);
     if (auto* t = optional_table(root, "tls", "")) read_tls(*t, config.tls);
     if (auto* t = optional_table(root, "websocket", "")) read_websocket(*t, config.websocket);
     if (auto* t = optional_table(root, "methods", "")) read_methods(*t, config.methods);
+    if (auto* t = optional_table(root, "limits", "")) read_limits(*t, config.limits);
     read_el(root, config.el);
     read_cl(root, config.cl);
     return config;
@@ -341,6 +343,29 @@ class Reader {
     if (ws.reconnect_backoff_max_ms < ws.reconnect_backoff_ms) {
       fail(t.get("reconnect_backoff_max_ms") ? t.get("reconnect_backoff_max_ms")->source() : t.source(),
            "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms");
+    }
+  }
+
+  void read_limits(const toml::table& t, Limits& limits) const {
+    const std::string path = "limits";
+    reject_unknown_keys(t, path, {"requests_per_second", "burst", "trusted_proxies"});
+    read_uint(t, "requests_per_second", path, Range{0, 1'000'000'000}, limits.requests_per_second);
+    read_uint(t, "burst", path, Range{0, 1'000'000'000}, limits.burst);
+    if (limits.burst == 0) limits.burst = limits.requests_per_second;
+    const toml::node* node = t.get("trusted_proxies");
+    if (node == nullptr) return;
+    const std::string key = join(path, "trusted_proxies");
+    if (!node->is_array()) fail(node->source(), key, "expected an array of addresses or CIDR blocks, got " + type_name(*node));
+    const toml::array& array = *node->as_array();
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      const toml::node& entry = array[i];
+      const auto& where = entry.source().begin.line != 0 ? entry.source() : node->source();
+      auto cidr = entry.is_string() ? parse_cidr(entry.as_string()->get()) : std::nullopt;
+      if (!cidr) {
+        fail(where, indexed(key, i),
+             "expected an address or CIDR block as a string (\"10.0.0.0/8\", \"2001:db8::/32\", \"127.0.0.1\")");
+      }
+      limits.trusted_proxies.push_back(*cidr);
     }
   }
 
@@ -654,6 +679,40 @@ Config load_file(const std::string& path) {
     throw ConfigError(path + ": cannot read config file: " + std::strerror(error));
   }
   return parse(text, path);
+}
+
+bool Cidr::contains(const std::array<std::uint8_t, 16>& address) const {
+  unsigned whole = prefix_bits / 8, rest = prefix_bits % 8;
+  if (!std::equal(bytes.begin(), bytes.begin() + whole, address.begin())) return false;
+  if (rest == 0) return true;
+  auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+  return (bytes[whole] & mask) == (address[whole] & mask);
+}
+
+std::optional<Cidr> parse_cidr(std::string_view text) {
+  auto slash = text.find('/');
+  std::string host(text.substr(0, slash));
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  Cidr cidr;
+  unsigned width = address.is_v4() ? 32 : 128;
+  unsigned prefix = width;
+  if (slash != std::string_view::npos) {
+    auto digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3 || !all_digits(digits)) return std::nullopt;
+    prefix = static_cast<unsigned>(std::stoul(std::string(digits)));
+    if (prefix > width) return std::nullopt;
+  }
+  if (address.is_v4()) {
+    auto mapped = boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, address.to_v4());
+    cidr.bytes = mapped.to_bytes();
+    cidr.prefix_bits = prefix + 96;
+  } else {
+    cidr.bytes = address.to_v6().to_bytes();
+    cidr.prefix_bits = prefix;
+  }
+  return cidr;
 }
 
 const char* to_string(Tier tier) {

@@ -3,6 +3,7 @@
 // Loading validates everything up front so that a bad file stops the process at start-up with a
 // message that names the file, the line, the key and the reason.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -92,6 +93,22 @@ struct Methods {
   std::vector<std::string> deny;
 };
 
+// An address block written "10.0.0.0/8", "2001:db8::/32" or a single address. IPv4 is held as
+// its IPv4-mapped IPv6 form (::ffff:a.b.c.d, prefix + 96), so one comparison serves both.
+struct Cidr {
+  std::array<std::uint8_t, 16> bytes{};
+  unsigned prefix_bits = 128;
+  bool contains(const std::array<std::uint8_t, 16>& address) const;
+};
+
+// vixy addition: how many requests one client address may send to /el and /el/ws.
+struct Limits {
+  std::uint64_t requests_per_second = 0;  // 0: no limit
+  std::uint64_t burst = 0;                // requests at once after a quiet time; 0: requests_per_second
+  // Peers whose X-Forwarded-For names the client (load balancers in front of vixy).
+  std::vector<Cidr> trusted_proxies;
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for messages
   Global global;
@@ -100,6 +117,7 @@ struct Config {
   Tls tls;
   WebSocket websocket;
   Methods methods;
+  Limits limits;
   std::vector<ElNode> el;  // primaries first (file order), then backups (file order)
   std::vector<ClNode> cl;
 };
@@ -115,5 +133,8 @@ Config load_file(const std::string& path);
 Config parse(std::string_view toml_text, const std::string& source_name);
 
 const char* to_string(Tier tier);
+
+// "10.0.0.0/8", "::1", ...: nullopt when `text` is not an address or address block.
+std::optional<Cidr> parse_cidr(std::string_view text);
 
 }  // namespace vixy::config

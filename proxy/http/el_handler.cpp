@@ -3,12 +3,13 @@
 #include "http/method_screen.hpp"
 #include "jsonrpc/jsonrpc.hpp"
 #include "log/log.hpp"
+#include "routing/client_address.hpp"
 #include "routing/select.hpp"
 
 namespace vixy::http {
 
 ElHandler::ElHandler(const config::Config& config, std::deque<NodePools>& pools, const health::PublishedSnapshot& health,
-                     observability::ProxyMetrics& metrics)
+                     observability::ProxyMetrics& metrics, routing::RateLimiter* limiter)
     : settings_(config.global),
       nodes_(config.el),
       pools_(pools),
@@ -16,7 +17,10 @@ ElHandler::ElHandler(const config::Config& config, std::deque<NodePools>& pools,
       methods_(config.methods),
       refused_methods_(metrics.refused_methods),
       // The largest answer read whole (a batch's part): the same bound as a node's WebSocket message.
-      max_part_answer_bytes_(config.websocket.max_upstream_message_size) {
+      max_part_answer_bytes_(config.websocket.max_upstream_message_size),
+      limits_(config.limits),
+      limiter_(limiter),
+      refused_rate_limited_(metrics.refused_rate_limited) {
   for (const auto& node : nodes_) node_metrics_.push_back(metrics.el_node(node.name, config::to_string(node.tier)));
   // In Reason's order.
   for (const char* reason : {"parse_error", "invalid_request", "no_healthy_node", "timeout", "upstream_failed"}) {
@@ -41,6 +45,21 @@ std::vector<RelayTarget> ElHandler::targets() const {
   return targets;
 }
 
+asio::awaitable<bool> ElHandler::within_rate(net::HttpConnection& connection, const net::Request& request,
+                                             std::size_t cost) {
+  auto client = routing::client_address(connection.peer(), request, limits_.trusted_proxies);
+  auto verdict = limiter_->admit(routing::rate_key(client), cost, Clock::now().time_since_epoch());
+  if (verdict.allowed) co_return true;
+  refused_rate_limited_.inc(cost);
+  auto wait = routing::retry_after_seconds(verdict.retry_after);
+  auto why = routing::rate_limited_message(limits_.requests_per_second, limits_.burst, wait);
+  auto response = net::make_response(request, bhttp::status::too_many_requests,
+                                     jsonrpc::error_for_each(request.body(), jsonrpc::kLimitExceeded, why));
+  response.set(bhttp::field::retry_after, std::to_string(wait));
+  co_await connection.respond(std::move(response));
+  co_return false;
+}
+
 void ElHandler::note_failure(std::size_t node_index, UpstreamFailure failure, const beast::error_code& error) {
   node_metrics_[node_index].upstream_errors.inc();
   log::warn("el upstream failed",
@@ -61,6 +80,7 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
                           invalid_request);
     co_return;
   }
+  if (limiter_ && !co_await within_rate(connection, request, shape.count)) co_return;
   if (!methods_.allows_everything()) {
     bool batch = shape.kind == jsonrpc::RequestShape::Kind::batch;
     auto screen = screen_methods(request.body(), batch, methods_);

@@ -11,14 +11,16 @@
 #include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
 #include "routing/method_policy.hpp"
+#include "routing/rate_limit.hpp"
 
 namespace vixy::http {
 
 class ElHandler {
  public:
-  // `pools[i]` belongs to `nodes[i]`; all must outlive the handler.
+  // `pools[i]` belongs to `nodes[i]`; all must outlive the handler. `limiter`: [limits], shared by
+  // every thread's handlers; null when there is no limit.
   ElHandler(const config::Config& config, std::deque<NodePools>& pools, const health::PublishedSnapshot& health,
-            observability::ProxyMetrics& metrics);
+            observability::ProxyMetrics& metrics, routing::RateLimiter* limiter);
 
   asio::awaitable<void> handle(net::HttpConnection& connection, net::Request& request);
 
@@ -33,6 +35,8 @@ class ElHandler {
   asio::awaitable<void> answer_part(net::HttpConnection& connection, const net::Request& request, std::string forward,
                                     const std::vector<std::string>& own, Clock::time_point started);
   std::vector<RelayTarget> targets() const;
+  // Whether the client may send `cost` more requests now; if not, it has been answered with 429.
+  asio::awaitable<bool> within_rate(net::HttpConnection& connection, const net::Request& request, std::size_t cost);
   void note_failure(std::size_t node_index, UpstreamFailure failure, const beast::error_code& error);
 
   const config::Global& settings_;
@@ -42,6 +46,9 @@ class ElHandler {
   routing::MethodPolicy methods_;
   observability::Counter& refused_methods_;
   std::uint64_t max_part_answer_bytes_;
+  const config::Limits& limits_;
+  routing::RateLimiter* limiter_;
+  observability::Counter& refused_rate_limited_;
   std::vector<observability::NodeRequestMetrics> node_metrics_;  // looked up once, not per request
   std::vector<observability::Counter*> errors_;  // by Reason
 };

@@ -203,6 +203,7 @@ void HttpServer::admit(tcp::socket socket) {
   auto connection = std::make_shared<HttpConnection>(std::move(socket));
   connection->id_ = id;
   connection->write_timeout_ = limits_.write_timeout;
+  connection->peer_ = remote.address();
   connections_.emplace(id, connection.get());
   auto self = shared_from_this();
   if (admission.verdict == ConnectionGate::Verdict::serve) {

@@ -80,6 +80,8 @@ class HttpConnection {
   bool stopping() const { return stopping_; }
   // How long one write to this client may take before the client counts as not reading.
   std::chrono::milliseconds write_timeout() const { return write_timeout_; }
+  // The client's address as the socket saw it when it was accepted.
+  const boost::asio::ip::address& peer() const { return peer_; }
   void close();  // abrupt: cancels whatever the connection is doing
 
  private:
@@ -101,6 +103,7 @@ class HttpConnection {
   bool evicted_ = false;  // closed by the server to make room; its request, if any, is not served
   bool refused_ = false;  // answered without reading its body: closed with close_after_refusal()
   std::chrono::milliseconds write_timeout_{30'000};
+  boost::asio::ip::address peer_;
 };
 
 // Handles one request. It answers through connection.respond() (once) or takes the connection over.

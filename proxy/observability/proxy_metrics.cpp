@@ -76,7 +76,7 @@ constexpr Spec kClUpstreamErrors{T::counter, "vixy_cl_upstream_errors_total",
 constexpr Spec kProxyErrors{T::counter, "vixy_proxy_errors_total",
                             "Error answers the proxy gave itself instead of a node's", Labels::endpoint_reason};
 constexpr Spec kRefused{T::counter, "vixy_refused_total",
-                        "Client requests vixy refused by policy (reason method: [methods] allow/deny), never sent to a node",
+                        "Client requests vixy refused by policy ([methods]: method, [limits]: rate_limit), never sent to a node",
                         Labels::reason};
 constexpr Spec kWsQueueDepth{T::gauge, "vixy_ws_queue_depth",
                              "Client messages waiting for an upstream, over all sessions", Labels::none};
@@ -226,6 +226,7 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       proxy_errors_total(counter(registry, kProxyErrors)),
       refused_total(counter(registry, kRefused)),
       refused_methods(refused_total.with({"method"})),
+      refused_rate_limited(refused_total.with({"rate_limit"})),
       ws_connections_active(gauge(registry, kWsActive).get()),
       ws_connections_total(counter(registry, kWsTotal).get()),
       ws_messages_total(counter(registry, kWsMessages)),

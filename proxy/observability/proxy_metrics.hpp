@@ -49,9 +49,11 @@ class ProxyMetrics {
   // Answers the proxy gave itself instead of a node's: {endpoint ("el"|"cl"), reason}, reason one
   // of no_healthy_node, timeout, upstream_failed, parse_error, invalid_request, body_too_large.
   Family<Counter>& proxy_errors_total;
-  // Requests vixy refused by policy and answered itself, one per batch entry: {reason}, method.
+  // Requests vixy refused by policy and answered itself, one per batch entry: {reason}, method or
+  // rate_limit.
   Family<Counter>& refused_total;
-  Counter& refused_methods;  // refused_total{reason="method"}, HTTP and WebSocket
+  Counter& refused_methods;       // refused_total{reason="method"}, HTTP and WebSocket
+  Counter& refused_rate_limited;  // refused_total{reason="rate_limit"}
 
   // WebSocket family (Vixy's names), filled by the WebSocket proxy.
   Gauge& ws_connections_active;

@@ -63,7 +63,7 @@ tcp::endpoint bind_alone(asio::io_context& io, const tcp::endpoint& endpoint) {
 std::vector<std::unique_ptr<Shard>> App::make_shards(std::size_t count) {
   std::vector<std::unique_ptr<Shard>> shards;
   for (std::size_t i = 0; i < count; ++i) {
-    shards.push_back(std::make_unique<Shard>(config_, tls_, metrics_, health_.get(), ws_totals_));
+    shards.push_back(std::make_unique<Shard>(config_, tls_, metrics_, health_.get(), ws_totals_, limiter_.get()));
   }
   return shards;
 }
@@ -82,6 +82,9 @@ App::App(config::Config config, const tcp::endpoint& listen)
       metrics_(config_),
       health_(health::initial_snapshot(config_)),
       ws_totals_(el_node_names(config_)),
+      limiter_(config_.limits.requests_per_second > 0
+                   ? std::make_unique<routing::RateLimiter>(config_.limits.requests_per_second, config_.limits.burst)
+                   : nullptr),
       shards_(make_shards(thread_count(config_.server))),
       monitor_(std::make_shared<monitor::HealthMonitor>(first().io().get_executor(), config_, first().upstreams(),
                                                         metrics_, health_)),

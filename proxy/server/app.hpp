@@ -47,6 +47,7 @@ class App {
   observability::ProxyMetrics metrics_;
   health::PublishedSnapshot health_;  // the monitor's; every shard is handed each new one
   ws::ProcessTotals ws_totals_;
+  std::unique_ptr<routing::RateLimiter> limiter_;  // [limits], every thread's; null: no limit
   // Declared before everything that holds sockets or timers on a shard's io_context.
   std::vector<std::unique_ptr<Shard>> shards_;
   std::shared_ptr<monitor::HealthMonitor> monitor_;

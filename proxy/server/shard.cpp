@@ -13,16 +13,16 @@
 namespace vixy::server {
 
 Shard::Shard(const config::Config& config, asio::ssl::context& tls, observability::ProxyMetrics& metrics,
-             const health::SnapshotPtr& initial, ws::ProcessTotals& ws_totals)
+             const health::SnapshotPtr& initial, ws::ProcessTotals& ws_totals, routing::RateLimiter* limiter)
     : config_(config),
       metrics_(metrics),
       io_(1),
       work_(asio::make_work_guard(io_)),
       health_(initial),
       upstreams_(http::make_upstreams(io_.get_executor(), tls, config)),
-      ws_hub_(io_.get_executor(), config, tls, metrics, initial, ws_totals),
+      ws_hub_(io_.get_executor(), config, tls, metrics, initial, ws_totals, limiter),
       event_streams_(config, metrics, initial),
-      el_(config, upstreams_.el, health_, metrics),
+      el_(config, upstreams_.el, health_, metrics, limiter),
       cl_(config.global, config.cl, upstreams_.cl, health_, event_streams_, metrics),
       endpoints_{el_, cl_, ws_hub_, health_, config, metrics} {}
 

@@ -34,8 +34,9 @@ using net::tcp;
 
 class Shard {
  public:
+  // `limiter`: [limits], shared by every shard; null when there is no limit.
   Shard(const config::Config& config, asio::ssl::context& tls, observability::ProxyMetrics& metrics,
-        const health::SnapshotPtr& initial, ws::ProcessTotals& ws_totals);
+        const health::SnapshotPtr& initial, ws::ProcessTotals& ws_totals, routing::RateLimiter* limiter);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;

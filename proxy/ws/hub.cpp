@@ -23,13 +23,16 @@ std::uint64_t random_salt() {
 }  // namespace
 
 Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, boost::asio::ssl::context& tls,
-         observability::ProxyMetrics& metrics, health::SnapshotPtr initial, ProcessTotals& totals)
+         observability::ProxyMetrics& metrics, health::SnapshotPtr initial, ProcessTotals& totals,
+         routing::RateLimiter* limiter)
     : executor_(std::move(executor)),
       tls_(tls),
       metrics_(metrics),
       session_metrics_(metrics),
       max_client_message_size_(config.websocket.max_message_size),
-      totals_(totals) {
+      totals_(totals),
+      limiter_(limiter),
+      limits_(config.limits) {
   for (const auto& node : config.el) {
     nodes_.push_back(NodeInfo{node.name, node.tier});
     auto url = net::parse_upstream_url(node.ws_url);

@@ -17,6 +17,7 @@
 #include "net/upstream_url.hpp"
 #include "net/ws_client.hpp"
 #include "observability/proxy_metrics.hpp"
+#include "routing/rate_limit.hpp"
 #include "ws/backlog.hpp"
 #include "ws/multiplexer.hpp"
 #include "ws/process_totals.hpp"
@@ -30,9 +31,10 @@ class Session;
 
 class Hub {
  public:
-  // `totals` is shared with the hubs of the other threads.
+  // `totals` and `limiter` ([limits]; null: no limit) are shared with the hubs of the other threads.
   Hub(boost::asio::any_io_executor executor, const config::Config& config, boost::asio::ssl::context& tls,
-      observability::ProxyMetrics& metrics, health::SnapshotPtr initial, ProcessTotals& totals);
+      observability::ProxyMetrics& metrics, health::SnapshotPtr initial, ProcessTotals& totals,
+      routing::RateLimiter* limiter = nullptr);
   ~Hub();
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
@@ -57,6 +59,8 @@ class Hub {
   const net::WsClientOptions& socket_options() const { return socket_options_; }
   std::uint64_t max_client_message_size() const { return max_client_message_size_; }
   const std::vector<std::size_t>& candidates() const { return candidates_; }
+  routing::RateLimiter* limiter() const { return limiter_; }
+  const config::Limits& limits() const { return limits_; }
   // The node's shared upstream connections, and a channel id for a session's connection on one.
   NodeMux& mux(std::size_t node) { return *muxes_.at(node); }
   mux::ChannelId next_channel() { return next_channel_++; }
@@ -93,6 +97,8 @@ class Hub {
   std::vector<std::size_t> candidates_;
   BacklogLimits backlog_limits_;
   ProcessTotals& totals_;
+  routing::RateLimiter* limiter_;
+  const config::Limits& limits_;
   std::unordered_set<Session*> sessions_;  // this hub's; sessions live on its executor (one thread)
   bool stopping_ = false;
   mux::ChannelId next_channel_ = 1;

@@ -7,6 +7,7 @@
 #include <boost/container/deque.hpp>
 
 #include "log/log.hpp"
+#include "routing/client_address.hpp"
 #include "ws/hub.hpp"
 #include "net/awaitable.hpp"
 
@@ -62,6 +63,9 @@ asio::awaitable<void> Session::run(std::unique_ptr<Session> self, net::Request& 
   ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& response) { response.set(beast::http::field::server, "vixy/" VIXY_VERSION); }));
+  if (hub_.limiter()) {
+    rate_key_ = routing::rate_key(routing::client_address(connection_.peer(), request, hub_.limits().trusted_proxies));
+  }
   auto [ec] = co_await ws.async_accept(request, use_tuple);
   // Neither the upgrade request nor the room the HTTP reader grew for it is needed again, and a
   // session would otherwise hold both for its whole life.
@@ -162,6 +166,10 @@ asio::awaitable<void> Session::read_client() {
       }
       co_return;
     }
+    if (auto* limiter = hub_.limiter(); limiter && !ws.got_binary()) {
+      text.resize(buffer.size());
+      if (!within_rate(text, *limiter)) continue;
+    }
     auto now = Clock::now();
     if (ws.got_binary()) {
       core_.client_binary(now);
@@ -171,6 +179,26 @@ asio::awaitable<void> Session::read_client() {
     }
     process();
   }
+}
+
+bool Session::within_rate(std::string_view text, routing::RateLimiter& limiter) {
+  const auto& settings = hub_.settings();
+  // A batch costs its entries; what the core will refuse anyway (not JSON, too deep, too large a
+  // batch) costs one and is answered with one error.
+  bool valid = jsonrpc::raw::check(text, settings.max_json_depth) == jsonrpc::raw::Verdict::ok;
+  auto entries = valid ? jsonrpc::raw::count_elements(text, settings.max_batch_size) : std::nullopt;
+  bool per_entry = valid && (!entries || (*entries > 0 && *entries <= settings.max_batch_size));
+  std::size_t cost = per_entry && entries ? *entries : 1;
+  auto verdict = limiter.admit(rate_key_, cost, Clock::now().time_since_epoch());
+  if (verdict.allowed) return true;
+  hub_.metrics().refused_rate_limited.inc(cost);
+  const auto& limits = hub_.limits();
+  auto why = routing::rate_limited_message(limits.requests_per_second, limits.burst,
+                                           routing::retry_after_seconds(verdict.retry_after));
+  std::string answer = per_entry ? jsonrpc::error_for_each(text, jsonrpc::kLimitExceeded, why)
+                                 : jsonrpc::error_text("null", jsonrpc::kLimitExceeded, why);
+  if (!answer.empty()) queue_for_client(std::move(answer));  // a notification gets nothing
+  return false;
 }
 
 // Ends the session when a write to the client has not finished within write_timeout: the client is

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "net/http_server.hpp"
+#include "routing/rate_limit.hpp"
 #include "ws/node_mux.hpp"
 #include "ws/session_core.hpp"
 
@@ -45,6 +46,8 @@ class Session final : public ChannelOwner {
   struct Client;
 
   boost::asio::awaitable<void> read_client();
+  // [limits]: whether the client may send this message now; if not, it has been answered -32005.
+  bool within_rate(std::string_view text, routing::RateLimiter& limiter);
   // Writes, the closing handshake, the deadline timer and the write watchdog are plain callbacks,
   // started only when there is something to do: an idle session holds no coroutine and no pending
   // operation for them.
@@ -73,6 +76,7 @@ class Session final : public ChannelOwner {
   std::map<ConnectionId, Channel> channels_;
   boost::asio::steady_timer timer_;
   TimePoint armed_ = TimePoint::max();
+  std::uint64_t rate_key_ = 0;  // the client's address, as [limits] counts it
   std::size_t callbacks_ = 0;  // timer callbacks not yet run: the session outlives them
   bool watching_write_ = false;
   bool processing_ = false;

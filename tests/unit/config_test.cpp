@@ -292,6 +292,34 @@ TEST(Config, MethodListsKeepTheirEntriesInFileOrder) {
   EXPECT_TRUE(none.methods.deny.empty());
 }
 
+TEST(Config, LimitsBurstDefaultsToTheRateAndTrustedProxiesAreBlocks) {
+  const Config config = parse(std::string(kOnePrimary) +
+                                  "[limits]\nrequests_per_second = 20\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n",
+                              "cfg.toml");
+  EXPECT_EQ(config.limits.requests_per_second, 20u);
+  EXPECT_EQ(config.limits.burst, 20u);
+  ASSERT_EQ(config.limits.trusted_proxies.size(), 2u);
+  auto ten = parse_cidr("10.0.0.0/8");
+  ASSERT_TRUE(ten);
+  auto v4 = [](std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+    return std::array<std::uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d};
+  };
+  EXPECT_TRUE(config.limits.trusted_proxies[0].contains(v4(10, 200, 3, 4)));
+  EXPECT_FALSE(config.limits.trusted_proxies[0].contains(v4(11, 0, 0, 1)));
+  std::array<std::uint8_t, 16> loopback6{};
+  loopback6[15] = 1;
+  EXPECT_TRUE(config.limits.trusted_proxies[1].contains(loopback6));
+  EXPECT_FALSE(config.limits.trusted_proxies[1].contains(v4(0, 0, 0, 1)));
+  auto odd = parse_cidr("192.168.0.0/23");
+  ASSERT_TRUE(odd);
+  EXPECT_TRUE(odd->contains(v4(192, 168, 1, 255)));
+  EXPECT_FALSE(odd->contains(v4(192, 168, 2, 0)));
+  for (const char* bad : {"", "/8", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/33", "::/129", "host", "10.0.0.0/8/8"}) {
+    EXPECT_FALSE(parse_cidr(bad)) << bad;
+  }
+  EXPECT_EQ(parse(kOnePrimary, "cfg.toml").limits.requests_per_second, 0u) << "no limit unless configured";
+}
+
 TEST(Config, TierNames) {
   EXPECT_STREQ(to_string(Tier::primary), "primary");
   EXPECT_STREQ(to_string(Tier::backup), "backup");
@@ -494,6 +522,15 @@ const ErrorCase kErrorCases[] = {
     {"TooManyUpstreamConnections", with_primary("[websocket]\nupstream_connections = 5000\n"), "cfg.toml:2: ",
      "websocket.upstream_connections", "1024"},
     {"TooManyThreads", with_primary("[server]\nthreads = 5000\n"), "cfg.toml:2: ", "server.threads", "1024"},
+    {"UnknownLimitsKey", with_primary("[limits]\nrate = 5\n"), "cfg.toml:2: ", "limits.rate", "unknown key"},
+    {"NegativeRate", with_primary("[limits]\nrequests_per_second = -1\n"), "cfg.toml:2: ", "limits.requests_per_second",
+     "must not be negative"},
+    {"TrustedProxyNotAnAddress", with_primary("[limits]\ntrusted_proxies = [\"10.0.0.0/8\",\n  \"lb.internal\"]\n"),
+     "cfg.toml:3: ", "limits.trusted_proxies[1]", "expected an address or CIDR block"},
+    {"TrustedProxyPrefixTooLong", with_primary("[limits]\ntrusted_proxies = [\"10.0.0.0/33\"]\n"), "cfg.toml:2: ",
+     "limits.trusted_proxies[0]", "expected an address or CIDR block"},
+    {"TrustedProxiesNotAnArray", with_primary("[limits]\ntrusted_proxies = \"10.0.0.0/8\"\n"), "cfg.toml:2: ",
+     "limits.trusted_proxies", "expected an array of addresses or CIDR blocks, got a string"},
     {"UnknownMethodsKey", with_primary("[methods]\nrefuse = [\"a\"]\n"), "cfg.toml:2: ", "methods.refuse",
      "unknown key"},
     {"MethodListNotAnArray", with_primary("[methods]\ndeny = \"debug_*\"\n"), "cfg.toml:2: ", "methods.deny",
