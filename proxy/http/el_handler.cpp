@@ -2,6 +2,7 @@
 
 #include "http/method_screen.hpp"
 #include "jsonrpc/jsonrpc.hpp"
+#include "jsonrpc/raw.hpp"
 #include "log/log.hpp"
 #include "routing/client_address.hpp"
 #include "routing/select.hpp"
@@ -144,7 +145,7 @@ asio::awaitable<void> ElHandler::answer_part(net::HttpConnection& connection, co
   auto completed = [&](std::string_view part) -> std::optional<std::string> {
     bool nothing = part.find_first_not_of(" \t\r\n") == std::string_view::npos;
     auto merged = merge_batch_answer(nothing && !forward_has_ids ? "[]" : part, own);
-    if (merged && *merged == "[]") return std::string();
+    if (merged && jsonrpc::raw::count_elements(*merged, 1) == std::optional<std::size_t>(0)) return std::string();
     return merged;
   };
   auto with_own = [&](int code, const std::string& why) {

@@ -18,6 +18,18 @@ std::string_view trimmed(std::string_view text) {
   return text.substr(first, last - first + 1);
 }
 
+// The address of an entry some load balancers write with the client's port: "1.2.3.4:5678",
+// "[2001:db8::1]:443" or "[2001:db8::1]". A bare IPv6 address (several colons) is left as it is.
+std::string_view without_port(std::string_view entry) {
+  if (entry.starts_with('[')) {
+    auto close = entry.find(']');
+    return close == std::string_view::npos ? entry : entry.substr(1, close - 1);
+  }
+  auto colon = entry.find(':');
+  if (colon != std::string_view::npos && entry.find(':', colon + 1) == std::string_view::npos) return entry.substr(0, colon);
+  return entry;
+}
+
 }  // namespace
 
 AddressBytes address_bytes(const boost::asio::ip::address& address) {
@@ -37,7 +49,8 @@ AddressBytes client_address(const boost::asio::ip::address& peer, std::string_vi
     auto comma = end == 0 ? std::string_view::npos : forwarded_for.rfind(',', end - 1);
     std::size_t begin = comma == std::string_view::npos ? 0 : comma + 1;
     std::string_view entry = trimmed(forwarded_for.substr(begin, end - begin));
-    if (entry.size() > 45) return client;  // longer than any textual IPv6 address
+    if (entry.size() > 64) return client;  // longer than any textual IPv6 address with a port
+    entry = without_port(entry);
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(std::string(entry), ec);
     if (ec) return client;
@@ -65,7 +78,7 @@ std::uint64_t rate_key(const AddressBytes& address) {
   std::uint64_t key = 0;
   if (std::equal(std::begin(kMapped), std::end(kMapped), address.begin())) {
     for (std::size_t i = 12; i < 16; ++i) key = (key << 8) | address[i];
-    return key | (std::uint64_t{1} << 32);  // meets /64 keys only in unallocated 0:0:1::/48
+    return key | (std::uint64_t{1} << 32);  // meets /64 keys only in unallocated 0:1::/32
   }
   for (std::size_t i = 0; i < 8; ++i) key = (key << 8) | address[i];
   return key;

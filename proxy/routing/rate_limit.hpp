@@ -20,17 +20,21 @@ class RateLimiter {
   static constexpr std::size_t kSlots = 65536;
   using Nanos = std::chrono::nanoseconds;
 
-  // `per_second` requests on average, up to `burst` at once (both at least 1).
+  // `per_second` requests on average, up to `burst` at once (both at least 1). Keys are hashed
+  // with a random salt; tests give their own.
   RateLimiter(std::uint64_t per_second, std::uint64_t burst);
+  RateLimiter(std::uint64_t per_second, std::uint64_t burst, std::uint64_t salt);
 
   struct Verdict {
     bool allowed = true;
     Nanos retry_after{0};  // refused: when `cost` would be allowed, if nothing else comes
   };
   // `cost` requests (a batch's entries) from client `key` at `now` (any monotonic clock, the same
-  // for every call). More than `burst` at once counts as `burst`: a batch that large is allowed
-  // after a quiet time and empties the bucket.
+  // for every call). More than `burst` at once is let in only with a full bucket, and charged in
+  // full: the client then waits until the rate has paid for it.
   Verdict admit(std::uint64_t key, std::uint64_t cost, Nanos now);
+  // The first slot `key` would look at (for tests that need two clients to collide).
+  std::size_t home(std::uint64_t key) const;
 
  private:
   struct Slot {
@@ -41,6 +45,7 @@ class RateLimiter {
 
   std::int64_t interval_;  // ns per request
   std::uint64_t burst_;
+  std::uint64_t salt_;
   std::unique_ptr<std::array<Slot, kSlots>> slots_;
 };
 

@@ -197,7 +197,10 @@ bool Session::within_rate(std::string_view text, routing::RateLimiter& limiter) 
                                            routing::retry_after_seconds(verdict.retry_after));
   std::string answer = per_entry ? jsonrpc::error_for_each(text, jsonrpc::kLimitExceeded, why)
                                  : jsonrpc::error_text("null", jsonrpc::kLimitExceeded, why);
-  if (!answer.empty()) queue_for_client(std::move(answer));  // a notification gets nothing
+  if (!answer.empty()) {  // a notification gets nothing
+    hub_.session_metrics().to_client.inc();
+    queue_for_client(std::move(answer));
+  }
   return false;
 }
 

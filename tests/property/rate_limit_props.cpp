@@ -27,11 +27,17 @@ std::vector<Arrival> gen_arrivals(std::int64_t interval) {
   std::int64_t now = kSecond;  // any start; the limiter only compares times
   for (std::size_t i = 0; i < n; ++i) {
     now += *rc::gen::inRange<std::int64_t>(0, 3 * interval);
-    out.push_back({now, *rc::gen::inRange<std::uint64_t>(1, 6)});
+    // Mostly single requests and small batches, now and then one larger than any burst drawn.
+    auto cost = *rc::gen::weightedElement<std::uint64_t>({{6, 1}, {3, *rc::gen::inRange<std::uint64_t>(2, 8)},
+                                                          {1, *rc::gen::inRange<std::uint64_t>(8, 100)}});
+    out.push_back({now, cost});
   }
   return out;
 }
 
+// Over admitted requests i..j, no more than the burst plus what the rate paid for in between; a
+// batch larger than the burst may overdraw by its excess, but only the last one of a stretch can
+// (the next admission waits until it is paid).
 RC_GTEST_PROP(RateLimit, NoStretchOfTimeAdmitsMoreThanTheBurstPlusTheRate, ()) {
   const auto per_second = *rc::gen::inRange<std::uint64_t>(1, 2000);
   const auto burst = *rc::gen::inRange<std::uint64_t>(1, 40);
@@ -39,18 +45,39 @@ RC_GTEST_PROP(RateLimit, NoStretchOfTimeAdmitsMoreThanTheBurstPlusTheRate, ()) {
   RateLimiter limiter(per_second, burst);
   std::vector<Arrival> admitted;
   for (const auto& arrival : gen_arrivals(interval)) {
-    if (limiter.admit(7, arrival.cost, Nanos(arrival.at)).allowed) {
-      admitted.push_back({arrival.at, std::min(arrival.cost, burst)});
-    }
+    if (limiter.admit(7, arrival.cost, Nanos(arrival.at)).allowed) admitted.push_back(arrival);
   }
   for (std::size_t i = 0; i < admitted.size(); ++i) {
     std::uint64_t total = 0;
     for (std::size_t j = i; j < admitted.size(); ++j) {
       total += admitted[j].cost;
       auto elapsed = static_cast<std::uint64_t>(admitted[j].at - admitted[i].at);
-      RC_ASSERT(total <= burst + elapsed / static_cast<std::uint64_t>(interval));
+      auto overdraft = admitted[j].cost > burst ? admitted[j].cost - burst : 0;
+      RC_ASSERT(total <= burst + overdraft + elapsed / static_cast<std::uint64_t>(interval));
     }
   }
+}
+
+// On average the rate, whatever the batch sizes: a client sending only batches larger than its
+// burst, as soon as each is let in, gets no more over a long run than the rate gives.
+RC_GTEST_PROP(RateLimit, BatchesLargerThanTheBurstAreChargedInFull, ()) {
+  const auto per_second = *rc::gen::inRange<std::uint64_t>(1, 100);
+  const auto burst = *rc::gen::inRange<std::uint64_t>(1, 10);
+  const auto cost = burst + *rc::gen::inRange<std::uint64_t>(1, 50);
+  const std::int64_t interval = kSecond / static_cast<std::int64_t>(per_second);
+  RateLimiter limiter(per_second, burst);
+  std::int64_t now = kSecond;
+  std::uint64_t admitted = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto verdict = limiter.admit(3, cost, Nanos(now));
+    if (verdict.allowed) {
+      admitted += cost;
+    } else {
+      now += verdict.retry_after.count();
+    }
+  }
+  auto elapsed = static_cast<std::uint64_t>(now - kSecond);
+  RC_ASSERT(admitted <= burst + cost + elapsed / static_cast<std::uint64_t>(interval));
 }
 
 RC_GTEST_PROP(RateLimit, AClientKeepingToTheRateIsNeverRefusedWhateverOthersDo, ()) {
@@ -96,6 +123,21 @@ TEST(RateLimit, FullBucketsGiveTheirSlotsToNewClients) {
   EXPECT_TRUE(limiter.admit(5, 2, later).allowed);
   EXPECT_FALSE(limiter.admit(5, 1, later).allowed);
   EXPECT_TRUE(limiter.admit(6, 2, later).allowed) << "another client's bucket is not the first's";
+}
+
+// A client whose home slot another client holds keeps its (emptied) bucket further along, also
+// once the holder's bucket has refilled and its slot is free to take: it must not start afresh there.
+TEST(RateLimit, AClientKeepsItsOwnBucketWhenAnEarlierSlotFreesUp) {
+  RateLimiter limiter(10, 4, /*salt=*/0);
+  const std::uint64_t first = 1;
+  std::uint64_t second = 2;
+  while (limiter.home(second) != limiter.home(first)) ++second;
+  const std::int64_t t0 = kSecond, interval = kSecond / 10;
+  ASSERT_TRUE(limiter.admit(first, 1, Nanos(t0)).allowed);   // holds the home slot until t0 + interval
+  ASSERT_TRUE(limiter.admit(second, 4, Nanos(t0)).allowed);  // the next slot; its bucket is empty
+  // The first client's bucket is full again; the second has one request back, not two.
+  EXPECT_FALSE(limiter.admit(second, 2, Nanos(t0 + interval)).allowed);
+  EXPECT_TRUE(limiter.admit(second, 1, Nanos(t0 + interval)).allowed);
 }
 
 TEST(RateLimit, RetryAfterIsWholeSecondsAndNamesTheLimit) {

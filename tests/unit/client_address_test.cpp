@@ -43,6 +43,14 @@ TEST(ClientAddress, AnEntryThatIsNotAnAddressEndsTheWalk) {
   EXPECT_EQ(client_address(make_address("10.0.0.2"), ",,,", trusted), bytes("10.0.0.2"));
 }
 
+TEST(ClientAddress, EntriesWithAPortNameTheirAddress) {
+  auto trusted = trusting({"10.0.0.0/8"});
+  EXPECT_EQ(client_address(make_address("10.0.0.2"), "198.51.100.7:5678", trusted), bytes("198.51.100.7"));
+  EXPECT_EQ(client_address(make_address("10.0.0.2"), "[2001:db8::9]:443", trusted), bytes("2001:db8::9"));
+  EXPECT_EQ(client_address(make_address("10.0.0.2"), "[2001:db8::9]", trusted), bytes("2001:db8::9"));
+  EXPECT_EQ(client_address(make_address("10.0.0.2"), "2001:db8::9", trusted), bytes("2001:db8::9"));
+}
+
 TEST(ClientAddress, ARequestsForwardedForFieldsAreReadInOrder) {
   boost::beast::http::fields fields;
   fields.insert("X-Forwarded-For", "198.51.100.7");
