@@ -153,7 +153,7 @@ class Reader {
   Config read(const toml::table& root) {
     Config config;
     config.source_path = source_;
-    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "websocket", "methods", "limits", "el", "cl"});
+    reject_unknown_keys(root, "", {"global", "metrics", "server", "tls", "websocket", "methods", "limits", "routing", "el", "cl"});
     if (auto* t = optional_table(root, "global", "")) read_global(*t, config.global);
     if (auto* t = optional_table(root, "metrics", "")) read_metrics(*t, config.metrics);
     if (auto* t = optional_table(root, "server", "")) read_server(*t, config.server);
@@ -161,6 +161,7 @@ class Reader {
     if (auto* t = optional_table(root, "websocket", "")) read_websocket(*t, config.websocket);
     if (auto* t = optional_table(root, "methods", "")) read_methods(*t, config.methods);
     if (auto* t = optional_table(root, "limits", "")) read_limits(*t, config.limits);
+    if (auto* t = optional_table(root, "routing", "")) read_routing(*t, config.routing);
     read_el(root, config.el);
     read_cl(root, config.cl);
     return config;
@@ -343,6 +344,18 @@ class Reader {
     if (ws.reconnect_backoff_max_ms < ws.reconnect_backoff_ms) {
       fail(t.get("reconnect_backoff_max_ms") ? t.get("reconnect_backoff_max_ms")->source() : t.source(),
            "websocket.reconnect_backoff_max_ms", "must not be smaller than websocket.reconnect_backoff_ms");
+    }
+  }
+
+  void read_routing(const toml::table& t, Routing& routing) const {
+    const std::string path = "routing";
+    reject_unknown_keys(t, path, {"strategy"});
+    if (auto strategy = optional_string(t, "strategy", path)) {
+      if (*strategy != "priority" && *strategy != "round_robin" && *strategy != "least_latency") {
+        fail(t.get("strategy")->source(), "routing.strategy",
+             "expected \"priority\", \"round_robin\" or \"least_latency\", got \"" + strategy->substr(0, 64) + "\"");
+      }
+      routing.strategy = std::move(*strategy);
     }
   }
 

@@ -109,6 +109,11 @@ struct Limits {
   std::vector<Cidr> trusted_proxies;
 };
 
+// vixy addition: how HTTP requests spread over the best healthy tier.
+struct Routing {
+  std::string strategy = "priority";  // "priority", "round_robin" or "least_latency"
+};
+
 struct Config {
   std::string source_path;  // the file it came from, for messages
   Global global;
@@ -118,6 +123,7 @@ struct Config {
   WebSocket websocket;
   Methods methods;
   Limits limits;
+  Routing routing;
   std::vector<ElNode> el;  // primaries first (file order), then backups (file order)
   std::vector<ClNode> cl;
 };

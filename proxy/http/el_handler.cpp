@@ -21,8 +21,17 @@ ElHandler::ElHandler(const config::Config& config, std::deque<NodePools>& pools,
       max_part_answer_bytes_(config.websocket.max_upstream_message_size),
       limits_(config.limits),
       limiter_(limiter),
-      refused_rate_limited_(metrics.refused_rate_limited) {
-  for (const auto& node : nodes_) node_metrics_.push_back(metrics.el_node(node.name, config::to_string(node.tier)));
+      refused_rate_limited_(metrics.refused_rate_limited),
+      // The config loader accepts only the strategies strategy_named knows.
+      router_(routing::strategy_named(config.routing.strategy).value_or(routing::Strategy::priority), config.el.size()) {
+  for (const auto& node : nodes_) {
+    node_metrics_.push_back(metrics.el_node(node.name, config::to_string(node.tier)));
+    auto& by_reason = routed_.emplace_back();
+    for (std::size_t reason = 0; reason < static_cast<std::size_t>(routing::Reason::kCount); ++reason) {
+      by_reason.push_back(
+          &metrics.routing_requests_total.with({node.name, routing::to_string(static_cast<routing::Reason>(reason))}));
+    }
+  }
   // In Reason's order.
   for (const char* reason : {"parse_error", "invalid_request", "no_healthy_node", "timeout", "upstream_failed"}) {
     errors_.push_back(&metrics.proxy_errors_total.with({"el", reason}));
@@ -36,13 +45,17 @@ asio::awaitable<void> ElHandler::answer_error(net::HttpConnection& connection, c
   co_await connection.respond(net::make_response(request, status, std::move(body)));
 }
 
-std::vector<RelayTarget> ElHandler::targets() const {
+std::vector<RelayTarget> ElHandler::targets(std::string_view body) {
   auto snapshot = health_.get();
+  // Reading the body for its block costs a scan; only worth it when there is a choice to make.
+  bool choice = snapshot->el.healthy_count > 1;
+  auto decision = router_.order(snapshot->el, choice ? routing::request_block(body) : routing::RequestBlock{});
   std::vector<RelayTarget> targets;
-  for (std::size_t index : routing::el_candidates(snapshot->el)) {
+  for (std::size_t index : decision.order) {
     auto& pool = pools_[index].requests;
     targets.push_back({&pool, index, pool.url().target()});
   }
+  if (!targets.empty()) routed_[targets.front().node_index][static_cast<std::size_t>(decision.reason)]->inc();
   return targets;
 }
 
@@ -63,6 +76,9 @@ asio::awaitable<bool> ElHandler::within_rate(net::HttpConnection& connection, co
 
 void ElHandler::note_failure(std::size_t node_index, UpstreamFailure failure, const beast::error_code& error) {
   node_metrics_[node_index].upstream_errors.inc();
+  // For least_latency a failed attempt is the slowest answer there is: the node is tried again
+  // when exploration (or the others' slowness) comes back to it.
+  router_.answered(node_index, std::chrono::milliseconds(settings_.proxy_timeout_ms));
   log::warn("el upstream failed",
             {{"node", nodes_[node_index].name}, {"failure", to_string(failure)}, {"error", error.message()}});
 }
@@ -97,7 +113,7 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
     }
   }
 
-  auto targets = this->targets();
+  auto targets = this->targets(request.body());
   if (targets.empty()) {
     std::string body = jsonrpc::error_for_each(request.body(), jsonrpc::kServerError, "no healthy EL node available");
     co_await answer_error(connection, request, bhttp::status::service_unavailable, std::move(body),
@@ -120,8 +136,10 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
                                                 {"status", outcome.status},
                                                 {"write_timeout_ms", connection.write_timeout().count()}});
     }
+    auto took = Clock::now() - started;
     node_metrics_[outcome.node_index].requests.inc();
-    node_metrics_[outcome.node_index].duration.observe(std::chrono::duration<double>(Clock::now() - started).count());
+    node_metrics_[outcome.node_index].duration.observe(std::chrono::duration<double>(took).count());
+    if (outcome.completed) router_.answered(outcome.node_index, took);
     co_return;
   }
   // Nothing reached the client yet, so it gets a proper JSON-RPC answer for every request.
@@ -151,7 +169,7 @@ asio::awaitable<void> ElHandler::answer_part(net::HttpConnection& connection, co
   auto with_own = [&](int code, const std::string& why) {
     return completed(jsonrpc::error_for_each(forward, code, why)).value_or("");
   };
-  auto targets = this->targets();
+  auto targets = this->targets(forward);
   if (targets.empty()) {
     co_await answer_error(connection, request, bhttp::status::service_unavailable,
                           with_own(jsonrpc::kServerError, "no healthy EL node available"), no_healthy_node);
@@ -185,8 +203,10 @@ asio::awaitable<void> ElHandler::answer_part(net::HttpConnection& connection, co
                           with_own(jsonrpc::kServerError, "every EL node tried failed"), upstream_failed);
     co_return;
   }
+  auto took = Clock::now() - started;
   node_metrics_[answered_by].requests.inc();
-  node_metrics_[answered_by].duration.observe(std::chrono::duration<double>(Clock::now() - started).count());
+  node_metrics_[answered_by].duration.observe(std::chrono::duration<double>(took).count());
+  router_.answered(answered_by, took);
   auto merged = result.response.result() == bhttp::status::ok ? completed(result.response.body()) : std::nullopt;
   if (!merged) {
     log::warn("el upstream answered a batch with something other than a JSON array",

@@ -10,6 +10,7 @@
 #include "http/upstreams.hpp"
 #include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
+#include "routing/el_router.hpp"
 #include "routing/method_policy.hpp"
 #include "routing/rate_limit.hpp"
 
@@ -34,7 +35,8 @@ class ElHandler {
   // completed with `own` (the refusals) before the client gets it.
   asio::awaitable<void> answer_part(net::HttpConnection& connection, const net::Request& request, std::string forward,
                                     const std::vector<std::string>& own, Clock::time_point started);
-  std::vector<RelayTarget> targets() const;
+  // The nodes to try for `body`, in order ([routing] strategy, block-aware), counted by the first.
+  std::vector<RelayTarget> targets(std::string_view body);
   // Whether the client may send `cost` more requests now; if not, it has been answered with 429.
   asio::awaitable<bool> within_rate(net::HttpConnection& connection, const net::Request& request, std::size_t cost);
   void note_failure(std::size_t node_index, UpstreamFailure failure, const beast::error_code& error);
@@ -49,6 +51,8 @@ class ElHandler {
   const config::Limits& limits_;
   routing::RateLimiter* limiter_;
   observability::Counter& refused_rate_limited_;
+  routing::ElRouter router_;
+  std::vector<std::vector<observability::Counter*>> routed_;  // by node, then routing::Reason
   std::vector<observability::NodeRequestMetrics> node_metrics_;  // looked up once, not per request
   std::vector<observability::Counter*> errors_;  // by Reason
 };

@@ -4,7 +4,7 @@ namespace vixy::observability {
 
 namespace {
 
-enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind, reason };
+enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind, reason, node_reason };
 
 std::vector<std::string> label_names(Labels labels) {
   switch (labels) {
@@ -17,6 +17,7 @@ std::vector<std::string> label_names(Labels labels) {
     case Labels::layer_node_outcome: return {"layer", "node", "outcome"};
     case Labels::kind: return {"kind"};
     case Labels::reason: return {"reason"};
+    case Labels::node_reason: return {"node", "reason"};
   }
   return {};
 }
@@ -78,6 +79,10 @@ constexpr Spec kProxyErrors{T::counter, "vixy_proxy_errors_total",
 constexpr Spec kRefused{T::counter, "vixy_refused_total",
                         "Client requests vixy refused by policy ([methods]: method, [limits]: rate_limit), never sent to a node",
                         Labels::reason};
+constexpr Spec kRouting{T::counter, "vixy_routing_requests_total",
+                        "HTTP EL requests by the node first chosen and why: priority, round_robin, least_latency, "
+                        "explore (least_latency measuring another node), block (the only nodes known to have the block)",
+                        Labels::node_reason};
 constexpr Spec kWsQueueDepth{T::gauge, "vixy_ws_queue_depth",
                              "Client messages waiting for an upstream, over all sessions", Labels::none};
 constexpr Spec kWsQueueFull{T::counter, "vixy_ws_queue_full_errors_total",
@@ -166,7 +171,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
     &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
     &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests, &kWsBackfillCacheHits,
-    &kClEventUpstreams, &kClEventListeners, &kRefused,
+    &kClEventUpstreams, &kClEventListeners, &kRefused, &kRouting,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -227,6 +232,7 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       refused_total(counter(registry, kRefused)),
       refused_methods(refused_total.with({"method"})),
       refused_rate_limited(refused_total.with({"rate_limit"})),
+      routing_requests_total(counter(registry, kRouting)),
       ws_connections_active(gauge(registry, kWsActive).get()),
       ws_connections_total(counter(registry, kWsTotal).get()),
       ws_messages_total(counter(registry, kWsMessages)),
@@ -287,6 +293,9 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     ws_backfill_requests_total.with({node.name});
     ws_backfill_cache_hits_total.with({node.name});
     for (const char* outcome : kOutcomes) health_checks_total.with({"el", node.name, outcome});
+    for (const char* reason : {"priority", "round_robin", "least_latency", "explore", "block"}) {
+      routing_requests_total.with({node.name, reason});
+    }
   }
   for (const auto& node : config.cl) {
     const std::vector<std::string> labels{node.name};

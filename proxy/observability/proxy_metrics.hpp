@@ -54,6 +54,8 @@ class ProxyMetrics {
   Family<Counter>& refused_total;
   Counter& refused_methods;       // refused_total{reason="method"}, HTTP and WebSocket
   Counter& refused_rate_limited;  // refused_total{reason="rate_limit"}
+  // HTTP EL requests by the node first chosen and why ([routing] strategy, block-aware routing).
+  Family<Counter>& routing_requests_total;  // {node, reason}
 
   // WebSocket family (Vixy's names), filled by the WebSocket proxy.
   Gauge& ws_connections_active;

@@ -320,6 +320,12 @@ TEST(Config, LimitsBurstDefaultsToTheRateAndTrustedProxiesAreBlocks) {
   EXPECT_EQ(parse(kOnePrimary, "cfg.toml").limits.requests_per_second, 0u) << "no limit unless configured";
 }
 
+TEST(Config, RoutingStrategyIsPriorityUnlessSet) {
+  EXPECT_EQ(parse(kOnePrimary, "cfg.toml").routing.strategy, "priority");
+  EXPECT_EQ(parse(std::string(kOnePrimary) + "[routing]\nstrategy = \"least_latency\"\n", "cfg.toml").routing.strategy,
+            "least_latency");
+}
+
 TEST(Config, TierNames) {
   EXPECT_STREQ(to_string(Tier::primary), "primary");
   EXPECT_STREQ(to_string(Tier::backup), "backup");
@@ -522,6 +528,10 @@ const ErrorCase kErrorCases[] = {
     {"TooManyUpstreamConnections", with_primary("[websocket]\nupstream_connections = 5000\n"), "cfg.toml:2: ",
      "websocket.upstream_connections", "1024"},
     {"TooManyThreads", with_primary("[server]\nthreads = 5000\n"), "cfg.toml:2: ", "server.threads", "1024"},
+    {"UnknownStrategy", with_primary("[routing]\nstrategy = \"random\"\n"), "cfg.toml:2: ", "routing.strategy",
+     "expected \"priority\", \"round_robin\" or \"least_latency\", got \"random\""},
+    {"StrategyNotAString", with_primary("[routing]\nstrategy = 1\n"), "cfg.toml:2: ", "routing.strategy",
+     "expected a string"},
     {"UnknownLimitsKey", with_primary("[limits]\nrate = 5\n"), "cfg.toml:2: ", "limits.rate", "unknown key"},
     {"NegativeRate", with_primary("[limits]\nrequests_per_second = -1\n"), "cfg.toml:2: ", "limits.requests_per_second",
      "must not be negative"},

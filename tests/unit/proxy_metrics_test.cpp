@@ -94,6 +94,7 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_cl_event_upstreams gauge",
       "vixy_cl_event_listeners gauge",
       "vixy_refused_total counter",
+      "vixy_routing_requests_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }

@@ -1,0 +1,92 @@
+#include "routing/el_router.hpp"
+
+#include <algorithm>
+
+#include "routing/select.hpp"
+
+namespace vixy::routing {
+
+std::optional<Strategy> strategy_named(std::string_view name) {
+  if (name == "priority") return Strategy::priority;
+  if (name == "round_robin") return Strategy::round_robin;
+  if (name == "least_latency") return Strategy::least_latency;
+  return std::nullopt;
+}
+
+const char* to_string(Reason reason) {
+  switch (reason) {
+    case Reason::priority: return "priority";
+    case Reason::round_robin: return "round_robin";
+    case Reason::least_latency: return "least_latency";
+    case Reason::explore: return "explore";
+    case Reason::block: return "block";
+    case Reason::kCount: break;
+  }
+  return "unknown";
+}
+
+ElRouter::ElRouter(Strategy strategy, std::size_t nodes) : strategy_(strategy), average_ns_(nodes) {}
+
+void ElRouter::answered(std::size_t node, std::chrono::nanoseconds took) {
+  if (node >= average_ns_.size()) return;
+  constexpr double kWeight = 0.2;  // the last ~5 answers dominate: a node that slows down shows soon
+  auto sample = static_cast<double>(took.count());
+  auto& average = average_ns_[node];
+  average = average ? *average + kWeight * (sample - *average) : sample;
+}
+
+ElRouter::Choice ElRouter::order(const health::LayerHealth& el, RequestBlock block) {
+  Choice choice;
+  auto candidates = el_candidates(el);
+  if (candidates.empty()) return choice;
+  // The best tier: the leading candidates of the first one's tier.
+  auto tier = el.nodes[candidates.front()].tier;
+  auto tier_end = std::find_if(candidates.begin(), candidates.end(),
+                               [&](std::size_t node) { return el.nodes[node].tier != tier; });
+  std::vector<std::size_t> group(candidates.begin(), tier_end);
+
+  // Block-aware: the nodes that can answer go first, the others stay behind them for retries. A
+  // block no node is known to have yet (heads move between health rounds) goes to the highest head.
+  auto height = [&](std::size_t node) { return el.nodes[node].height.value_or(0); };
+  std::uint64_t top = 0;
+  for (auto node : group) top = std::max(top, height(node));
+  std::uint64_t needed = block.kind == RequestBlock::Kind::latest ? top
+                         : block.kind == RequestBlock::Kind::number ? std::min(block.number, top)
+                                                                    : 0;
+  auto able_end = std::stable_partition(group.begin(), group.end(), [&](std::size_t node) { return height(node) >= needed; });
+  bool narrowed = able_end != group.end();
+  std::vector<std::size_t> able(group.begin(), able_end);
+
+  choice.reason = narrowed ? Reason::block : Reason::priority;
+  if (able.size() > 1) {
+    switch (strategy_) {
+      case Strategy::priority:
+        break;
+      case Strategy::round_robin:
+        std::rotate(able.begin(), able.begin() + static_cast<std::ptrdiff_t>(turn_++ % able.size()), able.end());
+        if (!narrowed) choice.reason = Reason::round_robin;
+        break;
+      case Strategy::least_latency: {
+        // Unmeasured nodes first (as fastest), then by average; ties keep configuration order.
+        std::stable_sort(able.begin(), able.end(), [&](std::size_t a, std::size_t b) {
+          return average_ns_[a].value_or(0) < average_ns_[b].value_or(0);
+        });
+        if (++turn_ % kExploreEvery == 0) {
+          // Another node of the tier, in turn, so each is measured every few explorations.
+          auto other = 1 + (turn_ / kExploreEvery) % (able.size() - 1);
+          std::swap(able[0], able[other]);
+          if (!narrowed) choice.reason = Reason::explore;
+        } else if (!narrowed) {
+          choice.reason = Reason::least_latency;
+        }
+        break;
+      }
+    }
+  }
+  choice.order = std::move(able);
+  choice.order.insert(choice.order.end(), able_end, group.end());
+  choice.order.insert(choice.order.end(), tier_end, candidates.end());
+  return choice;
+}
+
+}  // namespace vixy::routing

@@ -1,0 +1,48 @@
+#pragma once
+// The order one HTTP request tries the healthy EL nodes in: [routing] strategy among the best
+// healthy tier (primaries, or backups while no primary is healthy; backups stay behind primaries),
+// and block-aware routing before it: a request naming block N goes first to a node last known at N
+// or above, and "latest" to a node at the tier's highest known head. One per thread (no lock).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "health/snapshot.hpp"
+#include "routing/request_block.hpp"
+
+namespace vixy::routing {
+
+enum class Strategy { priority, round_robin, least_latency };
+std::optional<Strategy> strategy_named(std::string_view name);
+
+// Why the first node was chosen (vixy_routing_requests_total{node,reason}).
+enum class Reason { priority, round_robin, least_latency, explore, block, kCount };
+const char* to_string(Reason reason);
+
+class ElRouter {
+ public:
+  // Every kExploreEvery-th least_latency decision goes to another node of the tier, so a node
+  // that was slow (or down) is measured again.
+  static constexpr std::uint64_t kExploreEvery = 20;
+
+  ElRouter(Strategy strategy, std::size_t nodes);
+
+  struct Choice {
+    std::vector<std::size_t> order;  // every healthy node, once; empty when none is healthy
+    Reason reason = Reason::priority;
+  };
+  Choice order(const health::LayerHealth& el, RequestBlock block);
+  // How long `node` took to answer (least_latency's measure): an exponentially weighted average.
+  void answered(std::size_t node, std::chrono::nanoseconds took);
+  std::optional<double> average_ns(std::size_t node) const { return average_ns_.at(node); }
+
+ private:
+  Strategy strategy_;
+  std::uint64_t turn_ = 0;                       // round_robin's and exploration's counter
+  std::vector<std::optional<double>> average_ns_;  // by node; unset until first measured
+};
+
+}  // namespace vixy::routing

@@ -1,0 +1,77 @@
+// [routing] against the real vixy and two healthy primaries: round_robin spreads requests over
+// both, and a request naming a block goes to the primary that has it even when the other primary,
+// a few blocks behind but healthy, would be next.
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "jsonrpc/jsonrpc.hpp"
+#include "support/harness.hpp"
+#include "support/ws_rpc.hpp"
+
+namespace vixy::testing {
+namespace {
+
+using chaos::Cluster;
+using chaos::ClusterOptions;
+using nlohmann::json;
+using std::chrono::seconds;
+
+ClusterOptions two_primaries(const std::string& strategy) {
+  ClusterOptions options;
+  options.el_primaries = {"el-a", "el-b"};
+  options.el_backups = {"el-backup"};
+  options.cl_nodes = {};
+  options.block_time_ms = 1000;  // heads move slower than health rounds (100 ms): the snapshot is current
+  // One thread: each thread takes its own turns, and the counts below are exact for one.
+  options.extra_toml = "[server]\nthreads = 1\n[routing]\nstrategy = \"" + strategy + "\"\n";
+  return options;
+}
+
+TEST(Routing, RoundRobinSpreadsRequestsOverThePrimariesOnly) {
+  Cluster cluster(binaries(), two_primaries("round_robin"));
+  ASSERT_TRUE(chaos::wait_until(
+      [&] {
+        auto status = cluster.status();
+        return Cluster::find_node(status, "el-a").value("is_healthy", false) &&
+               Cluster::find_node(status, "el-b").value("is_healthy", false);
+      },
+      seconds(10)));
+  std::map<std::string, int> answered;
+  for (int i = 0; i < 20; ++i) ++answered[answering_node(cluster)];
+  EXPECT_EQ(answered["el-a"], 10);
+  EXPECT_EQ(answered["el-b"], 10);
+  EXPECT_EQ(answered.count("el-backup"), 0u);
+  EXPECT_EQ(proxy_metric(cluster, R"(vixy_routing_requests_total{node="el-a",reason="round_robin"})"), 10);
+}
+
+TEST(Routing, ARequestForABlockGoesToThePrimaryThatHasIt) {
+  Cluster cluster(binaries(), two_primaries("round_robin"));
+  ASSERT_TRUE(wait_ready(cluster));
+  // el-a three blocks behind: still healthy (max_el_lag_blocks is 5), but without the newest blocks.
+  ASSERT_EQ(cluster.admin("el-a", "/lag", R"({"blocks":3})").status, 200);
+  ASSERT_TRUE(chaos::wait_until(
+      [&] {
+        auto status = cluster.status();
+        auto a = Cluster::find_node(status, "el-a"), b = Cluster::find_node(status, "el-b");
+        return a.value("is_healthy", false) && b.value("is_healthy", false) &&
+               b.value("block_number", 0) == a.value("block_number", 0) + 3;
+      },
+      seconds(10)))
+      << cluster.status().dump();
+  for (int i = 0; i < 10; ++i) {
+    auto head = parse_body(cluster.admin("el-b", "/state"))["state"]["head"].get<std::uint64_t>();
+    auto r = cluster.proxy_post("/el", rpc(i, "eth_getBlockByNumber", {jsonrpc::to_quantity(head), false}));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(parse_body(r)["result"].is_object()) << "block " << head << " answered " << r.body;
+  }
+  EXPECT_GE(proxy_metric(cluster, R"(vixy_routing_requests_total{node="el-b",reason="block"})"), 10);
+  // A request without a block still takes turns.
+  std::map<std::string, int> answered;
+  for (int i = 0; i < 4; ++i) ++answered[answering_node(cluster)];
+  EXPECT_EQ(answered["el-a"], 2);
+}
+
+}  // namespace
+}  // namespace vixy::testing
