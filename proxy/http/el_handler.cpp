@@ -48,7 +48,7 @@ asio::awaitable<void> ElHandler::answer_error(net::HttpConnection& connection, c
 std::vector<RelayTarget> ElHandler::targets(std::string_view body) {
   auto snapshot = health_.get();
   // Reading the body for its block costs a scan; only worth it when there is a choice to make.
-  bool choice = snapshot->el.healthy_count > 1;
+  bool choice = routing::ElRouter::has_choice(snapshot->el);
   auto decision = router_.order(snapshot->el, choice ? routing::request_block(body) : routing::RequestBlock{});
   std::vector<RelayTarget> targets;
   for (std::size_t index : decision.order) {
@@ -139,7 +139,11 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
     auto took = Clock::now() - started;
     node_metrics_[outcome.node_index].requests.inc();
     node_metrics_[outcome.node_index].duration.observe(std::chrono::duration<double>(took).count());
-    if (outcome.completed) router_.answered(outcome.node_index, took);
+    // least_latency measures how fast a node answers well: an error status, however quick, is
+    // no reason to send it more.
+    bool good = outcome.status == 200;
+    router_.answered(outcome.node_index,
+                     good ? outcome.answer_time : std::chrono::milliseconds(settings_.proxy_timeout_ms));
     co_return;
   }
   // Nothing reached the client yet, so it gets a proper JSON-RPC answer for every request.
@@ -179,13 +183,16 @@ asio::awaitable<void> ElHandler::answer_part(net::HttpConnection& connection, co
   std::size_t attempts = std::min<std::size_t>(targets.size(), std::size_t{global.max_retries} + 1);
   UpstreamPool::Result result;
   std::size_t answered_by = 0;
+  Clock::duration answer_time{};
   for (std::size_t i = 0; i < attempts; ++i) {
+    const auto attempt_started = Clock::now();
     bhttp::request<bhttp::string_body> upstream{bhttp::verb::post, targets[i].target, 11};
     upstream.set(bhttp::field::content_type, "application/json");
     upstream.set(bhttp::field::accept, "application/json");
     upstream.body() = forward;
     result = co_await targets[i].pool->exchange(std::move(upstream), deadline, max_part_answer_bytes_);
     answered_by = targets[i].node_index;
+    answer_time = Clock::now() - attempt_started;
     if (result.failure == UpstreamFailure::none) break;
     note_failure(answered_by, result.failure, result.error);
     bool elsewhere = result.failure == UpstreamFailure::connect || result.failure == UpstreamFailure::before_response;
@@ -206,8 +213,8 @@ asio::awaitable<void> ElHandler::answer_part(net::HttpConnection& connection, co
   auto took = Clock::now() - started;
   node_metrics_[answered_by].requests.inc();
   node_metrics_[answered_by].duration.observe(std::chrono::duration<double>(took).count());
-  router_.answered(answered_by, took);
   auto merged = result.response.result() == bhttp::status::ok ? completed(result.response.body()) : std::nullopt;
+  router_.answered(answered_by, merged ? answer_time : std::chrono::milliseconds(global.proxy_timeout_ms));
   if (!merged) {
     log::warn("el upstream answered a batch with something other than a JSON array",
               {{"node", nodes_[answered_by].name}, {"status", result.response.result_int()}});

@@ -33,6 +33,7 @@ struct NodeResult {
   bool completed = false;
   bool client_too_slow = false;  // a write to the client did not finish within its write timeout
   bool reusable = false;         // the upstream connection may carry the next request
+  Clock::time_point header_at;   // when the final header came (answered)
 };
 
 using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
@@ -155,6 +156,7 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
 
   // Committed: from here the client sees this node's answer.
   result.answered = true;
+  result.header_at = Clock::now();
   result.status = parser->get().result_int();
   bool streaming = is_event_stream(parser->get().base());
   if (streaming) connection.tcp().expires_never();
@@ -288,6 +290,7 @@ asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<
     request.prepare_payload();
 
     for (bool fresh = false;; fresh = true) {
+      const auto attempt_started = Clock::now();
       // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
       UpstreamPool::Acquired acquired;
       if (!fresh) {
@@ -311,6 +314,7 @@ asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<
         outcome.status = result.status;
         outcome.completed = result.completed;
         outcome.client_too_slow = result.client_too_slow;
+        outcome.answer_time = result.header_at - attempt_started;
         if (result.reusable) target.pool->release(std::move(connection));
         co_return outcome;
       }

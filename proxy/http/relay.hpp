@@ -35,6 +35,7 @@ struct RelayOutcome {
   unsigned status = 0;                 // its HTTP status (relayed)
   bool completed = false;              // relayed to the end (false: one side broke off midway)
   bool client_too_slow = false;        // the client was closed: a write to it outlasted its write timeout
+  Clock::duration answer_time{};       // from the answering try's start to its node's final header (relayed)
   std::vector<RelayAttempt> failures;  // attempts that failed, in order
 };
 

@@ -35,6 +35,15 @@ void ElRouter::answered(std::size_t node, std::chrono::nanoseconds took) {
   average = average ? *average + kWeight * (sample - *average) : sample;
 }
 
+bool ElRouter::has_choice(const health::LayerHealth& el) {
+  std::size_t primaries = 0, backups = 0;
+  for (const auto& node : el.nodes) {
+    if (!node.healthy) continue;
+    (node.tier == config::Tier::primary ? primaries : backups) += 1;
+  }
+  return primaries > 1 || (primaries == 0 && backups > 1);
+}
+
 ElRouter::Choice ElRouter::order(const health::LayerHealth& el, RequestBlock block) {
   Choice choice;
   auto candidates = el_candidates(el);
@@ -57,14 +66,16 @@ ElRouter::Choice ElRouter::order(const health::LayerHealth& el, RequestBlock blo
   bool narrowed = able_end != group.end();
   std::vector<std::size_t> able(group.begin(), able_end);
 
-  choice.reason = narrowed ? Reason::block : Reason::priority;
+  // The configured strategy names the choice unless the block decided it (also when the tier had
+  // one node: a dashboard then shows the strategy in force).
+  constexpr Reason kByStrategy[] = {Reason::priority, Reason::round_robin, Reason::least_latency};
+  choice.reason = narrowed ? Reason::block : kByStrategy[static_cast<std::size_t>(strategy_)];
   if (able.size() > 1) {
     switch (strategy_) {
       case Strategy::priority:
         break;
       case Strategy::round_robin:
         std::rotate(able.begin(), able.begin() + static_cast<std::ptrdiff_t>(turn_++ % able.size()), able.end());
-        if (!narrowed) choice.reason = Reason::round_robin;
         break;
       case Strategy::least_latency: {
         // Unmeasured nodes first (as fastest), then by average; ties keep configuration order.
@@ -76,8 +87,6 @@ ElRouter::Choice ElRouter::order(const health::LayerHealth& el, RequestBlock blo
           auto other = 1 + (turn_ / kExploreEvery) % (able.size() - 1);
           std::swap(able[0], able[other]);
           if (!narrowed) choice.reason = Reason::explore;
-        } else if (!narrowed) {
-          choice.reason = Reason::least_latency;
         }
         break;
       }

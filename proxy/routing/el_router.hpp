@@ -35,6 +35,9 @@ class ElRouter {
     Reason reason = Reason::priority;
   };
   Choice order(const health::LayerHealth& el, RequestBlock block);
+  // Whether the best healthy tier has more than one node: otherwise neither the strategy nor the
+  // request's block changes where it starts.
+  static bool has_choice(const health::LayerHealth& el);
   // How long `node` took to answer (least_latency's measure): an exponentially weighted average.
   void answered(std::size_t node, std::chrono::nanoseconds took);
   std::optional<double> average_ns(std::size_t node) const { return average_ns_.at(node); }

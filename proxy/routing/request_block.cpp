@@ -32,8 +32,11 @@ std::optional<std::size_t> block_param(std::string_view method) {
       {"eth_createAccessList", 1},
       {"eth_feeHistory", 1},
       {"debug_traceCall", 1},
+      {"eth_simulateV1", 1},
+      {"eth_getAccount", 1},
       {"eth_getStorageAt", 2},
       {"eth_getProof", 2},
+      {"trace_call", 2},
   };
   for (const auto& [name, index] : kMethods) {
     if (name == method) return index;
@@ -42,13 +45,17 @@ std::optional<std::size_t> block_param(std::string_view method) {
 }
 
 // A block parameter's value: a number, a tag, or an EIP-1898 object ({"blockNumber": ...} or
-// {"blockHash": ...}); absent means latest.
+// {"blockHash": ...}); absent or null means latest, as nodes read it.
 RequestBlock of_tag(std::optional<std::string_view> value) {
-  if (!value) return {RequestBlock::Kind::latest};
+  if (!value || *value == "null") return {RequestBlock::Kind::latest};
   std::string_view text = *value;
   if (!text.empty() && text.front() == '{') {
-    if (auto number = raw::member(text, "blockNumber")) return of_tag(number->of(text));
-    return {};  // by hash: any node that has it answers the same
+    // One level only, and only a string: a blockNumber nested in blockNumbers would make each
+    // level scan the whole object again.
+    auto number = raw::member(text, "blockNumber");
+    if (!number) return {};  // by hash: any node that has it answers the same
+    text = number->of(text);
+    if (text.empty() || text.front() != '"') return {};
   }
   auto tag = raw::string_value(text);
   if (!tag) return {};

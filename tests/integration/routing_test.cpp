@@ -73,5 +73,23 @@ TEST(Routing, ARequestForABlockGoesToThePrimaryThatHasIt) {
   EXPECT_EQ(answered["el-a"], 2);
 }
 
+TEST(Routing, LeastLatencySendsMostRequestsToTheFasterPrimaryAndStillMeasuresTheOther) {
+  Cluster cluster(binaries(), two_primaries("least_latency"));
+  ASSERT_TRUE(chaos::wait_until(
+      [&] {
+        auto status = cluster.status();
+        return Cluster::find_node(status, "el-a").value("is_healthy", false) &&
+               Cluster::find_node(status, "el-b").value("is_healthy", false);
+      },
+      seconds(10)));
+  // el-a, first in the file, answers 30 ms late: priority would send it everything.
+  ASSERT_EQ(cluster.admin("el-a", "/method", R"({"method":"web3_clientVersion","delay_ms":30})").status, 200);
+  std::map<std::string, int> answered;
+  for (int i = 0; i < 60; ++i) ++answered[answering_node(cluster)];
+  EXPECT_GE(answered["el-b"], 50) << "el-a answered " << answered["el-a"];
+  EXPECT_GE(answered["el-a"], 2) << "the slower node was never measured again";
+  EXPECT_GE(proxy_metric(cluster, R"(vixy_routing_requests_total{node="el-a",reason="explore"})"), 2);
+}
+
 }  // namespace
 }  // namespace vixy::testing

@@ -27,9 +27,19 @@ TEST(RequestBlock, NumbersTagsAndHashesInEachMethodsPlace) {
   for (const char* behind : {"earliest", "safe", "finalized"}) {
     EXPECT_EQ(of("eth_getBalance", std::string(R"(["0xaa",")") + behind + "\"]").kind, Kind::none) << behind;
   }
+  EXPECT_EQ(of("eth_call", R"([{"to":"0xaa"},null])").kind, Kind::latest) << "null: the node's latest";
+  EXPECT_EQ(of("trace_call", R"([{"to":"0xaa"},["trace"],"0x4"])").number, 4u);
   EXPECT_EQ(of("eth_chainId", "[]").kind, Kind::none);
   EXPECT_EQ(of("eth_getTransactionReceipt", R"(["0x01"])").kind, Kind::none);
   EXPECT_EQ(of("eth_getBalance", R"({"address":"0xaa"})").kind, Kind::none) << "named params: not read";
+}
+
+// A blockNumber is read one level deep and only as a string: nested objects would make each level
+// scan the whole value again (a CPU amplifier in a 10 MB body).
+TEST(RequestBlock, ABlockNumberThatIsNotAStringNamesNoBlock) {
+  EXPECT_EQ(of("eth_call", R"([{},{"blockNumber":{"blockNumber":"0x1"}}])").kind, Kind::none);
+  EXPECT_EQ(of("eth_call", R"([{},{"blockNumber":7}])").kind, Kind::none);
+  EXPECT_EQ(of("eth_getLogs", R"([{"toBlock":null}])").kind, Kind::latest);
 }
 
 TEST(RequestBlock, LogsAskUpToTheirToBlock) {
