@@ -24,6 +24,7 @@ class ElHandler {
             observability::ProxyMetrics& metrics, routing::RateLimiter* limiter);
 
   asio::awaitable<void> handle(net::HttpConnection& connection, net::Request& request);
+  const routing::ElRouter& router() const { return router_; }
 
  private:
   // The answers vixy gives itself, counted by reason in vixy_proxy_errors_total.

@@ -98,4 +98,22 @@ ElRouter::Choice ElRouter::order(const health::LayerHealth& el, RequestBlock blo
   return choice;
 }
 
+std::vector<std::size_t> session_order(std::vector<std::size_t> candidates, const std::vector<config::Tier>& tiers,
+                                       Strategy strategy, std::uint64_t turn, const ElRouter* router) {
+  if (candidates.size() < 2 || strategy == Strategy::priority) return candidates;
+  auto tier_of = [&](std::size_t node) { return node < tiers.size() ? tiers[node] : config::Tier::backup; };
+  auto tier = tier_of(candidates.front());
+  auto end = std::find_if(candidates.begin(), candidates.end(), [&](std::size_t node) { return tier_of(node) != tier; });
+  auto size = static_cast<std::uint64_t>(end - candidates.begin());
+  if (size < 2) return candidates;
+  if (strategy == Strategy::round_robin) {
+    std::rotate(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(turn % size), end);
+  } else if (router != nullptr) {
+    std::stable_sort(candidates.begin(), end, [&](std::size_t a, std::size_t b) {
+      return router->average_ns(a).value_or(0) < router->average_ns(b).value_or(0);
+    });
+  }
+  return candidates;
+}
+
 }  // namespace vixy::routing

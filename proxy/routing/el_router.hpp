@@ -48,4 +48,12 @@ class ElRouter {
   std::vector<std::optional<double>> average_ns_;  // by node; unset until first measured
 };
 
+// The order a WebSocket session tries nodes in (a new session, or one whose upstream failed):
+// `candidates` (el_candidates' order) with the best tier's leading run reordered by the strategy:
+// rotated by `turn` (round_robin: each session its own turn), by `router`'s averages
+// (least_latency; no router: unchanged), unchanged for priority. A session keeps its upstream while
+// it is healthy whatever this order says: only a better tier moves it (the session core's rule).
+std::vector<std::size_t> session_order(std::vector<std::size_t> candidates, const std::vector<config::Tier>& tiers,
+                                       Strategy strategy, std::uint64_t turn, const ElRouter* router);
+
 }  // namespace vixy::routing

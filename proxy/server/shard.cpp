@@ -24,7 +24,9 @@ Shard::Shard(const config::Config& config, asio::ssl::context& tls, observabilit
       event_streams_(config, metrics, initial),
       el_(config, upstreams_.el, health_, metrics, limiter),
       cl_(config.global, config.cl, upstreams_.cl, health_, event_streams_, metrics),
-      endpoints_{el_, cl_, ws_hub_, health_, config, metrics} {}
+      endpoints_{el_, cl_, ws_hub_, health_, config, metrics} {
+  ws_hub_.use_router(&el_.router());
+}
 
 Shard::~Shard() = default;
 

@@ -35,6 +35,7 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
       limits_(config.limits) {
   for (const auto& node : config.el) {
     nodes_.push_back(NodeInfo{node.name, node.tier});
+    tiers_.push_back(node.tier);
     auto url = net::parse_upstream_url(node.ws_url);
     // The config loader has validated every URL; this only fails on a loader bug.
     if (!url) throw std::invalid_argument("el node " + node.name + ": ws_url: " + url.problem());
@@ -42,6 +43,7 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   }
   const auto& ws = config.websocket;
   settings_ = session_settings(config);
+  strategy_ = routing::strategy_named(config.routing.strategy).value_or(routing::Strategy::priority);
   socket_options_.connect_timeout = std::chrono::milliseconds(config.global.connect_timeout_ms);
   socket_options_.idle_timeout = std::chrono::milliseconds(ws.ping_interval_ms + ws.pong_timeout_ms);
   socket_options_.max_message_size = ws.max_upstream_message_size;

@@ -17,6 +17,7 @@
 #include "net/upstream_url.hpp"
 #include "net/ws_client.hpp"
 #include "observability/proxy_metrics.hpp"
+#include "routing/el_router.hpp"
 #include "routing/rate_limit.hpp"
 #include "ws/backlog.hpp"
 #include "ws/multiplexer.hpp"
@@ -59,6 +60,13 @@ class Hub {
   const net::WsClientOptions& socket_options() const { return socket_options_; }
   std::uint64_t max_client_message_size() const { return max_client_message_size_; }
   const std::vector<std::size_t>& candidates() const { return candidates_; }
+  // The candidates in the order session `turn` tries them ([routing] strategy within the best tier).
+  std::vector<std::size_t> candidates_for(std::uint64_t turn) const {
+    return routing::session_order(candidates_, tiers_, strategy_, turn, router_);
+  }
+  std::uint64_t next_turn() { return next_turn_++; }
+  // least_latency places sessions by the answer times this thread's HTTP requests measured.
+  void use_router(const routing::ElRouter* router) { router_ = router; }
   routing::RateLimiter* limiter() const { return limiter_; }
   const config::Limits& limits() const { return limits_; }
   // The node's shared upstream connections, and a channel id for a session's connection on one.
@@ -90,6 +98,10 @@ class Hub {
   observability::ProxyMetrics& metrics_;
   SessionMetrics session_metrics_;
   std::vector<NodeInfo> nodes_;
+  std::vector<config::Tier> tiers_;  // by node
+  routing::Strategy strategy_ = routing::Strategy::priority;
+  const routing::ElRouter* router_ = nullptr;
+  std::uint64_t next_turn_ = 0;
   std::vector<net::UpstreamUrl> urls_;
   SessionSettings settings_;
   net::WsClientOptions socket_options_;

@@ -50,7 +50,8 @@ Session::Session(Hub& hub, net::HttpConnection& connection, std::uint64_t salt)
       connection_(connection),
       client_(std::make_unique<Client>(connection, hub.executor())),
       core_(hub.nodes(), hub.settings(), salt),
-      timer_(hub.executor(), TimePoint::max()) {
+      timer_(hub.executor(), TimePoint::max()),
+      turn_(hub.next_turn()) {
   hub_.joined(*this);
 }
 
@@ -85,7 +86,7 @@ asio::awaitable<void> Session::run(std::unique_ptr<Session> self, net::Request& 
   if (client_->close_request) {
     write_next();  // vixy began shutting down during the handshake: the client gets 1001 at once
   } else {
-    core_.start(hub_.candidates(), Clock::now());
+    core_.start(hub_.candidates_for(turn_), Clock::now());
     process();
   }
   // The session lasts as long as the client's reads do: a failed write, an expired deadline or
@@ -346,7 +347,8 @@ void Session::rearm() {
 
 void Session::health_changed(const std::vector<std::size_t>& candidates) {
   if (closed_) return;
-  core_.health_changed(candidates, Clock::now());
+  (void)candidates;  // the hub's, which candidates_for orders for this session
+  core_.health_changed(hub_.candidates_for(turn_), Clock::now());
   process();
 }
 

@@ -77,6 +77,7 @@ class Session final : public ChannelOwner {
   boost::asio::steady_timer timer_;
   TimePoint armed_ = TimePoint::max();
   std::uint64_t rate_key_ = 0;  // the client's address, as [limits] counts it
+  std::uint64_t turn_ = 0;      // this session's turn in [routing] round_robin
   std::size_t callbacks_ = 0;  // timer callbacks not yet run: the session outlives them
   bool watching_write_ = false;
   bool processing_ = false;

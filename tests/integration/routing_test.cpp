@@ -8,6 +8,7 @@
 
 #include "jsonrpc/jsonrpc.hpp"
 #include "support/harness.hpp"
+#include "support/ws_cluster.hpp"
 #include "support/ws_rpc.hpp"
 
 namespace vixy::testing {
@@ -89,6 +90,49 @@ TEST(Routing, LeastLatencySendsMostRequestsToTheFasterPrimaryAndStillMeasuresThe
   EXPECT_GE(answered["el-b"], 50) << "el-a answered " << answered["el-a"];
   EXPECT_GE(answered["el-a"], 2) << "the slower node was never measured again";
   EXPECT_GE(proxy_metric(cluster, R"(vixy_routing_requests_total{node="el-a",reason="explore"})"), 2);
+}
+
+// WebSocket sessions are placed by the strategy too, and stay where they are: a session whose
+// primary dies moves to the other, and does not come back when the first recovers (a node of the
+// same tier is no better); new sessions take turns again.
+TEST(Routing, RoundRobinPlacesWebSocketSessionsAndTheyStayPut) {
+  WsCluster c(two_primaries("round_robin"));
+  ASSERT_TRUE(chaos::wait_until(
+      [&] {
+        auto status = c.cluster.status();
+        return Cluster::find_node(status, "el-a").value("is_healthy", false) &&
+               Cluster::find_node(status, "el-b").value("is_healthy", false);
+      },
+      seconds(10)));
+  std::vector<std::unique_ptr<RpcWs>> sessions;
+  std::map<std::string, int> placed;
+  for (int i = 0; i < 4; ++i) {
+    sessions.push_back(std::make_unique<RpcWs>());
+    ASSERT_TRUE(c.connect(*sessions.back()));
+    ++placed[sessions.back()->upstream_name("\"p" + std::to_string(i) + "\"")];
+  }
+  EXPECT_EQ(placed["el-a"], 2);
+  EXPECT_EQ(placed["el-b"], 2);
+
+  ASSERT_TRUE(c.kill("el-a"));
+  ASSERT_TRUE(c.wait_unhealthy("el-a"));
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    EXPECT_EQ(sessions[i]->upstream_name("\"k" + std::to_string(i) + "\""), "el-b") << i;
+  }
+  ASSERT_TRUE(c.restart("el-a"));
+  ASSERT_TRUE(chaos::wait_until(
+      [&] { return Cluster::find_node(c.cluster.status(), "el-a").value("is_healthy", false); }, seconds(10)));
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    EXPECT_EQ(sessions[i]->upstream_name("\"r" + std::to_string(i) + "\""), "el-b") << "session " << i << " moved back";
+  }
+  std::map<std::string, int> fresh;
+  for (int i = 0; i < 2; ++i) {
+    RpcWs late;
+    ASSERT_TRUE(c.connect(late));
+    ++fresh[late.upstream_name("\"n" + std::to_string(i) + "\"")];
+  }
+  EXPECT_EQ(fresh["el-a"], 1);
+  EXPECT_EQ(fresh["el-b"], 1);
 }
 
 }  // namespace

@@ -129,6 +129,30 @@ RC_GTEST_PROP(ElRouter, LeastLatencyStartsOnTheFastestAndMeasuresEveryOtherNodeN
   RC_ASSERT(explored.size() == tier.size() - 1);
 }
 
+// WebSocket sessions: each session's turn rotates the best tier's run of the candidates and
+// nothing else; consecutive turns start on each node of the tier once per round.
+RC_GTEST_PROP(ElRouter, SessionOrderRotatesOnlyTheBestTier, ()) {
+  auto layer = gen_layer();
+  std::vector<config::Tier> tiers;
+  for (const auto& node : layer.nodes) tiers.push_back(node.tier);
+  auto candidates = [&] {
+    auto primaries = healthy_of(layer, Tier::primary), backups = healthy_of(layer, Tier::backup);
+    primaries.insert(primaries.end(), backups.begin(), backups.end());
+    return primaries;
+  }();
+  auto tier = best_tier(layer);
+  RC_ASSERT(session_order(candidates, tiers, Strategy::priority, 5, nullptr) == candidates);
+  std::map<std::size_t, std::size_t> firsts;
+  for (std::uint64_t turn = 0; turn < 3 * std::max<std::size_t>(tier.size(), 1); ++turn) {
+    auto order = session_order(candidates, tiers, Strategy::round_robin, turn, nullptr);
+    RC_ASSERT(std::is_permutation(order.begin(), order.end(), candidates.begin(), candidates.end()));
+    RC_ASSERT(std::equal(order.begin() + static_cast<std::ptrdiff_t>(tier.size()), order.end(),
+                         candidates.begin() + static_cast<std::ptrdiff_t>(tier.size()), candidates.end()));
+    if (!order.empty()) ++firsts[order.front()];
+  }
+  for (auto node : tier) RC_ASSERT(firsts[node] == 3u);
+}
+
 TEST(ElRouter, AnUnmeasuredNodeIsTriedBeforeMeasuredOnesAndAveragesFollowTheLastAnswers) {
   health::LayerHealth layer;
   for (int i = 0; i < 3; ++i) {
