@@ -51,12 +51,17 @@ ConnectionGate::Admission ConnectionGate::admit(Id id, const Address& from) {
     }
     return admission;
   };
+  if (caps_.max_served_here > 0 && served_ >= caps_.max_served_here) {
+    // At its share: room comes from its own longest-idle connection, or not at all.
+    admission.evicted = evict_idle();
+    if (!admission.evicted) return refuse(Refusal::max_connections);
+  }
   auto full = counts_->try_add(from, caps_);
   if (full == ConnectionCounts::Full::per_ip) return refuse(Refusal::per_ip);
   if (full == ConnectionCounts::Full::total) {
     // This gate makes room with its own longest-idle connection. Another thread's gate may take
     // the freed place first; then this one is refused all the same.
-    admission.evicted = evict_idle();
+    if (!admission.evicted) admission.evicted = evict_idle();
     if (!admission.evicted || counts_->try_add(from, caps_) != ConnectionCounts::Full::no) {
       return refuse(Refusal::max_connections);
     }

@@ -47,6 +47,10 @@ struct ConnectionCaps {
   std::size_t max_connections = 0;         // served connections at most; 0: no cap
   std::size_t max_connections_per_ip = 0;  // served connections from one address; 0: no cap
   std::size_t overflow_lane = 32;          // refused connections that still get an answer at once
+  // With several gates sharing the counts (one per thread): this gate's share of max_connections.
+  // A gate can make room only with its own idle connections, so without shares one thread could
+  // hold every place while another could only refuse. 0: no share.
+  std::size_t max_served_here = 0;
 };
 
 class ConnectionGate {

@@ -102,6 +102,10 @@ App::App(config::Config config, const tcp::endpoint& listen)
   const std::size_t total_cap = limits.caps.max_connections;
   net::ServerLimits shard_limits = limits;
   shard_limits.shared_counts = std::make_shared<net::ConnectionCounts>();
+  // Each thread's share of the cap (as nginx's worker_connections): a thread makes room only with
+  // its own idle connections, so a thread whose share another had taken refused everyone, /health
+  // too (ConnectionLimits under load, 2 threads, 512 idle connections).
+  if (threads > 1 && total_cap > 0) shard_limits.caps.max_served_here = std::max<std::size_t>(total_cap / threads, 1);
   tcp::endpoint endpoint = threads > 1 ? bind_alone(first().io(), listen) : listen;
   for (auto& shard : shards_) {
     shard->listen(endpoint, shard_limits, threads > 1);

@@ -115,6 +115,31 @@ TEST(ConnectionGate, GatesSharingTheirCountsHoldTheCapsTogether) {
   EXPECT_EQ(second.served(), 3u);
 }
 
+// Each gate within its share of the cap: a gate that filled its share makes room with its own idle
+// connections, so another gate's first connection is still served (without shares the first gate
+// held every place and the second could only refuse).
+TEST(ConnectionGate, AGateAtItsShareMakesRoomWithItsOwnIdleConnections) {
+  ConnectionCaps caps{4, 0, 32, 2};
+  auto counts = std::make_shared<ConnectionCounts>();
+  ConnectionGate first(caps, counts);
+  ConnectionGate second(caps, counts);
+  for (ConnectionGate::Id id = 1; id <= 4; ++id) {
+    auto admission = first.admit(id, kA);
+    EXPECT_EQ(admission.verdict, Verdict::serve) << id;
+    if (id > 2) {
+      EXPECT_EQ(admission.evicted, std::optional<ConnectionGate::Id>(id - 2)) << id;
+    }
+  }
+  EXPECT_EQ(first.served(), 2u);
+  auto other = second.admit(5, kB);
+  EXPECT_EQ(other.verdict, Verdict::serve);
+  EXPECT_FALSE(other.evicted);
+  // A share of busy connections refuses: nothing of its own to close.
+  first.busy(3);
+  first.busy(4);
+  EXPECT_EQ(first.admit(6, kA).refusal, std::optional<Refusal>(Refusal::max_connections));
+}
+
 TEST(DescriptorBudget, HalfOfWhatTheReserveLeavesForClientsAndTheirUpstreams) {
   EXPECT_EQ(connections_for_descriptors(256), 64u);
   EXPECT_EQ(connections_for_descriptors(1024), 448u);
