@@ -30,15 +30,20 @@ ClusterOptions two_primaries(const std::string& strategy) {
   return options;
 }
 
-TEST(Routing, RoundRobinSpreadsRequestsOverThePrimariesOnly) {
-  Cluster cluster(binaries(), two_primaries("round_robin"));
-  ASSERT_TRUE(chaos::wait_until(
+// Both primaries healthy in vixy's eyes (not only ready: one healthy node makes vixy ready).
+bool both_primaries_healthy(Cluster& cluster) {
+  return chaos::wait_until(
       [&] {
         auto status = cluster.status();
         return Cluster::find_node(status, "el-a").value("is_healthy", false) &&
                Cluster::find_node(status, "el-b").value("is_healthy", false);
       },
-      seconds(10)));
+      seconds(10));
+}
+
+TEST(Routing, RoundRobinSpreadsRequestsOverThePrimariesOnly) {
+  Cluster cluster(binaries(), two_primaries("round_robin"));
+  ASSERT_TRUE(both_primaries_healthy(cluster));
   std::map<std::string, int> answered;
   for (int i = 0; i < 20; ++i) ++answered[answering_node(cluster)];
   EXPECT_EQ(answered["el-a"], 10);
@@ -76,13 +81,7 @@ TEST(Routing, ARequestForABlockGoesToThePrimaryThatHasIt) {
 
 TEST(Routing, LeastLatencySendsMostRequestsToTheFasterPrimaryAndStillMeasuresTheOther) {
   Cluster cluster(binaries(), two_primaries("least_latency"));
-  ASSERT_TRUE(chaos::wait_until(
-      [&] {
-        auto status = cluster.status();
-        return Cluster::find_node(status, "el-a").value("is_healthy", false) &&
-               Cluster::find_node(status, "el-b").value("is_healthy", false);
-      },
-      seconds(10)));
+  ASSERT_TRUE(both_primaries_healthy(cluster));
   // el-a, first in the file, answers 30 ms late: priority would send it everything.
   ASSERT_EQ(cluster.admin("el-a", "/method", R"({"method":"web3_clientVersion","delay_ms":30})").status, 200);
   std::map<std::string, int> answered;
@@ -97,13 +96,7 @@ TEST(Routing, LeastLatencySendsMostRequestsToTheFasterPrimaryAndStillMeasuresThe
 // same tier is no better); new sessions take turns again.
 TEST(Routing, RoundRobinPlacesWebSocketSessionsAndTheyStayPut) {
   WsCluster c(two_primaries("round_robin"));
-  ASSERT_TRUE(chaos::wait_until(
-      [&] {
-        auto status = c.cluster.status();
-        return Cluster::find_node(status, "el-a").value("is_healthy", false) &&
-               Cluster::find_node(status, "el-b").value("is_healthy", false);
-      },
-      seconds(10)));
+  ASSERT_TRUE(both_primaries_healthy(c.cluster));
   std::vector<std::unique_ptr<RpcWs>> sessions;
   std::map<std::string, int> placed;
   for (int i = 0; i < 4; ++i) {
