@@ -109,12 +109,22 @@ bool parser_accepts(const std::string& text) {
   return json::accept(text) && text.find('\0') == std::string::npos && !text.starts_with("\xEF\xBB\xBF");
 }
 
-// Objects and arrays open at the deepest point of `value`, counted on the parser's tree.
+// A SAX handler that cares only about structure: every scalar is accepted and ignored.
+struct StructureOnly : nlohmann::json_sax<json> {
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+};
+
 // How deeply the text nests, as the parser's events tell it: not the depth of the tree it builds,
 // where a repeated key keeps only its last value (a deep first one is then gone from the tree
 // but was still nested in the text, which is what the bound is about).
 std::size_t text_depth(const std::string& text) {
-  struct Depth : nlohmann::json_sax<json> {
+  struct Depth : StructureOnly {
     std::size_t now = 0, deepest = 0;
     bool open() {
       deepest = std::max(deepest, ++now);
@@ -124,13 +134,6 @@ std::size_t text_depth(const std::string& text) {
       --now;
       return true;
     }
-    bool null() override { return true; }
-    bool boolean(bool) override { return true; }
-    bool number_integer(number_integer_t) override { return true; }
-    bool number_unsigned(number_unsigned_t) override { return true; }
-    bool number_float(number_float_t, const string_t&) override { return true; }
-    bool string(string_t&) override { return true; }
-    bool binary(binary_t&) override { return true; }
     bool start_object(std::size_t) override { return open(); }
     bool key(string_t&) override { return true; }
     bool end_object() override { return close(); }
@@ -167,7 +170,7 @@ RC_GTEST_PROP(RawJsonProps, ArbitraryBytesAreJudgedLikeTheParser, (std::string t
 
 // Which requests of a document (the top-level object, or each element of a top-level array) name
 // "id", "method" or "params" more than once in any case, as the parser's events tell it.
-class RepeatedMembers : public nlohmann::json_sax<json> {
+class RepeatedMembers : public StructureOnly {
  public:
   std::vector<bool> repeated;  // by request position: 1 for a single object, one per batch element
 
@@ -193,13 +196,6 @@ class RepeatedMembers : public nlohmann::json_sax<json> {
     return true;
   }
   bool end_array() override { return close(); }
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
 
  private:
