@@ -468,9 +468,17 @@ void Multiplexer::on_notification(SocketId socket, std::string_view text) {
   Shared& shared = shared_.at(found->second);
   if (shared.kind == gapless::Kind::logs) {
     auto result = raw::member(params->of(text), "result");
-    auto hash = result ? raw::member(result->of(params->of(text)), "blockHash") : std::nullopt;
-    std::string_view block = hash ? hash->of(result->of(params->of(text))) : std::string_view{};
-    if (block != shared.block) {
+    std::string_view log = result ? result->of(params->of(text)) : std::string_view{};
+    auto removed = result ? raw::member(log, "removed") : std::nullopt;
+    auto hash = result ? raw::member(log, "blockHash") : std::nullopt;
+    std::string_view block = hash ? hash->of(log) : std::string_view{};
+    if (removed && removed->of(log) == "true") {
+      // A reorg notice is news to every alias, those that joined in the middle of the removed
+      // block too (their session's fill may have delivered its logs), and the node's next log
+      // starts a block afresh.
+      shared.block.clear();
+      shared.joined_mid_block.clear();
+    } else if (block != shared.block) {
       shared.block = std::string(block);
       shared.joined_mid_block.clear();
     }

@@ -197,6 +197,7 @@ class Multiplexer {
     // logs: the blockHash of the last notification, and the aliases that joined after it came. A
     // node sends a block's logs one message each; an alias joining between two of them starts
     // with the next block, as the node's own subscription would start at a block's beginning.
+    // A removed log is passed to every alias and ends the block (see on_notification).
     std::string block;
     std::set<std::string> joined_mid_block;
   };

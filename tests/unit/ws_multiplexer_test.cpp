@@ -255,6 +255,38 @@ TEST_F(Mux, AChannelJoiningLogsMidBlockStartsWithTheNextBlock) {
   EXPECT_EQ(logs_of(got[2]), std::vector<std::string>{json::parse(log("0xb", 0)).dump()});
 }
 
+// A reorg removing the block a channel joined in the middle of is news to that channel too: the
+// removal is passed on (the session's stream drops it if the client never had the log). Found by
+// the simulation (seed 1931214336): a session that failed over onto a shared subscription got a
+// block's log from its fill, then never its removal, and kept a replaced block's log.
+TEST_F(Mux, AChannelJoiningLogsMidBlockIsToldWhenThatBlockIsRemoved) {
+  mux::Multiplexer one{mux::Settings{1}};
+  m = std::move(one);
+  open_all({1, 2});
+  m.send(1, request(1, "eth_subscribe", json::array({"logs", json::object()})));
+  auto sent = to_node();
+  ASSERT_EQ(sent.size(), 1u);
+  mux::SocketId socket = sent[0].socket;
+  m.socket_text(socket, answer(sent[0].message["id"], R"("0xup")"));
+  auto log = [](const char* block, int index, bool removed) {
+    return R"({"blockHash":")" + std::string(block) + R"(","logIndex":")" + std::to_string(index) +
+           R"(","removed":)" + (removed ? "true" : "false") + "}";
+  };
+  m.socket_text(socket, notification("0xup", log("0xa", 0, false)));
+  m.send(2, request(1, "eth_subscribe", json::array({"logs", json::object()})));
+  m.socket_text(socket, notification("0xup", log("0xa", 0, true)));
+  m.socket_text(socket, notification("0xup", log("0xa", 1, true)));
+  m.socket_text(socket, notification("0xup", log("0xc", 0, false)));
+  auto got = to_channels();
+  std::vector<std::string> logs;
+  for (const auto& text : got[2]) {
+    json body = json::parse(text);
+    if (body.contains("params")) logs.push_back(body["params"]["result"].dump());
+  }
+  EXPECT_EQ(logs, (std::vector<std::string>{json::parse(log("0xa", 0, true)).dump(), json::parse(log("0xa", 1, true)).dump(),
+                                            json::parse(log("0xc", 0, false)).dump()}));
+}
+
 // A node that answers pings but never some requests: what the sessions gave up on must not stay
 // in the multiplexer for the socket's life (I5). A request goes once its last asker asked longer
 // ago than forget_after.
