@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
@@ -265,7 +266,11 @@ int fuzz_command(const std::vector<std::string>& args, const Binaries& defaults)
       }
     }
     std::string file = out_dir + "/" + s.name + ".json";
-    std::ofstream(file) << scenario_to_json(smallest).dump(2) << "\n";
+    std::error_code ignored;  // a folder that cannot be made shows as the write's failure below
+    std::filesystem::create_directories(out_dir, ignored);
+    if (!(std::ofstream(file) << scenario_to_json(smallest).dump(2) << "\n")) {
+      std::fprintf(stderr, "fuzz: cannot write %s\n", file.c_str());
+    }
     print_report(smallest_report, stdout);
     std::printf("seed %llu run %d failed; smallest failing scenario: %s\nreproduce: vixy-chaos run %s --seed %llu\n",
                 static_cast<unsigned long long>(seed), index, file.c_str(), file.c_str(),
