@@ -422,9 +422,9 @@ http {{
                 rss_heads = vixy.rss_kib()
                 holder.stop()
                 # What stays once the sessions are gone: vixy returns free memory every 5 s
-                # (server/memory_release.hpp); the lowest RSS seen within 8 s.
+                # (server/memory_release.hpp); the lowest RSS seen within --release-watch seconds.
                 rss_after = rss_heads
-                deadline = time.monotonic() + 8
+                deadline = time.monotonic() + self.args.release_watch
                 while time.monotonic() < deadline:
                     rss_after = min(rss_after, vixy.rss_kib())
                     time.sleep(0.2)
@@ -555,6 +555,8 @@ def main():
     p.add_argument("--health-interval-ms", type=int, default=100, help="vixy's health_check_interval_ms")
     p.add_argument("--sessions", type=int, nargs="+", default=[1000, 10000], help="idle WebSocket sessions")
     p.add_argument("--scale-block-time-ms", type=int, default=1000, help="the fake nodes' block time in the scale run")
+    p.add_argument("--release-watch", type=float, default=8.0,
+                   help="seconds the memory run watches RSS after the sessions closed (vixy returns memory every 5 s)")
     p.add_argument("--scale-after-kill", type=float, default=8.0, help="seconds the scale run watches after the kill")
     p.add_argument("--settle", type=float, default=1.5)
     p.add_argument("--down", type=float, default=1.5)
@@ -575,7 +577,7 @@ def main():
     if a.quick:
         a.repeats, a.duration, a.warmup, a.subscribers = 1, 0.3, 0.1, 10
         a.sessions, a.settle, a.down, a.micro_min_time = [20, 50], 0.5, 0.5, 0.01
-        a.scale_block_time_ms, a.scale_after_kill = 200, 3.0
+        a.scale_block_time_ms, a.scale_after_kill, a.release_watch = 200, 3.0, 0.5
     atexit.register(stop_all)
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
