@@ -359,4 +359,17 @@ CheckReport check_histories(const std::vector<ConnectionHistory>& histories, Ste
   return report;
 }
 
+void print_invariants(const CheckReport& check, std::FILE* out) {
+  for (const auto& i : check.invariants) {
+    std::fprintf(out, "  %-3s %-11s", i.name.c_str(), i.status.c_str());
+    if (i.violation_count > 0) std::fprintf(out, " %zu violation(s)", i.violation_count);
+    if (!i.note.empty()) std::fprintf(out, " (%s)", i.note.c_str());
+    std::fputc('\n', out);
+    for (std::size_t k = 0; k < std::min<std::size_t>(i.first.size(), 3); ++k) {
+      const auto& v = i.first[k];
+      std::fprintf(out, "        at %.0f ms, %s: %s\n", v.at_ms, v.where.c_str(), v.message.c_str());
+    }
+  }
+}
+
 }  // namespace vixy::chaos

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <string>
@@ -89,5 +90,8 @@ bool answer_fits(const std::string& method, const nlohmann::json& result);
 
 // The p-th percentile (0..100) by nearest rank; 0 for no values.
 double percentile(std::vector<double> values, double p);
+
+// One line per invariant with its first few violations (print_report and the simulation show them).
+void print_invariants(const CheckReport& check, std::FILE* out);
 
 }  // namespace vixy::chaos

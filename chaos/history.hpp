@@ -88,4 +88,10 @@ struct SseStreamHistory {
   std::string label() const;   // "listener 1 stream 2"
 };
 
+// Append every connection's (or CL listener stream's) history to `path`, one JSON line each:
+// {"client","connection","opened_ms","events":[[ms,"sent"|"received"|...,text]]}, and
+// {"listener","stream","opened_ms","status",...,"events":[[ms,event,data]],"ended_ms",...}.
+void write_histories(const std::string& path, const std::vector<ConnectionHistory>& histories, SteadyTime start);
+void write_sse_histories(const std::string& path, const std::vector<SseStreamHistory>& streams, SteadyTime start);
+
 }  // namespace vixy::chaos

@@ -113,19 +113,6 @@ json report_to_json(const RunReport& r) {
   return out;
 }
 
-void print_invariants(const CheckReport& check, std::FILE* out) {
-  for (const auto& i : check.invariants) {
-    std::fprintf(out, "  %-3s %-11s", i.name.c_str(), i.status.c_str());
-    if (i.violation_count > 0) std::fprintf(out, " %zu violation(s)", i.violation_count);
-    if (!i.note.empty()) std::fprintf(out, " (%s)", i.note.c_str());
-    std::fputc('\n', out);
-    for (std::size_t k = 0; k < std::min<std::size_t>(i.first.size(), 3); ++k) {
-      const auto& v = i.first[k];
-      std::fprintf(out, "        at %.0f ms, %s: %s\n", v.at_ms, v.where.c_str(), v.message.c_str());
-    }
-  }
-}
-
 void print_report(const RunReport& r, std::FILE* out) {
   std::fprintf(out, "\n== %s: %s ==\n", r.scenario.c_str(), r.ok() ? "OK" : "FAILED");
   if (!r.fatal.empty()) std::fprintf(out, "  run failed: %s\n", r.fatal.c_str());

@@ -60,7 +60,5 @@ void judge_thresholds(const Expectations& expectations, RunReport& report);
 
 nlohmann::json report_to_json(const RunReport& report);
 void print_report(const RunReport& report, std::FILE* out);
-// One line per invariant with its first few violations, as print_report shows them.
-void print_invariants(const CheckReport& check, std::FILE* out);
 
 }  // namespace vixy::chaos

@@ -23,10 +23,6 @@ struct RunOptions {
   std::string histories_path;    // when set: every connection's history as JSON lines (for debugging)
 };
 
-// Appends every connection's history to `path`, one JSON line each:
-// {"client","connection","opened_ms","events":[[ms,"sent"|"received"|...,text]]}.
-void write_histories(const std::string& path, const std::vector<ConnectionHistory>& histories, SteadyTime start);
-
 // A scenario's processes, started once: its fake nodes (behind fault injectors when the build has
 // them) and the proxy, ready. A run is one segment on a stage; `vixy-chaos soak` runs many on one,
 // so that the proxy's memory and descriptors can be followed across them.

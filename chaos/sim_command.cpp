@@ -6,8 +6,6 @@
 #include <exception>
 #include <string>
 
-#include "chaos/report.hpp"
-#include "chaos/runner.hpp"
 #include "chaos/sim.hpp"
 
 namespace vixy::chaos::sim {
