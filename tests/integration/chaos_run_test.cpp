@@ -409,28 +409,33 @@ TEST(ChaosRun, CatchesAProxyThatRepeatsAHeadAfterFailingBack) {
   expect_caught("duplicate-head-after-failback", "I7", failback_scenario(), "delivered again");
 }
 
+RunResult run_sim(const TempDir& dir, const std::string& log, std::vector<std::string> command) {
+  ChildProcess process(command, dir.file(log));
+  RunResult r;
+  r.code = process.wait_for_exit(120s).value_or(-1);
+  r.output = process.log();
+  return r;
+}
+
+std::string digest_of(const std::string& output) {
+  auto at = output.find("digest ");
+  return at == std::string::npos ? std::string() : output.substr(at + 7, 16);
+}
+
 // The simulation's promise, across processes: one seed, one run (the same digest of every client
 // history); a failing run prints the command that replays it; bad arguments are a usage error.
 TEST(ChaosSim, OneSeedIsOneRunInEveryProcessAndAFailurePrintsItsReplay) {
   TempDir dir("vixy-chaos-sim");
   auto sim = [&](const std::string& name, std::vector<std::string> args) {
     args.insert(args.begin(), {chaos_bin(), "sim"});
-    ChildProcess process(args, dir.file(name));
-    RunResult r;
-    r.code = process.wait_for_exit(120s).value_or(-1);
-    r.output = process.log();
-    return r;
-  };
-  auto digest = [](const std::string& output) {
-    auto at = output.find("digest ");
-    return at == std::string::npos ? std::string() : output.substr(at + 7, 16);
+    return run_sim(dir, name, std::move(args));
   };
   const std::vector<std::string> run{"--seed", "3", "--minutes", "1", "--clients", "3"};
   auto first = sim("first.log", run);
   auto second = sim("second.log", run);
   EXPECT_EQ(first.code, 0) << first.output;
-  ASSERT_EQ(digest(first.output).size(), 16u) << first.output;
-  EXPECT_EQ(digest(first.output), digest(second.output)) << first.output << second.output;
+  ASSERT_EQ(digest_of(first.output).size(), 16u) << first.output;
+  EXPECT_EQ(digest_of(first.output), digest_of(second.output)) << first.output << second.output;
 
   auto broken = run;
   broken.insert(broken.end(), {"--bug", "drop-answer"});
@@ -443,6 +448,27 @@ TEST(ChaosSim, OneSeedIsOneRunInEveryProcessAndAFailurePrintsItsReplay) {
   auto bad = sim("bad.log", {"--minutes", "many"});
   EXPECT_EQ(bad.code, 2) << bad.output;
 }
+
+#ifdef VIXY_SIM_BIN
+// vixy-sim, the simulation built alone (optimised, no sanitizers: what CI runs by the thousand), is
+// the same simulation as this tree's `vixy-chaos sim`: a seed gives the same runs, bit for bit.
+TEST(ChaosSim, TheStandaloneSimulationRunsWhatVixyChaosSimRuns) {
+  TempDir dir("vixy-sim");
+  for (const char* bug : {"", "repeat-head"}) {
+    std::vector<std::string> args{"--seed", "5", "--minutes", "1", "--clients", "3"};
+    if (*bug != '\0') args.insert(args.end(), {"--bug", bug});
+    std::vector<std::string> chaos{chaos_bin(), "sim"};
+    chaos.insert(chaos.end(), args.begin(), args.end());
+    std::vector<std::string> alone{VIXY_SIM_BIN};
+    alone.insert(alone.end(), args.begin(), args.end());
+    auto expected = run_sim(dir, std::string("chaos") + bug + ".log", chaos);
+    auto got = run_sim(dir, std::string("alone") + bug + ".log", alone);
+    ASSERT_EQ(digest_of(expected.output).size(), 16u) << expected.output;
+    EXPECT_EQ(digest_of(got.output), digest_of(expected.output)) << got.output << expected.output;
+    EXPECT_EQ(got.code, expected.code) << got.output;
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace vixy::chaos
