@@ -251,13 +251,7 @@ class LogStream final : public Stream {
         ++it;
         continue;
       }
-      json removed = jsonrpc::parse(it->text).value_or(json());
-      if (removed.is_object()) {
-        removed["removed"] = true;
-        out.deliver.push_back(notification_text(client_id_, removed.dump()));
-        note_removed(it->key, it->number);
-      }
-      known_.erase(it->key);
+      tell_removed(*it, out);
       it = recent_.erase(it);
     }
     for (auto& [fields, text] : found) {
@@ -268,6 +262,29 @@ class LogStream final : public Stream {
       out.deliver.push_back(notification_text(client_id_, text));
       record(fields, std::move(text));
       ++out.backfilled;
+    }
+  }
+
+  // The client is told a log it holds is gone (the caller drops its entry from recent_).
+  void tell_removed(const Entry& entry, Effects& out) {
+    json removed = jsonrpc::parse(entry.text).value_or(json());
+    if (removed.is_object()) {
+      removed["removed"] = true;
+      out.deliver.push_back(notification_text(client_id_, removed.dump()));
+      note_removed(entry.key, entry.number);
+    }
+    known_.erase(entry.key);
+  }
+
+  // The logs the client holds of another block at this log's height (see accept).
+  void remove_replaced(const LogFields& log, Effects& out) {
+    for (auto it = recent_.begin(); it != recent_.end();) {
+      if (it->number != log.number || it->key.block == log.key.block) {
+        ++it;
+        continue;
+      }
+      tell_removed(*it, out);
+      it = recent_.erase(it);
     }
   }
 
@@ -333,6 +350,14 @@ class LogStream final : public Stream {
     if (known_.contains(fields->key) || (!back && (unknowable(fields->number) || old))) {
       ++out.duplicates;
       return;
+    }
+    // Another block's log at a height the client holds logs of: this upstream's chain replaced
+    // that block without saying so, because it never had it (the client got it from another
+    // upstream, or another node behind the same address answered a fill). The client is told, as a
+    // reorg notice would. Looked for only where a log below the newest height starts a block.
+    if (!retired && highest_ && fields->number <= *highest_ && !recent_.empty() &&
+        recent_.back().key.block != fields->key.block) {
+      remove_replaced(*fields, out);
     }
     // Ahead of what the new upstream covered: the client gets it now, and it is checked against
     // the new upstream's chain once that gets there (see ask_logs).

@@ -188,6 +188,29 @@ TEST(GaplessLogs, ANodesOwnRemovedNoticePassesOnceForADeliveredLog) {
   EXPECT_EQ(fx.duplicates, 1u);
 }
 
+// A node that sends another block's logs at a height the client holds logs of, with no removal
+// first: it never had the client's block (it came from another upstream, or from another node
+// behind the same address), so it never says it is gone. The client is told, as a reorg notice
+// would, before the new block's logs; a removal coming after all is then a duplicate. Found by the
+// simulation (seed 50433: a failback fill, then a reorg of a block the node had not announced).
+TEST(GaplessLogs, AnotherBlocksLogAtAHeightTheClientHoldsRemovesTheOldBlocksLogsFirst) {
+  auto stream = logs();
+  Effects fx;
+  subscribed_at(*stream, fx, "0x64");
+  stream->notification(log_note(101, 0), kFirst, fx);
+  stream->notification(log_note(102, 0), kFirst, fx);
+  stream->notification(log_note(102, 1), kFirst, fx);
+  stream->notification(log_note(102, 0, 1), kFirst, fx);
+  stream->notification(log_note(102, 0, 0, true), kFirst, fx);
+  stream->notification(log_note(103, 0, 1), kFirst, fx);
+  std::vector<SeenLog> expected{{101, 0, hash(101), false},   {102, 0, hash(102), false},
+                                {102, 1, hash(102), false},   {102, 0, hash(102), true},
+                                {102, 1, hash(102), true},    {102, 0, hash(102, 1), false},
+                                {103, 0, hash(103, 1), false}};
+  EXPECT_EQ(logs_of(fx), expected);
+  EXPECT_EQ(fx.duplicates, 1u);
+}
+
 TEST(GaplessLogs, AFailedFetchCountsAGapAndReleasesHeldLogs) {
   auto stream = logs();
   Effects fx;
