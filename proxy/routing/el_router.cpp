@@ -25,7 +25,13 @@ const char* to_string(Reason reason) {
   return "unknown";
 }
 
-ElRouter::ElRouter(Strategy strategy, std::size_t nodes) : strategy_(strategy), average_ns_(nodes) {}
+ElRouter::ElRouter(Strategy strategy, std::size_t nodes) : strategy_(strategy), average_ns_(nodes), seen_(nodes) {}
+
+void ElRouter::head_seen(std::size_t node, std::uint64_t number) {
+  if (node < seen_.size()) seen_[node] = std::max(seen_[node], number);
+}
+
+void ElRouter::round_changed() { std::fill(seen_.begin(), seen_.end(), 0); }
 
 void ElRouter::answered(std::size_t node, std::chrono::nanoseconds took) {
   if (node >= average_ns_.size()) return;
@@ -56,7 +62,9 @@ ElRouter::Choice ElRouter::order(const health::LayerHealth& el, RequestBlock blo
 
   // Block-aware: the nodes that can answer go first, the others stay behind them for retries. A
   // block no node is known to have yet (heads move between health rounds) goes to the highest head.
-  auto height = [&](std::size_t node) { return el.nodes[node].height.value_or(0); };
+  auto height = [&](std::size_t node) {
+    return std::max(el.nodes[node].height.value_or(0), node < seen_.size() ? seen_[node] : 0);
+  };
   std::uint64_t top = 0;
   for (auto node : group) top = std::max(top, height(node));
   std::uint64_t needed = block.kind == RequestBlock::Kind::latest ? top

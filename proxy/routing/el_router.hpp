@@ -2,7 +2,9 @@
 // The order one HTTP request tries the healthy EL nodes in: [routing] strategy among the best
 // healthy tier (primaries, or backups while no primary is healthy; backups stay behind primaries),
 // and block-aware routing before it: a request naming block N goes first to a node last known at N
-// or above, and "latest" to a node at the tier's highest known head. One per thread (no lock).
+// or above, and "latest" to a node at the tier's highest known head. A node's last known head is
+// what the last health round read, or a newer head it sent on a WebSocket subscription since. One
+// per thread (no lock).
 
 #include <chrono>
 #include <cstdint>
@@ -40,12 +42,18 @@ class ElRouter {
   static bool has_choice(const health::LayerHealth& el);
   // How long `node` took to answer (least_latency's measure): an exponentially weighted average.
   void answered(std::size_t node, std::chrono::nanoseconds took);
+  // `node` sent head `number` on a WebSocket subscription: it has that block, whatever the last
+  // health round read (heads move between rounds).
+  void head_seen(std::size_t node, std::uint64_t number);
+  // A health round's heads replace the ones seen before it (a node may have restarted behind).
+  void round_changed();
   std::optional<double> average_ns(std::size_t node) const { return average_ns_.at(node); }
 
  private:
   Strategy strategy_;
   std::uint64_t turn_ = 0;                       // round_robin's and exploration's counter
   std::vector<std::optional<double>> average_ns_;  // by node; unset until first measured
+  std::vector<std::uint64_t> seen_;                // by node: the newest head seen since the round
 };
 
 // The order a WebSocket session tries nodes in (a new session, or one whose upstream failed):

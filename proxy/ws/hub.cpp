@@ -89,6 +89,8 @@ boost::asio::awaitable<void> Hub::run_session(net::HttpConnection& connection, n
 }
 
 void Hub::on_snapshot(const health::SnapshotPtr& next) {
+  // The round's heads are newer than those seen on subscriptions before it.
+  if (router_ != nullptr) router_->round_changed();
   auto candidates = routing::el_candidates(next->el);
   if (candidates == candidates_) return;
   candidates_ = std::move(candidates);

@@ -66,7 +66,12 @@ class Hub {
   }
   std::uint64_t next_turn() { return next_turn_++; }
   // least_latency places sessions by the answer times this thread's HTTP requests measured.
-  void use_router(const routing::ElRouter* router) { router_ = router; }
+  void use_router(routing::ElRouter* router) { router_ = router; }
+  // A node's newHeads notification: this thread's HTTP routing counts it as the node's head until
+  // the next health round's snapshot reaches on_snapshot.
+  void head_seen(std::size_t node, std::uint64_t number) {
+    if (router_ != nullptr) router_->head_seen(node, number);
+  }
   routing::RateLimiter* limiter() const { return limiter_; }
   const config::Limits& limits() const { return limits_; }
   // The node's shared upstream connections, and a channel id for a session's connection on one.
@@ -100,7 +105,7 @@ class Hub {
   std::vector<NodeInfo> nodes_;
   std::vector<config::Tier> tiers_;  // by node
   routing::Strategy strategy_ = routing::Strategy::priority;
-  const routing::ElRouter* router_ = nullptr;
+  routing::ElRouter* router_ = nullptr;
   std::uint64_t next_turn_ = 0;
   std::vector<net::UpstreamUrl> urls_;
   SessionSettings settings_;

@@ -76,6 +76,7 @@ void NodeMux::process() {
         auto owner = owners_.find(to_channel->channel);
         if (owner != owners_.end()) owner->second.owner->channel_text(owner->second.connection, to_channel->text);
       } else if (auto* notify = std::get_if<mux::Notify>(&action)) {
+        if (const auto& head = notify->note->facts().head) hub_.head_seen(node_, head->number);
         auto owner = owners_.find(notify->channel);
         if (owner != owners_.end()) {
           owner->second.owner->channel_notification(owner->second.connection, *notify->note, notify->alias);

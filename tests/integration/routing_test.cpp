@@ -128,5 +128,45 @@ TEST(Routing, RoundRobinPlacesWebSocketSessionsAndTheyStayPut) {
   EXPECT_EQ(fresh["el-b"], 1);
 }
 
+// Between health rounds, the heads a node sends on WebSocket subscriptions are its last known head
+// too: a client that just got block N in a newHeads notification through vixy gets block N over
+// HTTP, although the other primary was level at the last round and has stopped importing since.
+TEST(Routing, HeadsSeenOnWebSocketSubscriptionsCountBetweenHealthRounds) {
+  auto options = two_primaries("round_robin");
+  options.global_toml = "health_check_interval_ms = 60000\n";  // one round in this test's life
+  options.block_time_ms = 300;
+  WsCluster c(options);
+  ASSERT_TRUE(both_primaries_healthy(c.cluster));
+  // What the round read (the two usually level: the fake chain's height follows the clock).
+  auto round = c.cluster.status();
+  const auto level = std::max(Cluster::find_node(round, "el-a").value("block_number", 0),
+                              Cluster::find_node(round, "el-b").value("block_number", 0));
+
+  RpcWs session;
+  ASSERT_TRUE(c.connect(session));
+  const std::string fresh = session.upstream_name();
+  ASSERT_TRUE(fresh == "el-a" || fresh == "el-b") << fresh;
+  const std::string stale = fresh == "el-a" ? "el-b" : "el-a";
+  ASSERT_EQ(c.cluster.admin(stale, "/lag", R"({"blocks":3})").status, 200);
+  auto heads = session.subscribe("\"h\"", json::array({"newHeads"}));
+  ASSERT_FALSE(heads.empty());
+  std::uint64_t newest = 0;
+  ASSERT_TRUE(session.pump_until(
+      [&] {
+        for (const auto& head : session.results_of(heads)) {
+          newest = std::max<std::uint64_t>(newest, std::stoull(head["number"].get<std::string>(), nullptr, 16));
+        }
+        return newest > static_cast<std::uint64_t>(level) + 1;
+      },
+      seconds(10)));
+
+  for (int i = 0; i < 6; ++i) {
+    auto r = c.cluster.proxy_post("/el", rpc(i, "eth_getBlockByNumber", {jsonrpc::to_quantity(newest), false}));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(parse_body(r)["result"].is_object()) << "block " << newest << " answered " << r.body;
+  }
+  EXPECT_GE(proxy_metric(c.cluster, R"(vixy_routing_requests_total{node=")" + fresh + R"(",reason="block"})"), 6);
+}
+
 }  // namespace
 }  // namespace vixy::testing

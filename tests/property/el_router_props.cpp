@@ -172,5 +172,33 @@ TEST(ElRouter, AnUnmeasuredNodeIsTriedBeforeMeasuredOnesAndAveragesFollowTheLast
   EXPECT_NEAR(*router.average_ns(1), 50e6, 1e6);
 }
 
+// Heads a node sent on a WebSocket subscription since the last health round count as its known
+// head: a block only that node is known to have goes there first. A new round forgets them (its
+// heads are read afresh; a node may have restarted behind).
+TEST(ElRouter, HeadsSeenBetweenHealthRoundsCountUntilTheNextRound) {
+  health::LayerHealth layer;
+  for (int i = 0; i < 2; ++i) {
+    health::NodeHealth node;
+    node.name = "n" + std::to_string(i);
+    node.healthy = true;
+    node.height = 100;
+    layer.nodes.push_back(node);
+  }
+  ElRouter router(Strategy::priority, 2);
+  const RequestBlock block{RequestBlock::Kind::number, 102};
+  EXPECT_EQ(router.order(layer, block).order, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(router.order(layer, block).reason, Reason::priority);
+  router.head_seen(1, 101);
+  router.head_seen(1, 102);
+  router.head_seen(1, 99);  // an older head, from another socket of the node: no step back
+  auto choice = router.order(layer, block);
+  EXPECT_EQ(choice.order, (std::vector<std::size_t>{1, 0}));
+  EXPECT_EQ(choice.reason, Reason::block);
+  EXPECT_EQ(router.order(layer, {RequestBlock::Kind::latest}).order.front(), 1u);
+  router.head_seen(7, 500);  // a node the router does not know: ignored
+  router.round_changed();
+  EXPECT_EQ(router.order(layer, block).order, (std::vector<std::size_t>{0, 1}));
+}
+
 }  // namespace
 }  // namespace vixy::routing
