@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/cl_target.hpp"
+#include "http/rate_gate.hpp"
 #include "http/relay.hpp"
 #include "log/log.hpp"
 #include "routing/select.hpp"
@@ -33,12 +34,16 @@ bool is_allowed(bhttp::verb method) {
 
 ClHandler::ClHandler(const config::Global& settings, const std::vector<config::ClNode>& nodes,
                      std::deque<NodePools>& pools, const health::PublishedSnapshot& health, EventStreams& streams,
-                     observability::ProxyMetrics& metrics)
+                     observability::ProxyMetrics& metrics, const config::Limits& limits,
+                     routing::RateLimiter* limiter)
     : settings_(settings),
       nodes_(nodes),
       pools_(pools),
       health_(health),
       streams_(streams),
+      limits_(limits),
+      limiter_(limiter),
+      refused_rate_limited_(metrics.refused_rate_limited),
       feeds_(pools, streams, metrics, [&nodes] {
         std::vector<std::string> names;
         for (const auto& node : nodes) names.push_back(node.name);
@@ -75,6 +80,16 @@ asio::awaitable<void> ClHandler::handle(net::HttpConnection& connection, net::Re
     std::string message = std::move(*problem);
     co_await answer_error(connection, request, bhttp::status::bad_request, std::move(message), bad_path);
     co_return;
+  }
+  if (limiter_ != nullptr) {
+    if (auto refusal = rate_refusal(*limiter_, limits_, connection, request, 1)) {
+      refused_rate_limited_.inc();
+      nlohmann::json body{{"code", 429}, {"message", refusal->message}};
+      auto response = net::make_response(request, bhttp::status::too_many_requests, body.dump());
+      response.set(bhttp::field::retry_after, std::to_string(refusal->retry_after_s));
+      co_await connection.respond(std::move(response));
+      co_return;
+    }
   }
 
   auto snapshot = health_.get();

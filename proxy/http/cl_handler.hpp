@@ -14,6 +14,7 @@
 #include "http/upstreams.hpp"
 #include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
+#include "routing/rate_limit.hpp"
 
 namespace vixy::http {
 
@@ -21,8 +22,10 @@ class ClHandler {
  public:
   // `pools[i]` belongs to `nodes[i]`; all must outlive the handler. Event streams relayed here are
   // registered with `streams`, which ends them when their node stops being routable.
+  // `limiter` (null: [limits] off) is the one /el spends from too: a client has one budget.
   ClHandler(const config::Global& settings, const std::vector<config::ClNode>& nodes, std::deque<NodePools>& pools,
-            const health::PublishedSnapshot& health, EventStreams& streams, observability::ProxyMetrics& metrics);
+            const health::PublishedSnapshot& health, EventStreams& streams, observability::ProxyMetrics& metrics,
+            const config::Limits& limits, routing::RateLimiter* limiter);
 
   // `suffix` is the part of the target after "/cl" (path and query), e.g. "/eth/v1/events?topics=head".
   asio::awaitable<void> handle(net::HttpConnection& connection, net::Request& request, std::string_view suffix);
@@ -43,6 +46,9 @@ class ClHandler {
   std::deque<NodePools>& pools_;
   const health::PublishedSnapshot& health_;
   EventStreams& streams_;
+  const config::Limits& limits_;
+  routing::RateLimiter* limiter_;
+  observability::Counter& refused_rate_limited_;
   EventFeeds feeds_;
   std::vector<observability::NodeRequestMetrics> node_metrics_;  // looked up once, not per request
   std::vector<observability::Counter*> errors_;  // by Reason

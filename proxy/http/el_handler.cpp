@@ -1,10 +1,10 @@
 #include "http/el_handler.hpp"
 
 #include "http/method_screen.hpp"
+#include "http/rate_gate.hpp"
 #include "jsonrpc/jsonrpc.hpp"
 #include "jsonrpc/raw.hpp"
 #include "log/log.hpp"
-#include "routing/client_address.hpp"
 #include "routing/select.hpp"
 
 namespace vixy::http {
@@ -61,15 +61,12 @@ std::vector<RelayTarget> ElHandler::targets(std::string_view body) {
 
 asio::awaitable<bool> ElHandler::within_rate(net::HttpConnection& connection, const net::Request& request,
                                              std::size_t cost) {
-  auto client = routing::client_address(connection.peer(), request, limits_.trusted_proxies);
-  auto verdict = limiter_->admit(routing::rate_key(client), cost, Clock::now().time_since_epoch());
-  if (verdict.allowed) co_return true;
+  auto refusal = rate_refusal(*limiter_, limits_, connection, request, cost);
+  if (!refusal) co_return true;
   refused_rate_limited_.inc(cost);
-  auto wait = routing::retry_after_seconds(verdict.retry_after);
-  auto why = routing::rate_limited_message(limits_.requests_per_second, limits_.burst, wait);
   auto response = net::make_response(request, bhttp::status::too_many_requests,
-                                     jsonrpc::error_for_each(request.body(), jsonrpc::kLimitExceeded, why));
-  response.set(bhttp::field::retry_after, std::to_string(wait));
+                                     jsonrpc::error_for_each(request.body(), jsonrpc::kLimitExceeded, refusal->message));
+  response.set(bhttp::field::retry_after, std::to_string(refusal->retry_after_s));
   co_await connection.respond(std::move(response));
   co_return false;
 }

@@ -24,7 +24,8 @@ class ElHandler {
             observability::ProxyMetrics& metrics, routing::RateLimiter* limiter);
 
   asio::awaitable<void> handle(net::HttpConnection& connection, net::Request& request);
-  const routing::ElRouter& router() const { return router_; }
+  // The Hub of this thread tells it the heads its sessions see (and places sessions by it).
+  routing::ElRouter& router() { return router_; }
 
  private:
   // The answers vixy gives itself, counted by reason in vixy_proxy_errors_total.

@@ -23,7 +23,7 @@ Shard::Shard(const config::Config& config, asio::ssl::context& tls, observabilit
       ws_hub_(io_.get_executor(), config, tls, metrics, initial, ws_totals, limiter),
       event_streams_(config, metrics, initial),
       el_(config, upstreams_.el, health_, metrics, limiter),
-      cl_(config.global, config.cl, upstreams_.cl, health_, event_streams_, metrics),
+      cl_(config.global, config.cl, upstreams_.cl, health_, event_streams_, metrics, config.limits, limiter),
       endpoints_{el_, cl_, ws_hub_, health_, config, metrics} {
   ws_hub_.use_router(&el_.router());
 }

@@ -59,6 +59,37 @@ TEST(ClientRateLimit, HttpRequestsPastTheBurstGet429WithRetryAfterAndAnErrorPerR
   EXPECT_EQ(cluster->proxy_get("/ready").status, 200);
 }
 
+// /cl spends the same budget as /el (one client, one rate), and a refusal there is a beacon API
+// error with Retry-After.
+TEST(ClientRateLimit, ClRequestsSpendTheSameBudgetAndGet429AsABeaconError) {
+  ClusterOptions options;
+  options.el_backups = {};
+  options.extra_toml = "[limits]\nrequests_per_second = 1\nburst = 3\n";
+  Cluster cluster(binaries(), options);
+  ASSERT_TRUE(wait_ready(cluster)) << cluster.proxy().log();
+  ASSERT_TRUE(chaos::wait_until(
+      [&] { return Cluster::find_node(cluster.status(), "cl-node").value("is_healthy", false); }, seconds(10)));
+  auto started = std::chrono::steady_clock::now();
+  auto el = post_as(cluster, rpc(1, "eth_blockNumber"));
+  auto cl_first = cluster.proxy_get("/cl/eth/v1/node/version");
+  auto cl_second = cluster.proxy_get("/cl/eth/v1/node/version");
+  auto cl_refused = cluster.proxy_get("/cl/eth/v1/node/version");
+  auto el_refused = post_as(cluster, rpc(2, "eth_blockNumber"));
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(el.status, 200) << el.body;
+  EXPECT_EQ(cl_first.status, 200) << cl_first.body;
+  EXPECT_EQ(cl_second.status, 200) << cl_second.body;
+  if (elapsed >= seconds(1)) GTEST_SKIP() << "the requests took over a second: a token came back meanwhile";
+  ASSERT_EQ(cl_refused.status, 429) << cl_refused.body;
+  ASSERT_TRUE(cl_refused.headers.contains("retry-after"));
+  EXPECT_GE(std::stoi(cl_refused.headers.at("retry-after")), 1);
+  auto body = json::parse(cl_refused.body);
+  EXPECT_EQ(body["code"], 429) << cl_refused.body;
+  EXPECT_NE(body["message"].get<std::string>().find("1 requests per second (burst 3)"), std::string::npos);
+  EXPECT_EQ(el_refused.status, 429) << el_refused.body;
+  EXPECT_EQ(proxy_metric(cluster, R"(vixy_refused_total{reason="rate_limit"})"), 2);
+}
+
 TEST(ClientRateLimit, BehindATrustedProxyEachForwardedClientHasItsOwnBudget) {
   auto cluster = limited_cluster("trusted_proxies = [\"127.0.0.1\"]\n");
   ASSERT_TRUE(wait_ready(*cluster)) << cluster->proxy().log();
