@@ -147,7 +147,15 @@ class LogStream final : public Stream {
       std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
       return;
     }
-    ++out.gaps;  // timed out: the range stays unfilled
+    // Timed out. Asked once more first: the fetch may have joined an identical one the node
+    // never got (sent into a path that dropped it), which the multiplexer stops joining once it
+    // reads from the node again. Then the range stays unfilled.
+    if (!retried_) {
+      retried_ = true;
+      start_fill(out);
+      return;
+    }
+    ++out.gaps;
     finish(out);
   }
 
@@ -425,6 +433,7 @@ class LogStream final : public Stream {
 
   void finish(Effects& out) {
     filling_ = false;
+    retried_ = false;
     std::erase_if(asked_, [](const auto& entry) { return entry.second != Phase::mark; });
     while (!filling_ && !held_.empty()) {
       auto [text, retired] = std::move(held_.front());
@@ -468,6 +477,7 @@ class LogStream final : public Stream {
   std::set<std::uint64_t> reorged_heights_;  // of the logs in removed_, and a few more
 
   bool filling_ = false;
+  bool retried_ = false;  // the fill under way was started again after a fetch timed out
   bool fill_after_mark_ = false;  // a switch came before the head at subscription time
   // The gap of not knowing where the stream stood is counted, and no log or fill has ended it yet:
   // the head asked in its place may be far below the subscription's real start (a node behind),

@@ -235,6 +235,7 @@ class SessionCore {
   void open_link(std::size_t node, bool planned);
   void connect_best(TimePoint now);
   void consider_switch(TimePoint now);
+  void recheck_subscriptions();  // on the active upstream, after it recovered (see health_changed)
   void release_drained();
   bool in_flight_on(ConnectionId connection) const;
   std::optional<std::size_t> pick_node(TimePoint now, std::optional<std::size_t> better_than) const;

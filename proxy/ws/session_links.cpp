@@ -152,8 +152,30 @@ void SessionCore::health_changed(const std::vector<std::size_t>& candidates, Tim
     // failback is not held back by a backoff from when it was down (I6).
     if (std::find(candidates_.begin(), candidates_.end(), node) == candidates_.end()) retry_[node] = NodeRetry{};
   }
+  bool recovered = false;
+  if (auto link = links_.find(active_); link != links_.end() && link->second.state == LinkState::open) {
+    auto healthy = [&](const std::vector<std::size_t>& nodes) {
+      return std::find(nodes.begin(), nodes.end(), link->second.node) != nodes.end();
+    };
+    recovered = !healthy(candidates_) && healthy(candidates);
+  }
   candidates_ = candidates;
+  if (recovered) recheck_subscriptions();
   consider_switch(now);
+}
+
+// The upstream the session stayed on (there was nowhere better) failed its health checks and is
+// back: a node, or the path to it, that went quiet without closing may have dropped notifications
+// meanwhile. Each subscription established there checks what it missed, as after a move (a log's
+// absence shows nothing; a head's gap shows by its parent, but the check costs a newHeads stream
+// nothing).
+void SessionCore::recheck_subscriptions() {
+  for (auto& [key, sub] : subscriptions_) {
+    if (!sub.stream || sub.connection != active_ || sub.replay_in_flight) continue;
+    gapless::Effects effects;
+    sub.stream->established(true, effects);
+    apply(key, std::move(effects));
+  }
 }
 
 void SessionCore::consider_switch(TimePoint now) {

@@ -224,6 +224,38 @@ TEST(GaplessLogs, AFailedFetchCountsAGapAndReleasesHeldLogs) {
   EXPECT_EQ(logs_of(fx).back(), (SeenLog{105, 0, hash(105), false}));
 }
 
+// A fill's fetch that timed out is asked once more before the range counts as a gap: it may have
+// joined an identical fetch the node never got (sent into a path that dropped it, which the node
+// multiplexer cannot tell until it reads from the node again). Found by the chaos fuzzer (a
+// blackholed node: every logs subscription's recheck after it joined a lost eth_blockNumber).
+TEST(GaplessLogs, AFillWhoseFetchTimedOutIsAskedOnceMoreBeforeAGapIsCounted) {
+  auto stream = logs();
+  Effects fx;
+  subscribed_at(*stream, fx, "0x64");
+  stream->notification(log_note(101, 0), kFirst, fx);
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 2u);
+  stream->notification(log_note(104, 0), kFirst, fx);  // waits for the fill
+  stream->abandoned(fx.fetch[1].tag, false, fx);      // its head timed out
+  EXPECT_EQ(fx.gaps, 0u);
+  ASSERT_EQ(fx.fetch.size(), 3u);
+  EXPECT_EQ(fx.fetch[2].method, "eth_blockNumber");
+  json head = "0x68";
+  stream->fetched(fx.fetch[2].tag, &head, fx);
+  ASSERT_EQ(fx.fetch.size(), 4u);
+  EXPECT_EQ(fx.fetch[3].method, "eth_getLogs");
+  stream->abandoned(fx.fetch[3].tag, false, fx);  // and timed out again: a gap, and what waited goes
+  EXPECT_EQ(fx.gaps, 1u);
+  EXPECT_EQ(logs_of(fx), (std::vector<SeenLog>{{101, 0, hash(101), false}, {104, 0, hash(104), false}}));
+
+  // The next fill may retry once again.
+  stream->established(true, fx);
+  ASSERT_EQ(fx.fetch.size(), 5u);
+  stream->abandoned(fx.fetch[4].tag, false, fx);
+  EXPECT_EQ(fx.gaps, 1u);
+  EXPECT_EQ(fx.fetch.size(), 6u);
+}
+
 // Found by the session model (a logs subscription, its upstream lost before the head at
 // subscription time came, a block mined meanwhile): the switch filled nothing and counted nothing.
 TEST(GaplessLogs, ASwitchBeforeTheHeadAtSubscriptionTimeWaitsForItOrCountsAGap) {

@@ -143,6 +143,39 @@ TEST_F(Core, SubscriptionSurvivesFailoverUnderItsIdWithoutStrayAnswers) {
   EXPECT_TRUE(client_messages(take()).empty());
 }
 
+// A session whose only node failed its health checks stays on it; once the node is healthy again,
+// its logs subscriptions check what they missed, as after a move: a node (or the path to it) that
+// went quiet without closing may have dropped notifications meanwhile, and a log's absence shows
+// nothing (a head's gap shows by its parent). Found by the chaos fuzzer (a blackholed node).
+TEST_F(Core, ALogsSubscriptionChecksWhatItMissedWhenItsUnhealthyNodeRecovers) {
+  core.start({0}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.client_text(R"({"jsonrpc":"2.0","id":1,"method":"eth_subscribe","params":["logs",{}]})", now);
+  auto subscribe = upstream_messages(take(), primary.connection);
+  core.upstream_text(primary.connection, answer(subscribe.at(0), "0xlogs"), now);
+  auto mark = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(mark.size(), 1u);
+  EXPECT_EQ(mark[0]["method"], "eth_blockNumber");  // the head at subscription time
+  core.upstream_text(primary.connection, answer(mark[0], "0x10"), now);
+  EXPECT_TRUE(upstream_messages(take(), primary.connection).empty());
+
+  core.health_changed({}, now);  // unhealthy, and nowhere else to go: the session stays
+  EXPECT_TRUE(upstream_messages(take(), primary.connection).empty());
+  core.health_changed({0}, now);
+  auto recheck = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(recheck.size(), 1u);
+  EXPECT_EQ(recheck[0]["method"], "eth_blockNumber");
+  core.upstream_text(primary.connection, answer(recheck[0], "0x14"), now);
+  auto fill = upstream_messages(take(), primary.connection);
+  ASSERT_EQ(fill.size(), 1u);
+  EXPECT_EQ(fill[0]["method"], "eth_getLogs");
+  EXPECT_EQ(fill[0]["params"][0]["toBlock"], "0x14");
+
+  core.health_changed({0}, now);  // healthy all along: nothing to check
+  EXPECT_TRUE(upstream_messages(take(), primary.connection).empty());
+}
+
 TEST_F(Core, InFlightRequestsAreResentWhenSafeAndReportedWhenNot) {
   core.start({0, 1}, now);
   auto primary = expect_connect(0);
