@@ -153,15 +153,21 @@ RC_GTEST_PROP(ElRouter, SessionOrderRotatesOnlyTheBestTier, ()) {
   for (auto node : tier) RC_ASSERT(firsts[node] == 3u);
 }
 
-TEST(ElRouter, AnUnmeasuredNodeIsTriedBeforeMeasuredOnesAndAveragesFollowTheLastAnswers) {
+// `count` healthy primaries, all at `height`.
+health::LayerHealth level_layer(int count, std::uint64_t height) {
   health::LayerHealth layer;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < count; ++i) {
     health::NodeHealth node;
     node.name = "n" + std::to_string(i);
     node.healthy = true;
-    node.height = 7;
+    node.height = height;
     layer.nodes.push_back(node);
   }
+  return layer;
+}
+
+TEST(ElRouter, AnUnmeasuredNodeIsTriedBeforeMeasuredOnesAndAveragesFollowTheLastAnswers) {
+  auto layer = level_layer(3, 7);
   ElRouter router(Strategy::least_latency, 3);
   router.answered(0, std::chrono::milliseconds(5));
   router.answered(1, std::chrono::milliseconds(1));
@@ -176,14 +182,7 @@ TEST(ElRouter, AnUnmeasuredNodeIsTriedBeforeMeasuredOnesAndAveragesFollowTheLast
 // head: a block only that node is known to have goes there first. A new round forgets them (its
 // heads are read afresh; a node may have restarted behind).
 TEST(ElRouter, HeadsSeenBetweenHealthRoundsCountUntilTheNextRound) {
-  health::LayerHealth layer;
-  for (int i = 0; i < 2; ++i) {
-    health::NodeHealth node;
-    node.name = "n" + std::to_string(i);
-    node.healthy = true;
-    node.height = 100;
-    layer.nodes.push_back(node);
-  }
+  auto layer = level_layer(2, 100);
   ElRouter router(Strategy::priority, 2);
   const RequestBlock block{RequestBlock::Kind::number, 102};
   EXPECT_EQ(router.order(layer, block).order, (std::vector<std::size_t>{0, 1}));

@@ -72,6 +72,18 @@ class Mux : public ::testing::Test {
     for (auto& open : drain<mux::OpenSocket>()) m.socket_open(open.socket);
     EXPECT_EQ(drain<mux::ChannelUp>().size(), channels.size());
   }
+  // One socket, channels 1 and 2 open, channel 1 subscribed to every log as node subscription
+  // "0xup": the socket (0 when the node was not asked as expected).
+  mux::SocketId one_socket_with_logs_subscription() {
+    m = mux::Multiplexer{mux::Settings{1}};
+    open_all({1, 2});
+    m.send(1, request(1, "eth_subscribe", json::array({"logs", json::object()})));
+    auto sent = to_node();
+    EXPECT_EQ(sent.size(), 1u);
+    if (sent.size() != 1) return 0;
+    m.socket_text(sent[0].socket, answer(sent[0].message["id"], R"("0xup")"));
+    return sent[0].socket;
+  }
   static std::string request(int id, const std::string& method, const json& params) {
     return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
   }

@@ -224,14 +224,8 @@ TEST_F(Mux, AFetchDoesNotJoinOneSentBeforeAMessageWasRead) {
 // A node's own logs subscription starts at a block's beginning; a shared one joined between two
 // logs of a block must too, or the client's first block lacks its first logs (I7).
 TEST_F(Mux, AChannelJoiningLogsMidBlockStartsWithTheNextBlock) {
-  mux::Multiplexer one{mux::Settings{1}};
-  m = std::move(one);
-  open_all({1, 2});
-  m.send(1, request(1, "eth_subscribe", json::array({"logs", json::object()})));
-  auto sent = to_node();
-  ASSERT_EQ(sent.size(), 1u);
-  mux::SocketId socket = sent[0].socket;
-  m.socket_text(socket, answer(sent[0].message["id"], R"("0xup")"));
+  mux::SocketId socket = one_socket_with_logs_subscription();
+  ASSERT_NE(socket, 0u);
   auto log = [](const char* block, int index) {
     return R"({"blockHash":")" + std::string(block) + R"(","logIndex":")" + std::to_string(index) + R"("})";
   };
@@ -260,14 +254,8 @@ TEST_F(Mux, AChannelJoiningLogsMidBlockStartsWithTheNextBlock) {
 // the simulation (seed 1931214336): a session that failed over onto a shared subscription got a
 // block's log from its fill, then never its removal, and kept a replaced block's log.
 TEST_F(Mux, AChannelJoiningLogsMidBlockIsToldWhenThatBlockIsRemoved) {
-  mux::Multiplexer one{mux::Settings{1}};
-  m = std::move(one);
-  open_all({1, 2});
-  m.send(1, request(1, "eth_subscribe", json::array({"logs", json::object()})));
-  auto sent = to_node();
-  ASSERT_EQ(sent.size(), 1u);
-  mux::SocketId socket = sent[0].socket;
-  m.socket_text(socket, answer(sent[0].message["id"], R"("0xup")"));
+  mux::SocketId socket = one_socket_with_logs_subscription();
+  ASSERT_NE(socket, 0u);
   auto log = [](const char* block, int index, bool removed) {
     return R"({"blockHash":")" + std::string(block) + R"(","logIndex":")" + std::to_string(index) +
            R"(","removed":)" + (removed ? "true" : "false") + "}";
