@@ -137,6 +137,87 @@ asio::awaitable<HeaderResult> exchange_header(Stream& upstream, UpstreamConnecti
   co_return result;
 }
 
+// The node's answer after its header, to the client: an answer of known length (almost every one)
+// as bytes, its header as one string with the body's first piece, then the body as it comes;
+// others (chunked, event streams) through Beast's serializer, which frames them. Then what ends the
+// message. Each side's clean end decides reuse and keep-alive (the caller's).
+struct CopyOutcome {
+  bool upstream_ok = true;
+  bool client_ok = true;
+  beast::error_code error;       // the first failure, of either side
+  bool client_too_slow = false;  // that failure was the client's write deadline
+};
+
+template <class Stream, class Moved>
+asio::awaitable<CopyOutcome> copy_body(Stream& upstream, UpstreamConnection& connection, ResponseParser& parser,
+                                       bhttp::response<bhttp::buffer_body>& response, ClientWriter& writer,
+                                       bool streaming, const Moved& moved) {
+  CopyOutcome out;
+  auto failed = [&](const beast::error_code& ec) {
+    out.error = ec;
+    out.client_too_slow = writer.too_slow(ec);
+  };
+  const bool flat = !streaming && response.has_content_length();
+  std::string flat_head = flat ? flat_header(response.base()) : std::string();
+  bool flat_head_sent = false;
+
+  std::array<char, kChunk> chunk;
+  while (!parser.is_done() && !moved()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    auto [bec, bn] = co_await bhttp::async_read_some(upstream, connection.buffer, parser, use_tuple);
+    (void)bn;
+    if (bec == bhttp::error::need_buffer) bec = {};
+    if (bec) {
+      if (moved()) break;
+      out.error = bec;
+      out.upstream_ok = false;
+      break;
+    }
+    const std::size_t got = chunk.size() - parser.get().body().size;
+    beast::error_code ec;
+    if (flat) {
+      if (got == 0 && !parser.is_done()) continue;
+      const std::array<asio::const_buffer, 2> piece{
+          flat_head_sent ? asio::const_buffer() : asio::buffer(flat_head), asio::buffer(chunk.data(), got)};
+      flat_head_sent = true;
+      ec = co_await writer.write_raw(piece);
+    } else {
+      response.body().data = chunk.data();
+      response.body().size = got;
+      response.body().more = !parser.is_done();
+      if (response.body().size == 0 && response.body().more) continue;
+      ec = co_await writer.write();
+    }
+    if (ec) {
+      failed(ec);
+      out.client_ok = false;
+      break;
+    }
+  }
+  // Only a chunked stream can be ended early without the client mistaking it for a complete body.
+  if (moved() && !response.chunked()) out.client_ok = false;
+  if (flat) {
+    // A body that was already complete with the header (none, or a HEAD answer's).
+    if (out.upstream_ok && out.client_ok && !flat_head_sent) {
+      if (auto ec = co_await writer.write_raw(asio::buffer(flat_head))) {
+        failed(ec);
+        out.client_ok = false;
+      }
+    }
+  } else if (out.upstream_ok && out.client_ok && !writer.done()) {
+    // The message ended with an empty final piece (chunked terminator, or an empty body).
+    response.body().data = nullptr;
+    response.body().size = 0;
+    response.body().more = false;
+    if (auto ec = co_await writer.write()) {
+      failed(ec);
+      out.client_ok = false;
+    }
+  }
+  co_return out;
+}
+
 // One try on one node: the request, then, once the node's final header came, its whole answer
 // streamed to the client.
 template <class Stream>
@@ -160,7 +241,7 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   result.status = parser->get().result_int();
   bool streaming = is_event_stream(parser->get().base());
   if (streaming) connection.tcp().expires_never();
-  // Cancelling the upstream read wakes the loop below; the flag covers a client write in progress.
+  // Cancelling the upstream read wakes copy_body's loop; the flag covers a client write in progress.
   std::optional<EventStreams::Watch> watch;
   if (streaming && streams) watch.emplace(*streams, node_index, [&connection] { connection.tcp().cancel(); });
   auto moved = [&watch] { return watch && watch->ended(); };
@@ -168,84 +249,24 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   bool keep_alive = client.may_keep_alive();
   auto response = client_header(*parser, request.method() == bhttp::verb::head, keep_alive);
   ClientWriter writer(client, response, streaming, deadline);
-  auto client_failed = [&](const beast::error_code& ec) {
-    result.error = ec;
-    result.client_too_slow = writer.too_slow(ec);
-  };
   if (streaming) {
     // An event stream's client waits for the header before any event comes. Otherwise the header
     // goes out with the first piece of the body: one write (one packet) for a typical small answer.
     if (auto ec = co_await writer.write_header()) {
-      client_failed(ec);
+      result.error = ec;
+      result.client_too_slow = writer.too_slow(ec);
       client.responded(false);
       client.close();
       co_return result;
     }
   }
 
-  // An answer of known length (almost every one) goes out as bytes: the header as one string with
-  // the body's first piece, then the body as it comes. Others (chunked, event streams) go through
-  // Beast's serializer, which frames them.
-  const bool flat = !streaming && response.has_content_length();
-  std::string flat_head = flat ? flat_header(response.base()) : std::string();
-  bool flat_head_sent = false;
-
-  std::array<char, kChunk> chunk;
-  bool upstream_ok = true;
-  bool client_ok = true;
-  while (!parser->is_done() && !moved()) {
-    parser->get().body().data = chunk.data();
-    parser->get().body().size = chunk.size();
-    auto [bec, bn] = co_await bhttp::async_read_some(upstream, connection.buffer, *parser, use_tuple);
-    (void)bn;
-    if (bec == bhttp::error::need_buffer) bec = {};
-    if (bec) {
-      if (moved()) break;
-      result.error = bec;
-      upstream_ok = false;
-      break;
-    }
-    const std::size_t got = chunk.size() - parser->get().body().size;
-    beast::error_code ec;
-    if (flat) {
-      if (got == 0 && !parser->is_done()) continue;
-      const std::array<asio::const_buffer, 2> piece{
-          flat_head_sent ? asio::const_buffer() : asio::buffer(flat_head), asio::buffer(chunk.data(), got)};
-      flat_head_sent = true;
-      ec = co_await writer.write_raw(piece);
-    } else {
-      response.body().data = chunk.data();
-      response.body().size = got;
-      response.body().more = !parser->is_done();
-      if (response.body().size == 0 && response.body().more) continue;
-      ec = co_await writer.write();
-    }
-    if (ec) {
-      client_failed(ec);
-      client_ok = false;
-      break;
-    }
+  auto copied = co_await copy_body(upstream, connection, *parser, response, writer, streaming, moved);
+  if (copied.error) {
+    result.error = copied.error;
+    result.client_too_slow = copied.client_too_slow;
   }
-  // Only a chunked stream can be ended early without the client mistaking it for a complete body.
-  if (moved() && !response.chunked()) client_ok = false;
-  if (flat) {
-    // A body that was already complete with the header (none, or a HEAD answer's).
-    if (upstream_ok && client_ok && !flat_head_sent) {
-      if (auto ec = co_await writer.write_raw(asio::buffer(flat_head))) {
-        client_failed(ec);
-        client_ok = false;
-      }
-    }
-  } else if (upstream_ok && client_ok && !writer.done()) {
-    // The message ended with an empty final piece (chunked terminator, or an empty body).
-    response.body().data = nullptr;
-    response.body().size = 0;
-    response.body().more = false;
-    if (auto ec = co_await writer.write()) {
-      client_failed(ec);
-      client_ok = false;
-    }
-  }
+  const bool upstream_ok = copied.upstream_ok, client_ok = copied.client_ok;
   result.completed = upstream_ok && client_ok;
   result.failure = upstream_ok ? UpstreamFailure::none : UpstreamFailure::after_response;
   client.responded(result.completed && keep_alive);
