@@ -116,15 +116,15 @@ asio::awaitable<void> ClHandler::handle(net::HttpConnection& connection, net::Re
     co_return;
   }
 
-  bhttp::request<bhttp::string_body> upstream{request.method(), "/", 11};
+  bhttp::request_header<> upstream;
+  upstream.method(request.method());
   for (const auto& field : request.base()) {
     if (!is_hop_by_hop(field.name())) upstream.insert(field.name_string(), field.value());
   }
-  upstream.body() = std::move(request.body());
   auto deadline = started + std::chrono::milliseconds(settings_.proxy_timeout_ms);
   // Event streams are watched so that they end when their node stops being healthy (ordinary
   // answers are not affected: the watch only starts on a text/event-stream answer).
-  auto outcome = co_await relay(connection, upstream, targets, settings_.max_retries, deadline,
+  auto outcome = co_await relay(connection, upstream, request.body(), targets, settings_.max_retries, deadline,
                                 &streams_);
 
   for (const auto& failure : outcome.failures) {

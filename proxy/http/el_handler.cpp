@@ -32,6 +32,9 @@ ElHandler::ElHandler(const config::Config& config, std::deque<NodePools>& pools,
           &metrics.routing_requests_total.with({node.name, routing::to_string(static_cast<routing::Reason>(reason))}));
     }
   }
+  node_header_.method(bhttp::verb::post);
+  node_header_.set(bhttp::field::content_type, "application/json");
+  node_header_.set(bhttp::field::accept, "application/json");
   // In Reason's order.
   for (const char* reason : {"parse_error", "invalid_request", "no_healthy_node", "timeout", "upstream_failed"}) {
     errors_.push_back(&metrics.proxy_errors_total.with({"el", reason}));
@@ -118,12 +121,8 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
     co_return;
   }
 
-  bhttp::request<bhttp::string_body> upstream{bhttp::verb::post, "/", 11};
-  upstream.set(bhttp::field::content_type, "application/json");
-  upstream.set(bhttp::field::accept, "application/json");
-  upstream.body() = std::move(request.body());
   auto deadline = started + std::chrono::milliseconds(global.proxy_timeout_ms);
-  auto outcome = co_await relay(connection, upstream, targets, global.max_retries, deadline);
+  auto outcome = co_await relay(connection, node_header_, request.body(), targets, global.max_retries, deadline);
 
   for (const auto& failure : outcome.failures) note_failure(failure.node_index, failure.failure, failure.error);
   if (outcome.kind == RelayOutcome::Kind::relayed) {
@@ -147,7 +146,7 @@ asio::awaitable<void> ElHandler::handle(net::HttpConnection& connection, net::Re
   bool timed_out = outcome.kind == RelayOutcome::Kind::timeout;
   std::string why = timed_out ? "upstream timeout after " + std::to_string(global.proxy_timeout_ms) + " ms"
                               : "every EL node tried failed (" + std::to_string(outcome.failures.size()) + " attempts)";
-  std::string body = jsonrpc::error_for_each(upstream.body(), jsonrpc::kServerError, why);
+  std::string body = jsonrpc::error_for_each(request.body(), jsonrpc::kServerError, why);
   auto status = timed_out ? bhttp::status::gateway_timeout : bhttp::status::bad_gateway;
   co_await answer_error(connection, request, status, std::move(body), timed_out ? timeout : upstream_failed);
 }

@@ -54,6 +54,8 @@ class ElHandler {
   routing::RateLimiter* limiter_;
   observability::Counter& refused_rate_limited_;
   routing::ElRouter router_;
+  // What every request to a node carries (the node adds its own Host and length).
+  bhttp::request_header<> node_header_;
   std::vector<std::vector<observability::Counter*>> routed_;  // by node, then routing::Reason
   std::vector<observability::NodeRequestMetrics> node_metrics_;  // looked up once, not per request
   std::vector<observability::Counter*> errors_;  // by Reason

@@ -64,16 +64,19 @@ bhttp::response<bhttp::buffer_body> client_header(const ResponseParser& parser, 
 // included); an ordinary answer also never outlives the request's deadline.
 class ClientWriter {
  public:
-  ClientWriter(net::HttpConnection& client, bhttp::response<bhttp::buffer_body>& response, bool streaming,
+  // `response` is null for an answer written as bytes only (write_raw).
+  ClientWriter(net::HttpConnection& client, bhttp::response<bhttp::buffer_body>* response, bool streaming,
                Clock::time_point deadline)
-      : client_(client), serializer_(response), streaming_(streaming), deadline_(deadline) {}
+      : client_(client), streaming_(streaming), deadline_(deadline) {
+    if (response) serializer_.emplace(*response);
+  }
   ~ClientWriter() { client_.stream().expires_never(); }
   ClientWriter(const ClientWriter&) = delete;
   ClientWriter& operator=(const ClientWriter&) = delete;
 
   asio::awaitable<beast::error_code> write_header() {
     bound();
-    auto [ec, n] = co_await bhttp::async_write_header(client_.stream(), serializer_, use_tuple);
+    auto [ec, n] = co_await bhttp::async_write_header(client_.stream(), *serializer_, use_tuple);
     (void)n;
     co_return ec;
   }
@@ -88,11 +91,11 @@ class ClientWriter {
   // The body piece currently set in the response (need_buffer is how Beast says "done with it").
   asio::awaitable<beast::error_code> write() {
     bound();
-    auto [ec, n] = co_await bhttp::async_write(client_.stream(), serializer_, use_tuple);
+    auto [ec, n] = co_await bhttp::async_write(client_.stream(), *serializer_, use_tuple);
     (void)n;
     co_return ec == bhttp::error::need_buffer ? beast::error_code{} : ec;
   }
-  bool done() const { return serializer_.is_done(); }
+  bool done() const { return !serializer_ || serializer_->is_done(); }
   // A write timed out because of the client, not because the request's deadline came first.
   bool too_slow(const beast::error_code& ec) const { return ec == beast::error::timeout && bounded_by_client_; }
 
@@ -104,10 +107,17 @@ class ClientWriter {
   }
 
   net::HttpConnection& client_;
-  bhttp::response_serializer<bhttp::buffer_body> serializer_;
+  std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
   bool streaming_;
   Clock::time_point deadline_;
   bool bounded_by_client_ = true;
+};
+
+// The request as one node gets it: its header written for that node, and the client's body.
+struct NodeRequest {
+  std::string header;
+  const std::string& body;
+  bool head = false;
 };
 
 // Sends the request and reads the header of the node's final answer into `parser`.
@@ -117,18 +127,16 @@ struct HeaderResult {
 };
 template <class Stream>
 asio::awaitable<HeaderResult> exchange_header(Stream& upstream, UpstreamConnection& connection,
-                                              const bhttp::request<bhttp::string_body>& request,
-                                              std::optional<ResponseParser>& parser) {
+                                              const NodeRequest& request, std::optional<ResponseParser>& parser) {
   HeaderResult result;
-  const std::string header = flat_header(request.base());
-  const std::array<asio::const_buffer, 2> message{asio::buffer(header), asio::buffer(request.body())};
+  const std::array<asio::const_buffer, 2> message{asio::buffer(request.header), asio::buffer(request.body)};
   auto [wec, wn] = co_await asio::async_write(upstream, message, use_tuple);
   (void)wn;
   if (wec) {
     result.error = wec;
     co_return result;
   }
-  const bool head = request.method() == bhttp::verb::head;
+  const bool head = request.head;
   auto prepare = [head](ResponseParser& p) {
     p.body_limit(boost::none);  // streamed, never held whole
     if (head) p.skip(true);
@@ -148,17 +156,17 @@ struct CopyOutcome {
   bool client_too_slow = false;  // that failure was the client's write deadline
 };
 
+// `response` is null for an answer of known length: its header is `flat_head`.
 template <class Stream, class Moved>
 asio::awaitable<CopyOutcome> copy_body(Stream& upstream, UpstreamConnection& connection, ResponseParser& parser,
-                                       bhttp::response<bhttp::buffer_body>& response, ClientWriter& writer,
-                                       bool streaming, const Moved& moved) {
+                                       bhttp::response<bhttp::buffer_body>* response, const std::string& flat_head,
+                                       ClientWriter& writer, const Moved& moved) {
   CopyOutcome out;
   auto failed = [&](const beast::error_code& ec) {
     out.error = ec;
     out.client_too_slow = writer.too_slow(ec);
   };
-  const bool flat = !streaming && response.has_content_length();
-  std::string flat_head = flat ? flat_header(response.base()) : std::string();
+  const bool flat = response == nullptr;
   bool flat_head_sent = false;
 
   std::array<char, kChunk> chunk;
@@ -183,10 +191,10 @@ asio::awaitable<CopyOutcome> copy_body(Stream& upstream, UpstreamConnection& con
       flat_head_sent = true;
       ec = co_await writer.write_raw(piece);
     } else {
-      response.body().data = chunk.data();
-      response.body().size = got;
-      response.body().more = !parser.is_done();
-      if (response.body().size == 0 && response.body().more) continue;
+      response->body().data = chunk.data();
+      response->body().size = got;
+      response->body().more = !parser.is_done();
+      if (response->body().size == 0 && response->body().more) continue;
       ec = co_await writer.write();
     }
     if (ec) {
@@ -196,7 +204,7 @@ asio::awaitable<CopyOutcome> copy_body(Stream& upstream, UpstreamConnection& con
     }
   }
   // Only a chunked stream can be ended early without the client mistaking it for a complete body.
-  if (moved() && !response.chunked()) out.client_ok = false;
+  if (moved() && !(response && response->chunked())) out.client_ok = false;
   if (flat) {
     // A body that was already complete with the header (none, or a HEAD answer's).
     if (out.upstream_ok && out.client_ok && !flat_head_sent) {
@@ -207,9 +215,9 @@ asio::awaitable<CopyOutcome> copy_body(Stream& upstream, UpstreamConnection& con
     }
   } else if (out.upstream_ok && out.client_ok && !writer.done()) {
     // The message ended with an empty final piece (chunked terminator, or an empty body).
-    response.body().data = nullptr;
-    response.body().size = 0;
-    response.body().more = false;
+    response->body().data = nullptr;
+    response->body().size = 0;
+    response->body().more = false;
     if (auto ec = co_await writer.write()) {
       failed(ec);
       out.client_ok = false;
@@ -222,8 +230,7 @@ asio::awaitable<CopyOutcome> copy_body(Stream& upstream, UpstreamConnection& con
 // streamed to the client.
 template <class Stream>
 asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& connection,
-                                     net::HttpConnection& client,
-                                     const bhttp::request<bhttp::string_body>& request,
+                                     net::HttpConnection& client, const NodeRequest& request,
                                      Clock::time_point deadline, EventStreams* streams, std::size_t node_index) {
   NodeResult result;
   connection.tcp().expires_at(deadline);
@@ -247,8 +254,22 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
   auto moved = [&watch] { return watch && watch->ended(); };
 
   bool keep_alive = client.may_keep_alive();
-  auto response = client_header(*parser, request.method() == bhttp::verb::head, keep_alive);
-  ClientWriter writer(client, response, streaming, deadline);
+  // An answer of known length (almost every one) gets its header written straight from the
+  // node's; others (chunked, event streams) go through Beast's serializer, which frames them.
+  std::optional<std::uint64_t> length;
+  if (auto declared = parser->content_length()) {
+    length = *declared;
+  } else if (parser->is_done() && !request.head) {
+    length = 0;
+  }
+  std::optional<bhttp::response<bhttp::buffer_body>> response;
+  std::string flat_head;
+  if (!streaming && length) {
+    flat_client_header(flat_head, parser->get().base(), keep_alive, *length);
+  } else {
+    response.emplace(client_header(*parser, request.head, keep_alive));
+  }
+  ClientWriter writer(client, response ? &*response : nullptr, streaming, deadline);
   if (streaming) {
     // An event stream's client waits for the header before any event comes. Otherwise the header
     // goes out with the first piece of the body: one write (one packet) for a typical small answer.
@@ -261,7 +282,8 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
     }
   }
 
-  auto copied = co_await copy_body(upstream, connection, *parser, response, writer, streaming, moved);
+  auto copied =
+      co_await copy_body(upstream, connection, *parser, response ? &*response : nullptr, flat_head, writer, moved);
   if (copied.error) {
     result.error = copied.error;
     result.client_too_slow = copied.client_too_slow;
@@ -278,37 +300,15 @@ asio::awaitable<NodeResult> relay_on(Stream& upstream, UpstreamConnection& conne
 
 }  // namespace
 
-bool is_hop_by_hop(bhttp::field field) {
-  switch (field) {
-    case bhttp::field::connection:
-    case bhttp::field::expect:  // vixy has read the client's body itself: nothing for a node to await
-    case bhttp::field::keep_alive:
-    case bhttp::field::proxy_authenticate:
-    case bhttp::field::proxy_authorization:
-    case bhttp::field::proxy_connection:
-    case bhttp::field::te:
-    case bhttp::field::trailer:
-    case bhttp::field::transfer_encoding:
-    case bhttp::field::upgrade:
-    case bhttp::field::host:
-    case bhttp::field::content_length:  // recomputed for the body actually sent
-      return true;
-    default:
-      return false;
-  }
-}
-
-asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
-                                    const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
-                                    Clock::time_point deadline, EventStreams* streams) {
+asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, const bhttp::request_header<>& header,
+                                    const std::string& body, const std::vector<RelayTarget>& targets,
+                                    std::uint32_t max_retries, Clock::time_point deadline, EventStreams* streams) {
   RelayOutcome outcome;
   std::size_t allowed = nodes_to_try(targets.size(), max_retries);
-  request.keep_alive(true);
+  NodeRequest request{{}, body, header.method() == bhttp::verb::head};
   for (std::size_t i = 0; i < allowed; ++i) {
     const RelayTarget& target = targets[i];
-    request.target(target.target);
-    target.pool->prepare(request);
-    request.prepare_payload();
+    flat_node_request(request.header, header, target.target, target.pool->node_fields(), body.size());
 
     for (bool fresh = false;; fresh = true) {
       const auto attempt_started = Clock::now();

@@ -40,17 +40,16 @@ struct RelayOutcome {
 };
 
 // Tries `targets` in order, at most 1 + max_retries of them, moving on only when a node fails
-// before any response byte. `request` is the request to send (method, fields, body), its target
-// and Host are set per node; it keeps its body, so a caller can still read it afterwards.
+// before any response byte. `header` is the request's method and fields without hop-by-hop ones;
+// each node gets its own target, Host, credentials and the length of `body` with it.
 // Response bodies are bounded by `deadline` except event streams, which flow until either side
 // leaves, or, with `streams` (CL only), until their node stops being routable: then the client's
 // response is ended cleanly so that it reconnects elsewhere. Every write to the client must end
 // within client.write_timeout(); a client that does not read is closed, and its node's answer
 // (event stream or not) let go. A node's interim (1xx) answers are not relayed.
-asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, bhttp::request<bhttp::string_body>& request,
-                                    const std::vector<RelayTarget>& targets, std::uint32_t max_retries,
-                                    Clock::time_point deadline, EventStreams* streams = nullptr);
-
-bool is_hop_by_hop(bhttp::field field);
+asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, const bhttp::request_header<>& header,
+                                    const std::string& body, const std::vector<RelayTarget>& targets,
+                                    std::uint32_t max_retries, Clock::time_point deadline,
+                                    EventStreams* streams = nullptr);
 
 }  // namespace vixy::http

@@ -26,6 +26,7 @@ namespace {
 // bounds what a node can make vixy hold unparsed: Beast bounds a header, but not a chunk line or
 // a trailer section, which a node could otherwise make endless.
 constexpr std::size_t kMaxUnparsedBytes = 64 * 1024;
+constexpr std::string_view kUserAgent = "vixy/" VIXY_VERSION;
 beast::flat_buffer read_buffer() {
   beast::flat_buffer buffer(kMaxUnparsedBytes);
   buffer.reserve(16 * 1024);
@@ -87,16 +88,24 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, asio::ssl::context& t
       tls_(tls),
       url_(std::move(url)),
       connect_timeout_(connect_timeout),
-      max_idle_(max_idle) {}
+      max_idle_(max_idle) {
+  host_header_ = url_.host_header();
+}
+
+NodeFields UpstreamPool::node_fields() const {
+  NodeFields fields{host_header_, std::nullopt, kUserAgent};
+  if (url_.basic_auth) fields.authorization = *url_.basic_auth;
+  return fields;
+}
 
 void UpstreamPool::prepare(bhttp::request<bhttp::string_body>& request) const {
-  request.set(bhttp::field::host, url_.host_header());
+  request.set(bhttp::field::host, host_header_);
   // The node's own credentials win over anything a client sent: they are what the node expects.
   if (url_.basic_auth) {
     request.set(bhttp::field::authorization, *url_.basic_auth);
   }
   if (request.find(bhttp::field::user_agent) == request.end()) {
-    request.set(bhttp::field::user_agent, "vixy/" VIXY_VERSION);
+    request.set(bhttp::field::user_agent, kUserAgent);
   }
 }
 

@@ -15,6 +15,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "http/flat_header.hpp"
 #include "net/connect.hpp"
 #include "net/upstream_url.hpp"
 
@@ -85,10 +86,13 @@ class UpstreamPool {
 
   // Adds Host, Authorization (from URL credentials) and User-Agent to a request for this node.
   void prepare(bhttp::request<bhttp::string_body>& request) const;
+  // The same fields for a header written flat (flat_node_request).
+  NodeFields node_fields() const;
 
  private:
   asio::any_io_executor executor_;
   asio::ssl::context& tls_;
+  std::string host_header_;
   net::UpstreamUrl url_;
   std::chrono::milliseconds connect_timeout_;
   std::size_t max_idle_;
