@@ -290,7 +290,7 @@ class Reader {
 
   void read_metrics(const toml::table& t, Metrics& metrics) const {
     const std::string path = "metrics";
-    reject_unknown_keys(t, path, {"enabled", "port"});
+    reject_unknown_keys(t, path, {"enabled", "port", "host"});
     if (const toml::node* node = t.get("enabled")) {
       if (!node->is_boolean()) {
         fail(node->source(), "metrics.enabled",
@@ -301,16 +301,36 @@ class Reader {
     if (auto port = optional_uint(t, "port", path, Range{1, 65535})) {
       metrics.port = static_cast<std::uint16_t>(*port);
     }
+    metrics.host = optional_ip(t, "host", path);
+  }
+
+  std::optional<std::string> optional_ip(const toml::table& t, std::string_view key, const std::string& path) const {
+    auto host = optional_string(t, key, path);
+    if (host && !boost::urls::parse_ipv4_address(*host) && !boost::urls::parse_ipv6_address(*host)) {
+      fail(t.get(key)->source(), join(path, key),
+           "must be an IP address (e.g. \"127.0.0.1\", \"0.0.0.0\" or \"::\"), got \"" + *host + "\"");
+    }
+    return host;
   }
 
   void read_server(const toml::table& t, Server& server) const {
     const std::string path = "server";
     reject_unknown_keys(t, path,
                         {"listen", "shutdown_timeout_ms", "client_write_timeout_ms", "max_connections",
-                         "max_connections_per_ip", "max_buffered_bytes", "threads"});
+                         "max_connections_per_ip", "max_buffered_bytes", "threads", "host", "port"});
     if (auto listen = optional_string(t, "listen", path)) {
       if (auto problem = listen_problem(*listen)) fail(t.get("listen")->source(), "server.listen", *problem);
       server.listen = std::move(*listen);
+    }
+    // Vixy's own files (its Kurtosis config) write the address as host and port.
+    auto host = optional_ip(t, "host", path);
+    auto port = optional_uint(t, "port", path, Range{0, 65535});
+    if (host || port) {
+      const char* key = port ? "port" : "host";
+      if (server.listen) fail(t.get(key)->source(), join(path, key), "give either listen or host and port, not both");
+      std::string address = host.value_or("127.0.0.1");
+      if (address.find(':') != std::string::npos) address = "[" + address + "]";
+      server.listen = address + ":" + std::to_string(port.value_or(8080));
     }
     read_uint(t, "shutdown_timeout_ms", path, Range{1, kMaxDurationMs}, server.shutdown_timeout_ms);
     read_uint(t, "client_write_timeout_ms", path, Range{1, kMaxDurationMs}, server.client_write_timeout_ms);

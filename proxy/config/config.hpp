@@ -46,10 +46,12 @@ struct Global {
 struct Metrics {
   bool enabled = true;
   std::optional<std::uint16_t> port;  // separate listener for /metrics when set
+  std::optional<std::string> host;    // that listener's address (an IP); the proxy's when unset
 };
 
 struct Server {
-  std::optional<std::string> listen;        // "host:port"; --listen wins over it
+  // "host:port"; --listen wins over it. Vixy's files write it as host and port, which are read into it.
+  std::optional<std::string> listen;
   std::uint64_t shutdown_timeout_ms = 10000;  // how long in-flight HTTP may take after SIGTERM
   // vixy additions: what one client may hold. A write to a client (HTTP answer, event stream,
   // WebSocket frame) that makes no progress this long closes that client.

@@ -119,7 +119,9 @@ App::App(config::Config config, const tcp::endpoint& listen)
                           {"descriptor_limit", net::descriptor_limit()}});
 
   if (separate_metrics) {
-    tcp::endpoint metrics_endpoint(listen.address(), *config_.metrics.port);
+    // The config loader accepts only IP addresses as [metrics] host.
+    auto metrics_address = config_.metrics.host ? asio::ip::make_address(*config_.metrics.host) : listen.address();
+    tcp::endpoint metrics_endpoint(metrics_address, *config_.metrics.port);
     net::ServerLimits metrics_limits = limits;
     metrics_limits.caps.max_connections = std::min<std::size_t>(total_cap, kMetricsPortConnections);
     metrics_limits.always_served_path.clear();

@@ -83,6 +83,66 @@ TEST(Config, VixyExampleParsesWithItsValues) {
   EXPECT_EQ(config.cl[0].url, "http://localhost:5052");
 }
 
+// Vixy's Kurtosis config (kurtosis/vixy-kurtosis.toml.template in its repository) with its node
+// placeholders filled in the way its setup script does: [server] host and port, [metrics] host.
+constexpr std::string_view kVixyKurtosis = R"([global]
+max_el_lag_blocks = 5
+max_cl_lag_slots = 3
+health_check_interval_ms = 5000
+proxy_timeout_ms = 30000
+max_retries = 3
+
+[server]
+host = "127.0.0.1"
+port = 8080
+
+[metrics]
+enabled = true
+host = "127.0.0.1"
+port = 9090
+
+[[el.primary]]
+name = "el-1-geth-lighthouse"
+http_url = "http://127.0.0.1:32769"
+ws_url = "ws://127.0.0.1:32770"
+
+[[cl]]
+name = "cl-1-lighthouse-geth"
+url = "http://127.0.0.1:33001"
+)";
+
+TEST(Config, VixysKurtosisConfigParsesWithItsAddresses) {
+  const Config config = parse(kVixyKurtosis, "vixy-kurtosis.toml");
+  EXPECT_EQ(config.server.listen, "127.0.0.1:8080");
+  EXPECT_EQ(config.metrics.host, "127.0.0.1");
+  EXPECT_EQ(config.metrics.port, 9090);
+  EXPECT_EQ(config.global.max_retries, 3u);
+  ASSERT_EQ(config.el.size(), 1u);
+  ASSERT_EQ(config.cl.size(), 1u);
+}
+
+TEST(Config, ServerHostAndPortMakeTheListenAddress) {
+  auto listen_of = [](const std::string& server) {
+    return parse("[server]\n" + server + std::string(kOnePrimary), "cfg.toml").server.listen;
+  };
+  EXPECT_EQ(listen_of("host = \"0.0.0.0\"\nport = 8545\n"), "0.0.0.0:8545");
+  EXPECT_EQ(listen_of("host = \"::1\"\nport = 8545\n"), "[::1]:8545");
+  EXPECT_EQ(listen_of("port = 9000\n"), "127.0.0.1:9000");
+  EXPECT_EQ(listen_of("host = \"0.0.0.0\"\n"), "0.0.0.0:8080");
+  EXPECT_EQ(listen_of(""), std::nullopt);
+}
+
+TEST(Config, ServerHostOrPortBesideListenIsAnError) {
+  EXPECT_EQ(error_of("[server]\nlisten = \"127.0.0.1:1\"\nport = 2\n" + std::string(kOnePrimary)),
+            "cfg.toml:3: server.port: give either listen or host and port, not both");
+  EXPECT_EQ(error_of("[server]\nhost = \"localhost\"\n" + std::string(kOnePrimary)),
+            "cfg.toml:2: server.host: must be an IP address (e.g. \"127.0.0.1\", \"0.0.0.0\" or \"::\"), got \"localhost\"");
+  EXPECT_THAT(error_of("[server]\nport = 70000\n" + std::string(kOnePrimary)),
+              StartsWith("cfg.toml:2: server.port: must be at most 65535"));
+  EXPECT_EQ(error_of("[metrics]\nhost = \"10.0.0\"\nport = 9090\n" + std::string(kOnePrimary)),
+            "cfg.toml:2: metrics.host: must be an IP address (e.g. \"127.0.0.1\", \"0.0.0.0\" or \"::\"), got \"10.0.0\"");
+}
+
 TEST(Config, DefaultsApplyWhenKeysAreAbsent) {
   const Config config = parse(kOnePrimary, "cfg.toml");
   EXPECT_EQ(config.global.max_el_lag_blocks, 5u);
@@ -595,7 +655,7 @@ TEST(Config, CommentsAndStringsMayHoldAnyCharacter) {
 
 TEST(Config, UnknownKeyMessageListsTheAcceptedKeys) {
   EXPECT_THAT(error_of(with_primary("[metrics]\nenable = true\n")),
-              HasSubstr("unknown key (expected one of: enabled, port)"));
+              HasSubstr("unknown key (expected one of: enabled, port, host)"));
 }
 
 TEST(Config, UrlErrorsNeverShowTheUrl) {
