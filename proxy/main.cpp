@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "http/upstream_pool.hpp"
 #include "log/log.hpp"
 #include "net/listen_address.hpp"
 #include "server/app.hpp"
@@ -14,8 +15,11 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: vixy --config FILE [--listen HOST:PORT] [--log-level LEVEL]
+       vixy --check-config FILE
 
   --config FILE       TOML configuration (Vixy's config.toml is accepted as is)
+  --check-config FILE validate FILE as start-up would, then exit: 0 if vixy would start with it,
+                      2 with the reason if not (nothing is opened or listened on)
   --listen HOST:PORT  address to serve on; wins over [server] listen (default 127.0.0.1:8080)
   --log-level LEVEL   debug, info, warn or error (default info)
   --help              this text
@@ -25,6 +29,22 @@ constexpr const char* kUsage = R"(usage: vixy --config FILE [--listen HOST:PORT]
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "vixy: %s\n%s", message.c_str(), kUsage);
   return 2;
+}
+
+// What start-up checks before it opens anything: the file, the listen address, the CA bundle.
+int check_config(const std::string& path) {
+  try {
+    auto config = vixy::config::load_file(path);
+    std::string listen = config.server.listen.value_or("127.0.0.1:8080");
+    auto endpoint = vixy::net::parse_listen_address(listen);
+    if (!endpoint) throw vixy::config::ConfigError(path + ": listen address \"" + listen + "\": " + endpoint.problem());
+    vixy::http::make_client_tls_context(config.tls.ca_file);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vixy: configuration error: %s\n", e.what());
+    return 2;
+  }
+  std::printf("vixy: %s: configuration OK\n", path.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -45,6 +65,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--version") {
       std::printf("vixy %s\n", VIXY_VERSION);
       return 0;
+    } else if (arg == "--check-config") {
+      std::string path;
+      if (!value(path)) return usage_error("--check-config needs a file");
+      return check_config(path);
     } else if (arg == "--config" || arg == "-c") {
       if (!value(config_path)) return usage_error("--config needs a file");
     } else if (arg == "--listen" || arg == "-l") {

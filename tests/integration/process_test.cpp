@@ -48,6 +48,35 @@ TEST(Process, InvalidConfigStopsStartUpNamingFileLineAndKey) {
   EXPECT_NE(log.find("global.max_retries"), std::string::npos) << log;
 }
 
+// `vixy --check-config FILE`, as `nginx -t`: a deploy step (or ExecReload's guard) that never starts
+// a server. Exit 0 for a file vixy would start with, 2 with every reason it would not.
+TEST(Process, CheckConfigValidatesWithoutStarting) {
+  TempDir dir;
+  std::string nodes = "[el]\n[[el.primary]]\nname = \"a\"\nhttp_url = \"http://127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n";
+  // A check that started the server would not exit.
+  auto good = dir.write("good.toml", "[server]\nlisten = \"127.0.0.1:0\"\n" + nodes);
+  ChildProcess ok({proxy_bin(), "--check-config", good}, dir.file("ok.log"));
+  EXPECT_EQ(ok.wait_for_exit(seconds(10)), 0) << ok.log();
+  EXPECT_NE(ok.log().find(good + ": configuration OK"), std::string::npos) << ok.log();
+  EXPECT_EQ(ok.log().find("listening"), std::string::npos) << ok.log();
+
+  auto bad = dir.write("bad.toml", "[global]\nmax_retries = -1\n" + nodes);
+  ChildProcess refused({proxy_bin(), "--check-config", bad}, dir.file("refused.log"));
+  EXPECT_EQ(refused.wait_for_exit(seconds(10)), 2) << refused.log();
+  EXPECT_NE(refused.log().find(bad + ":2: global.max_retries: must not be negative"), std::string::npos)
+      << refused.log();
+
+  // What only start-up used to find: a CA file that cannot be read.
+  auto no_ca = dir.write("no_ca.toml", "[tls]\nca_file = \"" + dir.file("missing.pem") + "\"\n" + nodes);
+  ChildProcess missing({proxy_bin(), "--check-config", no_ca}, dir.file("missing.log"));
+  EXPECT_EQ(missing.wait_for_exit(seconds(10)), 2) << missing.log();
+  EXPECT_NE(missing.log().find("missing.pem"), std::string::npos) << missing.log();
+
+  ChildProcess absent({proxy_bin(), "--check-config", dir.file("absent.toml")}, dir.file("absent.log"));
+  EXPECT_EQ(absent.wait_for_exit(seconds(10)), 2) << absent.log();
+  EXPECT_NE(absent.log().find("absent.toml"), std::string::npos) << absent.log();
+}
+
 TEST(Process, ListenComesFromTheFileUnlessTheCommandLineSaysOtherwise) {
   TempDir dir;
   std::string nodes = "[el]\n[[el.primary]]\nname = \"a\"\nhttp_url = \"http://127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n";
@@ -165,12 +194,13 @@ TEST(Process, MetricsOnTheirOwnPortWhenConfigured) {
     free_port = probe.wait_for_listening("rpc", seconds(10));
     ASSERT_TRUE(free_port);
     probe.terminate(seconds(5));
-    std::string config = "[metrics]\nport = " + std::to_string(*free_port) +
+    // The addresses written as Vixy's Kurtosis config writes them ([server] and [metrics] host).
+    std::string config = "[server]\nhost = \"127.0.0.1\"\nport = 0\n[metrics]\nhost = \"127.0.0.1\"\nport = " +
+                         std::to_string(*free_port) +
                          "\n[el]\n[[el.primary]]\nname = \"p\"\nhttp_url = \"http://127.0.0.1:" +
                          std::to_string(cluster.node("el-primary").rpc_port) + "\"\nws_url = \"ws://127.0.0.1:1\"\n";
     auto path = dir.write("metrics.toml", config);
-    vixy.emplace(std::vector<std::string>{proxy_bin(), "--config", path, "--listen", "127.0.0.1:0"},
-                 dir.file("vixy.log"));
+    vixy.emplace(std::vector<std::string>{proxy_bin(), "--config", path}, dir.file("vixy.log"));
     port = vixy->wait_for_listening("proxy", seconds(10));
     metrics_port = vixy->wait_for_listening("metrics", seconds(10));
     if (!metrics_port) {
