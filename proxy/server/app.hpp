@@ -16,7 +16,7 @@
 #include "observability/proxy_metrics.hpp"
 #include "server/memory_release.hpp"
 #include "server/shard.hpp"
-#include "server/termination_signals.hpp"
+#include "server/process_signals.hpp"
 #include "ws/process_totals.hpp"
 
 namespace vixy::server {
@@ -41,7 +41,7 @@ class App {
 
   // First: the signals are blocked before any member or shard starts a thread, so a SIGTERM that
   // arrives as soon as the port is announced waits for run() and means a graceful shutdown.
-  TerminationSignals signals_;
+  ProcessSignals signals_;
   config::Config config_;
   asio::ssl::context tls_;
   observability::ProxyMetrics metrics_;

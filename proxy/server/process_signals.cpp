@@ -1,4 +1,4 @@
-#include "server/termination_signals.hpp"
+#include "server/process_signals.hpp"
 
 #include <pthread.h>
 
@@ -8,7 +8,7 @@
 
 namespace vixy::server {
 
-TerminationSignals::TerminationSignals() {
+ProcessSignals::ProcessSignals() {
   sigemptyset(&set_);
   sigaddset(&set_, SIGTERM);
   sigaddset(&set_, SIGINT);
@@ -17,9 +17,9 @@ TerminationSignals::TerminationSignals() {
   }
 }
 
-TerminationSignals::~TerminationSignals() { stop(); }
+ProcessSignals::~ProcessSignals() { stop(); }
 
-void TerminationSignals::stop() {
+void ProcessSignals::stop() {
   if (!waiter_.joinable()) return;
   stopping_ = true;
   // Directed at the waiter, which has it blocked: sigwait() returns it instead of the default action.
@@ -27,7 +27,7 @@ void TerminationSignals::stop() {
   waiter_.join();
 }
 
-void TerminationSignals::start(std::function<void(int)> on_signal) {
+void ProcessSignals::start(std::function<void(int)> on_signal) {
   waiter_ = std::thread([this, on_signal = std::move(on_signal)] {
     while (true) {
       int signal_number = 0;

@@ -14,16 +14,16 @@
 
 namespace vixy::server {
 
-class TerminationSignals {
+class ProcessSignals {
  public:
   // Blocks SIGTERM and SIGINT in the calling thread and so in every thread created after it:
   // construct it before any thread exists. A signal that arrives from then on waits, pending, for
   // start(). They stay blocked after destruction: the process is ending, and a late SIGTERM must
   // not turn a clean exit into a killed one.
-  TerminationSignals();
-  ~TerminationSignals();
-  TerminationSignals(const TerminationSignals&) = delete;
-  TerminationSignals& operator=(const TerminationSignals&) = delete;
+  ProcessSignals();
+  ~ProcessSignals();
+  ProcessSignals(const ProcessSignals&) = delete;
+  ProcessSignals& operator=(const ProcessSignals&) = delete;
 
   // Calls on_signal(number) on the waiting thread for every signal, until stop().
   void start(std::function<void(int)> on_signal);
