@@ -13,6 +13,7 @@
 #include "log/log.hpp"
 #include "net/descriptors.hpp"
 #include "net/listen_address.hpp"
+#include "server/service_notify.hpp"
 
 namespace vixy::server {
 namespace {
@@ -142,7 +143,13 @@ App::~App() = default;
 
 int App::run() {
   signals_.start([this](int signal_number) {
-    asio::post(first().io(), [this, signal_number] { begin_shutdown(signal_number); });
+    asio::post(first().io(), [this, signal_number] {
+      if (signal_number == SIGHUP) {
+        refuse_reload();
+      } else {
+        begin_shutdown(signal_number);
+      }
+    });
   });
   monitor_->start();
   memory_release_->start();
@@ -151,6 +158,8 @@ int App::run() {
                         {"cl_nodes", config_.cl.size()},
                         {"threads", shards_.size()},
                         {"health_interval_ms", config_.global.health_check_interval_ms}});
+  // The listeners opened in the constructor: clients may come (systemd's Type=notify waits for this).
+  if (!notify_service("READY=1\nSTATUS=serving")) log::warn("could not tell the service manager vixy is ready", {});
   // A shard whose thread fails stops serving; the others are shut down so the process exits
   // (non-zero) instead of running on with part of its connections unanswered.
   std::atomic<bool> failed{false};
@@ -197,12 +206,27 @@ int App::run() {
 }
 
 // On the first shard's thread (posted there by the signal thread, or by a failed thread).
+// Applying a changed file while serving is not built yet (issue 17). SIGHUP's default action would
+// end the process and every session with it, so the signal is taken, the file checked (an operator
+// who edited it learns at once whether a restart would start), and nothing is changed.
+void App::refuse_reload() {
+  try {
+    config::load_file(config_.source_path);
+    log::warn("reload requested: not supported yet, restart vixy to apply the file",
+              {{"config", config_.source_path}, {"file", "valid"}});
+  } catch (const std::exception& e) {
+    log::warn("reload requested: not supported yet, and the file would not start vixy",
+              {{"config", config_.source_path}, {"error", e.what()}});
+  }
+}
+
 void App::begin_shutdown(int signal_number) {
   if (shutting_down_) return;
   shutting_down_ = true;
   log::info("shutting down", {{"signal", signal_number},
                               {"threads", shards_.size()},
                               {"deadline_ms", config_.server.shutdown_timeout_ms}});
+  notify_service("STOPPING=1");
   monitor_->stop();
   memory_release_->stop();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.server.shutdown_timeout_ms);

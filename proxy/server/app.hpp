@@ -36,6 +36,7 @@ class App {
  private:
   std::vector<std::unique_ptr<Shard>> make_shards(std::size_t count);
   void begin_shutdown(int signal_number);
+  void refuse_reload();
   // The first shard runs on the caller's thread, with the monitor and the metrics port.
   Shard& first() { return *shards_.front(); }
 

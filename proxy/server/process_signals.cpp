@@ -12,8 +12,9 @@ ProcessSignals::ProcessSignals() {
   sigemptyset(&set_);
   sigaddset(&set_, SIGTERM);
   sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGHUP);
   if (int error = pthread_sigmask(SIG_BLOCK, &set_, nullptr); error != 0) {
-    throw std::runtime_error(std::string("cannot block SIGTERM and SIGINT: ") + std::strerror(error));
+    throw std::runtime_error(std::string("cannot block SIGTERM, SIGINT and SIGHUP: ") + std::strerror(error));
   }
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// SIGTERM and SIGINT, taken by one thread of their own with sigwait().
+// SIGTERM and SIGINT (shut down) and SIGHUP (reload), taken by one thread of their own with sigwait().
 //
 // A handler-based wait (asio::signal_set) runs its handler on whichever thread the kernel picks,
 // the upstream resolver's included. Under ThreadSanitizer, whose handlers defer a signal that lands
@@ -16,7 +16,7 @@ namespace vixy::server {
 
 class ProcessSignals {
  public:
-  // Blocks SIGTERM and SIGINT in the calling thread and so in every thread created after it:
+  // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and so in every thread created after it:
   // construct it before any thread exists. A signal that arrives from then on waits, pending, for
   // start(). They stay blocked after destruction: the process is ending, and a late SIGTERM must
   // not turn a clean exit into a killed one.
