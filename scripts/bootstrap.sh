@@ -12,6 +12,8 @@ packages=(
   # clang only recommends) and llvm-symbolizer for readable stacks in a crash report. The
   # sanitized trees are clang's too, linked by lld (a sanitized test program: 19 s with ld, 4 s).
   clang libclang-rt-dev llvm lld
+  # The package check (scripts/check-package.sh): systemd-analyze verifies the unit.
+  systemd
 )
 # Node.js runs the client-library tests (tests/clients). Checked by command, not by package: a
 # NodeSource nodejs already brings npm and conflicts with Debian's npm package.

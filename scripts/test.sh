@@ -3,8 +3,8 @@
 # and warnings as errors, and runs every test (unit, property, integration against the real
 # binaries). Then vixy built with ThreadSanitizer runs the tests that drive its threads and the
 # whole chaos scenario library; then batches of the deterministic simulation, fuzz batches (a fixed
-# seed and a fresh one) against the sanitized vixy, and the libFuzzer targets. Any sanitizer report
-# fails the test that produced it.
+# seed and a fresh one) against the sanitized vixy, and the libFuzzer targets; the benchmarks once,
+# and the Debian package built and checked. Any sanitizer report fails the test that produced it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 # Where the time goes (issue 15's CI budget), one line per phase.
@@ -41,17 +41,19 @@ chaos="$build_dir/chaos/vixy-chaos"
 # The whole library, against the ThreadSanitizer vixy, one scenario per CPU at a time (their
 # timelines, 207 s in all, are what takes the time: one at a time kept 0.4 of a core busy);
 # scenarios/extended/ (full-size variants, minutes each) is run by hand. Each run's picture stays in
-# the build folder (a failing one's is what to open first). Meanwhile the libFuzzer tree and the
-# benchmarks are built at the lowest priority, in a session of their own that a failing scenario's
-# exit takes down (the steps below build whatever this did not, and show why). A new session is a new scheduler autogroup where the kernel has them (Debian's
-# does): nice then ranks only within the session, and the sessions share the CPUs evenly, so the
-# whole session's autogroup is lowered too. Nothing else runs beside the scenarios: with the
+# the build folder (a failing one's is what to open first). Meanwhile the libFuzzer tree, the
+# benchmarks and the optimised vixy (for the package) are built at the lowest priority, in a
+# session of their own that a failing scenario's exit takes down (the steps below build whatever
+# this did not, and show why). A new session is a new scheduler autogroup where the kernel has them
+# (Debian's does): nice then ranks only within the session, and the sessions share the CPUs evenly,
+# so the whole session's autogroup is lowered too. Nothing else runs beside the scenarios: with the
 # simulation running here too (before the autogroup was lowered), incident-replay's proxy was
 # starved (median latency 8 s), and a TSan build beside ctest did the same to ChaosSoak's.
 setsid nice -n 19 bash -c '{ echo 19 >/proc/self/autogroup; } 2>/dev/null || true
   "$1/scripts/build.sh" --fuzz --quiet &&
   cmake -S "$1" -B "$2" -DVIXY_BUILD_BENCH=ON &&
-  cmake --build "$2" --parallel "$(nproc)" --target vixy-loadgen vixy_micro_bench' prebuild "$root" "$build_dir" \
+  cmake --build "$2" --parallel "$(nproc)" --target vixy-loadgen vixy_micro_bench &&
+  "$1/scripts/build.sh" --quiet --target vixy' prebuild "$root" "$build_dir" \
   >/dev/null 2>&1 &
 prebuild=$!
 trap 'kill -- -"$prebuild" 2>/dev/null || true' EXIT
@@ -109,3 +111,10 @@ phase "libFuzzer (what was left of it)"
 # it works; nothing about speed is asserted. The report goes to a file, not into the test log.
 "$root/scripts/bench.sh" --quick --build-dir "$build_dir" --out "$build_dir/bench-quick.md" >/dev/null
 phase "benchmarks"
+
+# The Debian package as an operator installs it (scripts/package.sh, from the optimised vixy the
+# prebuild above made): metadata, contents, the systemd unit verified, and the unpacked binary with
+# the packaged config serving /el and /cl from fake nodes.
+package="$("$root/scripts/package.sh" | tail -n 1)"
+"$root/scripts/check-package.sh" "$package" "$build_dir/fakenodes/vixy-fakenode"
+phase "package"
