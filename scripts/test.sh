@@ -118,3 +118,9 @@ phase "benchmarks"
 package="$("$root/scripts/package.sh" | tail -n 1)"
 "$root/scripts/check-package.sh" "$package" "$build_dir/fakenodes/vixy-fakenode"
 phase "package"
+
+# The alert rules (deploy/prometheus): valid, and each alert fires when its unit test says. That
+# they and the dashboard name only metrics vixy exports is the Deploy integration test's part.
+"$root/scripts/promtool.sh" check rules "$root/deploy/prometheus/alerts.yml"
+"$root/scripts/promtool.sh" test rules "$root/deploy/prometheus/alerts_test.yml"
+phase "alert rules"
