@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/url.hpp>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -696,6 +697,23 @@ Config parse(std::string_view toml_text, const std::string& source_name) {
   return Reader(source_name).read(root);
 }
 
+namespace {
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xF];
+  }
+  return hex;
+}
+
+}  // namespace
+
 Config load_file(const std::string& path) {
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) {
@@ -711,7 +729,9 @@ Config load_file(const std::string& path) {
     const int error = errno;
     throw ConfigError(path + ": cannot read config file: " + std::strerror(error));
   }
-  return parse(text, path);
+  Config config = parse(text, path);
+  config.sha256 = sha256_hex(text);
+  return config;
 }
 
 bool Cidr::contains(const std::array<std::uint8_t, 16>& address) const {

@@ -118,6 +118,7 @@ struct Routing {
 
 struct Config {
   std::string source_path;  // the file it came from, for messages
+  std::string sha256;       // of the file's bytes, lowercase hex (load_file; empty from parse)
   Global global;
   Metrics metrics;
   Server server;

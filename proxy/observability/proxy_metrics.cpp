@@ -4,7 +4,7 @@ namespace vixy::observability {
 
 namespace {
 
-enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind, reason, node_reason };
+enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind, reason, node_reason, sha256 };
 
 std::vector<std::string> label_names(Labels labels) {
   switch (labels) {
@@ -18,6 +18,7 @@ std::vector<std::string> label_names(Labels labels) {
     case Labels::kind: return {"kind"};
     case Labels::reason: return {"reason"};
     case Labels::node_reason: return {"node", "reason"};
+    case Labels::sha256: return {"sha256"};
   }
   return {};
 }
@@ -158,6 +159,10 @@ constexpr Spec kConnectionsEvicted{T::counter, "vixy_connections_evicted_total",
 constexpr Spec kHealthChecks{T::counter, "vixy_health_checks_total", "Completed health checks by outcome",
                              Labels::layer_node_outcome};
 
+// Which configuration a running vixy has, to compare replicas and to see that a deploy took.
+constexpr Spec kConfigInfo{T::gauge, "vixy_config_info", "1, labelled with the SHA-256 of the configuration file read",
+                           Labels::sha256};
+
 constexpr const Spec* kRenderOrder[] = {
     &kElRequests,     &kElDuration,        &kElBlock,          &kElLag,
     &kElHealthy,      &kElFailoverActive,  &kElFailovers,      &kElChainHead,
@@ -171,7 +176,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
     &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
     &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests, &kWsBackfillCacheHits,
-    &kClEventUpstreams, &kClEventListeners, &kRefused, &kRouting,
+    &kClEventUpstreams, &kClEventListeners, &kRefused, &kRouting, &kConfigInfo,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -266,7 +271,9 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       ws_backfill_cache_hits_total(counter(registry, kWsBackfillCacheHits)),
       connections_active(gauge(registry, kConnectionsActive).get()),
       connections_refused_total(counter(registry, kConnectionsRefused)),
-      connections_evicted_total(counter(registry, kConnectionsEvicted).get()) {
+      connections_evicted_total(counter(registry, kConnectionsEvicted).get()),
+      config_info(gauge(registry, kConfigInfo)) {
+  config_info.with({config.sha256}).set(1);
   for (const char* reason : {"backlog", "write_timeout", "process_buffer"}) ws_slow_clients_closed_total.with({reason});
   for (const char* reason : {"max_connections", "per_ip", "overflow"}) connections_refused_total.with({reason});
   for (const char* direction : {"client_to_upstream", "upstream_to_client"}) ws_messages_total.with({direction});

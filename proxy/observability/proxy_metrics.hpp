@@ -102,6 +102,7 @@ class ProxyMetrics {
   Gauge& connections_active;
   Family<Counter>& connections_refused_total;  // {reason}: max_connections, per_ip, overflow
   Counter& connections_evicted_total;          // idle connections closed to make room
+  Family<Gauge>& config_info;                  // {sha256} of the configuration file: 1
 
   // Mirror a freshly published snapshot into the gauges; counts a failover when `next` turns
   // failover on and `previous` had it off.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -102,6 +103,26 @@ TEST(Service, SighupNeitherStopsVixyNorChangesIt) {
   auto health = chaos::http_request("127.0.0.1", *port, boost::beast::http::verb::get, "/health");
   EXPECT_EQ(health.status, 200) << health.body;
   EXPECT_EQ(vixy.terminate(seconds(10)), 0) << vixy.log();
+}
+
+// Which file a running vixy read: an operator compares replicas, or checks a deploy took.
+TEST(Service, MetricsNameTheSha256OfTheConfigurationFile) {
+  TempDir dir;
+  auto config = dir.write("vixy.toml", "[el]\n[[el.primary]]\nname = \"a\"\n"
+                                       "http_url = \"http://127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n");
+  std::string expected;
+  if (FILE* sum = ::popen(("sha256sum " + config).c_str(), "r")) {
+    char hex[65] = {};
+    if (std::fread(hex, 1, 64, sum) == 64) expected = hex;
+    ::pclose(sum);
+  }
+  ASSERT_EQ(expected.size(), 64u);
+  ChildProcess vixy({proxy_bin(), "--config", config, "--listen", "127.0.0.1:0"}, dir.file("vixy.log"));
+  auto port = vixy.wait_for_listening("proxy", seconds(10));
+  ASSERT_TRUE(port) << vixy.log();
+  auto metrics = chaos::http_request("127.0.0.1", *port, boost::beast::http::verb::get, "/metrics");
+  EXPECT_NE(metrics.body.find("vixy_config_info{sha256=\"" + expected + "\"} 1"), std::string::npos) << metrics.body;
+  EXPECT_EQ(vixy.terminate(seconds(10)), 0);
 }
 
 TEST(Service, WithoutANotifySocketNothingIsToldAndNothingFails) {

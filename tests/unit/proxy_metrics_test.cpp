@@ -95,6 +95,7 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_cl_event_listeners gauge",
       "vixy_refused_total counter",
       "vixy_routing_requests_total counter",
+      "vixy_config_info gauge",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
