@@ -1,7 +1,9 @@
 #include "http/relay.hpp"
 
 #include <array>
+#include <memory>
 #include <optional>
+#include <span>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -169,7 +171,8 @@ asio::awaitable<CopyOutcome> copy_body(Stream& upstream, UpstreamConnection& con
   const bool flat = response == nullptr;
   bool flat_head_sent = false;
 
-  std::array<char, kChunk> chunk;
+  if (!connection.body_chunk) connection.body_chunk = std::make_unique<char[]>(kChunk);
+  const std::span<char> chunk(connection.body_chunk.get(), kChunk);
   while (!parser.is_done() && !moved()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
@@ -314,11 +317,8 @@ asio::awaitable<RelayOutcome> relay(net::HttpConnection& client, const bhttp::re
       const auto attempt_started = Clock::now();
       // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
       UpstreamPool::Acquired acquired;
-      if (!fresh) {
-        acquired = co_await target.pool->acquire(deadline);
-      } else {
-        acquired = co_await target.pool->connect(deadline);
-      }
+      if (!fresh) acquired.connection = target.pool->take_idle();
+      if (!acquired.connection) acquired = co_await target.pool->connect(deadline);
       auto& connection = acquired.connection;
       NodeResult result;
       if (connection) {

@@ -109,15 +109,20 @@ void UpstreamPool::prepare(bhttp::request<bhttp::string_body>& request) const {
   }
 }
 
-asio::awaitable<UpstreamPool::Acquired> UpstreamPool::acquire(Clock::time_point deadline) {
+std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle() {
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
     if (idle_connection_is_usable(*connection)) {
       connection->reused = true;
-      co_return Acquired{std::move(connection), UpstreamFailure::none, {}};
+      return connection;
     }
   }
+  return nullptr;
+}
+
+asio::awaitable<UpstreamPool::Acquired> UpstreamPool::acquire(Clock::time_point deadline) {
+  if (auto connection = take_idle()) co_return Acquired{std::move(connection), UpstreamFailure::none, {}};
   co_return co_await connect(deadline);
 }
 
@@ -129,7 +134,7 @@ asio::awaitable<UpstreamPool::Acquired> UpstreamPool::connect(Clock::time_point 
     co_return Acquired{nullptr, late ? UpstreamFailure::timeout : UpstreamFailure::connect, connected.error};
   }
   auto connection = std::make_unique<UpstreamConnection>(
-      UpstreamConnection{std::move(*connected.stream), read_buffer(), false});
+      UpstreamConnection{std::move(*connected.stream), read_buffer(), false, nullptr});
   connection->tcp().expires_never();
   co_return Acquired{std::move(connection), UpstreamFailure::none, {}};
 }

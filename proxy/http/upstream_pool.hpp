@@ -31,6 +31,9 @@ struct UpstreamConnection {
   net::AnyStream stream;
   beast::flat_buffer buffer;
   bool reused = false;  // came from the idle pool (so it may have been closed by the peer meanwhile)
+  // Where a relayed answer's body passes through on its way to the client: one per connection,
+  // made on first use (16 KiB in a coroutine frame per request was a large allocation each time).
+  std::unique_ptr<char[]> body_chunk;
 
   beast::tcp_stream& tcp();
   template <class F>
@@ -67,6 +70,8 @@ class UpstreamPool {
   };
   // A pooled connection when one is idle, else a new one.
   asio::awaitable<Acquired> acquire(Clock::time_point deadline);
+  // An idle pooled connection that is still usable, or null: acquire() without a coroutine.
+  std::unique_ptr<UpstreamConnection> take_idle();
   // A fresh connection, bypassing the pool.
   asio::awaitable<Acquired> connect(Clock::time_point deadline);
   // Return a connection whose last exchange ended cleanly with keep-alive. One with anything of

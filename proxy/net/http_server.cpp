@@ -332,7 +332,9 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
     auto ec = co_await read_header(connection->stream_, connection->buffer_, parser, self->limits_.max_header_size);
     self->gate_.busy(id);
     if (connection->evicted_) break;  // a request that arrived as it was evicted is not served
-    if (!ec) {
+    // Most requests carry neither field accept_header judges: they skip its coroutine frame.
+    const auto& fields = parser.get();
+    if (!ec && (fields.count(http::field::transfer_encoding) > 0 || fields.count(http::field::expect) > 0)) {
       bool go_on = co_await self->accept_header(*connection, parser);
       if (!go_on) break;
     }

@@ -1,6 +1,7 @@
 #include "routing/el_router.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "routing/select.hpp"
 
@@ -50,15 +51,41 @@ bool ElRouter::has_choice(const health::LayerHealth& el) {
   return primaries > 1 || (primaries == 0 && backups > 1);
 }
 
+namespace {
+
+// std::stable_partition and std::stable_sort take a temporary buffer from the heap; a tier holds a
+// handful of nodes, and this runs for every HTTP request. In place, stable, no allocation.
+template <class It, class Predicate>
+It stable_partition_in_place(It first, It last, Predicate keep_first) {
+  It out = first;
+  for (It it = first; it != last; ++it) {
+    if (keep_first(*it)) {
+      std::rotate(out, it, std::next(it));
+      ++out;
+    }
+  }
+  return out;
+}
+
+template <class It, class Less>
+void stable_insertion_sort(It first, It last, Less less) {
+  for (It it = first; it != last; ++it) {
+    std::rotate(std::upper_bound(first, it, *it, less), it, std::next(it));
+  }
+}
+
+}  // namespace
+
 ElRouter::Choice ElRouter::order(const health::LayerHealth& el, RequestBlock block) {
   Choice choice;
+  // The answer is built in this one vector: the best tier's nodes at its front are reordered, the
+  // rest (other tiers, for retries) stay behind them in configuration order.
   auto candidates = el_candidates(el);
   if (candidates.empty()) return choice;
   // The best tier: the leading candidates of the first one's tier.
   auto tier = el.nodes[candidates.front()].tier;
   auto tier_end = std::find_if(candidates.begin(), candidates.end(),
                                [&](std::size_t node) { return el.nodes[node].tier != tier; });
-  std::vector<std::size_t> group(candidates.begin(), tier_end);
 
   // Block-aware: the nodes that can answer go first, the others stay behind them for retries. A
   // block no node is known to have yet (heads move between health rounds) goes to the highest head.
@@ -66,43 +93,42 @@ ElRouter::Choice ElRouter::order(const health::LayerHealth& el, RequestBlock blo
     return std::max(el.nodes[node].height.value_or(0), node < seen_.size() ? seen_[node] : 0);
   };
   std::uint64_t top = 0;
-  for (auto node : group) top = std::max(top, height(node));
+  for (auto it = candidates.begin(); it != tier_end; ++it) top = std::max(top, height(*it));
   std::uint64_t needed = block.kind == RequestBlock::Kind::latest ? top
                          : block.kind == RequestBlock::Kind::number ? std::min(block.number, top)
                                                                     : 0;
-  auto able_end = std::stable_partition(group.begin(), group.end(), [&](std::size_t node) { return height(node) >= needed; });
-  bool narrowed = able_end != group.end();
-  std::vector<std::size_t> able(group.begin(), able_end);
+  auto able_end = stable_partition_in_place(candidates.begin(), tier_end,
+                                            [&](std::size_t node) { return height(node) >= needed; });
+  bool narrowed = able_end != tier_end;
+  const auto able = static_cast<std::size_t>(able_end - candidates.begin());
 
   // The configured strategy names the choice unless the block decided it (also when the tier had
   // one node: a dashboard then shows the strategy in force).
   constexpr Reason kByStrategy[] = {Reason::priority, Reason::round_robin, Reason::least_latency};
   choice.reason = narrowed ? Reason::block : kByStrategy[static_cast<std::size_t>(strategy_)];
-  if (able.size() > 1) {
+  if (able > 1) {
     switch (strategy_) {
       case Strategy::priority:
         break;
       case Strategy::round_robin:
-        std::rotate(able.begin(), able.begin() + static_cast<std::ptrdiff_t>(turn_++ % able.size()), able.end());
+        std::rotate(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(turn_++ % able), able_end);
         break;
       case Strategy::least_latency: {
         // Unmeasured nodes first (as fastest), then by average; ties keep configuration order.
-        std::stable_sort(able.begin(), able.end(), [&](std::size_t a, std::size_t b) {
+        stable_insertion_sort(candidates.begin(), able_end, [&](std::size_t a, std::size_t b) {
           return average_ns_[a].value_or(0) < average_ns_[b].value_or(0);
         });
         if (++turn_ % kExploreEvery == 0) {
           // Another node of the tier, in turn, so each is measured every few explorations.
-          auto other = 1 + (turn_ / kExploreEvery) % (able.size() - 1);
-          std::swap(able[0], able[other]);
+          auto other = 1 + (turn_ / kExploreEvery) % (able - 1);
+          std::swap(candidates[0], candidates[other]);
           if (!narrowed) choice.reason = Reason::explore;
         }
         break;
       }
     }
   }
-  choice.order = std::move(able);
-  choice.order.insert(choice.order.end(), able_end, group.end());
-  choice.order.insert(choice.order.end(), tier_end, candidates.end());
+  choice.order = std::move(candidates);
   return choice;
 }
 

@@ -14,6 +14,7 @@ void append_healthy(const health::LayerHealth& layer, config::Tier tier, std::ve
 std::vector<std::size_t> el_candidates(const health::LayerHealth& el) {
   // Tiers are filtered separately rather than trusting the configured order to be sorted by tier.
   std::vector<std::size_t> order;
+  order.reserve(el.nodes.size());  // one allocation, not one per node added
   append_healthy(el, config::Tier::primary, order);
   append_healthy(el, config::Tier::backup, order);
   return order;

@@ -90,6 +90,48 @@ RC_GTEST_PROP(ElRouter, ARequestStartsOnANodeThatHasItsBlock, ()) {
   }
 }
 
+// Retries go in configuration order: with priority, the best tier's nodes that have the block,
+// then its others, then the other tiers, each group as configured (the order is written out here).
+RC_GTEST_PROP(ElRouter, PriorityKeepsConfigurationOrderWithinEachGroup, ()) {
+  // Often several healthy primaries, some behind: the groups' orders are then worth checking.
+  auto layer = gen_layer(*rc::gen::inRange<std::size_t>(0, 6));
+  ElRouter router(Strategy::priority, layer.nodes.size());
+  auto block = gen_block();
+  if (block.kind == RequestBlock::Kind::none) block.kind = RequestBlock::Kind::latest;
+  auto tier = best_tier(layer);
+  std::uint64_t top = 0;
+  for (auto node : tier) top = std::max(top, layer.nodes[node].height.value_or(0));
+  const std::uint64_t needed = block.kind == RequestBlock::Kind::latest   ? top
+                               : block.kind == RequestBlock::Kind::number ? std::min(block.number, top)
+                                                                          : 0;
+  std::vector<std::size_t> expected, behind;
+  for (auto node : tier) (layer.nodes[node].height.value_or(0) >= needed ? expected : behind).push_back(node);
+  expected.insert(expected.end(), behind.begin(), behind.end());
+  if (!tier.empty() && layer.nodes[tier.front()].tier == Tier::primary) {
+    auto backups = healthy_of(layer, Tier::backup);
+    expected.insert(expected.end(), backups.begin(), backups.end());
+  }
+  RC_ASSERT(router.order(layer, block).order == expected);
+}
+
+// least_latency: fastest first, and nodes measured alike (or not yet) stay in configuration order.
+RC_GTEST_PROP(ElRouter, LeastLatencyTiesKeepConfigurationOrder, ()) {
+  auto layer = gen_layer(2);
+  ElRouter router(Strategy::least_latency, layer.nodes.size());
+  // Few distinct durations, so ties are common.
+  for (std::size_t node = 0; node < layer.nodes.size(); ++node) {
+    if (*rc::gen::arbitrary<bool>()) router.answered(node, std::chrono::milliseconds(*rc::gen::inRange(1, 3)));
+  }
+  auto tier = best_tier(layer);
+  auto order = router.order(layer, {}).order;  // the first decision: no exploration yet
+  RC_ASSERT(order.size() >= tier.size());
+  for (std::size_t i = 1; i < tier.size(); ++i) {
+    const double before = router.average_ns(order[i - 1]).value_or(0), here = router.average_ns(order[i]).value_or(0);
+    RC_ASSERT(before <= here);
+    if (before == here) RC_ASSERT(order[i - 1] < order[i]);
+  }
+}
+
 RC_GTEST_PROP(ElRouter, RoundRobinStartsOnEachNodeOfTheTierInTurn, ()) {
   auto layer = gen_layer(2);
   for (auto& node : layer.nodes) node.height = 100;  // nothing for block-aware routing to choose
