@@ -75,9 +75,16 @@ TEST(ElHttp, RetriesOnTheNextNodeWhenTheFirstRefusesConnections) {
   ASSERT_EQ(cluster.admin("el-primary", "/kill").status, 200);
 
   EXPECT_EQ(answering_node(cluster), "el-backup");
-  auto metrics = cluster.proxy_get("/metrics").body;
-  EXPECT_NE(metrics.find("vixy_el_upstream_errors_total{node=\"el-primary\",tier=\"primary\"} 1"),
-            std::string::npos)
+  // Counted once the relay has ended, which is after the client has its answer (the scrape can
+  // come first, on another connection and thread): waited for, not read at once.
+  std::string metrics;
+  EXPECT_TRUE(chaos::wait_until(
+      [&] {
+        metrics = cluster.proxy_get("/metrics").body;
+        return metrics.find("vixy_el_upstream_errors_total{node=\"el-primary\",tier=\"primary\"} 1") !=
+               std::string::npos;
+      },
+      seconds(5)))
       << metrics;
 }
 
