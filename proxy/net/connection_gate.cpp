@@ -43,7 +43,7 @@ ConnectionGate::Admission ConnectionGate::admit(Id id, const Address& from) {
   auto refuse = [&](Refusal why) {
     admission.verdict = lane_or_close();
     if (admission.verdict == Verdict::lane) {
-      entries_[id] = Entry{from, /*lane=*/true, false, {}};
+      entries_[id] = Entry{id, from, /*lane=*/true, false, {}};
       ++lane_;
       admission.refusal = why;
     } else {
@@ -66,7 +66,7 @@ ConnectionGate::Admission ConnectionGate::admit(Id id, const Address& from) {
       return refuse(Refusal::max_connections);
     }
   }
-  entries_[id] = Entry{from, false, false, {}};
+  entries_[id] = Entry{id, from, false, false, {}};
   ++served_;
   idle(id);  // it has not sent a request yet
   return admission;
@@ -75,20 +75,20 @@ ConnectionGate::Admission ConnectionGate::admit(Id id, const Address& from) {
 void ConnectionGate::idle(Id id) {
   auto at = entries_.find(id);
   if (at == entries_.end() || at->second.lane || at->second.is_idle) return;
-  at->second.idle_at = idle_.insert(idle_.end(), id);
+  idle_.push_back(at->second);
   at->second.is_idle = true;
 }
 
 void ConnectionGate::busy(Id id) {
   auto at = entries_.find(id);
   if (at == entries_.end() || !at->second.is_idle) return;
-  idle_.erase(at->second.idle_at);
+  idle_.erase(idle_.iterator_to(at->second));
   at->second.is_idle = false;
 }
 
 std::optional<ConnectionGate::Id> ConnectionGate::evict_idle() {
   if (idle_.empty()) return std::nullopt;
-  Id id = idle_.front();
+  Id id = idle_.front().id;
   forget_served(entries_.find(id));
   return id;
 }
@@ -106,7 +106,7 @@ void ConnectionGate::release(Id id) {
 
 void ConnectionGate::forget_served(std::unordered_map<Id, Entry>::iterator at) {
   Entry& entry = at->second;
-  if (entry.is_idle) idle_.erase(entry.idle_at);
+  if (entry.is_idle) idle_.erase(idle_.iterator_to(entry));
   --served_;
   counts_->remove(entry.from);
   entries_.erase(at);

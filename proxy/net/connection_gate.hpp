@@ -11,13 +11,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/intrusive/list.hpp>
 
 namespace vixy::net {
 
@@ -91,19 +91,25 @@ class ConnectionGate {
   const ConnectionCaps& caps() const { return caps_; }
 
  private:
+  // The idle list is threaded through the entries themselves: a connection turns idle between
+  // every two requests, and a list node allocated each time was one allocation per request.
   struct Entry {
+    Id id = 0;
     Address from;
     bool lane = false;
     bool is_idle = false;
-    std::list<Id>::iterator idle_at;
+    boost::intrusive::list_member_hook<> idle_hook;
   };
+  using IdleList =
+      boost::intrusive::list<Entry, boost::intrusive::member_hook<Entry, boost::intrusive::list_member_hook<>,
+                                                                  &Entry::idle_hook>>;
   Verdict lane_or_close() const;
   void forget_served(std::unordered_map<Id, Entry>::iterator at);
 
   ConnectionCaps caps_;
   std::unordered_map<Id, Entry> entries_;
   std::shared_ptr<ConnectionCounts> counts_;  // what the caps are checked against
-  std::list<Id> idle_;                                    // front: idle the longest
+  IdleList idle_;  // front: idle the longest; entries_ owns them (its nodes never move)
   std::size_t served_ = 0;
   std::size_t lane_ = 0;
 };
