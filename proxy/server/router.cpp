@@ -39,16 +39,8 @@ net::asio::awaitable<void> route_request(Endpoints& endpoints, HttpConnection& c
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
 
-  if (path == "/el" || path == "/el/") {
-    if (request.method() != bhttp::verb::post) {
-      co_await connection.respond(method_not_allowed(request, "POST"));
-      co_return;
-    }
-    co_await endpoints.el.handle(connection, request);
-    co_return;
-  }
-  if (path == "/cl" || path.starts_with("/cl/")) {
-    co_await endpoints.cl.handle(connection, request, target.substr(3));
+  if (path == "/el" || path == "/el/") {  // not a POST (route() takes those)
+    co_await connection.respond(method_not_allowed(request, "POST"));
     co_return;
   }
   if (path == "/el/ws" || path == "/el/ws/") {  // not a GET (route() takes those)
@@ -82,9 +74,15 @@ net::asio::awaitable<void> route_request(Endpoints& endpoints, HttpConnection& c
 }  // namespace
 
 // Not a coroutine: a WebSocket session lives as long as its client stays, and a frame of this
-// function around it (its locals for every other route) would be held all that time.
+// function around it (its locals for every other route) would be held all that time. The proxied
+// paths go straight to their handlers too: one coroutine frame less for every request.
 net::asio::awaitable<void> route(Endpoints& endpoints, HttpConnection& connection, Request& request) {
-  std::string_view path = request.target().substr(0, request.target().find('?'));
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  if ((path == "/el" || path == "/el/") && request.method() == bhttp::verb::post) {
+    return endpoints.el.handle(connection, request);
+  }
+  if (path == "/cl" || path.starts_with("/cl/")) return endpoints.cl.handle(connection, request, target.substr(3));
   if ((path == "/el/ws" || path == "/el/ws/") && request.method() == bhttp::verb::get) {
     return endpoints.ws.serve(connection, request);
   }
