@@ -1,8 +1,9 @@
 #pragma once
-// An HTTP/1.1 message header as one contiguous string, to be written with its body as two plain
-// buffers. Beast's serializer hands the write loop a nested view over every field (name, ": ",
-// value, CRLF each), which the loop walks again for each partial write: in a profile of vixy under
-// load that walk was 13 % of the process's samples. The text is what Beast's serializer writes.
+// HTTP/1.1 headers as one contiguous string, to be written with the body as two plain buffers.
+// Beast's serializer hands the write loop a nested view over every field (name, ": ", value, CRLF
+// each), which the loop walks again for each partial write: in a profile of vixy under load that
+// walk was 13 % of the process's samples. The text is what Beast's serializer writes for the same
+// message (tests/property/flat_header_props.cpp).
 
 #include <cstdint>
 #include <optional>
@@ -12,9 +13,6 @@
 #include <boost/beast/http/message.hpp>
 
 namespace vixy::http {
-
-std::string flat_header(const boost::beast::http::response_header<>& header);
-std::string flat_header(const boost::beast::http::request_header<>& header);
 
 // A field that belongs to one connection (RFC 9110 §7.6.1) or that vixy recomputes: never passed
 // from a client to a node or back.

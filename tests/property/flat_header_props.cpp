@@ -1,7 +1,6 @@
-// flat_header (http/flat_header.hpp) must write exactly what Beast's own header writer writes, for
-// any status, reason, method, target, version and fields: vixy's answers go through it. The headers
-// written straight for a node and for a client must be what Beast writes for the message the relay
-// used to build: the client's fields with the node's (UpstreamPool::prepare) and Beast's framing.
+// The headers vixy writes straight (http/flat_header.hpp), for a node and for a client, must be what
+// Beast writes for the message the relay used to build: the client's fields with the node's
+// (UpstreamPool::prepare) and Beast's framing, for any method, target, status and fields.
 #include <sstream>
 #include <string>
 #include <vector>
@@ -33,36 +32,6 @@ rc::Gen<std::string> gen_token(const std::string& alphabet) {
   return rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::elementOf(alphabet)));
 }
 
-// Known fields (Beast stores them by enum) and unknown ones, with values of visible characters.
-void add_fields(bhttp::fields& fields) {
-  const auto count = *rc::gen::inRange(0, 8);
-  for (int i = 0; i < count; ++i) {
-    const auto name = *rc::gen::oneOf(rc::gen::element<std::string>("Content-Type", "content-length", "Server",
-                                                                    "Date", "Cache-Control", "X-Node"),
-                                      gen_token("abcXYZ-_09"));
-    const auto value = *rc::gen::container<std::string>(rc::gen::elementOf(std::string("a Z0;=,/\"\t:")));
-    fields.insert(name, value);
-  }
-}
-
-RC_GTEST_PROP(FlatHeader, AResponseHeaderIsWhatBeastWrites, ()) {
-  bhttp::response_header<> header;
-  header.version(*rc::gen::element(10u, 11u));
-  header.result(*rc::gen::inRange(100u, 1000u));
-  if (*rc::gen::arbitrary<bool>()) header.reason(*gen_token("Ok Nt"));
-  add_fields(header);
-  RC_ASSERT(flat_header(header) == beast_text(header));
-}
-
-RC_GTEST_PROP(FlatHeader, ARequestHeaderIsWhatBeastWrites, ()) {
-  bhttp::request_header<> header;
-  header.version(*rc::gen::element(10u, 11u));
-  header.method_string(*rc::gen::element<std::string>("POST", "GET", "HEAD", "OPTIONS", "PURGE"));
-  header.target(*gen_token("/abc?=&%09"));
-  add_fields(header);
-  RC_ASSERT(flat_header(header) == beast_text(header));
-}
-
 // Fields as a client's request or a node's answer may carry them, hop-by-hop ones included.
 void add_message_fields(bhttp::fields& fields) {
   const auto count = *rc::gen::inRange(0, 8);
@@ -71,7 +40,7 @@ void add_message_fields(bhttp::fields& fields) {
         rc::gen::element<std::string>("Content-Type", "Content-Length", "Connection", "Transfer-Encoding", "Host",
                                       "Authorization", "User-Agent", "Keep-Alive", "Server", "X-Node"),
         gen_token("abcXYZ-_09"));
-    fields.insert(name, *rc::gen::container<std::string>(rc::gen::elementOf(std::string("a Z0;=,/"))));
+    fields.insert(name, *rc::gen::container<std::string>(rc::gen::elementOf(std::string("a Z0;=,/\"\t:"))));
   }
 }
 
