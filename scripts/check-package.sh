@@ -32,6 +32,15 @@ for library in libboost-url1.81.0 libssl3 libtomlplusplus3 libstdc++6; do
 done
 dpkg-deb --ctrl-tarfile "$package" | tar -xO ./conffiles | grep -qx /etc/vixy/config.toml ||
   fail "/etc/vixy/config.toml is not a conffile"
+# The maintainer scripts: present, executable, valid sh, the same as deploy/debian's.
+control="$work/control"
+mkdir -p "$control"
+dpkg-deb -e "$package" "$control"
+for script in postinst prerm postrm; do
+  [ -x "$control/$script" ] || fail "no executable $script"
+  sh -n "$control/$script" || fail "$script is not valid sh"
+  cmp -s "$control/$script" "$root/deploy/debian/$script" || fail "$script is not deploy/debian/$script"
+done
 
 # Contents: the proxy, its config and its unit; nothing of the harness.
 files="$(dpkg-deb -c "$package" | awk '$1 !~ /^d/ {print $6}' | sort)"
