@@ -26,6 +26,9 @@ constexpr const char* kUsage = R"(usage: vixy --config FILE [--listen HOST:PORT]
   --version           the version
 )";
 
+// Where vixy listens when neither --listen nor the file says (Vixy's default port, loopback only).
+constexpr const char* kDefaultListen = "127.0.0.1:8080";
+
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "vixy: %s\n%s", message.c_str(), kUsage);
   return 2;
@@ -35,7 +38,7 @@ int usage_error(const std::string& message) {
 int check_config(const std::string& path) {
   try {
     auto config = vixy::config::load_file(path);
-    std::string listen = config.server.listen.value_or("127.0.0.1:8080");
+    std::string listen = config.server.listen.value_or(kDefaultListen);
     auto endpoint = vixy::net::parse_listen_address(listen);
     if (!endpoint) throw vixy::config::ConfigError(path + ": listen address \"" + listen + "\": " + endpoint.problem());
     vixy::http::make_client_tls_context(config.tls.ca_file);
@@ -90,7 +93,7 @@ int main(int argc, char** argv) {
   vixy::net::raise_descriptor_limit();
   try {
     auto config = vixy::config::load_file(config_path);
-    if (listen.empty()) listen = config.server.listen.value_or("127.0.0.1:8080");
+    if (listen.empty()) listen = config.server.listen.value_or(kDefaultListen);
     auto endpoint = vixy::net::parse_listen_address(listen);
     if (!endpoint) return usage_error("listen address \"" + listen + "\": " + endpoint.problem());
     vixy::server::App app(std::move(config), *endpoint);
