@@ -56,6 +56,42 @@ SnapshotPtr initial_snapshot(const config::Config& config) {
   return snapshot;
 }
 
+namespace {
+
+bool same_node(const config::ElNode& a, const config::ElNode& b) {
+  return a.name == b.name && a.http_url == b.http_url && a.ws_url == b.ws_url && a.tier == b.tier;
+}
+bool same_node(const config::ClNode& a, const config::ClNode& b) { return a.name == b.name && a.url == b.url; }
+
+template <class Node>
+LayerHealth carry_layer(const LayerHealth& layer, const std::vector<Node>& from, const LayerHealth& unchecked,
+                        const std::vector<Node>& to) {
+  LayerHealth carried = unchecked;
+  carried.chain_head = layer.chain_head;
+  for (std::size_t i = 0; i < to.size(); ++i) {
+    for (std::size_t j = 0; j < from.size() && j < layer.nodes.size(); ++j) {
+      if (same_node(from[j], to[i])) {
+        carried.nodes[i] = layer.nodes[j];
+        break;
+      }
+    }
+  }
+  carried.healthy_count = static_cast<std::size_t>(
+      std::count_if(carried.nodes.begin(), carried.nodes.end(), [](const NodeHealth& n) { return n.healthy; }));
+  return carried;
+}
+
+}  // namespace
+
+SnapshotPtr carry_over(const HealthSnapshot& snapshot, const config::Config& from, const config::Config& to) {
+  auto carried = std::make_shared<HealthSnapshot>();
+  carried->el = carry_layer(snapshot.el, from.el, initial_el(to.el), to.el);
+  carried->cl = carry_layer(snapshot.cl, from.cl, initial_cl(to.cl), to.cl);
+  carried->el_failover_active = failover_active(carried->el);
+  carried->round = snapshot.round;
+  return carried;
+}
+
 LayerHealth initial_el(const std::vector<config::ElNode>& nodes) {
   LayerHealth layer;
   for (const auto& node : nodes) layer.nodes.push_back(unchecked_node(node.name, node.tier));

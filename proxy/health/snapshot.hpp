@@ -79,6 +79,12 @@ SnapshotPtr initial_snapshot(const config::Config& config);
 LayerHealth initial_el(const std::vector<config::ElNode>& nodes);
 LayerHealth initial_cl(const std::vector<config::ClNode>& nodes);
 
+// The snapshot `snapshot`, made for the nodes of `from`, for the nodes of `to` (a reloaded
+// configuration, or one before it): a node of `to` that `from` has too, with the same name, URLs
+// and tier, keeps its health; any other is unchecked, so not routable, until a check says otherwise.
+// The chain heads and the round stay: they are the chains', not the nodes'.
+SnapshotPtr carry_over(const HealthSnapshot& snapshot, const config::Config& from, const config::Config& to);
+
 // Pure: the layer after one round. `results[i]` belongs to `previous.nodes[i]`.
 LayerHealth next_layer(const LayerHealth& previous, const std::vector<CheckResult>& results,
                        const Thresholds& thresholds);

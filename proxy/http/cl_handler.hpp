@@ -29,6 +29,8 @@ class ClHandler {
 
   // `suffix` is the part of the target after "/cl" (path and query), e.g. "/eth/v1/events?topics=head".
   asio::awaitable<void> handle(net::HttpConnection& connection, net::Request& request, std::string_view suffix);
+  // Shared event feeds still running (see EventFeeds::alive).
+  std::size_t feeds_alive() const { return feeds_.alive(); }
 
  private:
   // The answers vixy gives itself, counted by reason in vixy_proxy_errors_total.

@@ -102,9 +102,14 @@ std::optional<std::string> shared_event_topics(std::string_view suffix) {
 }
 
 EventFeed::EventFeed(EventFeeds& feeds, std::size_t node, std::string topics, std::string target)
-    : feeds_(feeds), node_(node), topics_(std::move(topics)), target_(std::move(target)) {}
+    : feeds_(feeds), node_(node), topics_(std::move(topics)), target_(std::move(target)) {
+  ++feeds_.alive_;
+}
 
-EventFeed::~EventFeed() { feeds_.forget(*this); }
+EventFeed::~EventFeed() {
+  feeds_.forget(*this);
+  --feeds_.alive_;
+}
 
 void EventFeed::add(FeedListener& listener) {
   listeners_.push_back(&listener);

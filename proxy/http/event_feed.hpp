@@ -129,6 +129,9 @@ class EventFeeds {
   // for the node is `target`; connecting and the response header are bounded by `deadline`.
   std::shared_ptr<EventFeed> join(const asio::any_io_executor& executor, std::size_t node, const std::string& topics,
                                    const std::string& target, Clock::time_point deadline);
+  // Feeds that exist, their coroutine's included: a feed may outlive its last listener by the moment
+  // its cancelled read takes to come back, and still reaches these feeds and their pools then.
+  std::size_t alive() const { return alive_; }
 
  private:
   friend class EventFeed;
@@ -139,6 +142,7 @@ class EventFeeds {
   observability::ProxyMetrics& metrics_;
   std::vector<std::string> names_;
   std::map<std::pair<std::size_t, std::string>, std::weak_ptr<EventFeed>> feeds_;
+  std::size_t alive_ = 0;
 };
 
 }  // namespace vixy::http

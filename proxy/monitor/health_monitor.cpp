@@ -35,12 +35,13 @@ struct RoundResults {
 
 HealthMonitor::HealthMonitor(asio::any_io_executor executor, const config::Config& config,
                              http::Upstreams& upstreams, observability::ProxyMetrics& metrics,
-                             health::PublishedSnapshot& published)
+                             health::PublishedSnapshot& published, std::shared_ptr<const void> owner)
     : executor_(executor),
       config_(config),
       upstreams_(upstreams),
       metrics_(metrics),
       published_(published),
+      owner_(std::move(owner)),
       timer_(executor) {}
 
 void HealthMonitor::start() { asio::co_spawn(executor_, loop(shared_from_this()), log::report_exception("health monitor")); }
@@ -70,12 +71,13 @@ asio::awaitable<void> HealthMonitor::run_round() {
                          http::UpstreamPool& pool) {
     asio::co_spawn(
         executor_,
-        [](std::shared_ptr<RoundResults> r, std::vector<CheckResult> RoundResults::*s, std::size_t i,
-           decltype(check) c, http::UpstreamPool& p, http::Clock::time_point d) -> asio::awaitable<void> {
+        [](std::shared_ptr<HealthMonitor> /*kept alive*/, std::shared_ptr<RoundResults> r,
+           std::vector<CheckResult> RoundResults::*s, std::size_t i, decltype(check) c, http::UpstreamPool& p,
+           http::Clock::time_point d) -> asio::awaitable<void> {
           CheckResult result = co_await c(p, d);
           ((*r).*s)[i] = std::move(result);
           if (--r->pending == 0) r->done.cancel();
-        }(results, slot, index, check, pool, deadline),
+        }(shared_from_this(), results, slot, index, check, pool, deadline),
         log::report_exception("health check"));
   };
   for (std::size_t i = 0; i < upstreams_.el.size(); ++i) {
@@ -89,6 +91,7 @@ asio::awaitable<void> HealthMonitor::run_round() {
     results->done.expires_at(deadline + std::chrono::milliseconds(200));
     co_await results->done.async_wait(use_tuple);
   }
+  if (stopped_) co_return;  // replaced by a reload's monitor: these nodes' view is no longer wanted
 
   auto previous = snapshot();
   auto next = std::make_shared<HealthSnapshot>();

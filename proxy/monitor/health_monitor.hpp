@@ -24,13 +24,17 @@ class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
   using Listener = std::function<void(const health::SnapshotPtr& previous, const health::SnapshotPtr& next)>;
 
   // Each round's snapshot is published into `published`, which the caller owns and request paths read.
+  // `owner` holds `config`, `upstreams` and `published`: the monitor keeps it alive until its last
+  // check has ended, since a check may outlast stop() (a stuck name lookup, say).
   HealthMonitor(boost::asio::any_io_executor executor, const config::Config& config, http::Upstreams& upstreams,
-                observability::ProxyMetrics& metrics, health::PublishedSnapshot& published);
+                observability::ProxyMetrics& metrics, health::PublishedSnapshot& published,
+                std::shared_ptr<const void> owner = nullptr);
 
   health::SnapshotPtr snapshot() const { return published_.get(); }
   void add_listener(Listener listener) { listeners_.push_back(std::move(listener)); }
 
   void start();  // first round at once, then one per interval (start to start)
+  // No round starts and nothing is published after this (a round under way is dropped).
   void stop();
 
   // One round: all checks concurrently, then publish. Exposed for tests.
@@ -46,6 +50,7 @@ class HealthMonitor : public std::enable_shared_from_this<HealthMonitor> {
   http::Upstreams& upstreams_;
   observability::ProxyMetrics& metrics_;
   health::PublishedSnapshot& published_;
+  std::shared_ptr<const void> owner_;
   std::vector<Listener> listeners_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;

@@ -388,6 +388,7 @@ asio::awaitable<void> HttpServer::run_connection(std::shared_ptr<HttpServer> sel
       log::error("handler failed", {{"target", std::string(request.target())}, {"error", e.what()}});
       failed = true;
     }
+    connection->held_.reset();
     if (connection->taken_) break;
     // Room made for a large body is given back: thousands of idle keep-alive clients that each
     // once sent 64 KiB must not hold 64 KiB each.
@@ -434,6 +435,7 @@ asio::awaitable<void> HttpServer::run_overflow(std::shared_ptr<HttpServer> self,
     } catch (const std::exception& e) {
       log::error("handler failed", {{"target", std::string(request.target())}, {"error", e.what()}});
     }
+    connection->held_.reset();
     if (connection->taken_) co_return;
   }
   if (connection->busy_) {

@@ -83,6 +83,9 @@ class HttpConnection {
   // The client's address as the socket saw it when it was accepted.
   const boost::asio::ip::address& peer() const { return peer_; }
   void close();  // abrupt: cancels whatever the connection is doing
+  // Keeps `what` alive until the current request's handler has returned: what the handler was built
+  // from, when its owner may replace it meanwhile (a reloaded configuration's handlers).
+  void hold_for_request(std::shared_ptr<const void> what) { held_ = std::move(what); }
 
  private:
   friend class HttpServer;
@@ -104,6 +107,7 @@ class HttpConnection {
   bool refused_ = false;  // answered without reading its body: closed with close_after_refusal()
   std::chrono::milliseconds write_timeout_{30'000};
   boost::asio::ip::address peer_;
+  std::shared_ptr<const void> held_;
 };
 
 // Handles one request. It answers through connection.respond() (once) or takes the connection over.

@@ -25,12 +25,6 @@ using net::Request;
 // The metrics port is for a few scrapers; its connections come out of the descriptor reserve.
 constexpr std::size_t kMetricsPortConnections = 16;
 
-std::vector<std::string> el_node_names(const config::Config& config) {
-  std::vector<std::string> names;
-  for (const auto& node : config.el) names.push_back(node.name);
-  return names;
-}
-
 // The caps for the whole process: every thread's listener checks them against the same counts.
 net::ServerLimits proxy_limits(const config::Config& config) {
   net::ServerLimits limits;
@@ -61,12 +55,25 @@ tcp::endpoint bind_alone(asio::io_context& io, const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-std::vector<std::unique_ptr<Shard>> App::make_shards(std::size_t count) {
+std::vector<std::unique_ptr<Shard>> App::make_shards(std::size_t count, bool serve_metrics) {
   std::vector<std::unique_ptr<Shard>> shards;
   for (std::size_t i = 0; i < count; ++i) {
-    shards.push_back(std::make_unique<Shard>(config_, tls_, metrics_, health_.get(), ws_totals_, limiter_.get()));
+    shards.push_back(std::make_unique<Shard>(metrics_, ws_totals_, serve_metrics));
+    shards.back()->adopt(generation_, generation_->health.get());
   }
   return shards;
+}
+
+std::shared_ptr<monitor::HealthMonitor> App::make_monitor() {
+  const auto& part = first().current();
+  auto monitor = std::make_shared<monitor::HealthMonitor>(first().io().get_executor(), generation_->config,
+                                                          part->upstreams(), metrics_, generation_->health, part);
+  // WebSocket sessions and CL event streams hear about health changes as they happen instead of polling.
+  monitor->add_listener([this, generation = generation_.get()](const health::SnapshotPtr&,
+                                                               const health::SnapshotPtr& next) {
+    for (auto& shard : shards_) shard->publish(next, generation);
+  });
+  return monitor;
 }
 
 std::size_t thread_count(const config::Server& server) {
@@ -77,29 +84,19 @@ std::size_t thread_count(const config::Server& server) {
   return static_cast<std::size_t>(std::max(CPU_COUNT(&cpus), 1));
 }
 
-App::App(config::Config config, const tcp::endpoint& listen)
-    : config_(std::move(config)),
-      tls_(http::make_client_tls_context(config_.tls.ca_file)),
-      metrics_(config_),
-      health_(health::initial_snapshot(config_)),
-      ws_totals_(el_node_names(config_)),
-      limiter_(config_.limits.requests_per_second > 0
-                   ? std::make_unique<routing::RateLimiter>(config_.limits.requests_per_second, config_.limits.burst)
-                   : nullptr),
-      shards_(make_shards(thread_count(config_.server))),
-      monitor_(std::make_shared<monitor::HealthMonitor>(first().io().get_executor(), config_, first().upstreams(),
-                                                        metrics_, health_)),
+App::App(config::Config loaded, const tcp::endpoint& listen)
+    : generation_(std::make_shared<Generation>(std::move(loaded), nullptr)),
+      metrics_(generation_->config),
+      shards_(make_shards(thread_count(generation_->config.server),
+                          generation_->config.metrics.enabled && !generation_->config.metrics.port.has_value())),
+      monitor_(make_monitor()),
       memory_release_(std::make_shared<MemoryRelease>(first().io().get_executor())) {
+  const config::Config& config = generation_->config;
   const std::size_t threads = shards_.size();
-  // WebSocket sessions and CL event streams hear about health changes as they happen instead of polling.
-  monitor_->add_listener([this](const health::SnapshotPtr&, const health::SnapshotPtr& next) {
-    for (auto& shard : shards_) shard->publish(next);
-  });
-  bool separate_metrics = config_.metrics.enabled && config_.metrics.port.has_value();
-  for (auto& shard : shards_) shard->endpoints().serve_metrics = config_.metrics.enabled && !separate_metrics;
+  bool separate_metrics = config.metrics.enabled && config.metrics.port.has_value();
 
   // The threads' listeners count their connections together: the caps are the process's.
-  net::ServerLimits limits = proxy_limits(config_);
+  net::ServerLimits limits = proxy_limits(config);
   const std::size_t total_cap = limits.caps.max_connections;
   net::ServerLimits shard_limits = limits;
   shard_limits.shared_counts = std::make_shared<net::ConnectionCounts>();
@@ -121,8 +118,8 @@ App::App(config::Config config, const tcp::endpoint& listen)
 
   if (separate_metrics) {
     // The config loader accepts only IP addresses as [metrics] host.
-    auto metrics_address = config_.metrics.host ? asio::ip::make_address(*config_.metrics.host) : listen.address();
-    tcp::endpoint metrics_endpoint(metrics_address, *config_.metrics.port);
+    auto metrics_address = config.metrics.host ? asio::ip::make_address(*config.metrics.host) : listen.address();
+    tcp::endpoint metrics_endpoint(metrics_address, *config.metrics.port);
     net::ServerLimits metrics_limits = limits;
     metrics_limits.caps.max_connections = std::min<std::size_t>(total_cap, kMetricsPortConnections);
     metrics_limits.always_served_path.clear();
@@ -145,7 +142,7 @@ int App::run() {
   signals_.start([this](int signal_number) {
     asio::post(first().io(), [this, signal_number] {
       if (signal_number == SIGHUP) {
-        refuse_reload();
+        reload();
       } else {
         begin_shutdown(signal_number);
       }
@@ -153,11 +150,12 @@ int App::run() {
   });
   monitor_->start();
   memory_release_->start();
+  const config::Config& config = generation_->config;
   log::info("started", {{"version", VIXY_VERSION},
-                        {"el_nodes", config_.el.size()},
-                        {"cl_nodes", config_.cl.size()},
+                        {"el_nodes", config.el.size()},
+                        {"cl_nodes", config.cl.size()},
                         {"threads", shards_.size()},
-                        {"health_interval_ms", config_.global.health_check_interval_ms}});
+                        {"health_interval_ms", config.global.health_check_interval_ms}});
   // The listeners opened in the constructor: clients may come (systemd's Type=notify waits for this).
   if (!notify_service("READY=1\nSTATUS=serving")) log::warn("could not tell the service manager vixy is ready", {});
   // A shard whose thread fails stops serving; the others are shut down so the process exits
@@ -184,7 +182,8 @@ int App::run() {
     failed = true;
     log::error("thread failed", {{"error", e.what()}});
     // The other threads' shutdown needs nobody on this one.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(generation_->config.server.shutdown_timeout_ms);
     for (std::size_t i = 1; i < shards_.size(); ++i) shards_[i]->begin_shutdown(deadline, {});
   }
   for (auto& thread : threads) thread.join();
@@ -209,27 +208,28 @@ int App::run() {
 // Applying a changed file while serving is not built yet (issue 17). SIGHUP's default action would
 // end the process and every session with it, so the signal is taken, the file checked (an operator
 // who edited it learns at once whether a restart would start), and nothing is changed.
-void App::refuse_reload() {
+void App::reload() {
+  const auto& path = generation_->config.source_path;
   try {
-    config::load_file(config_.source_path);
-    log::warn("reload requested: not supported yet, restart vixy to apply the file",
-              {{"config", config_.source_path}, {"file", "valid"}});
+    config::load_file(path);
+    log::warn("reload requested: not supported yet, restart vixy to apply the file", {{"config", path}, {"file", "valid"}});
   } catch (const std::exception& e) {
     log::warn("reload requested: not supported yet, and the file would not start vixy",
-              {{"config", config_.source_path}, {"error", e.what()}});
+              {{"config", path}, {"error", e.what()}});
   }
 }
 
 void App::begin_shutdown(int signal_number) {
   if (shutting_down_) return;
   shutting_down_ = true;
+  const auto timeout = std::chrono::milliseconds(generation_->config.server.shutdown_timeout_ms);
   log::info("shutting down", {{"signal", signal_number},
                               {"threads", shards_.size()},
-                              {"deadline_ms", config_.server.shutdown_timeout_ms}});
+                              {"deadline_ms", timeout.count()}});
   notify_service("STOPPING=1");
   monitor_->stop();
   memory_release_->stop();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.server.shutdown_timeout_ms);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   // The first shard also waits for the metrics port's scrapers.
   std::vector<std::shared_ptr<HttpServer>> also;
   if (metrics_server_) also.push_back(metrics_server_);

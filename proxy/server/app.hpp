@@ -1,7 +1,7 @@
 #pragma once
-// The running proxy: configuration, metrics, the health monitor and one shard per thread (each
-// with its own io_context, listener, upstream pools and WebSocket sessions), with SIGTERM/SIGINT
-// handled as a graceful shutdown.
+// The running proxy: the configuration generation, metrics, the health monitor and one shard per
+// thread (each with its own io_context, listener, upstream pools and WebSocket sessions), with
+// SIGTERM/SIGINT handled as a graceful shutdown.
 
 #include <memory>
 #include <string>
@@ -14,6 +14,7 @@
 #include "monitor/health_monitor.hpp"
 #include "net/http_server.hpp"
 #include "observability/proxy_metrics.hpp"
+#include "server/generation.hpp"
 #include "server/memory_release.hpp"
 #include "server/shard.hpp"
 #include "server/process_signals.hpp"
@@ -34,21 +35,21 @@ class App {
   int run();
 
  private:
-  std::vector<std::unique_ptr<Shard>> make_shards(std::size_t count);
+  std::vector<std::unique_ptr<Shard>> make_shards(std::size_t count, bool serve_metrics);
+  // The monitor of the current generation, its nodes' health pools those of the first shard's part.
+  std::shared_ptr<monitor::HealthMonitor> make_monitor();
   void begin_shutdown(int signal_number);
-  void refuse_reload();
+  // SIGHUP: checks the file (see the .cpp).
+  void reload();
   // The first shard runs on the caller's thread, with the monitor and the metrics port.
   Shard& first() { return *shards_.front(); }
 
   // First: the signals are blocked before any member or shard starts a thread, so a SIGTERM that
   // arrives as soon as the port is announced waits for run() and means a graceful shutdown.
   ProcessSignals signals_;
-  config::Config config_;
-  asio::ssl::context tls_;
+  GenerationPtr generation_;  // the newest; replaced on the first shard's thread by a reload
   observability::ProxyMetrics metrics_;
-  health::PublishedSnapshot health_;  // the monitor's; every shard is handed each new one
   ws::ProcessTotals ws_totals_;
-  std::unique_ptr<routing::RateLimiter> limiter_;  // [limits], every thread's; null: no limit
   // Declared before everything that holds sockets or timers on a shard's io_context.
   std::vector<std::unique_ptr<Shard>> shards_;
   std::shared_ptr<monitor::HealthMonitor> monitor_;

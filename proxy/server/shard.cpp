@@ -1,38 +1,51 @@
 #include "server/shard.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <stdexcept>
 
 #include "log/log.hpp"
 #include "net/awaitable.hpp"
 #include "net/listen_address.hpp"
 
 namespace vixy::server {
+namespace {
+// How often a shard looks whether a retired part's last session, stream or request has ended.
+constexpr std::chrono::seconds kReapInterval{1};
+}  // namespace
 
-Shard::Shard(const config::Config& config, asio::ssl::context& tls, observability::ProxyMetrics& metrics,
-             const health::SnapshotPtr& initial, ws::ProcessTotals& ws_totals, routing::RateLimiter* limiter)
-    : config_(config),
-      metrics_(metrics),
+Shard::Shard(observability::ProxyMetrics& metrics, ws::ProcessTotals& ws_totals, bool serve_metrics)
+    : metrics_(metrics),
+      ws_totals_(ws_totals),
+      serve_metrics_(serve_metrics),
       io_(1),
       work_(asio::make_work_guard(io_)),
-      health_(initial),
-      upstreams_(http::make_upstreams(io_.get_executor(), tls, config)),
-      ws_hub_(io_.get_executor(), config, tls, metrics, initial, ws_totals, limiter),
-      event_streams_(config, metrics, initial),
-      el_(config, upstreams_.el, health_, metrics, limiter),
-      cl_(config.global, config.cl, upstreams_.cl, health_, event_streams_, metrics, config.limits, limiter),
-      endpoints_{el_, cl_, ws_hub_, health_, config, metrics} {
-  ws_hub_.use_router(&el_.router());
-}
+      reaper_(io_) {}
 
 Shard::~Shard() = default;
 
+void Shard::adopt(GenerationPtr generation, const health::SnapshotPtr& initial) {
+  auto next = std::make_shared<ShardGeneration>(io_.get_executor(), std::move(generation), metrics_, initial,
+                                                ws_totals_, serve_metrics_);
+  if (current_) {
+    current_->apply(health::carry_over(*initial, next->config(), current_->config()));
+    retired_.push_back(std::move(current_));
+    reap_later();
+  }
+  current_ = std::move(next);
+}
+
 void Shard::listen(const tcp::endpoint& endpoint, const net::ServerLimits& limits, bool shared_port) {
   server_ = std::make_shared<net::HttpServer>(
-      io_.get_executor(), [this](net::HttpConnection& c, net::Request& r) { return route(endpoints_, c, r); },
+      io_.get_executor(),
+      [this](net::HttpConnection& c, net::Request& r) {
+        // The part a request begins in serves it to its end, a WebSocket session's whole life.
+        c.hold_for_request(current_);
+        return route(current_->endpoints(), c, r);
+      },
       limits);
   if (auto ec = server_->listen(endpoint, shared_port)) {
     throw std::runtime_error("cannot listen on " + net::to_string(endpoint) + " (proxy): " + ec.message());
@@ -55,25 +68,45 @@ net::ConnectionEvents Shard::connection_events() {
   return events;
 }
 
-void Shard::publish(const health::SnapshotPtr& next) {
+void Shard::publish(const health::SnapshotPtr& next, const Generation* generation) {
   if (io_.get_executor().running_in_this_thread()) {
-    apply(next);
+    apply(next, generation);
   } else {
-    asio::post(io_, [this, next] { apply(next); });
+    asio::post(io_, [this, next, generation] { apply(next, generation); });
   }
 }
 
-void Shard::apply(const health::SnapshotPtr& next) {
-  health_.exchange(next);
-  ws_hub_.on_snapshot(next);
-  event_streams_.on_snapshot(next);
+void Shard::apply(const health::SnapshotPtr& next, const Generation* generation) {
+  if (!current_ || &current_->generation() != generation) return;
+  current_->apply(next);
+  for (auto& part : retired_) part->apply(health::carry_over(*next, current_->config(), part->config()));
+}
+
+// A retired part is destroyed on this thread once no request holds it (its last WebSocket session,
+// event stream or relayed request has ended) and nothing it started runs on without one.
+void Shard::reap_later() {
+  reaper_.expires_after(kReapInterval);
+  reaper_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    std::erase_if(retired_, [](const std::shared_ptr<ShardGeneration>& part) {
+      return part.use_count() == 1 && part->quiet();
+    });
+    if (!retired_.empty()) reap_later();
+  });
+}
+
+std::size_t Shard::session_count() const {
+  std::size_t count = current_ ? current_->session_count() : 0;
+  for (const auto& part : retired_) count += part->session_count();
+  return count;
 }
 
 void Shard::begin_shutdown(std::chrono::steady_clock::time_point deadline,
                            std::vector<std::shared_ptr<net::HttpServer>> also) {
   asio::post(io_, [this, deadline, also = std::move(also)]() mutable {
-    ws_hub_.shutdown();
-    event_streams_.shutdown();
+    reaper_.cancel();
+    if (current_) current_->shutdown();
+    for (auto& part : retired_) part->shutdown();
     if (server_) server_->shutdown_gracefully();
     for (auto& server : also) server->shutdown_gracefully();
     // In-flight requests finish within the deadline; whatever is still open then is cut off.

@@ -79,7 +79,7 @@ class Hub {
   mux::ChannelId next_channel() { return next_channel_++; }
   // Sessions on each node, for vixy_ws_upstream_node.
   void session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to) {
-    totals_.session_moved(from, to, metrics_);
+    totals_.session_moved(from ? &nodes_.at(*from).name : nullptr, to ? &nodes_.at(*to).name : nullptr, metrics_);
   }
   // Bytes queued for clients over all sessions of the process (the process-wide bound of
   // BacklogLimits), and how many sessions share it.

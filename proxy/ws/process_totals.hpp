@@ -6,10 +6,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <map>
 #include <mutex>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "observability/proxy_metrics.hpp"
 
@@ -17,8 +16,7 @@ namespace vixy::ws {
 
 class ProcessTotals {
  public:
-  explicit ProcessTotals(std::vector<std::string> node_names)
-      : node_names_(std::move(node_names)), per_node_(node_names_.size()) {}
+  ProcessTotals() = default;
   ProcessTotals(const ProcessTotals&) = delete;
   ProcessTotals& operator=(const ProcessTotals&) = delete;
 
@@ -31,26 +29,28 @@ class ProcessTotals {
   void session_opened() { sessions_.fetch_add(1, std::memory_order_relaxed); }
   void session_closed() { sessions_.fetch_sub(1, std::memory_order_relaxed); }
 
-  // A session left node `from` and/or went to node `to`. The gauge flips only when a node's count
-  // across all threads leaves or reaches zero; a session moves on a failover or failback, not per
-  // message, so the lock that keeps the count and the gauge in step costs nothing on the hot path.
-  void session_moved(std::optional<std::size_t> from, std::optional<std::size_t> to,
-                     observability::ProxyMetrics& metrics) {
+  // A session left the node named `from` and/or went to the node named `to` (null: none). The gauge
+  // flips only when a node's count across all threads leaves or reaches zero; a session moves on a
+  // failover or failback, not per message, so the lock that keeps the count and the gauge in step
+  // costs nothing on the hot path. By name, not by index: after a reload the sessions of the
+  // configuration before and of the one after count together, and a node's index may differ.
+  void session_moved(const std::string* from, const std::string* to, observability::ProxyMetrics& metrics) {
     std::lock_guard lock(mutex_);
-    if (from && *from < per_node_.size() && --per_node_[*from] == 0) {
-      metrics.ws_upstream_node.with({node_names_[*from]}).set(0);
+    if (from != nullptr) {
+      auto it = per_node_.find(*from);
+      if (it != per_node_.end() && --it->second == 0) {
+        per_node_.erase(it);
+        metrics.ws_upstream_node.with({*from}).set(0);
+      }
     }
-    if (to && *to < per_node_.size() && per_node_[*to]++ == 0) {
-      metrics.ws_upstream_node.with({node_names_[*to]}).set(1);
-    }
+    if (to != nullptr && per_node_[*to]++ == 0) metrics.ws_upstream_node.with({*to}).set(1);
   }
 
  private:
   std::atomic<std::size_t> buffered_bytes_{0};
   std::atomic<std::size_t> sessions_{0};
   std::mutex mutex_;
-  std::vector<std::string> node_names_;
-  std::vector<std::size_t> per_node_;
+  std::map<std::string, std::size_t, std::less<>> per_node_;  // nodes with sessions on them
 };
 
 }  // namespace vixy::ws

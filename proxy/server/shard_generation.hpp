@@ -1,0 +1,59 @@
+#pragma once
+// One thread's part of a generation (server/generation.hpp): the upstream pools, WebSocket hub, CL
+// event streams and request handlers built from that configuration, on that thread's executor.
+// The shard sends new requests to its newest part; each request holds the part it began in
+// (HttpConnection::hold_for_request), so a part retired by a reload serves its sessions, streams
+// and requests to their end, with its own settings and node list, and is destroyed after.
+
+#include <cstddef>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "health/snapshot.hpp"
+#include "http/cl_handler.hpp"
+#include "http/el_handler.hpp"
+#include "http/event_stream.hpp"
+#include "http/upstreams.hpp"
+#include "observability/proxy_metrics.hpp"
+#include "server/generation.hpp"
+#include "server/router.hpp"
+#include "ws/hub.hpp"
+#include "ws/process_totals.hpp"
+
+namespace vixy::server {
+
+class ShardGeneration {
+ public:
+  ShardGeneration(boost::asio::any_io_executor executor, GenerationPtr generation,
+                  observability::ProxyMetrics& metrics, const health::SnapshotPtr& initial,
+                  ws::ProcessTotals& ws_totals, bool serve_metrics);
+  ShardGeneration(const ShardGeneration&) = delete;
+  ShardGeneration& operator=(const ShardGeneration&) = delete;
+
+  const Generation& generation() const { return *generation_; }
+  const config::Config& config() const { return generation_->config; }
+  http::Upstreams& upstreams() { return upstreams_; }
+  Endpoints& endpoints() { return endpoints_; }
+
+  // A new snapshot of this part's nodes (in its configuration's order): sessions and streams hear of it.
+  void apply(const health::SnapshotPtr& next);
+  // SIGTERM: closes every WebSocket client (1001) and ends every event stream.
+  void shutdown();
+  std::size_t session_count() const { return ws_hub_.session_count(); }
+  // Nothing started from this part runs detached from a request any more: it may be destroyed once
+  // no request holds it.
+  bool quiet() const { return cl_.feeds_alive() == 0; }
+
+ private:
+  GenerationPtr generation_;
+  health::PublishedSnapshot health_;
+  http::Upstreams upstreams_;
+  ws::Hub ws_hub_;
+  http::EventStreams event_streams_;
+  http::ElHandler el_;
+  http::ClHandler cl_;
+  Endpoints endpoints_;
+};
+
+}  // namespace vixy::server
