@@ -34,7 +34,7 @@ tsan_vixy="$("$root/scripts/build.sh" --tsan --quiet | tail -n 1)/proxy/vixy"
 phase "ThreadSanitizer build"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 VIXY_TEST_PROXY_BIN="$tsan_vixy" ctest --output-on-failure --timeout 300 -j "$(nproc)" \
-  -R '^(Threads|Process|Service|HostileClient|HealthFailover|WsFailover|ClEventStream)\.'
+  -R '^(Threads|Process|Service|Reload|HostileClient|HealthFailover|WsFailover|ClEventStream)\.'
 phase "ThreadSanitizer ctest"
 
 chaos="$build_dir/chaos/vixy-chaos"

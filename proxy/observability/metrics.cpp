@@ -79,6 +79,12 @@ Metric& Family<Metric>::with(const std::vector<std::string>& label_values) {
   return *it->second;
 }
 
+template <class Metric>
+void Family<Metric>::remove(const std::vector<std::string>& label_values) {
+  std::lock_guard lock(mutex_);
+  children_.erase(label_values);
+}
+
 template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;

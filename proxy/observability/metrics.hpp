@@ -64,6 +64,9 @@ class Family {
          std::vector<double> buckets = {});
   // The child for these label values (as many as label names), created on first use.
   Metric& with(const std::vector<std::string>& label_values);
+  // Forgets the child with these label values, if any: its series leaves the exposition. Only for
+  // children nobody holds a reference to (a gauge written through with(), not a cached one).
+  void remove(const std::vector<std::string>& label_values);
   // A family without labels has exactly one child.
   Metric& get() { return with({}); }
 

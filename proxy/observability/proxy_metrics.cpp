@@ -1,10 +1,12 @@
 #include "observability/proxy_metrics.hpp"
 
+#include <algorithm>
+
 namespace vixy::observability {
 
 namespace {
 
-enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind, reason, node_reason, sha256 };
+enum class Labels { none, node_tier, node, direction, status, endpoint_reason, layer_node_outcome, kind, reason, node_reason, sha256, result };
 
 std::vector<std::string> label_names(Labels labels) {
   switch (labels) {
@@ -19,6 +21,7 @@ std::vector<std::string> label_names(Labels labels) {
     case Labels::reason: return {"reason"};
     case Labels::node_reason: return {"node", "reason"};
     case Labels::sha256: return {"sha256"};
+    case Labels::result: return {"result"};
   }
   return {};
 }
@@ -162,6 +165,10 @@ constexpr Spec kHealthChecks{T::counter, "vixy_health_checks_total", "Completed 
 // Which configuration a running vixy has, to compare replicas and to see that a deploy took.
 constexpr Spec kConfigInfo{T::gauge, "vixy_config_info", "1, labelled with the SHA-256 of the configuration file read",
                            Labels::sha256};
+constexpr Spec kConfigReloads{T::counter, "vixy_config_reloads_total",
+                              "Configuration reloads (SIGHUP) by result: applied, unchanged (the file's bytes were "
+                              "the running ones), rejected (the file would not load; the running configuration stays)",
+                              Labels::result};
 
 constexpr const Spec* kRenderOrder[] = {
     &kElRequests,     &kElDuration,        &kElBlock,          &kElLag,
@@ -176,7 +183,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
     &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
     &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests, &kWsBackfillCacheHits,
-    &kClEventUpstreams, &kClEventListeners, &kRefused, &kRouting, &kConfigInfo,
+    &kClEventUpstreams, &kClEventListeners, &kRefused, &kRouting, &kConfigInfo, &kConfigReloads,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -272,8 +279,10 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       connections_active(gauge(registry, kConnectionsActive).get()),
       connections_refused_total(counter(registry, kConnectionsRefused)),
       connections_evicted_total(counter(registry, kConnectionsEvicted).get()),
-      config_info(gauge(registry, kConfigInfo)) {
+      config_info(gauge(registry, kConfigInfo)),
+      config_reloads_total(counter(registry, kConfigReloads)) {
   config_info.with({config.sha256}).set(1);
+  for (const char* result : {"applied", "unchanged", "rejected"}) config_reloads_total.with({result});
   for (const char* reason : {"backlog", "write_timeout", "process_buffer"}) ws_slow_clients_closed_total.with({reason});
   for (const char* reason : {"max_connections", "per_ip", "overflow"}) connections_refused_total.with({reason});
   for (const char* direction : {"client_to_upstream", "upstream_to_client"}) ws_messages_total.with({direction});
@@ -284,8 +293,15 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     ws_unfilled_gaps_total.with({kind});
     ws_shared_subscribers.with({kind});
   }
-  // Children that exist from the first scrape: dashboards see every node, and rate() sees the
-  // first increment of every counter.
+  add_nodes(config);
+  for (const char* endpoint : {"el", "cl"}) {
+    for (const char* reason : kProxyErrorReasons) proxy_errors_total.with({endpoint, reason});
+  }
+}
+
+// Children that exist from the first scrape: dashboards see every node, and rate() sees the first
+// increment of every counter.
+void ProxyMetrics::add_nodes(const config::Config& config) {
   for (const auto& node : config.el) {
     const std::vector<std::string> labels{node.name, tier_label(node.tier)};
     el_requests_total.with(labels);
@@ -316,8 +332,31 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
     cl_event_upstreams.with(labels);
     for (const char* outcome : kOutcomes) health_checks_total.with({"cl", node.name, outcome});
   }
-  for (const char* endpoint : {"el", "cl"}) {
-    for (const char* reason : kProxyErrorReasons) proxy_errors_total.with({endpoint, reason});
+}
+
+void ProxyMetrics::configuration_changed(const config::Config& before, const config::Config& after) {
+  add_nodes(after);
+  // A node that left keeps its counters (rate() needs no more of them), but not its health gauges:
+  // a removed node frozen at "unhealthy" would keep its alert firing, one frozen at "healthy" lie.
+  for (const auto& node : before.el) {
+    bool kept = std::any_of(after.el.begin(), after.el.end(),
+                            [&](const config::ElNode& n) { return n.name == node.name && n.tier == node.tier; });
+    if (kept) continue;
+    const std::vector<std::string> labels{node.name, tier_label(node.tier)};
+    el_node_block_number.remove(labels);
+    el_node_lag_blocks.remove(labels);
+    el_node_healthy.remove(labels);
+  }
+  for (const auto& node : before.cl) {
+    bool kept = std::any_of(after.cl.begin(), after.cl.end(), [&](const config::ClNode& n) { return n.name == node.name; });
+    if (kept) continue;
+    cl_node_slot.remove({node.name});
+    cl_node_lag_slots.remove({node.name});
+    cl_node_healthy.remove({node.name});
+  }
+  if (before.sha256 != after.sha256) {
+    config_info.remove({before.sha256});
+    config_info.with({after.sha256}).set(1);
   }
 }
 

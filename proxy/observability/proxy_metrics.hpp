@@ -103,6 +103,11 @@ class ProxyMetrics {
   Family<Counter>& connections_refused_total;  // {reason}: max_connections, per_ip, overflow
   Counter& connections_evicted_total;          // idle connections closed to make room
   Family<Gauge>& config_info;                  // {sha256} of the configuration file: 1
+  Family<Counter>& config_reloads_total;       // {result}: applied, unchanged, rejected
+
+  // A reload replaced `before` with `after`: children for the nodes `after` adds; the health gauges
+  // of the nodes it removed leave the exposition; vixy_config_info names the new file's hash.
+  void configuration_changed(const config::Config& before, const config::Config& after);
 
   // Mirror a freshly published snapshot into the gauges; counts a failover when `next` turns
   // failover on and `previous` had it off.
@@ -118,6 +123,9 @@ class ProxyMetrics {
   }
 
   std::string render() const { return registry.render(); }
+
+ private:
+  void add_nodes(const config::Config& config);
 };
 
 }  // namespace vixy::observability

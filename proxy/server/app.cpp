@@ -13,6 +13,7 @@
 #include "log/log.hpp"
 #include "net/descriptors.hpp"
 #include "net/listen_address.hpp"
+#include "config/restart_only.hpp"
 #include "server/service_notify.hpp"
 
 namespace vixy::server {
@@ -204,19 +205,65 @@ int App::run() {
   return failed ? 1 : 0;
 }
 
-// On the first shard's thread (posted there by the signal thread, or by a failed thread).
-// Applying a changed file while serving is not built yet (issue 17). SIGHUP's default action would
-// end the process and every session with it, so the signal is taken, the file checked (an operator
-// who edited it learns at once whether a restart would start), and nothing is changed.
+// On the first shard's thread (posted there by the signal thread). A file that would not start vixy
+// changes nothing; one whose bytes are the running file's changes nothing either. Otherwise the file
+// becomes a new generation: the restart-only settings keep their running values (and are named in
+// the log), nodes that stay keep their health (no request is refused while the new monitor's first
+// round runs), every shard sends new requests and sessions to the new generation's part, and the
+// monitor is replaced by one for the new node list. Sessions, event streams and requests under way
+// stay with the part they began in; its nodes' health follows the new monitor's, so a session on a
+// node the file removed or changed moves to one that stayed, make-before-break, as on any failover.
 void App::reload() {
-  const auto& path = generation_->config.source_path;
+  if (shutting_down_) return;
+  const config::Config& running = generation_->config;
+  config::Config next;
   try {
-    config::load_file(path);
-    log::warn("reload requested: not supported yet, restart vixy to apply the file", {{"config", path}, {"file", "valid"}});
+    next = config::load_file(running.source_path);
   } catch (const std::exception& e) {
-    log::warn("reload requested: not supported yet, and the file would not start vixy",
-              {{"config", path}, {"error", e.what()}});
+    reload_rejected(e.what());
+    return;
   }
+  if (next.sha256 == running.sha256) {
+    metrics_.config_reloads_total.with({"unchanged"}).inc();
+    log::info("reload unchanged", {{"config", running.source_path}, {"sha256", running.sha256}});
+    return;
+  }
+  std::vector<std::string> kept = config::keep_restart_only(next, running);
+  auto initial = health::carry_over(*generation_->health.get(), running, next);
+  GenerationPtr generation;
+  try {
+    generation = std::make_shared<Generation>(std::move(next), initial);
+  } catch (const std::exception& e) {  // the CA bundle could not be read
+    reload_rejected(e.what());
+    return;
+  }
+  monitor_->stop();
+  metrics_.configuration_changed(running, generation->config);
+  generation_ = generation;
+  first().adopt(generation, initial);
+  for (std::size_t i = 1; i < shards_.size(); ++i) {
+    asio::post(shards_[i]->io(), [shard = shards_[i].get(), generation, initial] { shard->adopt(generation, initial); });
+  }
+  monitor_ = make_monitor();
+  monitor_->start();
+  metrics_.config_reloads_total.with({"applied"}).inc();
+  const config::Config& applied = generation->config;
+  log::info("reload applied", {{"config", applied.source_path},
+                               {"sha256", applied.sha256},
+                               {"el_nodes", applied.el.size()},
+                               {"cl_nodes", applied.cl.size()},
+                               {"healthy_el_nodes", initial->el.healthy_count}});
+  if (!kept.empty()) {
+    std::string keys;
+    for (const auto& key : kept) keys += (keys.empty() ? "" : ",") + key;
+    log::warn("reload: settings that need a restart keep their running values", {{"keys", keys}});
+  }
+}
+
+void App::reload_rejected(const std::string& why) {
+  metrics_.config_reloads_total.with({"rejected"}).inc();
+  log::error("reload rejected: the running configuration stays",
+             {{"config", generation_->config.source_path}, {"error", why}});
 }
 
 void App::begin_shutdown(int signal_number) {

@@ -1,7 +1,7 @@
 #pragma once
 // The running proxy: the configuration generation, metrics, the health monitor and one shard per
 // thread (each with its own io_context, listener, upstream pools and WebSocket sessions), with
-// SIGTERM/SIGINT handled as a graceful shutdown.
+// SIGTERM/SIGINT handled as a graceful shutdown and SIGHUP as a reload of the configuration file.
 
 #include <memory>
 #include <string>
@@ -39,8 +39,9 @@ class App {
   // The monitor of the current generation, its nodes' health pools those of the first shard's part.
   std::shared_ptr<monitor::HealthMonitor> make_monitor();
   void begin_shutdown(int signal_number);
-  // SIGHUP: checks the file (see the .cpp).
+  // SIGHUP: reads the file again and applies it, or keeps running as it is (see the .cpp).
   void reload();
+  void reload_rejected(const std::string& why);
   // The first shard runs on the caller's thread, with the monitor and the metrics port.
   Shard& first() { return *shards_.front(); }
 

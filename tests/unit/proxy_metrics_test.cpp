@@ -96,6 +96,7 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_refused_total counter",
       "vixy_routing_requests_total counter",
       "vixy_config_info gauge",
+      "vixy_config_reloads_total counter",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
