@@ -78,6 +78,12 @@ class UpstreamPool {
   // the node's left unread on it (buffered or arrived) is closed instead.
   void release(std::unique_ptr<UpstreamConnection> connection);
   void clear_idle() { idle_.clear(); }
+  // Whoever uses the pool is being replaced (a reload): idle connections close now, and those given
+  // back later close too, instead of staying open to a node for requests that will not come.
+  void retire() {
+    max_idle_ = 0;
+    idle_.clear();
+  }
 
   // A request with its whole response in memory (health checks, small answers). A pooled
   // connection that turns out dead before any response byte is replaced by a fresh one once.

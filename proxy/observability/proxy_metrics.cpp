@@ -169,6 +169,10 @@ constexpr Spec kConfigReloads{T::counter, "vixy_config_reloads_total",
                               "Configuration reloads (SIGHUP) by result: applied, unchanged (the file's bytes were "
                               "the running ones), rejected (the file would not load; the running configuration stays)",
                               Labels::result};
+constexpr Spec kConfigGenerations{T::gauge, "vixy_config_generations",
+                                  "Configurations in use: the running one, plus each one a reload replaced while "
+                                  "sessions, event streams or requests begun under it last",
+                                  Labels::none};
 
 constexpr const Spec* kRenderOrder[] = {
     &kElRequests,     &kElDuration,        &kElBlock,          &kElLag,
@@ -183,7 +187,7 @@ constexpr const Spec* kRenderOrder[] = {
     &kClStreamsMoved, &kWsSlowClientsClosed, &kWsBufferedBytes, &kWsInvalidUpstream,
     &kConnectionsActive, &kConnectionsRefused, &kConnectionsEvicted,
     &kWsUpstreamConnections, &kWsUpstreamSubscriptions, &kWsSharedSubscribers, &kWsBackfillRequests, &kWsBackfillCacheHits,
-    &kClEventUpstreams, &kClEventListeners, &kRefused, &kRouting, &kConfigInfo, &kConfigReloads,
+    &kClEventUpstreams, &kClEventListeners, &kRefused, &kRouting, &kConfigInfo, &kConfigReloads, &kConfigGenerations,
 };
 
 Family<Counter>& counter(Registry& registry, const Spec& spec) {
@@ -280,7 +284,8 @@ ProxyMetrics::ProxyMetrics(const config::Config& config)
       connections_refused_total(counter(registry, kConnectionsRefused)),
       connections_evicted_total(counter(registry, kConnectionsEvicted).get()),
       config_info(gauge(registry, kConfigInfo)),
-      config_reloads_total(counter(registry, kConfigReloads)) {
+      config_reloads_total(counter(registry, kConfigReloads)),
+      config_generations(gauge(registry, kConfigGenerations).get()) {
   config_info.with({config.sha256}).set(1);
   for (const char* result : {"applied", "unchanged", "rejected"}) config_reloads_total.with({result});
   for (const char* reason : {"backlog", "write_timeout", "process_buffer"}) ws_slow_clients_closed_total.with({reason});

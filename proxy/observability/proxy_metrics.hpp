@@ -104,6 +104,7 @@ class ProxyMetrics {
   Counter& connections_evicted_total;          // idle connections closed to make room
   Family<Gauge>& config_info;                  // {sha256} of the configuration file: 1
   Family<Counter>& config_reloads_total;       // {result}: applied, unchanged, rejected
+  Gauge& config_generations;                   // configurations alive (server::Generation)
 
   // A reload replaced `before` with `after`: children for the nodes `after` adds; the health gauges
   // of the nodes it removed leave the exposition; vixy_config_info names the new file's hash.

@@ -86,8 +86,8 @@ std::size_t thread_count(const config::Server& server) {
 }
 
 App::App(config::Config loaded, const tcp::endpoint& listen)
-    : generation_(std::make_shared<Generation>(std::move(loaded), nullptr)),
-      metrics_(generation_->config),
+    : metrics_(loaded),
+      generation_(std::make_shared<Generation>(std::move(loaded), nullptr, &metrics_.config_generations)),
       shards_(make_shards(thread_count(generation_->config.server),
                           generation_->config.metrics.enabled && !generation_->config.metrics.port.has_value())),
       monitor_(make_monitor()),
@@ -232,7 +232,7 @@ void App::reload() {
   auto initial = health::carry_over(*generation_->health.get(), running, next);
   GenerationPtr generation;
   try {
-    generation = std::make_shared<Generation>(std::move(next), initial);
+    generation = std::make_shared<Generation>(std::move(next), initial, &metrics_.config_generations);
   } catch (const std::exception& e) {  // the CA bundle could not be read
     reload_rejected(e.what());
     return;

@@ -48,8 +48,8 @@ class App {
   // First: the signals are blocked before any member or shard starts a thread, so a SIGTERM that
   // arrives as soon as the port is announced waits for run() and means a graceful shutdown.
   ProcessSignals signals_;
-  GenerationPtr generation_;  // the newest; replaced on the first shard's thread by a reload
   observability::ProxyMetrics metrics_;
+  GenerationPtr generation_;  // the newest; replaced on the first shard's thread by a reload
   ws::ProcessTotals ws_totals_;
   // Declared before everything that holds sockets or timers on a shard's io_context.
   std::vector<std::unique_ptr<Shard>> shards_;

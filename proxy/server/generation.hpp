@@ -11,14 +11,17 @@
 
 #include "config/config.hpp"
 #include "health/snapshot.hpp"
+#include "observability/metrics.hpp"
 #include "routing/rate_limit.hpp"
 
 namespace vixy::server {
 
 struct Generation {
-  // `initial`: the nodes' health to start from (null: every node unchecked). Throws
-  // std::runtime_error when the CA bundle cannot be read.
-  Generation(config::Config config, health::SnapshotPtr initial);
+  // `initial`: the nodes' health to start from (null: every node unchecked). `alive` counts the
+  // generations in existence (vixy_config_generations). Throws std::runtime_error when the CA
+  // bundle cannot be read.
+  Generation(config::Config config, health::SnapshotPtr initial, observability::Gauge* alive = nullptr);
+  ~Generation();
   Generation(const Generation&) = delete;
   Generation& operator=(const Generation&) = delete;
 
@@ -26,6 +29,9 @@ struct Generation {
   boost::asio::ssl::context tls;
   const std::unique_ptr<routing::RateLimiter> limiter;  // [limits], every thread's; null: no limit
   health::PublishedSnapshot health;                    // the monitor's; every thread is handed each one
+
+ private:
+  observability::Gauge* alive_;
 };
 
 using GenerationPtr = std::shared_ptr<Generation>;

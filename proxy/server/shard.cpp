@@ -32,6 +32,7 @@ void Shard::adopt(GenerationPtr generation, const health::SnapshotPtr& initial) 
                                                 ws_totals_, serve_metrics_);
   if (current_) {
     current_->apply(health::carry_over(*initial, next->config(), current_->config()));
+    current_->retire();
     retired_.push_back(std::move(current_));
     reap_later();
   }

@@ -24,6 +24,15 @@ void ShardGeneration::apply(const health::SnapshotPtr& next) {
   event_streams_.on_snapshot(next);
 }
 
+void ShardGeneration::retire() {
+  for (auto* layer : {&upstreams_.el, &upstreams_.cl}) {
+    for (auto& node : *layer) {
+      node.requests.retire();
+      node.health.retire();
+    }
+  }
+}
+
 void ShardGeneration::shutdown() {
   ws_hub_.shutdown();
   event_streams_.shutdown();

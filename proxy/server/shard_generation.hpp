@@ -38,6 +38,9 @@ class ShardGeneration {
 
   // A new snapshot of this part's nodes (in its configuration's order): sessions and streams hear of it.
   void apply(const health::SnapshotPtr& next);
+  // A newer part takes the new requests: pooled connections to the nodes are not kept any more
+  // (those of requests under way close once they are done).
+  void retire();
   // SIGTERM: closes every WebSocket client (1001) and ends every event stream.
   void shutdown();
   std::size_t session_count() const { return ws_hub_.session_count(); }

@@ -83,6 +83,10 @@ TEST(Reload, ASessionOnARemovedNodeMovesToOneThatStayedWithItsSubscriptionWhole)
   // The removed node's health leaves /metrics and /status; the new file's hash is named.
   EXPECT_EQ(c.metric("vixy_el_node_healthy{node=\"el-a\",tier=\"primary\"}"), -1);
   EXPECT_EQ(chaos::Cluster::find_node(c.cluster.status(), "el-a"), nullptr);
+  // vixy holds no connection to it any more: not the session's, nor pooled HTTP ones (the health
+  // checks' among them).
+  EXPECT_TRUE(chaos::wait_until([&] { return c.node_state("el-a").value("connections", -1) == 0; }, seconds(5)))
+      << c.node_state("el-a").dump();
   // Neither vixy's nor another client's traffic reaches it: a node that is gone now breaks nothing.
   ASSERT_TRUE(c.kill("el-a"));
   EXPECT_EQ(ws.upstream_name("4"), "el-b");
@@ -95,6 +99,13 @@ TEST(Reload, ASessionOnARemovedNodeMovesToOneThatStayedWithItsSubscriptionWhole)
   for (std::size_t i = 1; i < numbers.size(); ++i) {
     EXPECT_EQ(numbers[i], numbers[i - 1] + 1) << "head " << i << " of " << numbers.size();
   }
+
+  // The session keeps the first file's generation alive beside the new one; once it has left,
+  // only the running configuration is.
+  EXPECT_EQ(c.metric("vixy_config_generations"), 2);
+  ws.client().close();
+  EXPECT_TRUE(chaos::wait_until([&] { return c.metric("vixy_config_generations") == 1; }, seconds(10)))
+      << c.metric("vixy_config_generations");
 }
 
 // The move does not wait for the new node list's first health round: here that round takes 1.5 s

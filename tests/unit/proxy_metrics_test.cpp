@@ -97,6 +97,7 @@ TEST(ProxyMetrics, EveryVixyNameIsPresentFromTheFirstRenderInVixyOrder) {
       "vixy_routing_requests_total counter",
       "vixy_config_info gauge",
       "vixy_config_reloads_total counter",
+      "vixy_config_generations gauge",
   };
   EXPECT_EQ(type_lines(text), expected);
 }
