@@ -105,6 +105,7 @@ ClusterOptions cluster_options(const Scenario& s, const std::map<std::string, st
   ClusterOptions co;
   co.el_primaries = s.topology.el_primaries;
   co.el_backups = s.topology.el_backups;
+  co.el_spares = s.topology.el_spares;
   co.cl_nodes = s.topology.cl_nodes;
   co.chain_seed = s.topology.chain_seed;
   co.block_time_ms = s.topology.block_time_ms;
@@ -247,7 +248,7 @@ Stage::Stage(const Scenario& s, const RunOptions& o, RunReport& report) : parts_
   check_supported(s, use_relays);
   ClusterOptions co = cluster_options(s, parts_->relays);
   progress(o, "[%s] starting %zu fake node(s)%s and %s\n", s.name.c_str(),
-           co.el_primaries.size() + co.el_backups.size() + co.cl_nodes.size(),
+           co.el_primaries.size() + co.el_backups.size() + co.el_spares.size() + co.cl_nodes.size(),
            use_relays ? " behind fault injectors" : "", o.binaries.vixy.c_str());
   parts_->cluster = std::make_unique<Cluster>(o.binaries, co);
   Cluster& cluster = *parts_->cluster;

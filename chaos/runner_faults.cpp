@@ -146,7 +146,7 @@ std::string FaultDriver::apply(const TimelineEvent& e) {
 
 GaplessSpec gapless_spec(const Scenario& s, const std::vector<AppliedReorg>& reorgs) {
   GaplessSpec spec;
-  std::size_t el_nodes = s.topology.el_primaries.size() + s.topology.el_backups.size();
+  std::size_t el_nodes = s.topology.el_primaries.size() + s.topology.el_backups.size() + s.topology.el_spares.size();
   std::vector<fakenodes::Fork> forks;
   std::map<std::pair<int, std::uint64_t>, std::size_t> nodes_per_reorg;  // (at_ms, fork_seed)
   for (const auto& r : reorgs) {

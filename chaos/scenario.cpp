@@ -36,16 +36,17 @@ Topology parse_topology(const Obj& root) {
   Topology t;
   if (!root.has("topology")) return t;
   Obj o(root.at("topology"), "topology",
-        {"el_primaries", "el_backups", "cl_nodes", "chain_seed", "block_time_ms", "injectors"});
+        {"el_primaries", "el_backups", "el_spares", "cl_nodes", "chain_seed", "block_time_ms", "injectors"});
   t.el_primaries = o.strings("el_primaries", t.el_primaries);
   t.el_backups = o.strings("el_backups", t.el_backups);
+  t.el_spares = o.strings("el_spares", t.el_spares);
   t.cl_nodes = o.strings("cl_nodes", t.cl_nodes);
   if (t.el_primaries.empty()) fail("topology.el_primaries", "at least one primary is needed");
   t.chain_seed = static_cast<std::uint64_t>(o.integer("chain_seed", 7, 0, INT64_MAX));
   t.block_time_ms = static_cast<int>(o.integer("block_time_ms", t.block_time_ms, 10, 60'000));
   t.injectors = o.boolean("injectors", t.injectors);
   std::set<std::string> seen;
-  for (const auto* list : {&t.el_primaries, &t.el_backups, &t.cl_nodes}) {
+  for (const auto* list : {&t.el_primaries, &t.el_backups, &t.el_spares, &t.cl_nodes}) {
     for (const auto& name : *list) {
       if (name == "proxy") fail("topology", "\"proxy\" is reserved for the proxy");
       if (!seen.insert(name).second) fail("topology", "node name \"" + name + "\" is used twice");
@@ -147,7 +148,7 @@ TimelineEvent parse_event(const json& j, const std::string& path, const Scenario
   } else {
     const auto& t = s.topology;
     bool found = false;
-    for (const auto* list : {&t.el_primaries, &t.el_backups, &t.cl_nodes}) {
+    for (const auto* list : {&t.el_primaries, &t.el_backups, &t.el_spares, &t.cl_nodes}) {
       found = found || std::find(list->begin(), list->end(), e.target) != list->end();
     }
     if (!found) fail(path + ".target", "no node named \"" + e.target + "\" in the topology");
@@ -308,7 +309,7 @@ json scenario_to_json(const Scenario& s) {
           {"description", s.description},
           {"topology",
            {{"el_primaries", s.topology.el_primaries}, {"el_backups", s.topology.el_backups},
-            {"cl_nodes", s.topology.cl_nodes}, {"chain_seed", s.topology.chain_seed},
+            {"el_spares", s.topology.el_spares}, {"cl_nodes", s.topology.cl_nodes}, {"chain_seed", s.topology.chain_seed},
             {"block_time_ms", s.topology.block_time_ms}, {"injectors", s.topology.injectors}}},
           {"proxy", {{"global", global}, {"extra_toml", s.proxy.extra_toml}}},
           {"workload",

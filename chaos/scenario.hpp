@@ -22,6 +22,9 @@ struct ScenarioError : std::runtime_error {
 struct Topology {
   std::vector<std::string> el_primaries{"el-primary"};
   std::vector<std::string> el_backups{"el-backup"};
+  // EL nodes started (injectable, targetable) but left out of the proxy's configuration until a
+  // reload event names them: the way to add a node the proxy has never seen.
+  std::vector<std::string> el_spares;
   std::vector<std::string> cl_nodes;
   std::uint64_t chain_seed = 7;
   int block_time_ms = 250;
