@@ -2,7 +2,11 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 namespace vixy::chaos {
@@ -21,6 +25,7 @@ Cluster::Cluster(Binaries binaries, ClusterOptions options)
   if (options_.tls) make_tls_material();
   for (const auto& name : options_.el_primaries) start_node(name, "el");
   for (const auto& name : options_.el_backups) start_node(name, "el");
+  for (const auto& name : options_.el_spares) start_node(name, "el");
   for (const auto& name : options_.cl_nodes) start_node(name, "cl");
   if (options_.start_proxy) start_proxy();
 }
@@ -105,15 +110,16 @@ std::string Cluster::render_config() const {
   toml += options_.global_toml + "\n";
   if (options_.tls) toml += "[tls]\nca_file = \"" + ca_file_ + "\"\n\n";
   toml += "[el]\n";
-  for (const auto& n : nodes_) {
-    if (n.kind != "el") continue;
-    bool primary = std::find(options_.el_primaries.begin(), options_.el_primaries.end(), n.name) !=
-                   options_.el_primaries.end();
-    toml += primary ? "[[el.primary]]\n" : "[[el.backup]]\n";
-    toml += "name = \"" + n.name + "\"\n";
-    std::string authority = (options_.el_userinfo.empty() ? "" : options_.el_userinfo + "@") + "127.0.0.1:" + port_of(n);
-    toml += "http_url = \"" + scheme + "://" + authority + options_.el_url_path + "\"\n";
-    toml += "ws_url = \"" + ws_scheme + "://" + authority + options_.el_url_path + "\"\n\n";
+  // In list order, which is the proxy's order of preference within a tier.
+  for (const auto* tier : {&options_.el_primaries, &options_.el_backups}) {
+    for (const auto& name : *tier) {
+      const FakeNode& n = *std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& x) { return x.name == name; });
+      toml += tier == &options_.el_primaries ? "[[el.primary]]\n" : "[[el.backup]]\n";
+      toml += "name = \"" + n.name + "\"\n";
+      std::string authority = (options_.el_userinfo.empty() ? "" : options_.el_userinfo + "@") + "127.0.0.1:" + port_of(n);
+      toml += "http_url = \"" + scheme + "://" + authority + options_.el_url_path + "\"\n";
+      toml += "ws_url = \"" + ws_scheme + "://" + authority + options_.el_url_path + "\"\n\n";
+    }
   }
   for (const auto& n : nodes_) {
     if (n.kind != "cl") continue;
@@ -135,6 +141,21 @@ void Cluster::start_proxy() {
   auto port = proxy_->wait_for_listening("proxy", kStartTimeout);
   if (!port) throw std::runtime_error("vixy did not start:\n" + proxy_->log());
   proxy_port_ = *port;
+}
+
+void Cluster::rewrite_config(std::vector<std::string> el_primaries, std::vector<std::string> el_backups) {
+  for (const auto* tier : {&el_primaries, &el_backups}) {
+    for (const auto& name : *tier) {
+      if (node(name).kind != "el") throw std::invalid_argument(name + " is not an EL node");
+    }
+  }
+  if (config_path_.empty()) throw std::logic_error("rewrite_config before start_proxy");
+  options_.el_primaries = std::move(el_primaries);
+  options_.el_backups = std::move(el_backups);
+  std::string next = dir_->write("vixy.toml.next", render_config());
+  if (std::rename(next.c_str(), config_path_.c_str()) != 0) {
+    throw std::runtime_error("cannot replace " + config_path_ + ": " + std::strerror(errno));
+  }
 }
 
 FakeNode& Cluster::node(std::string_view name) {

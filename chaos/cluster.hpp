@@ -29,6 +29,8 @@ struct Binaries {
 struct ClusterOptions {
   std::vector<std::string> el_primaries{"el-primary"};
   std::vector<std::string> el_backups{"el-backup"};
+  // Started like the others but left out of the configuration until rewrite_config names them.
+  std::vector<std::string> el_spares;
   std::vector<std::string> cl_nodes{"cl-node"};
   std::uint64_t chain_seed = 42;
   int block_time_ms = 200;
@@ -75,6 +77,13 @@ class Cluster {
   ChildProcess& proxy() { return *proxy_; }
   std::uint16_t proxy_port() const { return proxy_port_; }
   const std::string& config_path() const { return config_path_; }
+  // Rewrites the configuration file start_proxy wrote, with the same settings and these EL nodes
+  // (in this order), for a reload; the proxy is not told. Replaces the file at once (rename), so a
+  // reader never sees half of it.
+  void rewrite_config(std::vector<std::string> el_primaries, std::vector<std::string> el_backups);
+  // The EL nodes the configuration file lists now.
+  const std::vector<std::string>& configured_el_primaries() const { return options_.el_primaries; }
+  const std::vector<std::string>& configured_el_backups() const { return options_.el_backups; }
   const TempDir& dir() const { return *dir_; }
 
   // The admin API of a fake node: POST path with a JSON body (GET for "/state").

@@ -129,6 +129,7 @@ class Timeline {
     end_ms_ = std::max({r.picture.end_ms, static_cast<double>(s.workload.duration_ms), 1.0});
     std::vector<std::string> nodes = s.topology.el_primaries;
     nodes.insert(nodes.end(), s.topology.el_backups.begin(), s.topology.el_backups.end());
+    nodes.insert(nodes.end(), s.topology.el_spares.begin(), s.topology.el_spares.end());
     for (std::size_t i = 0; i < nodes.size(); ++i) color_[nodes[i]] = kNodeColors[i % std::size(kNodeColors)];
   }
 
@@ -201,6 +202,7 @@ class Timeline {
     heading("Faults, per node (what the harness did)");
     std::vector<std::string> lanes = s_.topology.el_primaries;
     lanes.insert(lanes.end(), s_.topology.el_backups.begin(), s_.topology.el_backups.end());
+    lanes.insert(lanes.end(), s_.topology.el_spares.begin(), s_.topology.el_spares.end());
     lanes.insert(lanes.end(), s_.topology.cl_nodes.begin(), s_.topology.cl_nodes.end());
     auto spans = fault_spans(r_.timeline, end_ms_);
     for (const auto& span : spans) {

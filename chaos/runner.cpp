@@ -105,6 +105,7 @@ ClusterOptions cluster_options(const Scenario& s, const std::map<std::string, st
   ClusterOptions co;
   co.el_primaries = s.topology.el_primaries;
   co.el_backups = s.topology.el_backups;
+  co.el_spares = s.topology.el_spares;
   co.cl_nodes = s.topology.cl_nodes;
   co.chain_seed = s.topology.chain_seed;
   co.block_time_ms = s.topology.block_time_ms;
@@ -152,9 +153,17 @@ bool drive_timeline(const Scenario& s, const RunOptions& o, Cluster& cluster, Fa
     auto now = SteadyClock::now();
     if (next_event < s.timeline.size() && now >= start + Ms(s.timeline[next_event].at_ms)) {
       const auto& e = s.timeline[next_event++];
+      double began_ms = ms_since(start);  // a reload waits for the proxy, so it ends later
       std::string result = faults.apply(e);
       if (e.action == "proxy_signal") proxy_stopped = e.args.value("signal", "") == "STOP" || (proxy_stopped && e.args.value("signal", "") != "CONT");
       report.timeline.push_back({e, ms_since(start), result});
+      // A reload that did not take effect leaves the run testing a story other than its file's; a
+      // proxy that ignores SIGHUP must fail here, not pass on the old configuration.
+      if (e.action == "reload" && result != "ok" && report.fatal.empty()) {
+        char when[32];
+        std::snprintf(when, sizeof when, "%.1f s", began_ms / 1000);
+        report.fatal = "the reload at " + std::string(when) + ": " + result;
+      }
       progress(o, "[%s] %6.2fs  %s %s %s: %s\n", s.name.c_str(), ms_since(start) / 1000, e.action.c_str(),
                e.target.c_str(), e.args.empty() ? "" : e.args.dump().c_str(), result.c_str());
       continue;
@@ -185,7 +194,7 @@ bool drive_timeline(const Scenario& s, const RunOptions& o, Cluster& cluster, Fa
 // check that follows from it.
 FailbackSpec failback_spec(const Scenario& s, SteadyTime start, RunReport& report) {
   FailbackSpec failback;
-  failback.primaries = s.topology.el_primaries;
+  failback.primaries = final_el_primaries(s);
   failback.within = Ms(s.expectations.failback_within_ms);
   auto recovery = primaries_recovery(s);
   if (recovery.healthy_from_ms) {
@@ -247,7 +256,7 @@ Stage::Stage(const Scenario& s, const RunOptions& o, RunReport& report) : parts_
   check_supported(s, use_relays);
   ClusterOptions co = cluster_options(s, parts_->relays);
   progress(o, "[%s] starting %zu fake node(s)%s and %s\n", s.name.c_str(),
-           co.el_primaries.size() + co.el_backups.size() + co.cl_nodes.size(),
+           co.el_primaries.size() + co.el_backups.size() + co.el_spares.size() + co.cl_nodes.size(),
            use_relays ? " behind fault injectors" : "", o.binaries.vixy.c_str());
   parts_->cluster = std::make_unique<Cluster>(o.binaries, co);
   Cluster& cluster = *parts_->cluster;

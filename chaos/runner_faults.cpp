@@ -3,6 +3,10 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
 
 #include "chaos/injector.hpp"
 
@@ -77,6 +81,105 @@ std::string FaultDriver::reorg(const TimelineEvent& e) {
   return "ok";
 }
 
+namespace {
+std::string number_text(double n) {
+  char out[32];
+  std::snprintf(out, sizeof out, "%g", n);
+  return out;
+}
+}  // namespace
+
+std::map<std::string, double> config_reloads(std::string_view metrics) {
+  constexpr std::string_view kName = "vixy_config_reloads_total{";
+  std::map<std::string, double> out;
+  while (!metrics.empty()) {
+    auto end = metrics.find('\n');
+    std::string_view line = metrics.substr(0, end);
+    metrics.remove_prefix(end == std::string_view::npos ? metrics.size() : end + 1);
+    auto close = line.find('}');
+    if (!line.starts_with(kName) || close == std::string_view::npos) continue;
+    std::string_view labels = line.substr(kName.size(), close - kName.size());
+    auto label = labels.find("result=\"");
+    while (label != std::string_view::npos && label != 0 && labels[label - 1] != ',') {
+      label = labels.find("result=\"", label + 1);  // "myresult=" is another label
+    }
+    if (label == std::string_view::npos) continue;
+    std::string_view rest = labels.substr(label + 8);
+    std::string result(rest.substr(0, rest.find('"')));
+    std::string_view value = line.substr(close + 1);
+    value.remove_prefix(std::min(value.find_first_not_of(' '), value.size()));
+    value = value.substr(0, value.find(' '));  // a timestamp may follow
+    try {
+      out[result] += std::stod(std::string(value));
+    } catch (const std::exception&) {
+      continue;  // not a sample of the counter; nothing to count
+    }
+  }
+  return out;
+}
+
+// The harness cannot see inside vixy, so a reload counts as done when vixy says so: its
+// "applied" counter rises once the new configuration serves new requests. Then every node the
+// reload dropped must lose the proxy's WebSocket connections (its fake node counts them), which is
+// what moving the sessions off it means; a node only re-tiered is still configured and keeps them.
+std::string FaultDriver::reload(const TimelineEvent& e) {
+  auto counts = [&]() -> std::optional<std::map<std::string, double>> {
+    auto r = cluster_.proxy_get("/metrics", std::chrono::milliseconds(2000));
+    if (r.ec || r.status != 200) return std::nullopt;
+    return config_reloads(r.body);
+  };
+  auto before = counts();
+  if (!before) return "GET /metrics on the proxy failed before the reload";
+  double applied_before = before->contains("applied") ? before->at("applied") : 0;
+  auto primaries = e.args.at("el_primaries").get<std::vector<std::string>>();
+  auto backups = e.args.at("el_backups").get<std::vector<std::string>>();
+  std::vector<std::string> removed;
+  for (const auto* tier : {&cluster_.configured_el_primaries(), &cluster_.configured_el_backups()}) {
+    for (const auto& name : *tier) {
+      if (std::find(primaries.begin(), primaries.end(), name) == primaries.end() &&
+          std::find(backups.begin(), backups.end(), name) == backups.end()) {
+        removed.push_back(name);
+      }
+    }
+  }
+  cluster_.rewrite_config(primaries, backups);
+  if (::kill(cluster_.proxy().pid(), SIGHUP) != 0) return std::string("kill(SIGHUP) failed: ") + std::strerror(errno);
+  std::optional<std::map<std::string, double>> after;
+  bool applied = wait_until(
+      [&] {
+        after = counts();
+        return after && after->contains("applied") && after->at("applied") >= applied_before + 1;
+      },
+      kReloadBound, std::chrono::milliseconds(50));
+  std::string bound = std::to_string(kReloadBound.count()) + " ms";
+  if (!applied) {
+    std::string why = "vixy_config_reloads_total{result=\"applied\"} did not rise from " + number_text(applied_before) +
+                      " within " + bound + " of SIGHUP";
+    if (!after) return why + " (GET /metrics failed)";
+    if (after->empty()) return why + " (/metrics has no vixy_config_reloads_total: the proxy does not reload)";
+    std::string seen;
+    for (const auto& [result, n] : *after) seen += (seen.empty() ? "" : ", ") + result + " " + number_text(n);
+    return why + " (now: " + seen + ")";
+  }
+  for (const auto& name : removed) {
+    std::size_t open = 0;
+    bool left = wait_until(
+        [&] {
+          auto r = cluster_.admin(name, "/state");
+          json state = r.ec || r.status != 200 ? json() : json::parse(r.body, nullptr, false);
+          if (!state.is_object() || !state.contains("state")) return false;
+          open = state["state"].value("ws_connections", std::size_t{0});
+          return open == 0;
+        },
+        kReloadBound, std::chrono::milliseconds(50));
+    if (!left) {
+      return "applied, but " + name + ", removed by it, still has " + std::to_string(open) +
+             " WebSocket connection(s) from the proxy " + bound + " later";
+    }
+  }
+  return "ok";
+}
+
 std::string FaultDriver::apply(const TimelineEvent& e) {
   const json& a = e.args;
   Relay* r = e.target == "proxy" ? nullptr : relay(e.target);
@@ -132,6 +235,7 @@ std::string FaultDriver::apply(const TimelineEvent& e) {
     }
     if (e.action == "interim") return admin(t, "/interim", {{"status", a.at("status")}});
     if (e.action == "reorg") return reorg(e);
+    if (e.action == "reload") return reload(e);
     if (e.action == "proxy_signal") {
       static const std::map<std::string, int> signals{
           {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"HUP", SIGHUP}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
@@ -146,7 +250,7 @@ std::string FaultDriver::apply(const TimelineEvent& e) {
 
 GaplessSpec gapless_spec(const Scenario& s, const std::vector<AppliedReorg>& reorgs) {
   GaplessSpec spec;
-  std::size_t el_nodes = s.topology.el_primaries.size() + s.topology.el_backups.size();
+  std::size_t el_nodes = s.topology.el_primaries.size() + s.topology.el_backups.size() + s.topology.el_spares.size();
   std::vector<fakenodes::Fork> forks;
   std::map<std::pair<int, std::uint64_t>, std::size_t> nodes_per_reorg;  // (at_ms, fork_seed)
   for (const auto& r : reorgs) {

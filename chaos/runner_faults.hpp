@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +41,14 @@ std::unique_ptr<Relay> make_relay(std::uint16_t target_port);
 // Throws ScenarioError naming the first timeline event this build (or topology) cannot carry out.
 void check_supported(const Scenario& scenario, bool relays);
 
+// vixy_config_reloads_total by its `result` label (applied, unchanged, rejected) in a /metrics
+// text; empty when the proxy does not serve the counter.
+std::map<std::string, double> config_reloads(std::string_view metrics);
+
+// How long a reload may take to be applied after SIGHUP, and then for the proxy's WebSocket
+// connections to the nodes it removed to close.
+inline constexpr std::chrono::milliseconds kReloadBound{5000};
+
 // A reorg the timeline applied to a node, as the node reported it.
 struct AppliedReorg {
   std::string node;
@@ -59,6 +68,7 @@ class FaultDriver {
 
  private:
   std::string reorg(const TimelineEvent& event);
+  std::string reload(const TimelineEvent& event);
   std::string admin(const std::string& node, const std::string& path, const nlohmann::json& body);
   Relay* relay(const std::string& node);
 

@@ -30,22 +30,23 @@ const std::map<std::string, std::set<std::string>> kActions{
     {"method_delay", {"method", "delay_ms"}},     {"method_clear", {"method"}},
     {"latency", {"ms", "jitter_ms", "direction"}}, {"blackhole", {"on"}},
     {"proxy_signal", {"signal"}},                  {"reorg", {"depth", "fork_seed"}},
-    {"interim", {"status"}}};
+    {"interim", {"status"}},                     {"reload", {"el_primaries", "el_backups"}}};
 
 Topology parse_topology(const Obj& root) {
   Topology t;
   if (!root.has("topology")) return t;
   Obj o(root.at("topology"), "topology",
-        {"el_primaries", "el_backups", "cl_nodes", "chain_seed", "block_time_ms", "injectors"});
+        {"el_primaries", "el_backups", "el_spares", "cl_nodes", "chain_seed", "block_time_ms", "injectors"});
   t.el_primaries = o.strings("el_primaries", t.el_primaries);
   t.el_backups = o.strings("el_backups", t.el_backups);
+  t.el_spares = o.strings("el_spares", t.el_spares);
   t.cl_nodes = o.strings("cl_nodes", t.cl_nodes);
   if (t.el_primaries.empty()) fail("topology.el_primaries", "at least one primary is needed");
   t.chain_seed = static_cast<std::uint64_t>(o.integer("chain_seed", 7, 0, INT64_MAX));
   t.block_time_ms = static_cast<int>(o.integer("block_time_ms", t.block_time_ms, 10, 60'000));
   t.injectors = o.boolean("injectors", t.injectors);
   std::set<std::string> seen;
-  for (const auto* list : {&t.el_primaries, &t.el_backups, &t.cl_nodes}) {
+  for (const auto* list : {&t.el_primaries, &t.el_backups, &t.el_spares, &t.cl_nodes}) {
     for (const auto& name : *list) {
       if (name == "proxy") fail("topology", "\"proxy\" is reserved for the proxy");
       if (!seen.insert(name).second) fail("topology", "node name \"" + name + "\" is used twice");
@@ -128,6 +129,29 @@ Workload parse_workload(const Obj& root) {
   return w;
 }
 
+bool listed(const std::vector<std::string>& list, const std::string& name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+// A reload gives the proxy's next EL configuration in full: nodes of the topology (a spare joins, a
+// node left out is removed), each once, with at least one primary as the proxy's config requires.
+// Both lists are required: "backups unchanged" and "no backups" must not look alike.
+void validate_reload(const Obj& args, const Topology& t) {
+  std::vector<std::string> el = t.el_primaries;
+  el.insert(el.end(), t.el_backups.begin(), t.el_backups.end());
+  el.insert(el.end(), t.el_spares.begin(), t.el_spares.end());
+  std::set<std::string> seen;
+  for (const char* key : {"el_primaries", "el_backups"}) {
+    if (!args.has(key)) fail(args.path(key), "missing (a reload gives both EL lists; [] for none)");
+    for (const auto& name : args.strings(key, {})) {
+      if (listed(t.cl_nodes, name)) fail(args.path(key), "\"" + name + "\" is a CL node; a reload lists EL nodes");
+      if (!listed(el, name)) fail(args.path(key), "unknown node \"" + name + "\" (EL nodes: " + join(el) + ")");
+      if (!seen.insert(name).second) fail(args.path(key), "node \"" + name + "\" is listed twice");
+    }
+  }
+  if (args.at("el_primaries").empty()) fail(args.path("el_primaries"), "at least one primary is needed");
+}
+
 TimelineEvent parse_event(const json& j, const std::string& path, const Scenario& s) {
   Obj o(j, path, {"at_ms", "action", "target", "args"});
   TimelineEvent e;
@@ -141,13 +165,14 @@ TimelineEvent parse_event(const json& j, const std::string& path, const Scenario
     for (const auto& [name, keys] : kActions) names.push_back(name);
     fail(path + ".action", "unknown action \"" + e.action + "\" (known: " + join(names) + ")");
   }
-  e.target = o.string("target", e.action == "proxy_signal" ? "proxy" : "");
-  if (e.action == "proxy_signal") {
-    if (e.target != "proxy") fail(path + ".target", "proxy_signal only targets \"proxy\"");
+  bool on_proxy = e.action == "proxy_signal" || e.action == "reload";
+  e.target = o.string("target", on_proxy ? "proxy" : "");
+  if (on_proxy) {
+    if (e.target != "proxy") fail(path + ".target", e.action + " only targets \"proxy\"");
   } else {
     const auto& t = s.topology;
     bool found = false;
-    for (const auto* list : {&t.el_primaries, &t.el_backups, &t.cl_nodes}) {
+    for (const auto* list : {&t.el_primaries, &t.el_backups, &t.el_spares, &t.cl_nodes}) {
       found = found || std::find(list->begin(), list->end(), e.target) != list->end();
     }
     if (!found) fail(path + ".target", "no node named \"" + e.target + "\" in the topology");
@@ -195,6 +220,8 @@ TimelineEvent parse_event(const json& j, const std::string& path, const Scenario
     if (std::find(kSignals.begin(), kSignals.end(), sig) == kSignals.end()) {
       fail(path + ".args.signal", "unknown signal \"" + sig + "\" (known: " + join(kSignals) + ")");
     }
+  } else if (e.action == "reload") {
+    validate_reload(args, s.topology);
   }
   return e;
 }
@@ -308,7 +335,7 @@ json scenario_to_json(const Scenario& s) {
           {"description", s.description},
           {"topology",
            {{"el_primaries", s.topology.el_primaries}, {"el_backups", s.topology.el_backups},
-            {"cl_nodes", s.topology.cl_nodes}, {"chain_seed", s.topology.chain_seed},
+            {"el_spares", s.topology.el_spares}, {"cl_nodes", s.topology.cl_nodes}, {"chain_seed", s.topology.chain_seed},
             {"block_time_ms", s.topology.block_time_ms}, {"injectors", s.topology.injectors}}},
           {"proxy", {{"global", global}, {"extra_toml", s.proxy.extra_toml}}},
           {"workload",

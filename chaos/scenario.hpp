@@ -22,6 +22,9 @@ struct ScenarioError : std::runtime_error {
 struct Topology {
   std::vector<std::string> el_primaries{"el-primary"};
   std::vector<std::string> el_backups{"el-backup"};
+  // EL nodes started (injectable, targetable) but left out of the proxy's configuration until a
+  // reload event names them: the way to add a node the proxy has never seen.
+  std::vector<std::string> el_spares;
   std::vector<std::string> cl_nodes;
   std::uint64_t chain_seed = 7;
   int block_time_ms = 250;
@@ -81,7 +84,7 @@ struct Workload {
 struct TimelineEvent {
   int at_ms = 0;  // since the workload started
   std::string action;
-  std::string target;  // a node name, or "proxy" for proxy_signal
+  std::string target;  // a node name, or "proxy" for proxy_signal and reload
   nlohmann::json args = nlohmann::json::object();
 };
 
@@ -123,6 +126,10 @@ struct Recovery {
   std::string reason;
 };
 Recovery primaries_recovery(const Scenario& scenario);
+
+// The EL primaries the proxy is configured with once the timeline is over: the last reload's
+// (args.el_primaries), else the topology's. Failback (I6) is owed to these.
+std::vector<std::string> final_el_primaries(const Scenario& scenario);
 
 // The periods (ms since the workload started, [from, to)) in which every CL node is killed, paused
 // or blackholed; `to` is INT_MAX when they stay so. A CL listener cannot be owed events then.

@@ -4,19 +4,31 @@
 #include <climits>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "chaos/scenario.hpp"
 
 namespace vixy::chaos {
 
+std::vector<std::string> final_el_primaries(const Scenario& s) {
+  for (auto e = s.timeline.rbegin(); e != s.timeline.rend(); ++e) {
+    if (e->action == "reload") return e->args.at("el_primaries").get<std::vector<std::string>>();
+  }
+  return s.topology.el_primaries;
+}
+
 Recovery primaries_recovery(const Scenario& s) {
   // An interim 1xx response is legal HTTP, not a fault: a proxy must take it in stride, so it
-  // neither delays nor ends the recovery.
+  // neither delays nor ends the recovery. A reload targets the proxy, so it counts as the last
+  // event like a signal does: sessions move off removed nodes, and failback is owed from there.
+  // The primaries that matter are the ones configured at the end; a node removed by then may
+  // stay broken.
+  const auto primaries = final_el_primaries(s);
   std::map<std::string, std::set<std::string>> faults;  // target -> active faults
   int last = 0;
   for (const auto& e : s.timeline) {
-    bool relevant = e.target == "proxy" || std::find(s.topology.el_primaries.begin(), s.topology.el_primaries.end(),
-                                                     e.target) != s.topology.el_primaries.end();
+    bool relevant = e.target == "proxy" || std::find(primaries.begin(), primaries.end(), e.target) != primaries.end();
     if (!relevant || e.action == "interim") continue;
     last = std::max(last, e.at_ms);
     auto& f = faults[e.target];

@@ -210,6 +210,72 @@ TEST(ChaosRun, ScenarioErrorsExitTwoAndNameTheKey) {
   EXPECT_EQ(usage.wait_for_exit(30s), 2);
 }
 
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A spare is started and scriptable like any node but stays out of the proxy's configuration
+// until a reload names it; the rewritten file keeps every other setting and vixy accepts it.
+TEST(ChaosCluster, SparesStayOutOfTheConfigurationUntilItIsRewritten) {
+  ClusterOptions options;
+  options.el_primaries = {"p1", "p2"};
+  options.el_backups = {"b1"};
+  options.el_spares = {"p3"};
+  options.cl_nodes = {};
+  options.global_toml = "max_retries = 1\n";
+  options.extra_toml = "[routing]\nstrategy = \"round_robin\"\n";
+  Cluster cluster(testing::binaries(), options);
+  EXPECT_EQ(cluster.admin("p3", "/state").status, 200);
+  std::string before = file_text(cluster.config_path());
+  EXPECT_EQ(before.find("\"p3\""), std::string::npos) << before;
+  EXPECT_LT(before.find("name = \"p1\""), before.find("name = \"p2\"")) << before;
+
+  cluster.rewrite_config({"p3", "p2"}, {});
+  std::string after = file_text(cluster.config_path());
+  EXPECT_LT(after.find("name = \"p3\""), after.find("name = \"p2\"")) << "the list's order is the preference";
+  EXPECT_NE(after.find("127.0.0.1:" + std::to_string(cluster.node("p3").rpc_port)), std::string::npos) << after;
+  for (const char* gone : {"\"p1\"", "\"b1\"", "[[el.backup]]"}) EXPECT_EQ(after.find(gone), std::string::npos) << gone;
+  for (const char* kept : {"max_retries = 1", "health_check_interval_ms = 100", "strategy = \"round_robin\""}) {
+    EXPECT_NE(after.find(kept), std::string::npos) << kept;
+  }
+  EXPECT_EQ(cluster.configured_el_primaries(), (std::vector<std::string>{"p3", "p2"}));
+  TempDir dir("vixy-chaos-reload");
+  ChildProcess check({testing::proxy_bin(), "--check-config", cluster.config_path()}, dir.file("check.log"));
+  EXPECT_EQ(check.wait_for_exit(30s), 0) << check.log();
+  EXPECT_THROW(cluster.rewrite_config({"p9"}, {}), std::invalid_argument);
+}
+
+// The reload action against this tree's vixy. A vixy that reloads on SIGHUP must hold every
+// invariant while the primary is swapped for a spare; one that does not (no
+// vixy_config_reloads_total on /metrics) must fail the run, saying so, never pass it on the
+// configuration it started with. The same test covers both, so it needs no change when the
+// reload lands.
+TEST(ChaosRun, AReloadIsAppliedOrTheRunFailsSayingSo) {
+  json scenario = json::parse(R"({
+    "name": "small-reload",
+    "topology": {"el_primaries": ["el-primary"], "el_backups": ["el-backup"], "el_spares": ["el-spare"],
+                 "block_time_ms": 200},
+    "proxy": {"global": {"health_check_interval_ms": 100, "health_check_max_failures": 2, "proxy_timeout_ms": 2500}},
+    "workload": {"duration_ms": 6000, "drain_ms": 3000, "ws_clients": 2, "subscriptions_per_client": 2,
+                 "subscription_kinds": ["newHeads", "logs"], "requests_per_second": 10, "probe_interval_ms": 100},
+    "timeline": [{"at_ms": 1500, "action": "reload",
+                  "args": {"el_primaries": ["el-spare"], "el_backups": ["el-backup"]}}],
+    "expectations": {"invariants": ["I1", "I2", "I3", "I6", "I7"], "failback_within_ms": 3000}
+  })");
+  TempDir dir("vixy-chaos-run");
+  auto r = run_chaos(dir, scenario);
+  std::string fatal = r.report.value("fatal", "");
+  if (fatal.find("has no vixy_config_reloads_total") != std::string::npos) {
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_EQ(fatal.rfind("the reload at 1.5 s: vixy_config_reloads_total{result=\"applied\"} did not rise", 0), 0u)
+        << fatal;
+    GTEST_SKIP() << "vixy does not reload on SIGHUP yet; the run failed as it must: " << fatal;
+  }
+  EXPECT_EQ(r.code, 0) << r.output;
+  for (const char* name : {"I1", "I2", "I3", "I6", "I7"}) EXPECT_EQ(invariant_status(r.report, name), "held") << name;
+}
+
 // vixy's GET /el/ws answers 501 until the WebSocket proxy lands on main; this test then runs by
 // itself (nothing to switch on): a kill and restart of the primary must hold every invariant.
 TEST(ChaosRun, RealVixyHoldsTheInvariantsThroughFailoverAndFailback) {

@@ -128,6 +128,69 @@ TEST(Scenario, RecoveryFollowsEveryPrimaryFault) {
   EXPECT_FALSE(primaries_recovery(parse_scenario(j)).healthy_from_ms.has_value());
 }
 
+// Two primaries and a spare the proxy starts without; a reload swaps a primary for the spare.
+json with_reload() {
+  json j = minimal();
+  j["topology"] = {{"el_primaries", {"p1", "p2"}}, {"el_backups", {"b1"}}, {"el_spares", {"p3"}}, {"cl_nodes", {"c1"}}};
+  j["workload"] = {{"duration_ms", 10000}};
+  j["timeline"] = json::parse(R"([
+    {"at_ms": 500, "action": "kill", "target": "p3"},
+    {"at_ms": 1000, "action": "restart", "target": "p3"},
+    {"at_ms": 2000, "action": "reload", "args": {"el_primaries": ["p2", "p3"], "el_backups": ["b1"]}}
+  ])");
+  j["expectations"] = {{"invariants", {"I1", "I6"}}};
+  return j;
+}
+
+TEST(Scenario, ReloadNamesTheNextElNodesAndSparesStartOutsideTheConfig) {
+  auto s = parse_scenario(with_reload());
+  EXPECT_EQ(s.topology.el_spares, std::vector<std::string>{"p3"});
+  ASSERT_EQ(s.timeline.size(), 3u);
+  const auto& reload = s.timeline[2];
+  EXPECT_EQ(reload.action, "reload");
+  EXPECT_EQ(reload.target, "proxy");  // like proxy_signal: it is the proxy that reloads
+  EXPECT_EQ(reload.args["el_primaries"], json({"p2", "p3"}));
+  EXPECT_EQ(final_el_primaries(s), (std::vector<std::string>{"p2", "p3"}));
+  // The reload is the last event touching the proxy, and the spare's kill was undone before it.
+  EXPECT_EQ(primaries_recovery(s).healthy_from_ms, 2000);
+  auto again = parse_scenario(scenario_to_json(s));
+  EXPECT_EQ(scenario_to_json(again), scenario_to_json(s));
+  EXPECT_EQ(final_el_primaries(parse_scenario(minimal())), std::vector<std::string>{"el-primary"});
+}
+
+TEST(Scenario, RecoveryIsOwedByThePrimariesOfTheLastReload) {
+  json j = with_reload();
+  // p1 stays killed, but the reload removed it: nothing is owed by it any more.
+  j["timeline"].push_back({{"at_ms", 1500}, {"action", "kill"}, {"target", "p1"}});
+  EXPECT_EQ(primaries_recovery(parse_scenario(j)).healthy_from_ms, 2000);
+  // The spare, a primary after the reload, dies for good: no failback can be owed.
+  j["timeline"].push_back({{"at_ms", 3000}, {"action", "kill"}, {"target", "p3"}});
+  auto r = primaries_recovery(parse_scenario(j));
+  EXPECT_FALSE(r.healthy_from_ms.has_value());
+  EXPECT_EQ(r.reason, "p3 is still killed at the end of the timeline");
+}
+
+TEST(Scenario, ReloadErrorsNameTheKeyPath) {
+  auto with = [](const char* pointer, json value) {
+    json j = with_reload();
+    j[json::json_pointer(pointer)] = std::move(value);
+    return error_of(j);
+  };
+  EXPECT_EQ(with("/timeline/2/args/el_primaries/1", "x"), "timeline[2].args.el_primaries: unknown node \"x\" (EL nodes: p1, p2, b1, p3)");
+  EXPECT_EQ(with("/timeline/2/args/el_backups/0", "c1"), "timeline[2].args.el_backups: \"c1\" is a CL node; a reload lists EL nodes");
+  EXPECT_EQ(with("/timeline/2/args/el_backups/0", "p2"), "timeline[2].args.el_backups: node \"p2\" is listed twice");
+  EXPECT_EQ(with("/timeline/2/args/el_primaries", json::array()), "timeline[2].args.el_primaries: at least one primary is needed");
+  EXPECT_EQ(with("/timeline/2/args/el_primaries", "p2"), "timeline[2].args.el_primaries: expected a list of strings");
+  EXPECT_EQ(with("/timeline/2/args", json{{"el_primaries", {"p2"}}}),
+            "timeline[2].args.el_backups: missing (a reload gives both EL lists; [] for none)");
+  EXPECT_EQ(with("/timeline/2/args/signal", "HUP").rfind("timeline[2].args.signal: unknown key", 0), 0u);
+  EXPECT_EQ(with("/timeline/2/target", "p1"), "timeline[2].target: reload only targets \"proxy\"");
+  EXPECT_EQ(with("/timeline/0/target", "p4"), "timeline[0].target: no node named \"p4\" in the topology");
+  EXPECT_EQ(with("/topology/el_spares/0", "b1"), "topology: node name \"b1\" is used twice");
+  EXPECT_EQ(with("/topology/el_spares/0", ""), "topology.el_spares[0]: expected a non-empty string");
+  EXPECT_EQ(error_of(with_reload()), "(accepted)");
+}
+
 json with_listeners() {
   json j = minimal();
   j["topology"] = {{"cl_nodes", {"cl-a", "cl-b"}}};
