@@ -143,6 +143,11 @@ Config parse(std::string_view toml_text, const std::string& source_name);
 
 const char* to_string(Tier tier);
 
+// Whether two entries (of two versions of a file) are the same node: same name, URLs and tier. A
+// reload treats any other change as the node removed and another added.
+bool same_node(const ElNode& a, const ElNode& b);
+bool same_node(const ClNode& a, const ClNode& b);
+
 // "10.0.0.0/8", "::1", ...: nullopt when `text` is not an address or address block.
 std::optional<Cidr> parse_cidr(std::string_view text);
 

@@ -58,11 +58,6 @@ SnapshotPtr initial_snapshot(const config::Config& config) {
 
 namespace {
 
-bool same_node(const config::ElNode& a, const config::ElNode& b) {
-  return a.name == b.name && a.http_url == b.http_url && a.ws_url == b.ws_url && a.tier == b.tier;
-}
-bool same_node(const config::ClNode& a, const config::ClNode& b) { return a.name == b.name && a.url == b.url; }
-
 template <class Node>
 LayerHealth carry_layer(const LayerHealth& layer, const std::vector<Node>& from, const LayerHealth& unchecked,
                         const std::vector<Node>& to) {
@@ -70,7 +65,7 @@ LayerHealth carry_layer(const LayerHealth& layer, const std::vector<Node>& from,
   carried.chain_head = layer.chain_head;
   for (std::size_t i = 0; i < to.size(); ++i) {
     for (std::size_t j = 0; j < from.size() && j < layer.nodes.size(); ++j) {
-      if (same_node(from[j], to[i])) {
+      if (config::same_node(from[j], to[i])) {
         carried.nodes[i] = layer.nodes[j];
         break;
       }

@@ -47,7 +47,10 @@ class ElRouter {
   void head_seen(std::size_t node, std::uint64_t number);
   // A health round's heads replace the ones seen before it (a node may have restarted behind).
   void round_changed();
-  std::optional<double> average_ns(std::size_t node) const { return average_ns_.at(node); }
+  // Unset for a node this router does not know (one a reload added to older sessions' hub).
+  std::optional<double> average_ns(std::size_t node) const {
+    return node < average_ns_.size() ? average_ns_[node] : std::nullopt;
+  }
 
  private:
   Strategy strategy_;

@@ -31,10 +31,13 @@ void Shard::adopt(GenerationPtr generation, const health::SnapshotPtr& initial) 
   auto next = std::make_shared<ShardGeneration>(io_.get_executor(), std::move(generation), metrics_, initial,
                                                 ws_totals_, serve_metrics_);
   if (current_) {
-    current_->apply(health::carry_over(*initial, next->config(), current_->config()));
     current_->retire();
     retired_.push_back(std::move(current_));
     reap_later();
+  }
+  for (auto& part : retired_) {
+    part->extend(next->config());
+    part->follow(*initial, next->config());
   }
   current_ = std::move(next);
 }
@@ -80,7 +83,7 @@ void Shard::publish(const health::SnapshotPtr& next, const Generation* generatio
 void Shard::apply(const health::SnapshotPtr& next, const Generation* generation) {
   if (!current_ || &current_->generation() != generation) return;
   current_->apply(next);
-  for (auto& part : retired_) part->apply(health::carry_over(*next, current_->config(), part->config()));
+  for (auto& part : retired_) part->follow(*next, current_->config());
 }
 
 // A retired part is destroyed on this thread once no request holds it (its last WebSocket session,

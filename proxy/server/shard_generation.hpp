@@ -38,6 +38,12 @@ class ShardGeneration {
 
   // A new snapshot of this part's nodes (in its configuration's order): sessions and streams hear of it.
   void apply(const health::SnapshotPtr& next);
+  // For a part a reload replaced. `newer`'s EL nodes that its hub does not have are added to it, so
+  // that its sessions may move to them (to a primary that replaced theirs, say).
+  void extend(const config::Config& newer);
+  // For a part a reload replaced: a snapshot of `of`'s nodes (the newest configuration's monitor),
+  // carried over to this part's nodes for its handlers and streams, and to its hub's for its sessions.
+  void follow(const health::HealthSnapshot& next, const config::Config& of);
   // A newer part takes the new requests: pooled connections to the nodes are not kept any more
   // (those of requests under way close once they are done).
   void retire();
@@ -50,6 +56,7 @@ class ShardGeneration {
 
  private:
   GenerationPtr generation_;
+  config::Config hub_nodes_;  // the hub's EL nodes by index (its configuration's, then those extend added)
   health::PublishedSnapshot health_;
   http::Upstreams upstreams_;
   ws::Hub ws_hub_;

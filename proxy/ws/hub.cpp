@@ -33,14 +33,8 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
       totals_(totals),
       limiter_(limiter),
       limits_(config.limits) {
-  for (const auto& node : config.el) {
-    nodes_.push_back(NodeInfo{node.name, node.tier});
-    tiers_.push_back(node.tier);
-    auto url = net::parse_upstream_url(node.ws_url);
-    // The config loader has validated every URL; this only fails on a loader bug.
-    if (!url) throw std::invalid_argument("el node " + node.name + ": ws_url: " + url.problem());
-    urls_.push_back(std::move(*url));
-  }
+  mux_settings_ = mux_settings(config);
+  add_nodes(config.el);
   const auto& ws = config.websocket;
   settings_ = session_settings(config);
   strategy_ = routing::strategy_named(config.routing.strategy).value_or(routing::Strategy::priority);
@@ -50,9 +44,21 @@ Hub::Hub(boost::asio::any_io_executor executor, const config::Config& config, bo
   backlog_limits_.per_client = ws.max_client_backlog_bytes;
   backlog_limits_.process = config.server.max_buffered_bytes;
   if (initial) candidates_ = routing::el_candidates(initial->el);
-  for (std::size_t node = 0; node < nodes_.size(); ++node) {
-    muxes_.push_back(std::make_unique<NodeMux>(*this, node, mux_settings(config)));
+}
+
+void Hub::add_nodes(const std::vector<config::ElNode>& added) {
+  std::vector<NodeInfo> infos;
+  for (const auto& node : added) {
+    auto url = net::parse_upstream_url(node.ws_url);
+    // The config loader has validated every URL; this only fails on a loader bug.
+    if (!url) throw std::invalid_argument("el node " + node.name + ": ws_url: " + url.problem());
+    infos.push_back(NodeInfo{node.name, node.tier});
+    nodes_.push_back(infos.back());
+    tiers_.push_back(node.tier);
+    urls_.push_back(std::move(*url));
+    muxes_.push_back(std::make_unique<NodeMux>(*this, muxes_.size(), mux_settings_));
   }
+  for (Session* session : sessions_) session->nodes_added(infos);
 }
 
 Hub::~Hub() = default;

@@ -45,6 +45,9 @@ class Hub {
 
   // The health monitor's listener: pushes a changed candidate list to every session.
   void on_snapshot(const health::SnapshotPtr& next);
+  // A reload added these nodes; this hub's sessions (of an older configuration) may move to them.
+  // Their indexes follow the hub's nodes; snapshots given to on_snapshot cover them from now on.
+  void add_nodes(const std::vector<config::ElNode>& added);
   // SIGTERM: every client is closed with 1001 (going away).
   void shutdown();
   std::size_t session_count() const { return sessions_.size(); }  // this hub's (thread's)
@@ -119,6 +122,7 @@ class Hub {
   std::unordered_set<Session*> sessions_;  // this hub's; sessions live on its executor (one thread)
   bool stopping_ = false;
   mux::ChannelId next_channel_ = 1;
+  mux::Settings mux_settings_;
   std::vector<std::unique_ptr<NodeMux>> muxes_;  // by node
 };
 

@@ -30,6 +30,7 @@ class Session final : public ChannelOwner {
   // returns. `self` is this session: the coroutine owns it, so no other frame is held around it.
   boost::asio::awaitable<void> run(std::unique_ptr<Session> self, net::Request& request);
   void health_changed(const std::vector<std::size_t>& candidates);
+  void nodes_added(const std::vector<NodeInfo>& added) { core_.add_nodes(added); }
   void close_client(std::uint16_t code, std::string reason);
 
   // ChannelOwner: the events of the core's upstream connections.

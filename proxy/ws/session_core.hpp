@@ -130,6 +130,8 @@ class SessionCore {
                              TimePoint now);
   // The connection closed, failed, timed out connecting or went silent.
   void upstream_lost(ConnectionId connection, TimePoint now);
+  // A reload added nodes the session may move to; their indexes follow those it has.
+  void add_nodes(const std::vector<NodeInfo>& added);
   // A new health snapshot: the healthy nodes, best first. May trigger failover or failback; before
   // start() it only notes them.
   void health_changed(const std::vector<std::size_t>& candidates, TimePoint now);

@@ -141,6 +141,11 @@ void SessionCore::lose(ConnectionId connection, TimePoint now) {
   replay_subscriptions(active_, now);
 }
 
+void SessionCore::add_nodes(const std::vector<NodeInfo>& added) {
+  nodes_.insert(nodes_.end(), added.begin(), added.end());
+  retry_.resize(nodes_.size());
+}
+
 void SessionCore::health_changed(const std::vector<std::size_t>& candidates, TimePoint now) {
   now_ = now;
   if (!started_) {  // the client's handshake is still under way: start() connects

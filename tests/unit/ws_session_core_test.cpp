@@ -265,6 +265,25 @@ TEST_F(Core, FailbackDeadlineSurvivesEventsThatPassIt) {
   EXPECT_EQ(std::get<ws::Connect>(actions[0]).node, 0u);
 }
 
+// A reload removed the primary (the session moved to the backup) and added another primary: the
+// session learns of the new node and fails back to it once it is healthy.
+TEST_F(Core, ANodeAddedByAReloadIsAFailbackTarget) {
+  core.start({0, 1}, now);
+  auto primary = expect_connect(0);
+  core.upstream_connected(primary.connection, now);
+  core.health_changed({1}, now);  // the primary left the configuration: only the backup remains
+  auto backup = expect_connect(1);
+  core.upstream_connected(backup.connection, now + 1ms);
+  take();
+  core.add_nodes({{"new-primary", vixy::config::Tier::primary}});
+  core.health_changed({2, 1}, now + 2ms);
+  auto actions = take();
+  ASSERT_FALSE(actions.empty());
+  auto* connect = std::get_if<ws::Connect>(&actions[0]);
+  ASSERT_TRUE(connect);
+  EXPECT_EQ(connect->node, 2u);
+}
+
 TEST_F(Core, BatchesAreAnsweredAsOneArrayInRequestOrder) {
   core.start({0}, now);
   auto primary = expect_connect(0);
