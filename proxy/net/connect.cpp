@@ -7,10 +7,13 @@
 
 namespace vixy::net {
 
+// As http_server.hpp names it: in an anonymous namespace it would shadow that one wherever a unity
+// batch puts both files together.
+using tcp = boost::asio::ip::tcp;
+
 namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-using tcp = asio::ip::tcp;
 
 // Each endpoint in turn, like asio::async_connect, but on a socket opened here so that options
 // are in place before the SYN (the range form reopens the socket for every attempt).
