@@ -768,12 +768,6 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   return cidr;
 }
 
-bool same_node(const ElNode& a, const ElNode& b) {
-  return a.name == b.name && a.http_url == b.http_url && a.ws_url == b.ws_url && a.tier == b.tier;
-}
-
-bool same_node(const ClNode& a, const ClNode& b) { return a.name == b.name && a.url == b.url; }
-
 const char* to_string(Tier tier) {
   switch (tier) {
     case Tier::primary: return "primary";

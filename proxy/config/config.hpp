@@ -145,8 +145,11 @@ const char* to_string(Tier tier);
 
 // Whether two entries (of two versions of a file) are the same node: same name, URLs and tier. A
 // reload treats any other change as the node removed and another added.
-bool same_node(const ElNode& a, const ElNode& b);
-bool same_node(const ClNode& a, const ClNode& b);
+// Inline: the health snapshot code uses them in builds without the config loader.
+inline bool same_node(const ElNode& a, const ElNode& b) {
+  return a.name == b.name && a.http_url == b.http_url && a.ws_url == b.ws_url && a.tier == b.tier;
+}
+inline bool same_node(const ClNode& a, const ClNode& b) { return a.name == b.name && a.url == b.url; }
 
 // "10.0.0.0/8", "::1", ...: nullopt when `text` is not an address or address block.
 std::optional<Cidr> parse_cidr(std::string_view text);
