@@ -155,7 +155,9 @@ void SessionCore::health_changed(const std::vector<std::size_t>& candidates, Tim
   for (std::size_t node : candidates) {
     // A node the monitor newly reports healthy has recovered: forget its connect failures, so
     // failback is not held back by a backoff from when it was down (I6).
-    if (std::find(candidates_.begin(), candidates_.end(), node) == candidates_.end()) retry_[node] = NodeRetry{};
+    if (node < retry_.size() && std::find(candidates_.begin(), candidates_.end(), node) == candidates_.end()) {
+      retry_[node] = NodeRetry{};
+    }
   }
   bool recovered = false;
   if (auto link = links_.find(active_); link != links_.end() && link->second.state == LinkState::open) {
