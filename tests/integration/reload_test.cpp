@@ -128,6 +128,30 @@ TEST(Reload, SessionsLeaveARemovedNodeAtOnceNotAfterAHealthRound) {
   EXPECT_TRUE(c.ws.notified_only_under(sub));
 }
 
+// Reloads in a row while a session lives and HTTP requests come: every configuration nothing holds
+// any more is destroyed (under the sanitizers, a request or session outliving what it began in
+// would show), the session is never disturbed, and no request fails.
+TEST(Reload, ReloadsInARowLeaveOnlyTheConfigurationsInUse) {
+  WsCluster c(three_nodes());
+  ASSERT_TRUE(c.open());
+  std::string sub = c.ws.subscribe("1", {"newHeads"});
+  ASSERT_EQ(c.ws.upstream_name("2"), "el-a");
+  const auto with_c = std::vector<ElEntry>{{"el-a", "el-a"}, {"el-b", "el-b"}, {"el-c", "el-c", false}};
+  const auto without_c = std::vector<ElEntry>{{"el-a", "el-a"}, {"el-b", "el-b"}};
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(reload(c, config_with(c.cluster, i % 2 == 0 ? without_c : with_c), "applied")) << i;
+    auto r = c.cluster.proxy_post("/el", rpc(i, "eth_blockNumber"));
+    EXPECT_EQ(r.status, 200) << i << " " << r.body;
+  }
+  // The session's configuration and the running one; the ten between are gone.
+  EXPECT_TRUE(chaos::wait_until([&] { return c.metric("vixy_config_generations") == 2; }, seconds(10)))
+      << c.metric("vixy_config_generations");
+  EXPECT_EQ(c.ws.upstream_name("3"), "el-a");
+  EXPECT_TRUE(c.ws.notified_after(sub, c.ws.notifications().size()));
+  EXPECT_TRUE(c.ws.answered_once({"1", "2", "3"}));
+  EXPECT_TRUE(c.ws.notified_only_under(sub));
+}
+
 TEST(Reload, NewRequestsAndSessionsUseAnAddedNodeOnceItIsHealthy) {
   WsCluster c(three_nodes());
   ASSERT_TRUE(c.open());
