@@ -32,6 +32,11 @@ CHILDREN = []  # every process started, stopped by PID on exit
 # Debian's allocators (libmimalloc-dev, libjemalloc-dev), for --allocator.
 ALLOCATORS = {"mimalloc": "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2",
               "jemalloc": "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"}
+# How each is set up when preloaded: as one would deploy it for a proxy whose load comes in bursts,
+# giving freed memory back while idle (jemalloc purges only while allocating unless its background
+# thread does it; mimalloc purges after a delay by itself). A setting of the caller's wins.
+ALLOCATOR_ENV = {"jemalloc": {"MALLOC_CONF": "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"},
+                 "mimalloc": {}}
 
 
 class Child:
@@ -216,7 +221,10 @@ name = "backup"
 http_url = "http://{backup.rpc}"
 ws_url = "ws://{backup.rpc}"
 """)
-        env = dict(os.environ, LD_PRELOAD=preload) if preload else None
+        env = None
+        if preload:
+            allocator = next(name for name, path in ALLOCATORS.items() if path == preload)
+            env = {**ALLOCATOR_ENV[allocator], **os.environ, "LD_PRELOAD": preload}
         child = Child(name, [f"{self.bin}/proxy/vixy", "--config", config, "--listen", "127.0.0.1:0", "--log-level",
                              "info"], self.work, cpus or self.cpu_proxy, env=env)
         child.threads = threads
@@ -388,6 +396,11 @@ http {{
                 self.record(phase="ws-notify", contestant=name, repeat=repeat, result=r)
 
     def memory_phase(self, fake, backup):
+        # vixy as built, then with each --allocator preloaded.
+        for contestant, preload in [("vixy", None)] + [(f"vixy+{a}", ALLOCATORS[a]) for a in self.args.allocator]:
+            self.memory_runs(fake, backup, contestant, preload)
+
+    def memory_runs(self, fake, backup, contestant, preload):
         fd_limit = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)[0]
         # Every session subscribes to newHeads; with the nodes' blocks paused it then stays idle (no
         # notification waits unread in vixy for a client that is only being held open).
@@ -401,7 +414,7 @@ http {{
                 # The default max_connections keeps a second descriptor per client for an HTTP
                 # relay's upstream; these clients are WebSocket sessions only.
                 vixy = self.vixy(fake, backup, name="vixy-memory",
-                                 extra=f"[server]\nmax_connections = {sessions + 16}\n\n")
+                                 extra=f"[server]\nmax_connections = {sessions + 16}\n\n", preload=preload)
                 time.sleep(0.3)
                 base = vixy.rss_kib()
                 holder = Child("ws-idle", [f"{self.bin}/bench/vixy-loadgen", "ws-idle", "--target", vixy.addr,
@@ -431,7 +444,8 @@ http {{
                 vixy.stop()
                 if ready["ready"] != sessions:
                     raise RuntimeError(f"only {ready['ready']} of {sessions} idle sessions opened")
-                self.record(phase="memory", wanted=wanted, sessions=sessions, repeat=repeat, fd_limit=fd_limit,
+                self.record(phase="memory", contestant=contestant, wanted=wanted, sessions=sessions, repeat=repeat,
+                            fd_limit=fd_limit,
                             result={"base_kib": base, "rss_kib": rss,
                                     "per_session_kib": (rss - base) / sessions,
                                     "rss_heads_kib": rss_heads, "rss_after_close_kib": rss_after,
@@ -568,7 +582,7 @@ def main():
     p.add_argument("--proxy-threads", type=int, default=1,
                    help="vixy's [server] threads and nginx's worker_processes; above 1, nothing is pinned")
     p.add_argument("--allocator", action="append", default=[], choices=sorted(ALLOCATORS),
-                   help="also run the HTTP phase through vixy with this malloc preloaded (repeatable)")
+                   help="also run the HTTP and memory phases through vixy with this malloc preloaded (repeatable)")
     p.add_argument("--json", help="also write every raw result here")
     p.add_argument("--out", help="also write the markdown report here")
     p.add_argument("--verbose", action="store_true")
