@@ -8,6 +8,8 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libssl-dev
   nlohmann-json3-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
+  # vixy's malloc (proxy/CMakeLists.txt).
+  libjemalloc-dev
   # The fuzz targets (scripts/fuzz.sh): clang++, libFuzzer (libclang_rt.fuzzer-x86_64.a, which
   # clang only recommends) and llvm-symbolizer for readable stacks in a crash report. The
   # sanitized trees are clang's too, linked by lld (a sanitized test program: 19 s with ld, 4 s).

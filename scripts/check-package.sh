@@ -27,7 +27,7 @@ info="$(dpkg-deb -f "$package" Package Version Architecture Depends Section)"
 grep -qx "Package: vixy" <<<"$info" || fail "package name: $info"
 grep -qx "Version: $version" <<<"$info" || fail "version is not $version: $info"
 grep -qx "Architecture: $(dpkg --print-architecture)" <<<"$info" || fail "architecture: $info"
-for library in libboost-url1.81.0 libssl3 libtomlplusplus3 libstdc++6; do
+for library in libboost-url1.81.0 libssl3 libtomlplusplus3 libstdc++6 libjemalloc2; do
   grep -q "^Depends:.*$library" <<<"$info" || fail "no dependency on $library: $info"
 done
 dpkg-deb --ctrl-tarfile "$package" | tar -xO ./conffiles | grep -qx /etc/vixy/config.toml ||
