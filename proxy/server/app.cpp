@@ -10,10 +10,10 @@
 
 #include <boost/asio/post.hpp>
 
+#include "config/restart_only.hpp"
 #include "log/log.hpp"
 #include "net/descriptors.hpp"
 #include "net/listen_address.hpp"
-#include "config/restart_only.hpp"
 #include "server/service_notify.hpp"
 
 namespace vixy::server {
