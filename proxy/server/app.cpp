@@ -232,7 +232,7 @@ void App::reload() {
   auto initial = health::carry_over(*generation_->health.get(), running, next);
   GenerationPtr generation;
   try {
-    generation = std::make_shared<Generation>(std::move(next), initial, &metrics_.config_generations);
+    generation = std::make_shared<Generation>(std::move(next), initial, &metrics_.config_generations, generation_.get());
   } catch (const std::exception& e) {  // the CA bundle could not be read
     reload_rejected(e.what());
     return;

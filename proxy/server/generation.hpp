@@ -18,16 +18,19 @@ namespace vixy::server {
 
 struct Generation {
   // `initial`: the nodes' health to start from (null: every node unchecked). `alive` counts the
-  // generations in existence (vixy_config_generations). Throws std::runtime_error when the CA
-  // bundle cannot be read.
-  Generation(config::Config config, health::SnapshotPtr initial, observability::Gauge* alive = nullptr);
+  // generations in existence (vixy_config_generations). `previous`: the generation this one
+  // replaces, whose rate limiter it keeps when [limits] did not change (a reload that adds a node
+  // does not give every client a fresh budget). Throws std::runtime_error when the CA bundle cannot
+  // be read.
+  Generation(config::Config config, health::SnapshotPtr initial, observability::Gauge* alive = nullptr,
+             const Generation* previous = nullptr);
   ~Generation();
   Generation(const Generation&) = delete;
   Generation& operator=(const Generation&) = delete;
 
   const config::Config config;
   boost::asio::ssl::context tls;
-  const std::unique_ptr<routing::RateLimiter> limiter;  // [limits], every thread's; null: no limit
+  const std::shared_ptr<routing::RateLimiter> limiter;  // [limits], every thread's; null: no limit
   health::PublishedSnapshot health;                    // the monitor's; every thread is handed each one
 
  private:

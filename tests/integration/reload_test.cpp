@@ -177,6 +177,27 @@ TEST(Reload, NewRequestsAndSessionsUseAnAddedNodeOnceItIsHealthy) {
   EXPECT_EQ(c.ws.upstream_name("2"), "el-a");
 }
 
+// [limits] unchanged: a client's spent budget stays spent across a reload (a fresh limiter would
+// give every client a new burst each time an operator adds a node).
+TEST(Reload, AClientsSpentRateBudgetStaysSpentWhenTheLimitsDidNotChange) {
+  const std::string limits = "[limits]\nrequests_per_second = 1\nburst = 3\n";
+  auto options = three_nodes();
+  options.extra_toml = limits;
+  WsCluster c(options);
+  ASSERT_TRUE(wait_ready(c.cluster));
+  auto post = [&](int id) { return c.cluster.proxy_post("/el", rpc(id, "eth_chainId")).status; };
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(post(i), 200) << i;
+  ASSERT_EQ(post(3), 429);
+  const auto spent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(reload(c, config_with(c.cluster, {{"el-a", "el-a"}, {"el-b", "el-b"}}, limits), "applied"));
+  int answered = 0;
+  for (int i = 4; i < 7; ++i) answered += post(i) == 200 ? 1 : 0;
+  // One token a second comes back: within two seconds at most two of the three are answered; a fresh
+  // budget answers all three.
+  if (std::chrono::steady_clock::now() - spent >= seconds(2)) GTEST_SKIP() << "too slow a machine to tell";
+  EXPECT_LT(answered, 3);
+}
+
 TEST(Reload, AFileThatWouldNotLoadChangesNothing) {
   WsCluster c(three_nodes());
   ASSERT_TRUE(c.open());
