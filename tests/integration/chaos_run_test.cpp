@@ -249,14 +249,16 @@ TEST(ChaosCluster, SparesStayOutOfTheConfigurationUntilItIsRewritten) {
 // The reload action against this tree's vixy: every invariant holds while the primary is swapped for
 // a spare. I6 asks that the sessions, moved to the backup when their primary was removed, reach the
 // spare: a primary their own configuration did not have (a vixy whose older sessions saw only their
-// own file's nodes stayed on the backup and failed I6).
+// own file's nodes stayed on the backup and failed I6). The run is long enough that I6's deadline
+// (3 s after the reload is confirmed, which takes seconds under the sanitizers on a loaded machine)
+// falls well before its end: a shorter one left I6 "not checked" in CI.
 TEST(ChaosRun, AReloadIsAppliedAndSessionsReachTheNewPrimary) {
   json scenario = json::parse(R"({
     "name": "small-reload",
     "topology": {"el_primaries": ["el-primary"], "el_backups": ["el-backup"], "el_spares": ["el-spare"],
                  "block_time_ms": 200},
     "proxy": {"global": {"health_check_interval_ms": 100, "health_check_max_failures": 2, "proxy_timeout_ms": 2500}},
-    "workload": {"duration_ms": 6000, "drain_ms": 3000, "ws_clients": 2, "subscriptions_per_client": 2,
+    "workload": {"duration_ms": 12000, "drain_ms": 3000, "ws_clients": 2, "subscriptions_per_client": 2,
                  "subscription_kinds": ["newHeads", "logs"], "requests_per_second": 10, "probe_interval_ms": 100},
     "timeline": [{"at_ms": 1500, "action": "reload",
                   "args": {"el_primaries": ["el-spare"], "el_backups": ["el-backup"]}}],
@@ -266,7 +268,9 @@ TEST(ChaosRun, AReloadIsAppliedAndSessionsReachTheNewPrimary) {
   auto r = run_chaos(dir, scenario);
   EXPECT_EQ(r.report.value("fatal", ""), "") << r.output;
   EXPECT_EQ(r.code, 0) << r.output;
-  for (const char* name : {"I1", "I2", "I3", "I6", "I7"}) EXPECT_EQ(invariant_status(r.report, name), "held") << name;
+  for (const char* name : {"I1", "I2", "I3", "I6", "I7"}) {
+    EXPECT_EQ(invariant_status(r.report, name), "held") << name << "\n" << r.output;
+  }
 }
 
 // vixy's GET /el/ws answers 501 until the WebSocket proxy lands on main; this test then runs by
